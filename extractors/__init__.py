@@ -1,0 +1,1 @@
+"""Built-in extractors. Each module registers itself with pledgeflow.registry."""

@@ -1,0 +1,108 @@
+"""Reading tables by their header row: which column is the measure, the owner, ...
+
+Column roles come from header words (``tables.lexicon.json``), never from positions,
+so a register with its columns in any order reads the same.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pledgeflow.document import Block
+
+from ._rules import clean_cell, load_json, mentions_any
+
+# "2018/19", "2019-20", "2020", "Year 1": a period heading names a target column.
+PERIOD = re.compile(r"\b(?:19|20)\d{2}(?:\s*[/\-\u2013]\s*\d{2,4})?\b|\byear\s+\d\b", re.I)
+# An action reference: "A.8.1.1", "1.2", "A3", "SA-4" (but not a bare "1.").
+REF = r"(?P<ref>[A-Z]{1,3}[.\-]?\d{1,3}(?:\.\d{1,3}){0,4}[a-z]?|\d{1,3}(?:\.\d{1,3}){1,4}[a-z]?)"
+# ...opening a cell that goes on with the action's text: "A.8.1.1 – Continue to ..."
+ACTION_REF = re.compile(
+    rf"^\s*{REF}(?=[\s:.)\u2013\u2014-])\s*[\u2013\u2014:.)-]?\s*(?P<text>\S.*)$", re.S)
+# ...or alone in a reference column.
+BARE_REF = re.compile(rf"^\s*{REF}\s*$")
+
+
+def lexicon() -> dict[str, list[str]]:
+    return load_json("tables.lexicon.json")
+
+
+@dataclass
+class Table:
+    block: Block
+    header: list[str]  # cleaned header cells ("" when the table has no header row)
+    rows: list[tuple[int, list[str]]]  # (row index in block.rows, raw cells) of data rows
+
+    def columns(self, role: str) -> list[int]:
+        words = lexicon()[role]
+        return [i for i, cell in enumerate(self.header) if cell and mentions_any(cell, words)]
+
+    def column(self, role: str, exclude: tuple[int, ...] = ()) -> int | None:
+        found = [i for i in self.columns(role) if i not in exclude]
+        return found[0] if found else None
+
+
+def read_table(block: Block) -> Table | None:
+    """Split a table block into its header and data rows; repeated header rows are skipped."""
+    rows = block.rows or []
+    if not rows:
+        return None
+    n_header = block.header_rows or (1 if _looks_like_header(rows[0]) else 0)
+    header = [clean_cell(c) for c in rows[n_header - 1]] if n_header else []
+    data = []
+    for i, row in enumerate(rows[n_header:], start=n_header):
+        cells = [clean_cell(c) for c in row]
+        if header and cells == header:
+            continue  # a header repeated where the table continues on a new page
+        if any(cells):
+            data.append((i, row))
+    return Table(block=block, header=header, rows=data)
+
+
+def _looks_like_header(row: list[str]) -> bool:
+    cells = [clean_cell(c) for c in row if clean_cell(c)]
+    if not cells or ACTION_REF.match(cells[0]):
+        return False
+    known = [w for role in lexicon().values() for w in role if len(w) > 2]
+    return all(len(c) <= 60 for c in cells) and any(
+        mentions_any(c, known) or PERIOD.search(c) for c in cells
+    )
+
+
+def cell(row: list[str], index: int | None) -> str | None:
+    if index is None or index >= len(row):
+        return None
+    text = clean_cell(row[index])
+    return text or None
+
+
+def is_kpi_table(table: Table) -> bool:
+    return table.column("measure") is not None and bool(
+        table.columns("baseline") or target_columns(table)
+    )
+
+
+def target_columns(table: Table) -> list[int]:
+    baseline = set(table.columns("baseline"))
+    return [
+        i for i, h in enumerate(table.header)
+        if i not in baseline and (mentions_any(h, lexicon()["target"]) or PERIOD.search(h))
+        and i not in table.columns("measure")
+    ]
+
+
+def is_risk_table(table: Table) -> bool:
+    return table.column("risk") is not None and (
+        table.column("mitigation") is not None or table.column("owner") is not None
+    )
+
+
+def action_rows(table: Table) -> int:
+    """How many data rows open with an action reference."""
+    firsts = [clean_cell(row[0]) for _, row in table.rows if row]
+    return sum(1 for text in firsts if ACTION_REF.match(text) or BARE_REF.match(text))
+
+
+def is_action_table(table: Table) -> bool:
+    return action_rows(table) >= max(1, len(table.rows) // 2)

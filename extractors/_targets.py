@@ -1,0 +1,139 @@
+"""Targets: the quantified goals stated inside pledges.
+
+Only pledge sentences are searched, so statistics about the present or past never
+become targets. A target is an amount of money, a percentage, a count of something
+("2,000 new homes"), or "all/every ... rated Good or Outstanding" (100 %).
+Years, ages, ranges and labels ("Level 3", "post-16") are not quantities.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from spacy.language import Language
+from spacy.tokens import Span
+
+from pledgeflow.records import Pledge, Target
+
+from ._rules import build_matcher, load_json, load_patterns, mentions_any
+from ._values import CURRENCIES, MULTIPLIERS, number
+
+YEAR = re.compile(r"\b(19[5-9]\d|20\d{2}|2100)\b")
+YEAR_PREPOSITIONS = {"by", "in", "until", "till", "before", "after", "from", "since", "during",
+                     "of", "to", "for", "end", "through"}
+RANGE_MARKS = {"-", "\u2013", "\u2014", "/", "to"}
+
+
+class TargetFinder:
+    def __init__(self) -> None:
+        self.lexicon = load_json("targets.lexicon.json")
+        self._matchers: dict[int, object] = {}
+
+    def matcher(self, nlp: Language):
+        key = id(nlp.vocab)
+        if key not in self._matchers:
+            self._matchers[key] = build_matcher(
+                nlp.vocab, load_patterns("targets.patterns.jsonl", self.lexicon))
+        return self._matchers[key]
+
+    def find(self, extractor, doc, candidate, pledge: Pledge, nlp: Language) -> Iterator[Target]:
+        span = candidate.span
+        for token in span:
+            token._.pf_plural = is_plural(token.lower_)
+        seen: set[int] = set()
+        matches = sorted(self.matcher(nlp)(span), key=lambda m: (m[1], -m[2]))
+        for match_id, start, end in matches:
+            rule = nlp.vocab.strings[match_id]
+            quantity = self.quantity(rule, span, start, end)
+            if quantity is None:
+                continue
+            value, unit, anchor = quantity
+            if anchor in seen:
+                continue  # one target per number, from the first (longest) rule
+            seen.add(anchor)
+            prov = pledge.provenance
+            yield Target(
+                text=pledge.text, value=value, unit=unit,
+                comparator=self.comparator(span, start),
+                measure=self.measure(rule, span, start, end),
+                year=self.year(pledge, candidate, span, anchor), pledge_id=pledge.key(),
+                provenance=type(prov)(**{**prov.__dict__, "rule": f"target_{rule}"}),
+            )
+
+    def quantity(self, rule: str, span: Span, start: int, end: int):
+        """(value, unit, anchor token index) or None when the match is not a quantity."""
+        tokens = span[start:end]
+        if rule == "all_rated":
+            if not mentions_any(span.text, self.lexicon["rating_verbs"]):
+                return None
+            return 100.0, "%", span[start].i
+        num = next((t for t in tokens if t.like_num and any(ch.isdigit() for ch in t.text)), None)
+        if num is None or not self.is_quantity(num, span):
+            return None
+        value = number(num.text)
+        if value is None:
+            return None
+        following = tokens[num.i - tokens.start + 1:] if num.i + 1 < tokens.end else []
+        multiplier = next((t.lower_ for t in following if t.lower_ in MULTIPLIERS), None)
+        if multiplier:
+            value *= MULTIPLIERS[multiplier]
+        if rule.startswith("percent"):
+            return value, "%", num.i
+        if rule.startswith("money"):
+            symbol = tokens[0].text if tokens[0].text in CURRENCIES else tokens[-1].lower_
+            return value, CURRENCIES.get(symbol, symbol), num.i
+        if YEAR.fullmatch(num.text) and span.doc[num.i - 1].lower_ in YEAR_PREPOSITIONS:
+            return None
+        return value, "count", num.i
+
+    def is_quantity(self, num, span: Span) -> bool:
+        doc = span.doc
+        before = doc[num.i - 1] if num.i > 0 else None
+        after = doc[num.i + 1] if num.i + 1 < len(doc) else None
+        labels = self.lexicon["label_words"]
+        if before is not None and (before.text in RANGE_MARKS or before.lower_ in labels):
+            return False
+        if after is not None and after.text in RANGE_MARKS - {"to"}:
+            return False
+        if after is not None and after.lower_ in self.lexicon["age_words"]:
+            return False
+        return True
+
+    def comparator(self, span: Span, start: int) -> str | None:
+        before = " ".join(t.lower_ for t in span[max(0, start - 3):start])
+        for phrase, comparator in self.lexicon["comparators"].items():
+            if before.endswith(phrase):
+                return comparator
+        return None
+
+    @staticmethod
+    def measure(rule: str, span: Span, start: int, end: int) -> str:
+        """What is counted: the words after the quantity, up to the clause's end."""
+        if rule == "all_rated":
+            return span[start + 1:end].text
+        words = []
+        for token in span[end - (1 if rule == "count" else 0):]:
+            if token.is_punct and token.text not in {"-", "'"}:
+                break
+            words.append(token.text_with_ws)
+        measure = "".join(words).strip()
+        return measure or span.text
+
+    @staticmethod
+    def year(pledge: Pledge, candidate, span: Span, anchor: int) -> int | None:
+        """A deadline year stated in the sentence, its lead-in or its governing headings."""
+        doc = span.doc
+        for token in span:
+            if token.i != anchor and YEAR.fullmatch(token.text) and token.i > 0 \
+                    and doc[token.i - 1].lower_ in YEAR_PREPOSITIONS:
+                return int(token.text)
+        for text in [candidate.lead_in, *reversed(candidate.block.section)]:
+            years = YEAR.findall(text or "")
+            if years:
+                return int(years[-1])
+        return None
+
+
+def is_plural(word: str) -> bool:
+    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))

@@ -1,0 +1,103 @@
+"""Actions: numbered rows of delivery-plan tables (ref, text, deadline, owners).
+
+A table is an action table when most of its rows open with an action reference
+(A.8.1.1, 1.2, A3). A row without a reference whose other cells are empty continues
+the action above it (a row split by a page break). The initiative is the numbered
+theme ("2. Support individuals ...") most recently seen before the table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from spacy.language import Language
+
+from pledgeflow.document import Block, Document, cell_span
+from pledgeflow.records import Action, Provenance
+from pledgeflow.registry import register
+
+from ._rules import NUMBERED_TITLE, clean_cell, strip_numbering
+from ._tables import ACTION_REF, BARE_REF, Table, cell, is_action_table, read_table
+from ._values import parse_deadline
+
+# Owners are split on commas, semicolons, slashes, "&" and "and", but not inside
+# brackets: "Senior Manager (Schools and Colleges)" is one owner.
+OWNER_SEPARATOR = re.compile(r"\s*(?:[;,/&]|\band\b)\s*")
+BRACKETED = re.compile(r"\([^()]*\)")
+
+
+def split_owners(raw: str | None) -> list[str]:
+    if not raw:
+        return []
+    masked = BRACKETED.sub(lambda m: "\0" * len(m.group()), raw)
+    parts, last = [], 0
+    for sep in OWNER_SEPARATOR.finditer(masked):
+        parts.append(raw[last:sep.start()])
+        last = sep.end()
+    parts.append(raw[last:])
+    return [p for p in (clean_cell(p).strip(" .") for p in parts) if p]
+
+
+def theme_of(block: Block) -> str | None:
+    """A numbered theme title in a heading or in a table's first cells, if any."""
+    if block.kind == "heading" and NUMBERED_TITLE.match(block.text):
+        return strip_numbering(block.text)
+    if block.kind == "table" and block.rows:
+        for row in block.rows[:3]:
+            for text in row[:2]:
+                text = clean_cell(text)
+                if NUMBERED_TITLE.match(text) and len(text) <= 200 and not ACTION_REF.match(text):
+                    return strip_numbering(text)
+    return None
+
+
+@register
+class ActionExtractor:
+    name = "actions"
+    version = "1"
+    kinds = ("actions",)
+
+    def extract(self, doc: Document, nlp: Language) -> Iterator[Action]:
+        initiative = None
+        for block in doc.blocks:
+            table = read_table(block) if block.kind == "table" else None
+            if table is not None and is_action_table(table):
+                yield from self._rows(doc, block, table, initiative)
+                continue
+            initiative = theme_of(block) or initiative
+
+    def _rows(self, doc: Document, block: Block, table: Table,
+              initiative: str | None) -> Iterator[Action]:
+        deadline_col = table.column("deadline")
+        owner_col = table.column("owner", exclude=(deadline_col,))
+        # With references in a column of their own, the text is in the action column.
+        text_col = table.column("action", exclude=(0, deadline_col, owner_col)) or 1
+        pending: Action | None = None
+        for r, row in table.rows:
+            first = clean_cell(row[0]) if row else ""
+            ref = ACTION_REF.match(first)
+            bare = None if ref else BARE_REF.match(first)
+            if ref or bare:
+                if pending:
+                    yield pending
+                deadline = cell(row, deadline_col)
+                owners = cell(row, owner_col)
+                column = 0 if ref else text_col
+                text = clean_cell(ref.group("text")) if ref else (cell(row, text_col) or "")
+                start, end = cell_span(block, r, column)
+                pending = Action(
+                    ref=(ref or bare).group("ref"), text=text, deadline=deadline,
+                    deadline_date=parse_deadline(deadline), owners=owners,
+                    owners_list=split_owners(owners), initiative=initiative,
+                    provenance=Provenance(document_id=doc.id, block=block.index, page=block.page,
+                                          section=block.heading, start=start, end=end,
+                                          rule="action_table_row"),
+                )
+            elif pending and first and not cell(row, deadline_col) and not cell(row, owner_col):
+                pending.text = f"{pending.text} {first}"  # the rest of a row split by a page
+                pending.provenance.end = cell_span(block, r, 0)[1]
+            elif pending and not first and cell(row, text_col) and not cell(row, deadline_col):
+                pending.text = f"{pending.text} {cell(row, text_col)}"
+        if pending:
+            yield pending

@@ -1,0 +1,85 @@
+"""KPIs: rows of performance-indicator tables, with baseline and per-period targets.
+
+A table is a KPI table when its header names a measure column and a baseline or
+target/period column. Raw cells are kept; numbers and units are parsed beside them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from spacy.language import Language
+
+from pledgeflow.document import Document, cell_span
+from pledgeflow.records import Kpi, KpiTarget, Provenance
+from pledgeflow.registry import register
+
+from ._rules import clean_cell, load_json, mentions_any
+from ._tables import cell, is_kpi_table, read_table, target_columns
+from ._values import parse_value
+
+BLANK = {"", "-", "\u2013", "\u2014", "n/a", "na", "tbc", "tbd"}
+
+
+def blank_to_none(text: str | None) -> str | None:
+    return None if text is None or text.strip().lower() in BLANK else text
+
+
+def polarity(measure: str) -> str | None:
+    words = load_json("targets.lexicon.json")
+    if mentions_any(measure, words["reduce_words"]):
+        return "reduce"
+    if mentions_any(measure, words["increase_words"]):
+        return "increase"
+    return None
+
+
+def kpi_flag(raw: str | None) -> bool | None:
+    lex = load_json("tables.lexicon.json")
+    value = clean_cell(raw).lower()
+    if value in lex["kpi_yes"]:
+        return True
+    if value in lex["kpi_no"]:
+        return False
+    return None
+
+
+@register
+class KpiExtractor:
+    name = "kpis"
+    version = "1"
+    kinds = ("kpis",)
+
+    def extract(self, doc: Document, nlp: Language) -> Iterator[Kpi]:
+        for block in doc.blocks:
+            if block.kind != "table":
+                continue
+            table = read_table(block)
+            if table is None or not is_kpi_table(table):
+                continue
+            measure_col = table.column("measure")
+            marker_col = table.column("marker", exclude=(measure_col,))
+            baseline_col = table.column("baseline", exclude=(measure_col,))
+            periods = [i for i in target_columns(table) if i not in (marker_col, baseline_col)]
+            for r, row in table.rows:
+                measure = cell(row, measure_col)
+                if not measure:
+                    continue
+                baseline = blank_to_none(cell(row, baseline_col))
+                value, unit = parse_value(baseline)
+                targets = []
+                for c in periods:
+                    raw = cell(row, c)
+                    t_value, t_unit = parse_value(blank_to_none(raw))
+                    targets.append(KpiTarget(period=table.header[c], raw=raw, value=t_value,
+                                             unit=t_unit))
+                start, end = cell_span(block, r, measure_col)
+                yield Kpi(
+                    measure=measure, baseline=baseline, baseline_value=value,
+                    baseline_unit=unit,
+                    kpi=kpi_flag(cell(row, marker_col)) if marker_col is not None else None,
+                    polarity=polarity(measure), targets=targets,
+                    provenance=Provenance(document_id=doc.id, block=block.index, page=block.page,
+                                          section=block.heading, start=start, end=end,
+                                          rule="kpi_table_row"),
+                )

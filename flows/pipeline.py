@@ -1,0 +1,147 @@
+"""The ``pipeline`` flow: catalog -> fetch -> parse -> extract -> load.
+
+Thin by design: every stage is a plain function in ``pledgeflow.stages``; this module
+only declares how they run (one task per document per stage, retries on fetch) and
+keeps the single SQLite writer in the flow itself. A document that fails at any stage
+is recorded in ``failures`` with that stage, and the others go on.
+"""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+from prefect.context import get_run_context
+from prefect.futures import PrefectFuture
+
+from pledgeflow import db as store
+from pledgeflow import stages
+from pledgeflow.catalog import load_catalog, select
+from pledgeflow.fetch import FetchError
+
+
+def retry_if_retryable(task, task_run, state) -> bool:
+    """Retry only what can succeed later (timeouts, 5xx, 429), never a 404."""
+    error = state.result(raise_on_failure=False)
+    return not isinstance(error, FetchError) or error.retryable
+
+
+# Inputs are documents and bytes: hashing them for a cache key would cost more than
+# the work, and re-runs are already skipped by content hash, so tasks do not cache.
+@task(retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5,
+      retry_condition_fn=retry_if_retryable, cache_policy=NO_CACHE,
+      task_run_name="fetch-{source.id}")
+def fetch_task(source, settings: stages.Settings) -> stages.Fetch:
+    return stages.fetch_source(source, settings)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="parse-{item.source_id}")
+def parse_task(item: stages.Fetch, settings: stages.Settings) -> stages.Parsed:
+    return stages.parse_fetched(item, settings)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="extract-{parsed.source_id}")
+def extract_task(parsed: stages.Parsed, settings: stages.Settings) -> stages.Extracted:
+    return stages.extract_parsed(parsed, settings)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="load-{item.source_id}")
+def load_task(db_path: str, item: stages.Fetch, extracted: stages.Extracted) -> dict[str, int]:
+    database = store.open_db(db_path)
+    try:
+        return stages.load_extracted(database, item, extracted)
+    finally:
+        database.close()
+
+
+def _outcome(future: PrefectFuture):
+    """The future's result, or the exception it failed with."""
+    try:
+        return future.result()
+    except Exception as exc:  # noqa: BLE001 - the caller records it as a failure
+        return exc
+
+
+@flow(name="pipeline", log_prints=True)
+def pipeline(
+    sources: str = str(stages.DEFAULT_CATALOG),
+    db: str = str(stages.DEFAULT_DB),
+    raw_dir: str = "raw",
+    processed_dir: str = "processed",
+    only: list[str] | None = None,
+    kind: str | None = None,
+    organisation: str | None = None,
+    extractors: list[str] | None = None,
+) -> dict:
+    """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
+    logger = get_run_logger()
+    settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir),
+                               extractors=tuple(extractors) if extractors else None)
+    catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
+    versions = stages.extractor_versions(settings)
+    database = store.open_db(db)
+    store.upsert_sources(database, catalog)
+    run_id = str(uuid.uuid4())
+    flow_run_id = str(get_run_context().flow_run.id)
+    store.start_run(database, run_id=run_id, flow_run_id=flow_run_id, catalog=sources,
+                    sources=len(catalog))
+    summary = {"run_id": run_id, "sources": len(catalog), "documents": 0, "unchanged": 0,
+               "failed": 0, "records": {}}
+
+    def fail(source_id: str, stage: str, error: BaseException, document_id=None) -> None:
+        summary["failed"] += 1
+        logger.warning("%s failed at %s: %s", source_id, stage, error)
+        store.record_failure(database, run_id=run_id, source_id=source_id, stage=stage,
+                             error=error, document_id=document_id)
+
+    fetches = [(source, fetch_task.submit(source, settings)) for source in catalog]
+    pending = []
+    for source, future in fetches:
+        item = _outcome(future)
+        if isinstance(item, Exception):
+            fail(source.id, "fetch", item)
+        elif store.document_is_current(database, item.fetched.sha256, versions):
+            summary["unchanged"] += 1
+            logger.info("%s unchanged (%s), skipped", source.id, item.fetched.sha256[:12])
+        else:
+            parsed = parse_task.submit(item, settings)
+            pending.append((source, item, parsed, extract_task.submit(parsed, settings)))
+
+    for source, item, parsed_future, extracted_future in pending:
+        parsed = _outcome(parsed_future)
+        if isinstance(parsed, Exception):
+            fail(source.id, "parse", parsed, item.fetched.sha256)
+            continue
+        extracted = _outcome(extracted_future)
+        if isinstance(extracted, Exception):
+            fail(source.id, "extract", extracted, item.fetched.sha256)
+            continue
+        for name, error in extracted.extraction.errors:
+            fail(source.id, f"extract:{name}", error, item.fetched.sha256)
+        counts = _outcome(load_task.submit(db, item, extracted))  # one writer at a time
+        if isinstance(counts, Exception):
+            fail(source.id, "load", counts, item.fetched.sha256)
+            continue
+        summary["documents"] += 1
+        for kind_, n in counts.items():
+            summary["records"][kind_] = summary["records"].get(kind_, 0) + n
+        logger.info("%s loaded: %s", source.id,
+                    ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+
+    store.finish_run(database, run_id, status="completed" if not summary["failed"] else
+                     "completed_with_failures", documents=summary["documents"],
+                     unchanged=summary["unchanged"], failed=summary["failed"],
+                     records=summary["records"])
+    summary["totals"] = store.record_counts(database)
+    database.close()
+    print(format_summary(summary))
+    return summary
+
+
+def format_summary(summary: dict) -> str:
+    records = ", ".join(f"{n} {k}" for k, n in summary["totals"].items()) or "none"
+    return (f"pledgeflow: {summary['sources']} sources, {summary['documents']} documents loaded, "
+            f"{summary['unchanged']} unchanged, {summary['failed']} failed; "
+            f"database now holds {records}")

@@ -1,0 +1,151 @@
+"""The ``pledgeflow`` command line."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from pledgeflow import __version__
+from pledgeflow.stages import DEFAULT_CATALOG, DEFAULT_DB
+
+
+def _quiet_prefect() -> None:
+    # Runs stay on this machine unless the user points PREFECT_API_URL at a server.
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def _split(values: tuple[str, ...]) -> list[str] | None:
+    items = [v.strip() for value in values for v in value.split(",") if v.strip()]
+    return items or None
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="pledgeflow")
+def main() -> None:
+    """pledgeflow: turn what parties and councils promise into data.
+
+    Fetches manifesto pages and council plans listed in a catalog, parses them,
+    extracts pledges, targets, KPIs, actions and risks, and loads them with their
+    provenance into SQLite.
+    """
+
+
+@main.command()
+@click.option("--sources", "sources", type=click.Path(dir_okay=False, path_type=Path),
+              default=DEFAULT_CATALOG, show_default=True, help="Catalog (TOML) of sources.")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+              show_default=True, help="SQLite database to load into (created if missing).")
+@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("raw"),
+              show_default=True, help="Where fetched bytes are kept, by sha256.")
+@click.option("--processed-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("processed"), show_default=True,
+              help="Where parsed documents are saved as JSON.")
+@click.option("--only", multiple=True, metavar="ID[,ID]", help="Run only these source ids.")
+@click.option("--kind", help="Run only sources of this kind (e.g. manifesto).")
+@click.option("--organisation", help="Run only sources whose organisation contains this text.")
+@click.option("--extractor", "extractors", multiple=True, metavar="NAME",
+              help="Run only these extractors (default: all registered).")
+def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
+        kind: str | None, organisation: str | None, extractors: tuple[str, ...]) -> None:
+    """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
+
+    \b
+    Example:
+      pledgeflow run --sources samples/catalog.toml --db processed/pledgeflow.db
+    """
+    _quiet_prefect()
+    from pledgeflow.catalog import CatalogError, load_catalog, select
+    from pledgeflow.db import NotPledgeflowDatabase, open_db
+
+    try:
+        select(load_catalog(sources), only=_split(only), kind=kind, organisation=organisation)
+        open_db(db).close()  # refuse a foreign database before Prefect starts
+    except (CatalogError, NotPledgeflowDatabase) as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"pledgeflow: running {sources} into {db} (Prefect starts a local server "
+               "unless PREFECT_API_URL is set)", err=True)
+    from pledgeflow.flows.pipeline import pipeline
+
+    summary = pipeline(sources=str(sources), db=str(db), raw_dir=str(raw_dir),
+                       processed_dir=str(processed_dir), only=_split(only), kind=kind,
+                       organisation=organisation, extractors=_split(extractors))
+    if summary["failed"]:
+        click.echo(f"{summary['failed']} source(s) failed; see the failures table.", err=True)
+
+
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=DEFAULT_DB, show_default=True, help="Database to export.")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              required=True, help="Folder for the <source id>.json files.")
+@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+def export(db: Path, out_dir: Path, fmt: str) -> None:
+    """Write one JSON file per source, named <source id>.json, in the gold annotation format.
+
+    \b
+    Example:
+      pledgeflow export --db processed/pledgeflow.db --out exports/
+    """
+    from pledgeflow.db import NotPledgeflowDatabase, open_db
+    from pledgeflow.export import export_json
+
+    try:
+        database = open_db(db)
+    except NotPledgeflowDatabase as exc:
+        raise click.ClickException(str(exc)) from None
+    files = export_json(database, out_dir)
+    click.echo(f"wrote {len(files)} file(s) to {out_dir}")
+
+
+@main.command("extractors")
+def list_extractors() -> None:
+    """List the registered extractors: name, version, record kinds and where it comes from."""
+    from pledgeflow.registry import get_extractors
+
+    for name, extractor in get_extractors().items():
+        origin = type(extractor).__module__.split(".")[0]
+        click.echo(f"{name}\t{extractor.version}\t{','.join(extractor.kinds)}\t{origin}")
+
+
+@main.command()
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--extractor", "extractors", multiple=True, metavar="NAME",
+              help="Run only these extractors (default: all registered).")
+def extract(file: Path, extractors: tuple[str, ...]) -> None:
+    """Parse one local file (HTML, PDF, Markdown or text) and print its records as JSON.
+
+    No Prefect, no database: a quick way to see what the rules find.
+
+    \b
+    Example:
+      pledgeflow extract samples/html/bnes-libdem-children.html
+    """
+    from pledgeflow.nlp import build_nlp
+    from pledgeflow.parse import ParseError, parse
+    from pledgeflow.registry import get_extractors, run_extractors
+    from pledgeflow.sniff import sniff_media_type
+
+    data = file.read_bytes()
+    media_type = sniff_media_type(data, url=file.name)
+    try:
+        doc = parse(data, media_type, document_id=hashlib.sha256(data).hexdigest(),
+                    url=file.resolve().as_uri())
+    except ParseError as exc:
+        raise click.ClickException(f"{file}: {exc}") from None
+    result = run_extractors(doc, get_extractors(_split(extractors)), build_nlp())
+    out = {"document": doc.id, "media_type": media_type, "records": {}}
+    for record in result.records:
+        row = record.row()
+        children = record.children()
+        if children:
+            row.update(children)
+        out["records"].setdefault(record.kind, []).append(row)
+    out["errors"] = [f"{name}: {type(e).__name__}: {e}" for name, e in result.errors]
+    json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")

@@ -1,0 +1,290 @@
+"""The SQLite store: schema, and atomic loading of one document with its blocks and records.
+
+Every table other tools rely on is described in docs/schema.md. Loading replaces a source's
+previous document in one transaction, so readers see either the old rows or the new ones.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from pledgeflow.catalog import Source
+from pledgeflow.document import Document
+from pledgeflow.records import Record
+
+SCHEMA_VERSION = 1
+
+# Tables pledgeflow itself manages; no extractor's record kind may take one of these names.
+CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "blocks", "runs", "failures"})
+SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+
+_PROVENANCE: dict[str, Any] = {
+    "block": int, "page": int, "section": str, "start": int, "end": int,
+    "extractor": str, "extractor_version": str, "rule": str, "block_id": str,
+}
+# Columns of the built-in record kinds, in Record.row() order; new fields added to a
+# record class later are still loaded, as insert uses alter=True.
+RECORD_COLUMNS: dict[str, dict[str, Any]] = {
+    "pledges": {"text": str, "lead_in": str, "section": str},
+    "targets": {"text": str, "value": float, "unit": str, "comparator": str, "measure": str,
+                "year": int, "pledge_id": str},
+    "kpis": {"measure": str, "baseline": str, "baseline_value": float, "baseline_unit": str,
+             "kpi": int, "polarity": str},
+    "actions": {"ref": str, "text": str, "deadline": str, "deadline_date": str, "owners": str,
+                "owners_list": str, "initiative": str},
+    "risks": {"risk": str, "mitigation": str, "owner": str},
+}
+DOCUMENT_FKS = [("document_id", "documents", "id"), ("block_id", "blocks", "id")]
+
+
+class NotPledgeflowDatabase(ValueError):
+    """The file exists but is not a pledgeflow database, so we refuse to write into it."""
+
+
+def now() -> str:
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+def open_db(path: Path | str) -> sqlite_utils.Database:
+    """Open (creating if needed) a pledgeflow database with WAL, FK checks and a busy wait."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    try:
+        # Look before any write: switching to WAL would already modify someone else's file.
+        db = sqlite_utils.Database(conn)
+        tables = db.table_names()
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        raise NotPledgeflowDatabase(f"{path} is not a SQLite database ({exc})") from None
+    if tables and "pledgeflow_meta" not in tables:
+        db.close()
+        raise NotPledgeflowDatabase(
+            f"{path} is a SQLite database of another application (no pledgeflow_meta table); "
+            "refusing to write into it - use a new or pledgeflow database file"
+        )
+    db.enable_wal()
+    db.execute("PRAGMA foreign_keys=ON")
+    db.execute("PRAGMA busy_timeout=30000")
+    ensure_schema(db)
+    return db
+
+
+def ensure_schema(db: sqlite_utils.Database) -> None:
+    """Create any missing table, index and FTS index; safe to call on every open."""
+    meta = db.table("pledgeflow_meta").create({"key": str, "value": str}, pk="key",
+                                              if_not_exists=True)
+    stored = db.execute("select value from pledgeflow_meta where key = 'schema_version'").fetchone()
+    if stored and int(stored[0]) > SCHEMA_VERSION:
+        raise ValueError(f"database schema version {stored[0]} is newer than this pledgeflow "
+                         f"({SCHEMA_VERSION}); upgrade pledgeflow")
+    if not stored or stored[0] != str(SCHEMA_VERSION):
+        meta.upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
+    db.table("sources").create(
+        {"id": str, "url": str, "organisation": str, "council": str, "party": str, "kind": str,
+         "title": str, "period": str}, pk="id", if_not_exists=True)
+    db.table("documents").create(
+        {"id": str, "source_id": str, "url": str, "final_url": str, "media_type": str,
+         "bytes": int, "fetched_at": str, "etag": str, "last_modified": str, "raw_path": str,
+         "processed_path": str, "parser": str, "parser_version": str, "pages": int,
+         "title": str, "text_chars": int, "extractors": str, "loaded_at": str},
+        pk="id", foreign_keys=[("source_id", "sources", "id")], if_not_exists=True)
+    db.table("blocks").create(
+        {"id": str, "document_id": str, "idx": int, "kind": str, "text": str, "page": int,
+         "section": str, "section_path": str, "level": int, "depth": int, "lead_in": str,
+         "start": int, "end": int, "rows": str, "header_rows": int},
+        pk="id", foreign_keys=[("document_id", "documents", "id")], if_not_exists=True)
+    for kind, columns in RECORD_COLUMNS.items():
+        db.table(kind).create({"id": str, "document_id": str, **columns, **_PROVENANCE}, pk="id",
+                        foreign_keys=DOCUMENT_FKS, if_not_exists=True)
+    db.table("kpi_targets").create(
+        {"id": str, "kpi_id": str, "document_id": str, "position": int, "period": str,
+         "raw": str, "value": float, "unit": str}, pk="id",
+        foreign_keys=[("kpi_id", "kpis", "id"), ("document_id", "documents", "id")],
+        if_not_exists=True)
+    db.table("runs").create(
+        {"id": str, "flow_run_id": str, "started_at": str, "ended_at": str, "status": str,
+         "catalog": str, "sources": int, "documents": int, "unchanged": int, "failed": int,
+         "records": str}, pk="id", if_not_exists=True)
+    # Raw DDL: table.create() has no AUTOINCREMENT option, and failure ids must never be reused.
+    db.execute("""CREATE TABLE IF NOT EXISTS failures (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT,
+        source_id TEXT REFERENCES sources(id), document_id TEXT, stage TEXT,
+        error_type TEXT, message TEXT, occurred_at TEXT)""")
+    for table, column in [("documents", "source_id"), ("blocks", "document_id"),
+                          ("kpi_targets", "kpi_id"), ("kpi_targets", "document_id"),
+                          ("failures", "source_id"), ("failures", "run_id"),
+                          *((kind, "document_id") for kind in RECORD_COLUMNS)]:
+        db.table(table).create_index([column], if_not_exists=True)
+    # replace=True only rebuilds when the FTS definition or its triggers differ.
+    db.table("blocks").enable_fts(["text", "section"], create_triggers=True, tokenize="porter",
+                            replace=True)
+    db.table("pledges").enable_fts(["text"], create_triggers=True, tokenize="porter", replace=True)
+
+
+def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:
+    # Upsert (INSERT ... ON CONFLICT UPDATE), never REPLACE: a delete would break documents' FK.
+    db.table("sources").upsert_all([s.row() for s in sources], pk="id", alter=True)
+
+
+def document_is_current(db: sqlite_utils.Database, document_id: str,
+                        extractor_versions: dict[str, str]) -> bool:
+    """True when these exact bytes were already loaded by these exact extractor versions."""
+    row = db.execute("select extractors from documents where id = ?", [document_id]).fetchone()
+    return row is not None and json.loads(row[0] or "{}") == extractor_versions
+
+
+@contextmanager
+def immediate(db: sqlite_utils.Database) -> Iterator[None]:
+    """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
+
+    IMMEDIATE takes the write lock up front, so two loaders wait (busy_timeout) instead of
+    failing half-way. sqlite-utils nests its own writes as savepoints inside an open
+    transaction, so nothing it does commits early.
+    """
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        db.execute("COMMIT")
+    except BaseException:
+        db.rollback()
+        raise
+
+
+def record_tables(db: sqlite_utils.Database) -> list[str]:
+    """Every table whose rows belong to a document (blocks, records, child rows), by FK."""
+    return [t.name for t in db.tables
+            if any(fk.column == "document_id" and fk.other_table == "documents"
+                   for fk in t.foreign_keys)]
+
+
+def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record], *,
+                  source_id: str, fetched: dict, raw_path: str, processed_path: str,
+                  extractor_versions: dict[str, str]) -> dict[str, int]:
+    """Replace the source's stored document with this one, atomically; return rows per table."""
+    if doc.source_id not in (None, source_id):
+        raise ValueError(f"document {doc.id} belongs to {doc.source_id}, not {source_id}")
+    counts: dict[str, int] = dict.fromkeys([*RECORD_COLUMNS, "kpi_targets"], 0)
+    with immediate(db):
+        _delete_documents(db, source_id, doc.id)
+        db.table("documents").insert({
+            "id": doc.id, "source_id": source_id, "url": fetched.get("url", doc.url),
+            "final_url": fetched.get("final_url"),
+            "media_type": fetched.get("media_type", doc.media_type),
+            "bytes": fetched.get("bytes"), "fetched_at": fetched.get("fetched_at"),
+            "etag": fetched.get("etag"), "last_modified": fetched.get("last_modified"),
+            "raw_path": raw_path, "processed_path": processed_path, "parser": doc.parser,
+            "parser_version": doc.parser_version, "pages": doc.pages, "title": doc.title,
+            "text_chars": len(doc.text),
+            "extractors": json.dumps(extractor_versions, sort_keys=True), "loaded_at": now(),
+        })
+        db.table("blocks").insert_all(({
+            "id": f"{doc.id}:{b.index}", "document_id": doc.id, "idx": b.index, "kind": b.kind,
+            "text": b.text, "page": b.page, "section": b.heading, "section_path": b.section,
+            "level": b.level, "depth": b.depth, "lead_in": b.lead_in, "start": b.start,
+            "end": b.end, "rows": b.rows, "header_rows": b.header_rows,
+        } for b in doc.blocks), alter=True)  # lists are stored as JSON text by sqlite-utils
+        ours = set(record_tables(db))
+        for table, (rows, fks) in _record_rows(doc, records).items():
+            if table not in ours and db.table(table).exists():
+                raise ValueError(f"table {table!r} exists but holds no document rows; "
+                                 "a record kind cannot write into it")
+            db.table(table).insert_all(rows, pk="id", foreign_keys=fks, alter=True)
+            db.table(table).create_index(["document_id"], if_not_exists=True)
+            counts[table] = len(rows)
+    return counts
+
+
+def _delete_documents(db: sqlite_utils.Database, source_id: str, document_id: str) -> None:
+    old = [r[0] for r in db.execute(
+        "select id from documents where source_id = ? or id = ?", [source_id, document_id])]
+    if not old:
+        return
+    # Deferred FK checks let us delete children and parents in any order; switched back
+    # off so the inserts that follow are checked row by row.
+    db.execute("PRAGMA defer_foreign_keys=ON")
+    marks = ", ".join("?" for _ in old)
+    for table in record_tables(db):
+        db.execute(f'delete from "{table}" where document_id in ({marks})', old)
+    db.execute(f"delete from documents where id in ({marks})", old)
+    db.execute("PRAGMA defer_foreign_keys=OFF")
+
+
+def _record_rows(doc: Document, records: list[Record]
+                 ) -> dict[str, tuple[list[dict[str, Any]], list[tuple[str, str, str]]]]:
+    """Rows per table with the FKs a table needs if it has to be created on the fly."""
+    tables: dict[str, tuple[list[dict[str, Any]], list[tuple[str, str, str]]]] = {}
+    seen: set[str] = set()
+    blocks = {b.index for b in doc.blocks}
+    for record in records:
+        row = record.row()
+        _check_name(record.kind, "record kind", reserved={"kpi_targets"})
+        if row["document_id"] != doc.id:
+            raise ValueError(f"{record.kind} record {row['id']} is from document "
+                             f"{row['document_id']}, not {doc.id}")
+        if row["id"] in seen:  # the same record twice from one extractor: keep one
+            continue
+        seen.add(row["id"])
+        row["block_id"] = f"{doc.id}:{row['block']}" if row["block"] in blocks else None
+        tables.setdefault(record.kind, ([], DOCUMENT_FKS))[0].append(row)
+        parent_fk = f"{_singular(record.kind)}_id"
+        for child, child_rows in record.children().items():
+            _check_name(child, "child table", reserved=set(RECORD_COLUMNS))
+            fks = [(parent_fk, record.kind, "id"), ("document_id", "documents", "id")]
+            for n, child_row in enumerate(child_rows):
+                tables.setdefault(child, ([], fks))[0].append({
+                    "id": f"{row['id']}:{child_row.get('position', n)}",
+                    parent_fk: row["id"], "document_id": doc.id, **child_row})
+    return tables
+
+
+def _check_name(name: str, what: str, reserved: set[str]) -> None:
+    # Table names come from third-party code and end up in SQL, so allow only plain names.
+    if not SAFE_NAME.match(name) or name in CORE_TABLES | reserved or "_fts" in name:
+        raise ValueError(f"{what} {name!r} is not a usable table name (lower-case letters, "
+                         f"digits, _; not one of {sorted(CORE_TABLES | reserved)}; no '_fts')")
+
+
+def _singular(table: str) -> str:
+    if table.endswith("ies"):
+        return table[:-3] + "y"
+    return table[:-1] if table.endswith("s") else table
+
+
+def record_failure(db: sqlite_utils.Database, *, run_id: str | None, source_id: str | None,
+                   stage: str, error: BaseException | None = None, error_type: str | None = None,
+                   message: str | None = None, document_id: str | None = None) -> int:
+    """Store one failed stage of one source; returns the failure's id."""
+    table = db.table("failures").insert({
+        "run_id": run_id, "source_id": source_id, "document_id": document_id, "stage": stage,
+        "error_type": error_type or (type(error).__name__ if error else None),
+        "message": message or (str(error) if error else None), "occurred_at": now(),
+    })
+    return int(table.last_pk)
+
+
+def start_run(db: sqlite_utils.Database, *, run_id: str, flow_run_id: str | None,
+              catalog: str, sources: int) -> None:
+    db.table("runs").upsert({"id": run_id, "flow_run_id": flow_run_id, "started_at": now(),
+                       "status": "running", "catalog": catalog, "sources": sources}, pk="id")
+
+
+def finish_run(db: sqlite_utils.Database, run_id: str, *, status: str, documents: int,
+               unchanged: int, failed: int, records: dict[str, int]) -> None:
+    db.table("runs").update(run_id, {"ended_at": now(), "status": status, "documents": documents,
+                               "unchanged": unchanged, "failed": failed,
+                               "records": json.dumps(records, sort_keys=True)})
+
+
+def record_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Rows per record table (built-in, third-party and child tables, not blocks)."""
+    return {t: db.table(t).count for t in record_tables(db) if t != "blocks"}

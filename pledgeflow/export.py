@@ -1,0 +1,70 @@
+"""Export the database as one JSON file per source, in the annotation (gold) format.
+
+Field names follow ``GUIDE.md``: pledges (text, lead_in, section), targets (text,
+value, unit, measure, year), kpis (measure, kpi, baseline, targets: period -> raw
+cell), actions (id, text, deadline, owners, initiative), risks (risk, mitigation,
+owner). Provenance is added under ``provenance`` so every item can be traced back.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import sqlite_utils
+
+PROVENANCE = ("document_id", "block", "page", "section", "start", "end", "extractor",
+              "extractor_version", "rule")
+
+
+def _provenance(row: dict) -> dict:
+    return {k: row[k] for k in PROVENANCE if k in row}
+
+
+def _rows(db: sqlite_utils.Database, table: str, document_id: str) -> list[dict]:
+    if not db.table(table).exists():
+        return []
+    return list(db.query(f'select * from "{table}" where document_id = ? '
+                         'order by block, start', [document_id]))
+
+
+def source_records(db: sqlite_utils.Database, source_id: str) -> dict:
+    """The records of one source's current document, in the gold format."""
+    doc = next(db.query("select * from documents where source_id = ? order by loaded_at desc",
+                        [source_id]), None)
+    out: dict = {"source": source_id, "document": doc["id"] if doc else None,
+                 "url": doc["url"] if doc else None,
+                 "pledges": [], "targets": [], "kpis": [], "actions": [], "risks": []}
+    if doc is None:
+        return out
+    did = doc["id"]
+    out["pledges"] = [{"text": r["text"], "lead_in": r["lead_in"], "section": r["section"],
+                       "provenance": _provenance(r)} for r in _rows(db, "pledges", did)]
+    out["targets"] = [{"text": r["text"], "value": r["value"], "unit": r["unit"],
+                       "measure": r["measure"], "year": r["year"], "provenance": _provenance(r)}
+                      for r in _rows(db, "targets", did)]
+    for r in _rows(db, "kpis", did):
+        cells = db.query("select period, raw from kpi_targets where kpi_id = ? order by position",
+                         [r["id"]])
+        out["kpis"].append({
+            "measure": r["measure"], "kpi": None if r["kpi"] is None else bool(r["kpi"]),
+            "baseline": r["baseline"], "targets": {c["period"]: c["raw"] for c in cells},
+            "provenance": _provenance(r)})
+    out["actions"] = [{"id": r["ref"], "text": r["text"], "deadline": r["deadline"],
+                       "owners": r["owners"], "initiative": r["initiative"],
+                       "provenance": _provenance(r)} for r in _rows(db, "actions", did)]
+    out["risks"] = [{"risk": r["risk"], "mitigation": r["mitigation"], "owner": r["owner"],
+                     "provenance": _provenance(r)} for r in _rows(db, "risks", did)]
+    return out
+
+
+def export_json(db: sqlite_utils.Database, out_dir: Path) -> list[Path]:
+    """Write ``<source id>.json`` for every source; returns the files written."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for source in db.query("select id from sources order by id"):
+        path = out_dir / f"{source['id']}.json"
+        data = source_records(db, source["id"])
+        path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+        written.append(path)
+    return written

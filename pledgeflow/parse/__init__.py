@@ -1,0 +1,28 @@
+"""Parse raw bytes into a Document. One module per format; everything after works on blocks."""
+
+from __future__ import annotations
+
+from pledgeflow.document import Document
+
+
+class ParseError(Exception):
+    """A document could not be parsed; the message says why in one line."""
+
+
+def parse(data: bytes, media_type: str, *, document_id: str, url: str | None = None,
+          charset: str | None = None) -> Document:
+    """Parse ``data`` by its (sniffed) media type."""
+    if media_type == "application/pdf":
+        from pledgeflow.parse.pdf import parse_pdf
+
+        return parse_pdf(data, document_id=document_id, url=url)
+    if media_type in ("text/html", "application/xhtml+xml"):
+        from pledgeflow.parse.html import parse_html
+
+        return parse_html(data, document_id=document_id, url=url, charset=charset)
+    if media_type in ("text/plain", "text/markdown"):
+        from pledgeflow.parse.text import parse_text
+
+        return parse_text(data, document_id=document_id, url=url, charset=charset,
+                          markdown=media_type == "text/markdown")
+    raise ParseError(f"no parser for media type {media_type!r}")

@@ -1,0 +1,108 @@
+"""Plain text and Markdown into blocks.
+
+Plain text: paragraphs are split on blank lines; lines starting with a bullet or a
+number become list items. Markdown adds ``#`` headings and ``|`` pipe tables.
+"""
+
+from __future__ import annotations
+
+import re
+
+from pledgeflow.document import Block, Document, table_text
+from pledgeflow.parse import ParseError
+from pledgeflow.parse.common import decode_text, last_sentence
+
+PARSER = "text"
+PARSER_VERSION = "1"
+
+HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+BULLET = re.compile(r"^(\s*)(?:[-*+\u2022\u25aa\u25cf\u25e6]|\d+[.)])\s+(.*)$")
+EMPHASIS = re.compile(r"(\*\*|__)(.*?)\1")
+
+
+def _clean(text: str, markdown: bool) -> str:
+    text = " ".join(text.split())
+    return EMPHASIS.sub(r"\2", text) if markdown else text
+
+
+def _table_rows(lines: list[str]) -> tuple[list[list[str]], int]:
+    rows, header_rows = [], 0
+    for line in lines:
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if all(re.fullmatch(r":?-{2,}:?", c) for c in cells if c):
+            header_rows = len(rows)  # the rows above a |---| rule are the header
+            continue
+        rows.append(cells)
+    return rows, header_rows
+
+
+def parse_text(
+    data: bytes,
+    *,
+    document_id: str,
+    url: str | None = None,
+    charset: str | None = None,
+    markdown: bool = False,
+) -> Document:
+    text = decode_text(data, charset)
+    blocks: list[Block] = []
+    section: list[tuple[int, str]] = []
+    previous_paragraph: str | None = None
+    for chunk in re.split(r"\n\s*\n", text.replace("\r\n", "\n")):
+        lines = [line for line in chunk.split("\n") if line.strip()]
+        if not lines:
+            continue
+        path = [title for _, title in section]
+        if markdown and all(line.lstrip().startswith("|") for line in lines):
+            rows, header_rows = _table_rows(lines)
+            blocks.append(
+                Block("table", table_text(rows), rows=rows, header_rows=header_rows, section=path)
+            )
+            previous_paragraph = None
+            continue
+        heading = HEADING.match(lines[0]) if markdown else None
+        if heading and len(lines) == 1:
+            level, title = len(heading.group(1)), _clean(heading.group(2), markdown)
+            section = [(lv, t) for lv, t in section if lv < level]
+            blocks.append(Block("heading", title, level=level, section=path))
+            section.append((level, title))
+            previous_paragraph = None
+            continue
+        if any(BULLET.match(line) for line in lines):
+            lead_in = last_sentence(previous_paragraph) if previous_paragraph else None
+            items: list[tuple[int, str]] = []
+            for line in lines:
+                bullet = BULLET.match(line)
+                if bullet:
+                    items.append((len(bullet.group(1).expandtabs(4)), bullet.group(2)))
+                elif items:  # a wrapped continuation of the item above
+                    items[-1] = (items[-1][0], items[-1][1] + " " + line.strip())
+                else:
+                    blocks.append(Block("paragraph", _clean(line, markdown), section=path))
+            indents = sorted({indent for indent, _ in items})
+            for indent, item in items:
+                blocks.append(
+                    Block(
+                        "list_item",
+                        _clean(item, markdown),
+                        section=path,
+                        depth=indents.index(indent) + 1,
+                        lead_in=lead_in,
+                    )
+                )
+            continue
+        paragraph = _clean(" ".join(lines), markdown)
+        blocks.append(Block("paragraph", paragraph, section=path))
+        previous_paragraph = paragraph
+    if not blocks:
+        raise ParseError("the file holds no text")
+    title = next((b.text for b in blocks if b.kind == "heading"), None)
+    return Document.from_blocks(
+        blocks,
+        id=document_id,
+        media_type="text/markdown" if markdown else "text/plain",
+        title=title,
+        parser=PARSER,
+        parser_version=PARSER_VERSION,
+        url=url,
+    )

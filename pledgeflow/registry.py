@@ -1,0 +1,95 @@
+"""The extractor registry: built-ins register by name, other packages via entry points.
+
+An extractor is any object with ``name``, ``version``, ``kinds`` and an
+``extract(doc, nlp)`` method that yields records. Built-ins live in
+``pledgeflow.extractors`` (the project's ``extractors/`` folder) and use the
+``@register`` decorator; a third-party package declares an entry point in the group
+``pledgeflow.extractors`` whose value is an extractor class or instance.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Protocol, runtime_checkable
+
+from spacy.language import Language
+
+from pledgeflow.document import Document
+from pledgeflow.records import Record
+
+ENTRY_POINT_GROUP = "pledgeflow.extractors"
+
+
+@runtime_checkable
+class Extractor(Protocol):
+    name: str  # unique, stable: it is stored with every record it produces
+    version: str  # bump when the output changes, so stored records can be refreshed
+    kinds: tuple[str, ...]  # the record kinds (tables) it produces
+
+    def extract(self, doc: Document, nlp: Language) -> Iterable[Record]:
+        """Yield the records found in one parsed document."""
+        ...
+
+
+_builtins: dict[str, type] = {}
+
+
+def register(cls: type) -> type:
+    """Class decorator for built-in extractors."""
+    _builtins[cls.name] = cls
+    return cls
+
+
+def _load_builtins() -> None:
+    import pledgeflow.extractors as package
+
+    for module in pkgutil.iter_modules(package.__path__):
+        if not module.name.startswith("_"):
+            importlib.import_module(f"{package.__name__}.{module.name}")
+
+
+def get_extractors(names: Iterable[str] | None = None) -> dict[str, Extractor]:
+    """All registered extractors by name (built-ins first, then entry points)."""
+    _load_builtins()
+    found: dict[str, Extractor] = {name: cls() for name, cls in _builtins.items()}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        obj = ep.load()
+        extractor = obj() if isinstance(obj, type) else obj
+        if not isinstance(extractor, Extractor):
+            raise TypeError(f"entry point {ep.name!r} ({ep.value}) is not a pledgeflow extractor")
+        found.setdefault(extractor.name, extractor)
+    if names is not None:
+        wanted = list(names)
+        unknown = sorted(set(wanted) - set(found))
+        if unknown:
+            raise KeyError(f"unknown extractor(s): {', '.join(unknown)}; known: {', '.join(found)}")
+        found = {n: found[n] for n in wanted}
+    return found
+
+
+@dataclass
+class Extraction:
+    records: list[Record] = field(default_factory=list)
+    errors: list[tuple[str, BaseException]] = field(default_factory=list)  # (extractor, error)
+    versions: dict[str, str] = field(default_factory=dict)
+
+
+def run_extractors(doc: Document, extractors: dict[str, Extractor], nlp: Language) -> Extraction:
+    """Run every extractor on one document; one extractor failing does not stop the others."""
+    result = Extraction()
+    for name, extractor in extractors.items():
+        result.versions[name] = extractor.version
+        try:
+            records = list(extractor.extract(doc, nlp))
+        except Exception as exc:  # noqa: BLE001 - recorded as a failure of this extractor
+            result.errors.append((name, exc))
+            continue
+        for record in records:
+            record.provenance.extractor = name
+            record.provenance.extractor_version = extractor.version
+        result.records.extend(records)
+    return result

@@ -1,0 +1,1 @@
+"""Example third-party pledgeflow extractor package."""

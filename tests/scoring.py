@@ -1,0 +1,23 @@
+"""Score exported records against the gold annotations with the reference scorer."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+GOLD_DIR = Path(__file__).parent / "gold"
+
+
+def reference_scorer():
+    spec = importlib.util.spec_from_file_location("score", GOLD_DIR / "score.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def score_dir(pred_dir: Path) -> dict[str, dict[str, float]]:
+    """precision/recall/f1 per kind for the files in ``pred_dir`` (named by source id)."""
+    scorer = reference_scorer()
+    totals, _ = scorer.score(GOLD_DIR, pred_dir)
+    return {kind: dict(zip(("precision", "recall", "f1"), scorer.prf(*v), strict=True))
+            for kind, v in totals.items()}

@@ -1,0 +1,79 @@
+"""The command line, through click's runner and the Python API it wraps."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+from click.testing import CliRunner
+
+from pledgeflow.cli import main
+
+
+def invoke(*args: str):
+    return CliRunner().invoke(main, list(args), catch_exceptions=False)
+
+
+def test_help_lists_every_command():
+    result = invoke("--help")
+    assert result.exit_code == 0
+    for command in ("run", "export", "extract", "extractors"):
+        assert command in result.output
+
+
+def test_extractors_lists_built_ins_with_versions():
+    lines = invoke("extractors").output.splitlines()
+    names = {line.split("\t")[0]: line.split("\t") for line in lines}
+    assert {"pledges", "kpis", "actions", "risks"} <= set(names)
+    assert names["pledges"][2] == "pledges,targets"
+
+
+def test_export_writes_one_gold_format_file_per_source(sample_run, tmp_path):
+    result = invoke("export", "--db", str(sample_run.db_path), "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    files = sorted(p.stem for p in tmp_path.glob("*.json"))
+    assert files == sorted(sample_run.documents)
+    plan = json.loads((tmp_path / "cwac-thriving-economy-2016.json").read_text("utf-8"))
+    assert set(plan) >= {"pledges", "targets", "kpis", "actions", "risks"}
+    kpi = plan["kpis"][0]
+    assert set(kpi["targets"]) == {"2018/19 Target", "2019/20 Target"}
+    assert {"id", "text", "deadline", "owners", "initiative"} <= set(plan["actions"][0])
+
+
+def test_extract_prints_records_of_one_local_file(samples_dir):
+    result = invoke("extract", str(samples_dir / "html" / "bnes-libdem-children.html"))
+    assert result.exit_code == 0
+    out = json.loads(result.output)
+    assert out["media_type"] == "text/html"
+    texts = [p["text"] for p in out["records"]["pledges"]]
+    assert any("Good OFSTED" in t for t in texts)
+
+
+def test_extract_reads_plain_text_paragraphs(tmp_path):
+    note = tmp_path / "note.txt"
+    note.write_text("The town hall opened in 1901.\n\nWe will plant a tree for every child "
+                    "born in the borough.\n", encoding="utf-8")
+    out = json.loads(invoke("extract", str(note)).output)
+    assert [p["text"] for p in out["records"]["pledges"]] == [
+        "We will plant a tree for every child born in the borough."]
+
+
+def test_run_refuses_a_database_of_another_application(tmp_path, samples_dir):
+    foreign = tmp_path / "other.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("create table customers (id integer primary key, name text)")
+    before = foreign.read_bytes()
+    result = CliRunner().invoke(main, ["run", "--sources", str(samples_dir / "catalog.toml"),
+                                       "--db", str(foreign)])
+    assert result.exit_code != 0
+    assert "not a pledgeflow database" in result.output or "another application" in result.output
+    assert foreign.read_bytes() == before
+
+
+def test_run_reports_a_bad_catalog_clearly(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[sources]]\nid = "Not A Slug"\n', encoding="utf-8")
+    result = CliRunner().invoke(main, ["run", "--sources", str(bad), "--db",
+                                       str(tmp_path / "x.db")])
+    assert result.exit_code != 0
+    assert "missing" in result.output

@@ -1,0 +1,382 @@
+"""The SQLite store: schema, foreign keys, idempotent and atomic loads, FTS, runs and failures."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pytest
+
+from pledgeflow.catalog import Source
+from pledgeflow.db import (
+    SCHEMA_VERSION,
+    NotPledgeflowDatabase,
+    document_is_current,
+    finish_run,
+    load_document,
+    open_db,
+    record_counts,
+    record_failure,
+    start_run,
+    upsert_sources,
+)
+from pledgeflow.document import Block, Document, table_text
+from pledgeflow.records import (
+    Action,
+    Kpi,
+    KpiTarget,
+    Pledge,
+    Provenance,
+    Record,
+    Risk,
+    Target,
+)
+
+DOCS = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
+VERSIONS = {"pledges": "1.0", "kpis": "1.0"}
+SOURCE = Source(id="cwac-labour-2019", url="https://example.org/cwac.html",
+                organisation="Cheshire West and Chester Labour",
+                council="Cheshire West and Chester", kind="manifesto",
+                title="The opportunity to get on in life", period="2019-2023", party="Labour")
+
+
+@dataclass(kw_only=True)
+class Commitment(Record):
+    """A third-party record kind with a list field and a child table."""
+
+    kind: ClassVar[str] = "commitments"
+    text: str
+    tags: list[str] = field(default_factory=list)
+
+    def children(self) -> dict[str, list[dict[str, Any]]]:
+        return {"commitment_notes": [{"note": tag} for tag in self.tags]}
+
+
+@dataclass(kw_only=True)
+class BrokenPledge(Pledge):
+    """An extractor bug: the record cannot produce its row."""
+
+    def row(self) -> dict[str, Any]:
+        raise RuntimeError("extractor bug")
+
+
+@dataclass(kw_only=True)
+class Unstorable(Record):
+    """A record whose value SQLite cannot store, so the insert itself fails."""
+
+    kind: ClassVar[str] = "widgets"
+    value: Any
+
+
+@dataclass(kw_only=True)
+class Misnamed(Record):
+    kind: ClassVar[str] = "sources"
+    text: str
+
+
+def make_doc(topic: str = "Housing", raw: bytes = b"version 1") -> Document:
+    rows = [["Measure", "Baseline", "2019/20 Target", "2020/21 Target"],
+            ["Pupils in good schools", "80%", "85%", ""]]
+    blocks = [
+        Block("heading", topic, level=1),
+        Block("list_item", f"We will build 500 council homes to tackle {topic.lower()} need",
+              section=[topic], depth=1, lead_in="We will:"),
+        Block("paragraph", "Every child deserves a place at a good school.", section=[topic]),
+        Block("table", table_text(rows), rows=rows, header_rows=1, section=[topic]),
+    ]
+    return Document.from_blocks(blocks, id=hashlib.sha256(raw).hexdigest(),
+                                media_type="text/html", title="Our plan", parser="html",
+                                parser_version="1", source_id=SOURCE.id, url=SOURCE.url)
+
+
+def prov(doc: Document, block: int, rule: str = "r1") -> Provenance:
+    b = doc.blocks[block]
+    return Provenance(document_id=doc.id, block=block, page=b.page, section=b.heading,
+                      start=b.start, end=b.end, extractor="test", extractor_version="1.0",
+                      rule=rule)
+
+
+def make_records(doc: Document) -> list[Record]:
+    return [
+        Pledge(provenance=prov(doc, 1), text=doc.blocks[1].text, lead_in="We will:"),
+        Pledge(provenance=prov(doc, 2), text=doc.blocks[2].text),
+        Target(provenance=prov(doc, 1), text=doc.blocks[1].text, value=500, unit="homes",
+               comparator="build", measure="council homes", year=2025),
+        Kpi(provenance=prov(doc, 3), measure="Pupils in good schools", baseline="80%",
+            baseline_value=80, baseline_unit="%", kpi=True, polarity="increase",
+            targets=[KpiTarget(period="2019/20 Target", raw="85%", value=85, unit="%"),
+                     KpiTarget(period="2020/21 Target", raw=None)]),
+        Action(provenance=prov(doc, 2), ref="1.1", text="Open two new schools",
+               deadline="March 2020", deadline_date="2020-03", owners="Education; Finance",
+               owners_list=["Education", "Finance"], initiative="Schools"),
+        Risk(provenance=prov(doc, 2), risk="Funding falls short", mitigation="Bid for grants",
+             owner="Finance"),
+    ]
+
+
+def load(db, doc: Document, records: list[Record], versions: dict[str, str] = VERSIONS):
+    return load_document(
+        db, doc, records, source_id=SOURCE.id,
+        fetched={"url": SOURCE.url, "final_url": SOURCE.url, "media_type": "text/html",
+                 "bytes": 9, "fetched_at": "2024-05-01T09:00:00+00:00", "etag": '"abc"',
+                 "last_modified": None},
+        raw_path=f"raw/{doc.id}.html", processed_path=f"processed/{doc.id}.json",
+        extractor_versions=versions)
+
+
+def snapshot(db) -> list[str]:
+    return list(db.conn.iterdump())
+
+
+def rows_of(db, document_id: str) -> dict[str, int]:
+    """How many rows in each table still point at a document."""
+    tables = [t for t in db.table_names() if "document_id" in db[t].columns_dict]
+    return {t: db.execute(f"select count(*) from [{t}] where document_id = ?",
+                          [document_id]).fetchone()[0] for t in tables}
+
+
+@pytest.fixture
+def db(tmp_path):
+    database = open_db(tmp_path / "data" / "pledgeflow.db")
+    upsert_sources(database, [SOURCE])
+    yield database
+    database.close()
+
+
+def test_open_db_creates_folder_schema_and_pragmas(tmp_path):
+    db = open_db(tmp_path / "new" / "dir" / "p.db")
+    assert {"pledgeflow_meta", "sources", "documents", "blocks", "pledges", "targets", "kpis",
+            "kpi_targets", "actions", "risks", "runs", "failures", "blocks_fts",
+            "pledges_fts"} <= set(db.table_names())
+    assert db.execute("select value from pledgeflow_meta where key='schema_version'"
+                      ).fetchone()[0] == str(SCHEMA_VERSION)
+    assert db.journal_mode == "wal"
+    assert db.execute("pragma foreign_keys").fetchone()[0] == 1
+    assert db.execute("pragma busy_timeout").fetchone()[0] == 30000
+    fks = {(fk.column, fk.other_table) for fk in db["kpi_targets"].foreign_keys}
+    assert fks == {("kpi_id", "kpis"), ("document_id", "documents")}
+    assert ("source_id", "sources") in {(fk.column, fk.other_table)
+                                        for fk in db["documents"].foreign_keys}
+    assert ["document_id"] in [i.columns for i in db["pledges"].indexes]
+
+
+def test_reopening_leaves_schema_unchanged(tmp_path):
+    path = tmp_path / "p.db"
+    db = open_db(path)
+    schema = db.execute("select type, name, sql from sqlite_master order by name").fetchall()
+    db.close()
+    db = open_db(path)
+    assert db.execute("select type, name, sql from sqlite_master order by name"
+                      ).fetchall() == schema
+
+
+def test_foreign_keys_are_enforced(db):
+    with pytest.raises(sqlite3.IntegrityError):
+        db["pledges"].insert({"id": "p1", "document_id": "no-such-document", "text": "x"})
+    assert db["pledges"].count == 0
+
+
+def test_load_with_unknown_source_fails_and_writes_nothing(db):
+    doc = make_doc()
+    load(db, doc, make_records(doc))
+    before = snapshot(db)
+    doc.source_id = None
+    with pytest.raises(sqlite3.IntegrityError):
+        load_document(db, doc, make_records(doc), source_id="not-in-catalog", fetched={},
+                      raw_path="r", processed_path="p", extractor_versions=VERSIONS)
+    assert snapshot(db) == before
+
+
+def test_load_stores_document_blocks_records_and_children(db):
+    doc = make_doc()
+    counts = load(db, doc, make_records(doc))
+    assert counts == {"pledges": 2, "targets": 1, "kpis": 1, "actions": 1, "risks": 1,
+                      "kpi_targets": 2}
+    stored = db["documents"].get(doc.id)
+    assert stored["source_id"] == SOURCE.id and stored["text_chars"] == len(doc.text)
+    assert json.loads(stored["extractors"]) == VERSIONS
+    table = db["blocks"].get(f"{doc.id}:3")
+    assert json.loads(table["rows"])[1][0] == "Pupils in good schools"
+    assert table["section"] == "Housing" and json.loads(table["section_path"]) == ["Housing"]
+    action = next(db["actions"].rows)
+    assert json.loads(action["owners_list"]) == ["Education", "Finance"]
+    assert action["block_id"] == f"{doc.id}:2"
+    kpi = next(db["kpis"].rows)
+    targets = list(db["kpi_targets"].rows_where(order_by="position"))
+    assert [t["id"] for t in targets] == [f"{kpi['id']}:0", f"{kpi['id']}:1"]
+    assert targets[0]["kpi_id"] == kpi["id"] and targets[0]["value"] == 85.0
+    assert targets[1]["raw"] is None
+    assert record_counts(db) == counts
+
+
+def test_loading_the_same_document_twice_changes_nothing(db):
+    doc = make_doc()
+    first = load(db, doc, make_records(doc))
+    ids = {t: sorted(r["id"] for r in db[t].rows) for t in ("blocks", *first)}
+    second = load(db, doc, make_records(doc))
+    assert second == first
+    assert record_counts(db) == first
+    assert {t: sorted(r["id"] for r in db[t].rows) for t in ids} == ids
+    assert db["documents"].count == 1
+
+
+def test_duplicate_records_are_stored_once(db):
+    doc = make_doc()
+    records = make_records(doc)
+    counts = load(db, doc, records + records[:1])
+    assert counts["pledges"] == 2
+
+
+def test_document_is_current_only_for_same_bytes_and_extractor_versions(db):
+    doc = make_doc()
+    assert not document_is_current(db, doc.id, VERSIONS)
+    load(db, doc, make_records(doc))
+    assert document_is_current(db, doc.id, VERSIONS)
+    assert not document_is_current(db, doc.id, {**VERSIONS, "kpis": "1.1"})
+    assert not document_is_current(db, make_doc(raw=b"other bytes").id, VERSIONS)
+
+
+def test_changed_document_replaces_the_sources_old_rows(db):
+    old = make_doc("Housing", b"version 1")
+    load(db, old, make_records(old))
+    new = make_doc("Transport", b"version 2")
+    counts = load(db, new, make_records(new)[:2])
+    assert counts["pledges"] == 2 and counts["kpis"] == 0
+    assert [r["id"] for r in db["documents"].rows] == [new.id]
+    assert not any(rows_of(db, old.id).values())
+    assert record_counts(db) == counts
+    assert db.execute("select count(*) from blocks").fetchone()[0] == len(new.blocks)
+
+
+def test_blocks_fts_finds_words_and_follows_replacement(db):
+    def search(word: str) -> list[str]:
+        return [r[0] for r in db.execute(
+            "select b.id from blocks_fts join blocks b on b.rowid = blocks_fts.rowid "
+            "where blocks_fts match ?", [word])]
+
+    old = make_doc("Housing", b"version 1")
+    load(db, old, make_records(old))
+    assert f"{old.id}:0" in search("housing")
+    assert search("houses")  # porter stemming: houses ~ housing
+    new = make_doc("Transport", b"version 2")
+    load(db, new, make_records(new))
+    assert search("housing") == []
+    assert f"{new.id}:0" in search("transport")
+    for fts in ("blocks_fts", "pledges_fts"):  # raises if the index is out of sync
+        db.execute(f"insert into {fts}({fts}) values('integrity-check')")
+
+
+@pytest.mark.parametrize("bad", ["row_raises", "insert_fails_after_new_table"])
+def test_failed_load_leaves_database_exactly_as_before(db, bad):
+    old = make_doc("Housing", b"version 1")
+    load(db, old, make_records(old))
+    before = snapshot(db)
+    new = make_doc("Transport", b"version 2")
+    good = make_records(new) + [Commitment(provenance=prov(new, 1), text="x", tags=["a"])]
+    if bad == "row_raises":
+        failing: Record = BrokenPledge(provenance=prov(new, 1), text="boom")
+        error: type[Exception] = RuntimeError
+    else:  # a set cannot be stored: fails in the widgets insert, after commitments was created
+        failing = Unstorable(provenance=prov(new, 1), value={1, 2})
+        error = Exception
+    with pytest.raises(error):
+        load(db, new, good + [failing])
+    assert not db.conn.in_transaction
+    assert snapshot(db) == before
+    assert "commitments" not in db.table_names()
+    assert load(db, new, good)["commitments"] == 1  # the connection is still usable
+
+
+def test_third_party_kind_creates_its_table_and_child_table(db):
+    doc = make_doc()
+    records = [Commitment(provenance=prov(doc, 1), text="Free bus travel", tags=["bus", "free"])]
+    counts = load(db, doc, records)
+    assert counts["commitments"] == 1 and counts["commitment_notes"] == 2
+    row = next(db["commitments"].rows)
+    assert json.loads(row["tags"]) == ["bus", "free"]
+    assert {(fk.column, fk.other_table) for fk in db["commitments"].foreign_keys} == {
+        ("document_id", "documents"), ("block_id", "blocks")}
+    assert ("commitment_id", "commitments") in {
+        (fk.column, fk.other_table) for fk in db["commitment_notes"].foreign_keys}
+    notes = list(db["commitment_notes"].rows_where(order_by="id"))
+    assert notes[0]["id"] == f"{row['id']}:0" and notes[0]["commitment_id"] == row["id"]
+    assert record_counts(db)["commitments"] == 1
+    # Replacing the document cleans third-party tables too.
+    new = make_doc("Transport", b"version 2")
+    load(db, new, [])
+    assert db["commitments"].count == 0 and db["commitment_notes"].count == 0
+
+
+def test_record_kind_named_like_a_core_table_is_refused(db):
+    before = snapshot(db)
+    doc = make_doc()
+    with pytest.raises(ValueError, match="not a usable table name"):
+        load(db, doc, [Misnamed(provenance=prov(doc, 1), text="x")])
+    assert snapshot(db) == before
+
+
+def test_upserting_sources_again_keeps_loaded_documents(db):
+    doc = make_doc()
+    load(db, doc, make_records(doc))
+    renamed = Source(**{**SOURCE.row(), "title": "Renamed"})
+    upsert_sources(db, [renamed])
+    assert db["sources"].get(SOURCE.id)["title"] == "Renamed"
+    assert db["documents"].count == 1
+
+
+def test_open_db_refuses_another_applications_sqlite_file(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("create table notes (id integer primary key, body text)")
+    conn.commit()
+    conn.close()
+    before = path.read_bytes()
+    with pytest.raises(NotPledgeflowDatabase, match="pledgeflow_meta"):
+        open_db(path)
+    assert path.read_bytes() == before
+
+
+def test_open_db_refuses_a_file_that_is_not_sqlite(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("just some text, long enough to fill a SQLite header and more " * 4)
+    with pytest.raises(NotPledgeflowDatabase, match="not a SQLite database"):
+        open_db(path)
+
+
+def test_runs_and_failures_round_trip(db):
+    start_run(db, run_id="run-1", flow_run_id="flow-1", catalog="catalog.toml", sources=3)
+    assert db["runs"].get("run-1")["status"] == "running"
+    failure_id = record_failure(db, run_id="run-1", source_id=SOURCE.id, stage="fetch",
+                                error=TimeoutError("timed out"))
+    record_failure(db, run_id="run-1", source_id=None, stage="catalog",
+                   error_type="CatalogError", message="bad entry", document_id=None)
+    finish_run(db, "run-1", status="completed", documents=1, unchanged=1, failed=1,
+               records={"pledges": 2})
+    run = db["runs"].get("run-1")
+    assert run["status"] == "completed" and run["ended_at"] and run["sources"] == 3
+    assert (run["documents"], run["unchanged"], run["failed"]) == (1, 1, 1)
+    assert json.loads(run["records"]) == {"pledges": 2}
+    failure = db["failures"].get(failure_id)
+    assert (failure["error_type"], failure["message"]) == ("TimeoutError", "timed out")
+    assert failure["stage"] == "fetch" and failure["occurred_at"]
+    assert [f["error_type"] for f in db["failures"].rows_where("run_id = 'run-1'")] == [
+        "TimeoutError", "CatalogError"]
+
+
+def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
+    doc = make_doc()
+    load(db, doc, make_records(doc))
+    start_run(db, run_id="run-1", flow_run_id=None, catalog="catalog.toml", sources=1)
+    record_failure(db, run_id="run-1", source_id=SOURCE.id, stage="parse",
+                   error=ValueError("bad html"))
+    finish_run(db, "run-1", status="completed", documents=1, unchanged=0, failed=1,
+               records=record_counts(db))
+    queries = re.findall(r"```sql\n(.*?)```", DOCS.read_text(encoding="utf-8"), re.DOTALL)
+    assert len(queries) >= 12
+    for sql in queries:
+        assert db.execute(sql).fetchall(), f"no rows from:\n{sql}"

@@ -1,0 +1,168 @@
+"""Each rule family on sentences and tables written for these tests (not from the samples)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pledgeflow.nlp import build_nlp
+from pledgeflow.parse.text import parse_text
+from pledgeflow.registry import get_extractors, run_extractors
+
+
+def records(markdown: str, kind: str) -> list:
+    doc = parse_text(markdown.encode("utf-8"), document_id="t" * 64, markdown=True)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert not result.errors
+    return [r for r in result.records if r.kind == kind]
+
+
+def pledge_texts(markdown: str) -> list[str]:
+    return [p.text for p in records(markdown, "pledges")]
+
+
+@pytest.mark.parametrize("sentence", [
+    "We will build 400 council homes on brownfield land.",
+    "We'll keep every library in the county open.",
+    "The Green Party will plant a street tree for every new resident.",
+    "A Reform council will freeze parking charges.",
+    "The Council is committed to halving rough sleeping.",
+    "Our priority is to fix the potholes on rural roads.",
+    "We would like to see a swimming pool in every town.",
+    "Over the coming term, the Liberal Democrats pledge to restore weekly bin collections.",
+])
+def test_commitments_by_the_author_are_pledges(sentence):
+    assert pledge_texts(sentence) == [sentence]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Ninety bus routes will close next year.",  # a prediction about others
+    "We have opened three new leisure centres since 2019.",  # an achievement
+    "We believe that every family deserves a warm home.",  # a belief
+    "The previous administration cut youth services by half.",  # criticism
+    "We will not be able to reopen the pool.",  # negated
+    "Vote for your local candidate on 2 May.",  # a call to vote
+])
+def test_other_sentences_are_not_pledges(sentence):
+    assert pledge_texts(sentence) == []
+
+
+def test_list_items_under_a_bare_lead_in_are_pledges_with_it():
+    found = records("In our first year we will:\n\n- Scrap the garden waste charge\n"
+                    "- Open a youth centre in every ward\n", "pledges")
+    assert [p.text for p in found] == ["Scrap the garden waste charge",
+                                       "Open a youth centre in every ward"]
+    assert {p.lead_in for p in found} == {"In our first year we will:"}
+
+
+def test_a_lead_in_with_content_is_a_pledge_itself():
+    texts = pledge_texts("We will make the town centre safer by:\n\n- Adding street lighting\n")
+    assert texts == ["We will make the town centre safer by:", "Adding street lighting"]
+
+
+def test_items_under_a_neutral_lead_in_are_not_pledges():
+    assert pledge_texts("Last year the council:\n\n- Resurfaced ten roads\n- Opened a park\n") == []
+
+
+def test_programme_lists_are_pledges():
+    texts = pledge_texts("What are the Greens doing now?\n\n- Campaigning for safer crossings\n")
+    assert texts == ["Campaigning for safer crossings"]
+
+
+def test_imperative_paragraphs_in_a_pledges_section_are_pledges():
+    texts = pledge_texts("# Our pledges for 2025\n\nCut the waiting list for care assessments."
+                         "\n\nWorking together for a better borough\n")
+    assert texts == ["Cut the waiting list for care assessments."]
+
+
+def test_targets_take_value_unit_and_year():
+    found = records("We will invest £2.5 million in cycle lanes by 2027.\n\n"
+                    "We will build 1,200 affordable homes.\n\n"
+                    "We will make sure 95% of bins are collected on time.\n", "targets")
+    values = [(t.value, t.unit, t.year) for t in found]
+    assert values == [(2_500_000, "GBP", 2027), (1200, "count", None), (95, "%", None)]
+
+
+def test_all_schools_rated_good_is_a_100_percent_target():
+    (target,) = records("We will help all primary schools to be rated Good by inspectors.",
+                        "targets")
+    assert (target.value, target.unit) == (100, "%")
+
+
+def test_ages_ranges_and_labels_are_not_targets():
+    assert records("We will fund clubs for 11-16 year olds and Level 2 courses for "
+                   "post-18 learners.", "targets") == []
+
+
+def test_statistics_outside_pledges_are_not_targets():
+    assert records("Currently 40% of roads are in poor condition.", "targets") == []
+
+
+KPI_TABLE = """
+| Indicator | 2023/24 actual | Target 2024/25 | Target 2025/26 |
+|---|---|---|---|
+| Reduce the number of households in temporary accommodation | 412 | 380 | - |
+| Increase recycling rate | 41.5% | 45% | 50% |
+"""
+
+
+def test_kpi_columns_are_found_by_header_wording():
+    first, second = records(KPI_TABLE, "kpis")
+    assert first.baseline == "412" and first.baseline_value == 412
+    assert [(t.period, t.raw) for t in first.targets] == [
+        ("Target 2024/25", "380"), ("Target 2025/26", "-")]
+    assert first.polarity == "reduce" and second.polarity == "increase"
+    assert (second.targets[1].value, second.targets[1].unit) == (50, "%")
+
+
+ACTIONS = """
+| Ref | Action | Lead officer | By when |
+|---|---|---|---|
+| HS1 | Review the allocations policy | Head of Housing, Housing Options Manager | June 2025 |
+| HS2 | Publish an empty homes plan | Head of Housing | Ongoing |
+"""
+
+ACTIONS_REF_IN_TEXT = """
+| Action | Deadline | Owner |
+|---|---|---|
+| 3.1 – Launch a grants scheme for community groups | March 2026 | Director of Communities |
+| 3.2 – Review library opening hours | Annually (April) | Head of Libraries |
+"""
+
+
+def test_actions_with_reference_inside_the_text_cell():
+    first, second = records(ACTIONS_REF_IN_TEXT, "actions")
+    assert (first.ref, first.text) == ("3.1", "Launch a grants scheme for community groups")
+    assert (first.deadline, first.deadline_date) == ("March 2026", "2026-03")
+    assert (second.deadline, second.deadline_date) == ("Annually (April)", None)
+
+
+RISKS_ANY_ORDER = """
+| Owner | Mitigation | Risk |
+|---|---|---|
+| Chief Executive | Lobby for a multi-year settlement | Funding may fall short of demand |
+"""
+
+
+def test_risk_registers_are_read_in_any_column_order():
+    (risk,) = records(RISKS_ANY_ORDER, "risks")
+    assert risk.risk == "Funding may fall short of demand"
+    assert risk.mitigation == "Lobby for a multi-year settlement"
+    assert risk.owner == "Chief Executive"
+
+
+def test_every_record_points_back_to_its_text():
+    md = "# Housing\n\nWe will build 400 council homes.\n"
+    doc = parse_text(md.encode(), document_id="d" * 64, markdown=True)
+    (pledge, target) = run_extractors(doc, get_extractors(["pledges"]), build_nlp()).records
+    p = pledge.provenance
+    assert doc.text[p.start:p.end] == pledge.text
+    assert (p.section, p.extractor, p.rule) == ("Housing", "pledges", "actor_modal")
+    assert target.pledge_id == pledge.key()
+
+
+def test_actions_with_references_in_their_own_column():
+    first, second = records(ACTIONS, "actions")
+    assert (first.ref, first.text) == ("HS1", "Review the allocations policy")
+    assert first.owners_list == ["Head of Housing", "Housing Options Manager"]
+    assert (first.deadline_date, second.deadline, second.deadline_date) == (
+        "2025-06", "Ongoing", None)

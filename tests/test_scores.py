@@ -1,0 +1,35 @@
+"""Extraction quality on the sample corpus, scored as the annotation guide says."""
+
+import pytest
+
+from pledgeflow.db import open_db
+from pledgeflow.export import export_json
+from scoring import score_dir
+
+
+@pytest.fixture(scope="module")
+def scores(sample_run, tmp_path_factory):
+    out = tmp_path_factory.mktemp("export")
+    export_json(open_db(sample_run.db_path), out)
+    return score_dir(out)
+
+
+def test_pledges_are_precise_and_complete(scores):
+    assert scores["pledges"]["precision"] >= 0.95
+    assert scores["pledges"]["recall"] >= 0.95
+
+
+def test_targets_f1(scores):
+    assert scores["targets"]["f1"] >= 0.85
+
+
+def test_every_kpi_row_and_cell_is_right(scores):
+    assert scores["kpis"]["f1"] == 1.0
+
+
+def test_actions_f1(scores):
+    assert scores["actions"]["f1"] >= 0.96
+
+
+def test_every_risk_is_right(scores):
+    assert scores["risks"]["f1"] == 1.0
