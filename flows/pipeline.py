@@ -64,7 +64,7 @@ def _outcome(future: PrefectFuture):
         return exc
 
 
-@flow(name="pipeline", log_prints=True)
+@flow(name="pipeline")
 def pipeline(
     sources: str = str(stages.DEFAULT_CATALOG),
     db: str = str(stages.DEFAULT_DB),
@@ -136,7 +136,7 @@ def pipeline(
                      records=summary["records"])
     summary["totals"] = store.record_counts(database)
     database.close()
-    print(format_summary(summary))
+    logger.info(format_summary(summary))
     return summary
 
 

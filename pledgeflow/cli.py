@@ -70,11 +70,12 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
         raise click.ClickException(str(exc)) from None
     click.echo(f"pledgeflow: running {sources} into {db} (Prefect starts a local server "
                "unless PREFECT_API_URL is set)", err=True)
-    from pledgeflow.flows.pipeline import pipeline
+    from pledgeflow.flows.pipeline import format_summary, pipeline
 
     summary = pipeline(sources=str(sources), db=str(db), raw_dir=str(raw_dir),
                        processed_dir=str(processed_dir), only=_split(only), kind=kind,
                        organisation=organisation, extractors=_split(extractors))
+    click.echo(format_summary(summary))
     if summary["failed"]:
         click.echo(f"{summary['failed']} source(s) failed; see the failures table.", err=True)
 
