@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -31,8 +32,7 @@ from urllib.parse import unquote, urlsplit
 import pytest
 
 # Prefect must never phone home or touch the user's ~/.prefect from the test suite.
-_PREFECT_HOME = Path(__file__).parent.parent / ".pytest_cache" / "prefect-home"
-os.environ.setdefault("PREFECT_HOME", str(_PREFECT_HOME))
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="pledgeflow-prefect-home-"))
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
