@@ -56,6 +56,7 @@ class TargetFinder:
             yield Target(
                 text=pledge.text, value=value, unit=unit,
                 comparator=self.comparator(span, start),
+                direction=self.direction(span) if unit in ("%", "count") else None,
                 measure=self.measure(rule, span, start, end),
                 year=self.year(pledge, candidate, span, anchor), pledge_id=pledge.key(),
                 provenance=type(prov)(**{**prov.__dict__, "rule": f"target_{rule}"}),
@@ -107,18 +108,41 @@ class TargetFinder:
                 return comparator
         return None
 
+    def direction(self, span: Span) -> str | None:
+        """Which way the pledge moves its measure, from its verbs ("reduce", "increase")."""
+        for token in span:
+            if token.lower_ in self.lexicon["reduce_words"]:
+                return "reduce"
+            if token.lower_ in self.lexicon["increase_words"]:
+                return "increase"
+        return None
+
     @staticmethod
-    def measure(rule: str, span: Span, start: int, end: int) -> str:
-        """What is counted: the words after the quantity, up to the clause's end."""
+    def measure(rule: str, span: Span, start: int, end: int) -> str | None:
+        """What the quantity measures, or None when the sentence does not say.
+
+        count: the words counted ("2,000 new homes" -> "new homes"); money: what it is
+        spent on ("£2m on cycle lanes" -> "cycle lanes"); percent: "40% of X" -> X;
+        all/every: the subject and its rating ("all schools to be rated Good").
+        """
         if rule == "all_rated":
             return span[start + 1:end].text
-        words = []
-        for token in span[end - (1 if rule == "count" else 0):]:
-            if token.is_punct and token.text not in {"-", "'"}:
+        if rule == "count":
+            return span[start + 1:end].text
+        rest = list(span[end:])
+        prepositions = {"money": ("on", "into", "in", "for", "to"), "percent": ("of",)}
+        wanted = prepositions["money" if rule.startswith("money") else "percent"]
+        for i, token in enumerate(rest[:6]):
+            if token.is_punct:
                 break
-            words.append(token.text_with_ws)
-        measure = "".join(words).strip()
-        return measure or span.text
+            if token.lower_ in wanted:
+                words = []
+                for t in rest[i + 1:]:
+                    if t.is_punct and t.text not in {"-", "'", "’"}:
+                        break
+                    words.append(t.text_with_ws)
+                return "".join(words).strip() or None
+        return None
 
     @staticmethod
     def year(pledge: Pledge, candidate, span: Span, anchor: int) -> int | None:

@@ -31,6 +31,7 @@ from pledgeflow.document import Block, Document, cell_span
 from pledgeflow.records import Pledge, Record
 from pledgeflow.registry import register
 
+from ._classify import Classifier
 from ._rules import (
     BULLET_LINE,
     build_matcher,
@@ -72,6 +73,7 @@ class Rules:
                                                               self.lexicon | ADVERBS))
         self.actors = phrase_matcher(nlp.vocab, self.lexicon["actor_phrases"], nlp.make_doc)
         self.negators = set(self.lexicon["negators"])
+        self.inability = set(self.lexicon["inability"])
         self.stopwords = set(self.lexicon["stopwords"])
         self.verbs = set(load_json("verbs.json")["verbs"])
         self.context_words = self.lexicon["pledge_context_words"]
@@ -81,11 +83,12 @@ class Rules:
             for token in doc[start:end]:
                 token._.pf_actor = True
         heads = set(self.lexicon["actor_heads"])
+        modifiers = set(self.lexicon["actor_modifiers"])
         for token in doc:
             if token.lower_ in heads and token.i > 0:
-                # walk back over title-case words ("Labour", "Lib Dem") to a determiner
+                # walk back over names and modifiers ("Lib Dem", "re-elected") to a determiner
                 i = token.i - 1
-                while i >= 0 and (doc[i].is_title or doc[i].text == "-") \
+                while i >= 0 and (doc[i].is_title or doc[i].lower_ in modifiers) \
                         and doc[i].lower_ not in DETERMINERS:
                     i -= 1
                 # "a council" alone is anyone's; "the council", "a Labour council" are actors
@@ -95,15 +98,24 @@ class Rules:
                         t._.pf_actor = True
 
     def commitment(self, span: Span) -> tuple[str, int] | None:
-        """The first commitment in ``span`` that is not negated: (rule id, end token)."""
+        """The first commitment in ``span``: (rule id, doc index of the token after it).
+
+        A negated commitment to act is still a commitment ("we will not close any
+        library": rule ``..._negative``); a negated ability is not ("we will not be
+        able to", "we won't promise").
+        """
         doc = span.doc
         for match_id, _start, end in sorted(self.matcher(span), key=lambda m: m[1]):
             rule = doc.vocab.strings[match_id]
             if rule.startswith("programme"):
                 continue
-            following = [t.lower_ for t in span[end:end + 2]]
-            if any(w in self.negators for w in following) or span[end - 1].lower_ in self.negators:
-                continue
+            end += span.start  # the matcher counts from the span's start
+            after = [t.lower_ for t in doc[end:min(end + 3, span.end)]]
+            if after and after[0] in self.negators:
+                rest = [w for w in after if w not in self.negators]
+                if not rest or rest[0] in self.inability:
+                    continue
+                return f"{rule}_negative", end
             return rule, end
         return None
 
@@ -115,7 +127,7 @@ class Rules:
         """'To do this, we will:' or 'We will support this by:' carry no content of their own."""
         if not span.text.rstrip().endswith(":"):
             return False
-        rest = [t.lower_ for t in span[commit_end:] if t.is_alpha]
+        rest = [t.lower_ for t in span.doc[commit_end:span.end] if t.is_alpha]
         return len([w for w in rest if w not in self.stopwords]) <= 2
 
     def opens_like_item(self, span: Span) -> bool:
@@ -144,12 +156,13 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "1"
+    version = "2"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:
         self._rules: dict[int, Rules] = {}
         self._targets = TargetFinder()
+        self._classify = Classifier()
 
     def rules(self, nlp: Language) -> Rules:
         key = id(nlp.vocab)
@@ -160,9 +173,13 @@ class PledgeExtractor:
     def extract(self, doc: Document, nlp: Language) -> Iterator[Record]:
         rules = self.rules(nlp)
         for candidate in self.candidates(doc, nlp, rules):
-            text = candidate.span.text.strip()
+            span = candidate.span
+            found = rules.commitment(span)
             pledge = Pledge(
-                text=text, lead_in=candidate.lead_in, section=candidate.section,
+                text=span.text.strip(), lead_in=candidate.lead_in, section=candidate.section,
+                pledge_kind=self._classify.kind(span, found[1] if found else None),
+                specific=self._classify.specific(span),
+                topic=self._classify.topic(" ".join(filter(None, [span.text, candidate.section]))),
                 provenance=provenance(self, doc, candidate.block, candidate.start, candidate.end,
                                       candidate.rule, section=candidate.section),
             )
@@ -172,6 +189,7 @@ class PledgeExtractor:
     # -- where pledges are ------------------------------------------------------------
 
     def candidates(self, doc: Document, nlp: Language, rules: Rules) -> Iterator[Candidate]:
+        self._lead_ins: dict[tuple, str | None] = {}
         for block in doc.blocks:
             if block.kind == "paragraph":
                 yield from self._paragraph(block, nlp, rules)
@@ -212,6 +230,12 @@ class PledgeExtractor:
 
     def _lead_in_rule(self, block: Block, nlp: Language, rules: Rules) -> str | None:
         """Why the items under this lead-in are pledges, or None."""
+        key = (block.lead_in, tuple(block.section))
+        if key not in self._lead_ins:  # every item of a list shares its lead-in
+            self._lead_ins[key] = self._classify_lead_in(block, nlp, rules)
+        return self._lead_ins[key]
+
+    def _classify_lead_in(self, block: Block, nlp: Language, rules: Rules) -> str | None:
         if block.lead_in:
             lead = self._parse(block.lead_in, nlp, rules)[:]
             if rules.commitment(lead):

@@ -73,12 +73,12 @@ def pipeline(
     only: list[str] | None = None,
     kind: str | None = None,
     organisation: str | None = None,
-    extractors: list[str] | None = None,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
     logger = get_run_logger()
-    settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir),
-                               extractors=tuple(extractors) if extractors else None)
+    # Every registered extractor runs: a document's records are replaced as a whole,
+    # so running a subset would drop the other extractors' records.
+    settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir))
     catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
     versions = stages.extractor_versions(settings)
     database = store.open_db(db)

@@ -34,8 +34,10 @@ _PROVENANCE: dict[str, Any] = {
 # Columns of the built-in record kinds, in Record.row() order; new fields added to a
 # record class later are still loaded, as insert uses alter=True.
 RECORD_COLUMNS: dict[str, dict[str, Any]] = {
-    "pledges": {"text": str, "lead_in": str, "section": str},
-    "targets": {"text": str, "value": float, "unit": str, "comparator": str, "measure": str,
+    "pledges": {"text": str, "lead_in": str, "section": str, "kind": str, "specific": int,
+                "topic": str},
+    "targets": {"text": str, "value": float, "unit": str, "comparator": str, "direction": str,
+                "measure": str,
                 "year": int, "pledge_id": str},
     "kpis": {"measure": str, "baseline": str, "baseline_value": float, "baseline_unit": str,
              "kpi": int, "polarity": str},

@@ -21,6 +21,10 @@ def _provenance(row: dict) -> dict:
     return {k: row[k] for k in PROVENANCE if k in row}
 
 
+def _bool(value) -> bool | None:
+    return None if value is None else bool(value)
+
+
 def _rows(db: sqlite_utils.Database, table: str, document_id: str) -> list[dict]:
     if not db.table(table).exists():
         return []
@@ -39,9 +43,13 @@ def source_records(db: sqlite_utils.Database, source_id: str) -> dict:
         return out
     did = doc["id"]
     out["pledges"] = [{"text": r["text"], "lead_in": r["lead_in"], "section": r["section"],
-                       "provenance": _provenance(r)} for r in _rows(db, "pledges", did)]
+                       "kind": r.get("kind"), "specific": _bool(r.get("specific")),
+                       "topic": r.get("topic"), "provenance": _provenance(r)}
+                      for r in _rows(db, "pledges", did)]
     out["targets"] = [{"text": r["text"], "value": r["value"], "unit": r["unit"],
-                       "measure": r["measure"], "year": r["year"], "provenance": _provenance(r)}
+                       "measure": r["measure"], "year": r["year"],
+                       "comparator": r.get("comparator"), "direction": r.get("direction"),
+                       "provenance": _provenance(r)}
                       for r in _rows(db, "targets", did)]
     for r in _rows(db, "kpis", did):
         cells = db.query("select period, raw from kpi_targets where kpi_id = ? order by position",
@@ -49,10 +57,12 @@ def source_records(db: sqlite_utils.Database, source_id: str) -> dict:
         out["kpis"].append({
             "measure": r["measure"], "kpi": None if r["kpi"] is None else bool(r["kpi"]),
             "baseline": r["baseline"], "targets": {c["period"]: c["raw"] for c in cells},
-            "provenance": _provenance(r)})
+            "polarity": r.get("polarity"), "provenance": _provenance(r)})
     out["actions"] = [{"id": r["ref"], "text": r["text"], "deadline": r["deadline"],
-                       "owners": r["owners"], "initiative": r["initiative"],
-                       "provenance": _provenance(r)} for r in _rows(db, "actions", did)]
+                       "deadline_date": r.get("deadline_date"), "owners": r["owners"],
+                       "owners_list": json.loads(r["owners_list"] or "[]"),
+                       "initiative": r["initiative"], "provenance": _provenance(r)}
+                      for r in _rows(db, "actions", did)]
     out["risks"] = [{"risk": r["risk"], "mitigation": r["mitigation"], "owner": r["owner"],
                      "provenance": _provenance(r)} for r in _rows(db, "risks", did)]
     return out

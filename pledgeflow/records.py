@@ -68,6 +68,15 @@ class Pledge(Record):
     text: str
     lead_in: str | None = None
     section: str | None = None
+    pledge_kind: str | None = None  # "action" (do something) or "outcome" (a state of things)
+    specific: bool | None = None  # could its fulfilment be checked objectively?
+    topic: str | None = None  # policy area, from extractors/topics.json
+
+    def content(self) -> dict[str, Any]:
+        # Stored as the column "kind": the attribute name is taken by the record kind.
+        data = super().content()
+        data["kind"] = data.pop("pledge_kind")
+        return {k: data[k] for k in ("text", "lead_in", "section", "kind", "specific", "topic")}
 
 
 @dataclass(kw_only=True)
@@ -76,7 +85,8 @@ class Target(Record):
     text: str
     value: float | None = None
     unit: str | None = None
-    comparator: str | None = None  # e.g. "at least", "increase by", "reduce to", "reach"
+    comparator: str | None = None  # e.g. "at least", "increase by", "reduce to", "additional"
+    direction: str | None = None  # "increase", "reduce" or None when the text does not say
     measure: str | None = None
     year: int | None = None
     pledge_id: str | None = None  # the pledge whose sentence states this target

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -57,10 +58,18 @@ def get_extractors(names: Iterable[str] | None = None) -> dict[str, Extractor]:
     _load_builtins()
     found: dict[str, Extractor] = {name: cls() for name, cls in _builtins.items()}
     for ep in entry_points(group=ENTRY_POINT_GROUP):
-        obj = ep.load()
-        extractor = obj() if isinstance(obj, type) else obj
+        # A broken plugin is reported and skipped: it must not stop the built-ins.
+        try:
+            obj = ep.load()
+            extractor = obj() if isinstance(obj, type) else obj
+        except Exception as exc:  # noqa: BLE001 - any import error of a third-party package
+            warnings.warn(f"extractor entry point {ep.name!r} ({ep.value}) failed to load: "
+                          f"{type(exc).__name__}: {exc}", stacklevel=2)
+            continue
         if not isinstance(extractor, Extractor):
-            raise TypeError(f"entry point {ep.name!r} ({ep.value}) is not a pledgeflow extractor")
+            warnings.warn(f"extractor entry point {ep.name!r} ({ep.value}) is not a pledgeflow "
+                          "extractor (it needs name, version, kinds and extract)", stacklevel=2)
+            continue
         found.setdefault(extractor.name, extractor)
     if names is not None:
         wanted = list(names)

@@ -77,3 +77,12 @@ def test_run_reports_a_bad_catalog_clearly(tmp_path):
                                        str(tmp_path / "x.db")])
     assert result.exit_code != 0
     assert "missing" in result.output
+
+
+def test_extract_names_an_unknown_extractor_clearly(samples_dir):
+    result = CliRunner().invoke(main, ["extract", str(samples_dir / "html" /
+                                                      "bnes-libdem-children.html"),
+                                       "--extractor", "nosuch"])
+    assert result.exit_code == 1
+    assert "unknown extractor(s): nosuch" in result.output
+    assert "Traceback" not in result.output

@@ -166,3 +166,86 @@ def test_actions_with_references_in_their_own_column():
     assert first.owners_list == ["Head of Housing", "Housing Options Manager"]
     assert (first.deadline_date, second.deadline, second.deadline_date) == (
         "2025-06", "Ongoing", None)
+
+
+@pytest.mark.parametrize("sentence", [
+    "A re-elected Labor government will fund 50 new school nurses.",
+    "Fianna Fáil will cap childcare fees.",
+    "The Democrats will expand rural broadband.",
+    "If elected, I will hold a monthly surgery in every ward.",
+    "We're going to double the number of electric buses.",
+    "Our first priority will be to clear the repairs backlog.",
+])
+def test_actors_beyond_uk_parties_and_first_person_are_found(sentence):
+    assert pledge_texts(sentence) == [sentence]
+
+
+def test_a_negated_commitment_to_act_is_a_pledge_but_inability_is_not():
+    found = records("We will not close any children's centre.\n\n"
+                    "We won't be able to freeze fees.\n", "pledges")
+    assert [(p.text, p.provenance.rule) for p in found] == [
+        ("We will not close any children's centre.", "actor_modal_negative")]
+
+
+@pytest.mark.parametrize(("sentence", "kind"), [
+    ("We will build a new leisure centre in the town.", "action"),
+    ("We will make sure every pupil can swim by age eleven.", "action"),
+    ("We want our high streets to be thriving again.", "outcome"),
+    ("We will strive for every park to be rated among the best.", "outcome"),
+])
+def test_pledges_are_actions_or_outcomes(sentence, kind):
+    (pledge,) = records(sentence, "pledges")
+    assert pledge.pledge_kind == kind
+
+
+@pytest.mark.parametrize(("sentence", "specific"), [
+    ("We will open 3 family hubs.", True),
+    ("We will bring back the Community Chest grant scheme.", True),
+    ("We will make our neighbourhoods greener and cleaner.", False),
+])
+def test_pledges_are_marked_specific_when_checkable(sentence, specific):
+    (pledge,) = records(sentence, "pledges")
+    assert pledge.specific is specific
+
+
+@pytest.mark.parametrize(("sentence", "topic"), [
+    ("We will fill every pothole on our roads within a week.", "transport"),
+    ("We will build more affordable homes for local families to rent.", "housing"),
+    ("We will plant trees and cut carbon emissions.", "environment and climate"),
+    ("We will put more police on the beat to tackle antisocial behaviour.", "community safety"),
+    ("We will celebrate our town's heritage.", "other"),
+])
+def test_pledges_get_a_policy_topic(sentence, topic):
+    (pledge,) = records(sentence, "pledges")
+    assert pledge.topic == topic
+
+
+def test_rule_files_copy_no_phrase_from_the_samples(sample_run):
+    """Rules must generalise: no pattern or lexicon entry of 4+ words is sample text."""
+    import json
+    from pathlib import Path
+
+    import pledgeflow.extractors as package
+
+    corpus = " ".join(" ".join(d.text.lower().split()) for d in sample_run.documents.values())
+
+    def strings(value):
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k not in ("_comment", "comment"):
+                    yield from strings(v)
+        elif isinstance(value, list):
+            for v in value:
+                yield from strings(v)
+        elif isinstance(value, str):
+            yield value
+
+    folder = Path(package.__path__[0])
+    copied = []
+    for path in [*folder.glob("*.json"), *folder.glob("*.jsonl")]:
+        lines = path.read_text("utf-8").splitlines() if path.suffix == ".jsonl" else [
+            path.read_text("utf-8")]
+        for line in filter(str.strip, lines):
+            copied += [s for s in strings(json.loads(line))
+                       if len(s.split()) >= 4 and s.lower() in corpus]
+    assert copied == []
