@@ -35,12 +35,25 @@ class Table:
     rows: list[tuple[int, list[str]]]  # (row index in block.rows, raw cells) of data rows
 
     def columns(self, role: str) -> list[int]:
-        words = lexicon()[role]
-        return [i for i, cell in enumerate(self.header) if cell and mentions_any(cell, words)]
+        words, avoid = lexicon()[role], lexicon().get(f"{role}_not", [])
+        return [i for i, cell in enumerate(self.header)
+                if cell and mentions_any(cell, words) and not mentions_any(cell, avoid)]
 
     def column(self, role: str, exclude: tuple[int, ...] = ()) -> int | None:
+        """The best column for a role: the header with the most telling word, then the
+        one with the longest cells ("Risk description" over "Risk ID")."""
+        words = lexicon()[role]
         found = [i for i in self.columns(role) if i not in exclude]
-        return found[0] if found else None
+        if not found:
+            return None
+
+        def rank(i: int) -> tuple[int, float, int]:
+            first_word = min(n for n, w in enumerate(words) if mentions_any(self.header[i], [w]))
+            cells = [clean_cell(row[i]) for _, row in self.rows if i < len(row)]
+            mean = sum(map(len, cells)) / len(cells) if cells else 0.0
+            return first_word, -mean, i
+
+        return min(found, key=rank)
 
 
 def read_table(block: Block) -> Table | None:

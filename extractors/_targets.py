@@ -69,9 +69,12 @@ class TargetFinder:
             if not mentions_any(span.text, self.lexicon["rating_verbs"]):
                 return None
             return 100.0, "%", span[start].i
-        num = next((t for t in tokens if t.like_num and any(ch.isdigit() for ch in t.text)), None)
+        num = next((t for t in tokens if t.like_num and
+                    (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
         if num is None or not self.is_quantity(num, span):
             return None
+        if not num.text[0].isdigit() and span.doc[num.i + 1:num.i + 2].text.lower() == "of":
+            return None  # "one of our parks" counts nothing
         value = number(num.text)
         if value is None:
             return None

@@ -6,8 +6,15 @@ import re
 
 MULTIPLIERS = {"k": 1e3, "thousand": 1e3, "m": 1e6, "mn": 1e6, "million": 1e6,
                "b": 1e9, "bn": 1e9, "billion": 1e9}
-CURRENCIES = {"£": "GBP", "€": "EUR", "$": "USD", "US$": "USD", "A$": "AUD", "NZ$": "NZD",
-              "C$": "CAD", "pounds": "GBP", "euros": "EUR", "dollars": "USD"}
+# A bare "$" is left as "$": it is the dollar of whichever country the text is from.
+CURRENCIES = {"£": "GBP", "€": "EUR", "$": "$", "US$": "USD", "A$": "AUD", "NZ$": "NZD",
+              "C$": "CAD", "pounds": "GBP", "euros": "EUR", "dollars": "$"}
+WORD_NUMBERS = {w: float(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())}
+WORD_NUMBERS.update({"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "sixty": 60.0,
+                     "seventy": 70.0, "eighty": 80.0, "ninety": 90.0, "hundred": 100.0,
+                     "a": 1.0, "an": 1.0})
 MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september",
      "october", "november", "december"], 1)}
@@ -22,6 +29,9 @@ VALUE = re.compile(
 
 
 def number(text: str) -> float | None:
+    """'2,500' -> 2500.0; 'three' -> 3.0; None for anything else."""
+    if text.lower() in WORD_NUMBERS:
+        return WORD_NUMBERS[text.lower()]
     try:
         return float(text.replace(",", "").replace("\u2212", "-"))
     except ValueError:

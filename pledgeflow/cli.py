@@ -117,7 +117,7 @@ def list_extractors() -> None:
 @click.option("--extractor", "extractors", multiple=True, metavar="NAME",
               help="Run only these extractors (default: all registered).")
 def extract(file: Path, extractors: tuple[str, ...]) -> None:
-    """Parse one local file (HTML, PDF, Markdown or text) and print its records as JSON.
+    """Parse one local file (HTML, PDF, Markdown, text or CSV) and print its records as JSON.
 
     No Prefect, no database: a quick way to see what the rules find.
 

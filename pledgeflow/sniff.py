@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 PDF = "application/pdf"
 HTML = "text/html"
 MARKDOWN = "text/markdown"
+CSV = "text/csv"
 PLAIN = "text/plain"
 BINARY = "application/octet-stream"
 
@@ -62,6 +63,8 @@ _HTML_ANYWHERE = re.compile(r"<(?:!doctype\s+html|html|head|body)(?=[\s/>])", re
 
 _MARKDOWN_TYPES = frozenset({"text/markdown", "text/x-markdown"})
 _MARKDOWN_SUFFIXES = (".md", ".markdown")
+_CSV_TYPES = frozenset({"text/csv", "application/csv", "text/tab-separated-values"})
+_CSV_SUFFIXES = (".csv", ".tsv")
 
 
 def media_type_from_content_type(value: str | None) -> str | None:
@@ -95,8 +98,9 @@ def sniff_media_type(data: bytes, declared: str | None = None, url: str | None =
     """Return the media type of ``data``, judged from its bytes.
 
     The result is one of ``application/pdf``, ``text/html``, ``text/markdown``,
-    ``text/plain`` or ``application/octet-stream``. ``declared`` (a Content-Type value)
-    and ``url`` are consulted only to tell Markdown from plain text.
+    ``text/csv``, ``text/plain`` or ``application/octet-stream``. ``declared`` (a
+    Content-Type value) and ``url`` are consulted only to tell Markdown or CSV from
+    plain text.
     """
     if b"%PDF-" in data[:HEAD_BYTES]:
         return PDF
@@ -109,6 +113,8 @@ def sniff_media_type(data: bytes, declared: str | None = None, url: str | None =
         return HTML
     if _has_markdown_hint(declared, url):
         return MARKDOWN
+    if _has_hint(declared, url, _CSV_TYPES, _CSV_SUFFIXES):
+        return CSV
     return PLAIN
 
 
@@ -170,9 +176,11 @@ def _looks_like_html(head: str) -> bool:
 
 def _has_markdown_hint(declared: str | None, url: str | None) -> bool:
     """True if the Content-Type or the URL's extension says the text is Markdown."""
-    if media_type_from_content_type(declared) in _MARKDOWN_TYPES:
+    return _has_hint(declared, url, _MARKDOWN_TYPES, _MARKDOWN_SUFFIXES)
+
+
+def _has_hint(declared: str | None, url: str | None, types: frozenset[str],
+              suffixes: tuple[str, ...]) -> bool:
+    if media_type_from_content_type(declared) in types:
         return True
-    if url:
-        path = urlsplit(url).path.lower()
-        return path.endswith(_MARKDOWN_SUFFIXES)
-    return False
+    return bool(url) and urlsplit(url).path.lower().endswith(suffixes)

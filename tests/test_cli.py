@@ -86,3 +86,41 @@ def test_extract_names_an_unknown_extractor_clearly(samples_dir):
     assert result.exit_code == 1
     assert "unknown extractor(s): nosuch" in result.output
     assert "Traceback" not in result.output
+
+
+def test_extract_reads_a_csv_of_statements_one_row_at_a_time(tmp_path):
+    sheet = tmp_path / "statements.csv"
+    sheet.write_text(
+        "party,date,statement\n"
+        'Labor,2022-05-01,"Labor will build 20 new urgent care clinics"\n'
+        'Greens,2022-05-02,"The Prime Minister visited a factory today"\n'
+        'Liberal,2022-05-03,"We will cut the fuel excise in half for six months"\n',
+        encoding="utf-8")
+    out = json.loads(invoke("extract", str(sheet)).output)
+    assert out["media_type"] == "text/csv"
+    pledges = out["records"]["pledges"]
+    assert [p["text"] for p in pledges] == ["Labor will build 20 new urgent care clinics",
+                                            "We will cut the fuel excise in half for six months"]
+    assert pledges[0]["section"] == "row 2 (party: Labor | date: 2022-05-01)"
+
+
+def test_extract_takes_one_statement_per_line_in_plain_text(tmp_path):
+    lines = tmp_path / "statements.txt"
+    lines.write_text("We will hire 500 more teachers\n"
+                     "The weather in the capital was mild\n"
+                     "Labor will build a new hospital in the west of the city, with 300 beds "
+                     "and an emergency department open around the clock\n", encoding="utf-8")
+    texts = [p["text"] for p in json.loads(invoke("extract", str(lines)).output)
+             ["records"]["pledges"]]
+    assert texts == ["We will hire 500 more teachers",
+                     "Labor will build a new hospital in the west of the city, with 300 beds "
+                     "and an emergency department open around the clock"]
+
+
+def test_extract_joins_hard_wrapped_plain_text(tmp_path):
+    wrapped = tmp_path / "wrapped.txt"
+    wrapped.write_text("Our town has grown quickly over the last decade and we will\n"
+                       "build a new secondary school on the old depot site before the\n"
+                       "end of the next council term.\n", encoding="utf-8")
+    (pledge,) = json.loads(invoke("extract", str(wrapped)).output)["records"]["pledges"]
+    assert pledge["text"].startswith("Our town has grown") and pledge["text"].endswith("term.")

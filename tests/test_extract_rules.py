@@ -249,3 +249,70 @@ def test_rule_files_copy_no_phrase_from_the_samples(sample_run):
             copied += [s for s in strings(json.loads(line))
                        if len(s.split()) >= 4 and s.lower() in corpus]
     assert copied == []
+
+
+RISK_REGISTER_WITH_IDS = """
+| Risk ID | Risk description | Likelihood | Controls in place | Risk owner |
+|---|---|---|---|---|
+| R1 | Contractor insolvency delays the depot | High | Parent guarantee | Head of Property |
+"""
+
+
+def test_risk_text_comes_from_the_description_not_the_id_column():
+    (risk,) = records(RISK_REGISTER_WITH_IDS, "risks")
+    assert risk.risk == "Contractor insolvency delays the depot"
+    assert (risk.mitigation, risk.owner) == ("Parent guarantee", "Head of Property")
+
+
+ACTIONS_WITH_START_AND_END = """
+| No. | Action | Start date | End date | Lead |
+|---|---|---|---|---|
+| 4.1 | Consult on a new parking strategy | April 2024 | December 2024 | Transport team |
+"""
+
+
+def test_action_deadline_prefers_the_end_date_over_the_start_date():
+    (action,) = records(ACTIONS_WITH_START_AND_END, "actions")
+    assert (action.ref, action.deadline, action.deadline_date) == ("4.1", "December 2024",
+                                                                   "2024-12")
+    assert action.owners == "Transport team"
+
+
+KPI_PLAIN_WORDS = """
+| What we will measure | Where we are now | Where we want to be by 2027 |
+|---|---|---|
+| Homes built each year | 310 | 500 |
+"""
+
+
+def test_kpi_tables_in_plain_words_are_read():
+    (kpi,) = records(KPI_PLAIN_WORDS, "kpis")
+    assert (kpi.measure, kpi.baseline) == ("Homes built each year", "310")
+    assert [(t.period, t.value) for t in kpi.targets] == [("Where we want to be by 2027", 500)]
+
+
+@pytest.mark.parametrize(("sentence", "value", "unit"), [
+    ("Labor will invest $1.5 billion in new hospitals.", 1_500_000_000, "$"),
+    ("A re-elected government will deliver A$20 million for bushfire recovery.", 20_000_000,
+     "AUD"),
+    ("We will open three new libraries.", 3, "count"),
+    ("We will plant one million trees.", 1_000_000, "count"),
+])
+def test_targets_in_other_currencies_and_words(sentence, value, unit):
+    (target,) = records(sentence, "targets")
+    assert (target.value, target.unit) == (value, unit)
+
+
+def test_one_of_is_not_a_count():
+    assert records("We will make one of our parks a nature reserve.", "targets") == []
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("A Labour government would scrap the two-child limit.", True),
+    ("The Greens would introduce a frequent flyer levy.", True),
+    ("Labor announces a new fund for rural doctors.", True),
+    ("We would be forced to close the pool if funding fell.", False),
+    ("Residents would benefit from longer opening hours.", False),
+])
+def test_named_actors_would_and_announcements(sentence, is_pledge):
+    assert pledge_texts(sentence) == ([sentence] if is_pledge else [])

@@ -20,6 +20,10 @@ def parse(data: bytes, media_type: str, *, document_id: str, url: str | None = N
         from pledgeflow.parse.html import parse_html
 
         return parse_html(data, document_id=document_id, url=url, charset=charset)
+    if media_type == "text/csv":
+        from pledgeflow.parse.csv import parse_csv
+
+        return parse_csv(data, document_id=document_id, url=url, charset=charset)
     if media_type in ("text/plain", "text/markdown"):
         from pledgeflow.parse.text import parse_text
 

@@ -25,6 +25,23 @@ def _clean(text: str, markdown: bool) -> str:
     return EMPHASIS.sub(r"\2", text) if markdown else text
 
 
+def _hard_wrapped(lines: list[str]) -> bool:
+    """Lines of a re-flowed paragraph: all but the last fill most of one width."""
+    widest = max(len(line) for line in lines)
+    if len(lines) == 1 or widest > 120:
+        return len(lines) == 1
+    full = [line for line in lines[:-1] if len(line) >= 0.6 * widest]
+    return len(full) >= 0.8 * (len(lines) - 1)
+
+
+def _paragraphs(lines: list[str], markdown: bool) -> list[str]:
+    """A chunk between blank lines is one paragraph when its lines are wrapped text;
+    otherwise (one statement per line, as in exported data) each line is its own."""
+    if markdown or _hard_wrapped(lines):
+        return [_clean(" ".join(lines), markdown)]
+    return [_clean(line, markdown) for line in lines]
+
+
 def _table_rows(lines: list[str]) -> tuple[list[list[str]], int]:
     rows, header_rows = [], 0
     for line in lines:
@@ -91,9 +108,9 @@ def parse_text(
                     )
                 )
             continue
-        paragraph = _clean(" ".join(lines), markdown)
-        blocks.append(Block("paragraph", paragraph, section=path))
-        previous_paragraph = paragraph
+        for paragraph in _paragraphs(lines, markdown):
+            blocks.append(Block("paragraph", paragraph, section=path))
+            previous_paragraph = paragraph
     if not blocks:
         raise ParseError("the file holds no text")
     title = next((b.text for b in blocks if b.kind == "heading"), None)
