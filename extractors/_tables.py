@@ -7,9 +7,10 @@ so a register with its columns in any order reads the same.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from pledgeflow.document import Block
+from pledgeflow.document import Block, Document
 
 from ._rules import clean_cell, load_json, mentions_any
 
@@ -81,6 +82,15 @@ def _looks_like_header(row: list[str]) -> bool:
     return all(len(c) <= 60 for c in cells) and any(
         mentions_any(c, known) or PERIOD.search(c) for c in cells
     )
+
+
+def tables_of(doc: Document, accept: Callable[[Table], bool]) -> Iterator[Table]:
+    """The document's tables that ``accept`` recognises (a KPI table, a risk register...)."""
+    for block in doc.blocks:
+        if block.kind == "table":
+            table = read_table(block)
+            if table is not None and accept(table):
+                yield table
 
 
 def cell(row: list[str], index: int | None) -> str | None:

@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from spacy.language import Language
 
 from pledgeflow.document import Block, Document, cell_span
-from pledgeflow.records import Action, Provenance
+from pledgeflow.records import Action
 from pledgeflow.registry import register
 
-from ._rules import NUMBERED_TITLE, clean_cell, strip_numbering
+from ._rules import NUMBERED_TITLE, clean_cell, provenance, strip_numbering
 from ._tables import ACTION_REF, BARE_REF, Table, cell, is_action_table, read_table
 from ._values import parse_deadline
 
@@ -55,7 +55,7 @@ def theme_of(block: Block) -> str | None:
 @register
 class ActionExtractor:
     name = "actions"
-    version = "1"
+    version = "2"
     kinds = ("actions",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Action]:
@@ -90,9 +90,7 @@ class ActionExtractor:
                     ref=(ref or bare).group("ref"), text=text, deadline=deadline,
                     deadline_date=parse_deadline(deadline), owners=owners,
                     owners_list=split_owners(owners), initiative=initiative,
-                    provenance=Provenance(document_id=doc.id, block=block.index, page=block.page,
-                                          section=block.heading, start=start, end=end,
-                                          rule="action_table_row"),
+                    provenance=provenance(self, doc, block, start, end, "action_table_row"),
                 )
             elif pending and first and not cell(row, deadline_col) and not cell(row, owner_col):
                 pending.text = f"{pending.text} {first}"  # the rest of a row split by a page

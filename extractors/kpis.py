@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from spacy.language import Language
 
 from pledgeflow.document import Document, cell_span
-from pledgeflow.records import Kpi, KpiTarget, Provenance
+from pledgeflow.records import Kpi, KpiTarget
 from pledgeflow.registry import register
 
-from ._rules import clean_cell, load_json, mentions_any
-from ._tables import cell, is_kpi_table, read_table, target_columns
+from ._rules import clean_cell, load_json, mentions_any, provenance
+from ._tables import cell, is_kpi_table, tables_of, target_columns
 from ._values import parse_value
 
 BLANK = {"", "-", "\u2013", "\u2014", "n/a", "na", "tbc", "tbd"}
@@ -47,16 +47,12 @@ def kpi_flag(raw: str | None) -> bool | None:
 @register
 class KpiExtractor:
     name = "kpis"
-    version = "1"
+    version = "2"
     kinds = ("kpis",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Kpi]:
-        for block in doc.blocks:
-            if block.kind != "table":
-                continue
-            table = read_table(block)
-            if table is None or not is_kpi_table(table):
-                continue
+        for table in tables_of(doc, is_kpi_table):
+            block = table.block
             measure_col = table.column("measure")
             marker_col = table.column("marker", exclude=(measure_col,))
             baseline_col = table.column("baseline", exclude=(measure_col,))
@@ -79,7 +75,5 @@ class KpiExtractor:
                     baseline_unit=unit,
                     kpi=kpi_flag(cell(row, marker_col)) if marker_col is not None else None,
                     polarity=polarity(measure), targets=targets,
-                    provenance=Provenance(document_id=doc.id, block=block.index, page=block.page,
-                                          section=block.heading, start=start, end=end,
-                                          rule="kpi_table_row"),
+                    provenance=provenance(self, doc, block, start, end, "kpi_table_row"),
                 )

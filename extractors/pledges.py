@@ -156,7 +156,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "2"
+    version = "3"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:

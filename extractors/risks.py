@@ -7,25 +7,22 @@ from collections.abc import Iterator
 from spacy.language import Language
 
 from pledgeflow.document import Document, cell_span
-from pledgeflow.records import Provenance, Risk
+from pledgeflow.records import Risk
 from pledgeflow.registry import register
 
-from ._tables import cell, is_risk_table, read_table
+from ._rules import provenance
+from ._tables import cell, is_risk_table, tables_of
 
 
 @register
 class RiskExtractor:
     name = "risks"
-    version = "1"
+    version = "2"
     kinds = ("risks",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Risk]:
-        for block in doc.blocks:
-            if block.kind != "table":
-                continue
-            table = read_table(block)
-            if table is None or not is_risk_table(table):
-                continue
+        for table in tables_of(doc, is_risk_table):
+            block = table.block
             risk_col = table.column("risk")
             mitigation_col = table.column("mitigation", exclude=(risk_col,))
             owner_col = table.column("owner", exclude=(risk_col, mitigation_col))
@@ -36,7 +33,5 @@ class RiskExtractor:
                 start, end = cell_span(block, r, risk_col)
                 yield Risk(
                     risk=risk, mitigation=cell(row, mitigation_col), owner=cell(row, owner_col),
-                    provenance=Provenance(document_id=doc.id, block=block.index, page=block.page,
-                                          section=block.heading, start=start, end=end,
-                                          rule="risk_register_row"),
+                    provenance=provenance(self, doc, block, start, end, "risk_register_row"),
                 )
