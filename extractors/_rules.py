@@ -28,6 +28,8 @@ NUMBERED_TITLE = re.compile(r"^\s*\d{1,2}(?:\.\d+)*[.)]?\s+")
 for _name in ("pf_actor", "pf_plural"):
     if not Token.has_extension(_name):
         Token.set_extension(_name, default=False)
+if not Token.has_extension("pf_party"):
+    Token.set_extension("pf_party", default=None)  # the party a token names, if any
 
 
 @cache

@@ -62,7 +62,10 @@ def read_table(block: Block) -> Table | None:
     rows = block.rows or []
     if not rows:
         return None
-    n_header = block.header_rows or (1 if _looks_like_header(rows[0]) else 0)
+    # The header is the first of the top rows whose cells name column roles; a caption
+    # row above it ("Career advice") is not data. Without one, trust the parser's.
+    found = next((k for k in range(min(3, len(rows))) if _looks_like_header(rows[k])), None)
+    n_header = found + 1 if found is not None else block.header_rows
     header = [clean_cell(c) for c in rows[n_header - 1]] if n_header else []
     data = []
     for i, row in enumerate(rows[n_header:], start=n_header):
@@ -75,13 +78,17 @@ def read_table(block: Block) -> Table | None:
 
 
 def _looks_like_header(row: list[str]) -> bool:
+    """Short cells that are not sentences, two of them at least (when there are two)
+    naming a column role."""
     cells = [clean_cell(c) for c in row if clean_cell(c)]
-    if not cells or ACTION_REF.match(cells[0]):
+    if not cells or ACTION_REF.match(cells[0]) or BARE_REF.match(cells[0]):
         return False
-    known = [w for role in lexicon().values() for w in role if len(w) > 2]
-    return all(len(c) <= 60 for c in cells) and any(
-        mentions_any(c, known) or PERIOD.search(c) for c in cells
-    )
+    if any(c.endswith(".") for c in cells):
+        return False  # sentences are data
+    known = [w for role, ws in lexicon().items() if not role.endswith("_not")
+             for w in ws if len(w) > 2]
+    naming = [c for c in cells if mentions_any(c, known) or PERIOD.search(c)]
+    return all(len(c) <= 120 for c in cells) and len(naming) >= min(2, len(cells))
 
 
 def tables_of(doc: Document, accept: Callable[[Table], bool]) -> Iterator[Table]:

@@ -40,7 +40,7 @@ class TargetFinder:
     def find(self, extractor, doc, candidate, pledge: Pledge, nlp: Language) -> Iterator[Target]:
         span = candidate.span
         for token in span:
-            token._.pf_plural = is_plural(token.lower_)
+            token._.pf_plural = is_plural(token.text)
         seen: set[int] = set()
         matches = sorted(self.matcher(nlp)(span), key=lambda m: (m[1], -m[2]))
         for match_id, start, end in matches:
@@ -53,10 +53,13 @@ class TargetFinder:
                 continue  # one target per number, from the first (longest) rule
             seen.add(anchor)
             prov = pledge.provenance
+            change = self.lexicon["relative_changes"].get(span.doc[anchor].lower_)
             yield Target(
                 text=pledge.text, value=value, unit=unit,
-                comparator=self.comparator(span, start),
-                direction=self.direction(span) if unit in ("%", "count") else None,
+                comparator=(f"{change[1]} by" if change and rule == "relative_change"
+                            else self.comparator(span, start)),
+                direction=(change[1] if change and rule == "relative_change" else
+                           self.direction(span) if unit in ("%", "count") else None),
                 measure=self.measure(rule, span, start, end),
                 year=self.year(pledge, candidate, span, anchor), pledge_id=pledge.key(),
                 provenance=type(prov)(**{**prov.__dict__, "rule": f"target_{rule}"}),
@@ -69,8 +72,13 @@ class TargetFinder:
             if not mentions_any(span.text, self.lexicon["rating_verbs"]):
                 return None
             return 100.0, "%", span[start].i
+        if rule == "relative_change":  # "halve the number of ..." is a 50 % cut
+            return float(self.lexicon["relative_changes"][tokens[0].lower_][0]), "%", tokens[0].i
         num = next((t for t in tokens if t.like_num and
                     (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
+        if rule == "time_limit" and num is not None and number(num.text) is not None:
+            unit = tokens[-1].lower_
+            return number(num.text), unit if unit.endswith("s") else unit + "s", num.i
         if num is None or not self.is_quantity(num, span):
             return None
         if not num.text[0].isdigit() and span.doc[num.i + 1:num.i + 2].text.lower() == "of":
@@ -84,12 +92,23 @@ class TargetFinder:
             value *= MULTIPLIERS[multiplier]
         if rule.startswith("percent"):
             return value, "%", num.i
+        if rule == "money_minor":  # pence and cents
+            return value / 100, "GBP" if tokens[-1].lower_ == "pence" else "$", num.i
         if rule.startswith("money"):
+            if self.is_threshold(span, tokens[0].i):
+                return None
             symbol = tokens[0].text if tokens[0].text in CURRENCIES else tokens[-1].lower_
             return value, CURRENCIES.get(symbol, symbol), num.i
         if YEAR.fullmatch(num.text) and span.doc[num.i - 1].lower_ in YEAR_PREPOSITIONS:
             return None
         return value, "count", num.i
+
+    def is_threshold(self, span: Span, i: int) -> bool:
+        """'spending over £250' names a threshold, not a goal ('invest over £2m' is one)."""
+        doc = span.doc
+        if i - 1 < span.start or doc[i - 1].lower_ not in self.lexicon["threshold_words"]:
+            return False
+        return i - 2 < span.start or doc[i - 2].lower_ not in self.lexicon["spend_verbs"]
 
     def is_quantity(self, num, span: Span) -> bool:
         doc = span.doc
@@ -147,20 +166,46 @@ class TargetFinder:
                 return "".join(words).strip() or None
         return None
 
-    @staticmethod
-    def year(pledge: Pledge, candidate, span: Span, anchor: int) -> int | None:
-        """A deadline year stated in the sentence, its lead-in or its governing headings."""
-        doc = span.doc
-        for token in span:
-            if token.i != anchor and YEAR.fullmatch(token.text) and token.i > 0 \
-                    and doc[token.i - 1].lower_ in YEAR_PREPOSITIONS:
-                return int(token.text)
-        for text in [candidate.lead_in, *reversed(candidate.block.section)]:
-            years = YEAR.findall(text or "")
+    def year(self, pledge: Pledge, candidate, span: Span, anchor: int) -> int | None:
+        """A deadline year: "by (March) 2027" or "in 2026/27" in the pledge or its lead-in,
+        else a period ("2022 - 2026") or deadline in its headings. A lone year in a
+        heading (an election year, a publication date) is not a deadline."""
+        value_at = span.doc[anchor].idx - span.start_char
+        for match in DEADLINE.finditer(span.text):
+            if not match.start(1) <= value_at < match.end(1) + 1:
+                return end_year(match)
+        for match in DEADLINE.finditer(candidate.lead_in or ""):
+            return end_year(match)
+        for heading in reversed(candidate.block.section):
+            years = [y for y in map(end_year, PERIOD.finditer(heading)) if y]
+            years += [end_year(m) for m in DEADLINE.finditer(heading)]
             if years:
-                return int(years[-1])
+                return years[-1]
         return None
 
 
+DEADLINE = re.compile(
+    r"\b(?:by|until|till|before|in|during|within|no later than)\s+(?:the\s+)?(?:end\s+of\s+)?"
+    r"(?:(?:January|February|March|April|May|June|July|August|September|October|November|"
+    r"December|spring|summer|autumn|winter)\s+)?"
+    r"(?P<year>(?:19|20)\d{2})(?:\s*[/\-\u2013]\s*(?P<end>\d{2}(?:\d{2})?))?\b", re.I)
+PERIOD = re.compile(r"\b(?P<year>(?:19|20)\d{2})\s*[/\-\u2013]\s*(?P<end>(?:19|20)?\d{2})\b")
+
+
+def end_year(match: re.Match) -> int | None:
+    """The year a deadline or period ends: '2026/27' -> 2027, '2022 - 2026' -> 2026; a
+    date like '2025-04' is no period (None)."""
+    start = int(match.group("year"))
+    end = match.group("end")
+    if not end:
+        return start
+    stop = int(end) if len(end) == 4 else start // 100 * 100 + int(end)
+    return stop if start < stop <= start + 10 else (None if match.re is PERIOD else start)
+
+
 def is_plural(word: str) -> bool:
-    return len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is"))
+    """'homes', 'GPs', 'PCSOs' (but not 'bus', 'process', 'this')."""
+    if re.fullmatch(r"[A-Z]{2,}s", word):
+        return True
+    return (word.islower() and len(word) > 3 and word.endswith("s")
+            and not word.endswith(("ss", "us", "is")))

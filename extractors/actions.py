@@ -39,36 +39,60 @@ def split_owners(raw: str | None) -> list[str]:
     return [p for p in (clean_cell(p).strip(" .") for p in parts) if p]
 
 
-def theme_of(block: Block) -> str | None:
-    """A numbered theme title in a heading or in a table's first cells, if any."""
-    if block.kind == "heading" and NUMBERED_TITLE.match(block.text):
-        return strip_numbering(block.text)
-    if block.kind == "table" and block.rows:
-        for row in block.rows[:3]:
-            for text in row[:2]:
-                text = clean_cell(text)
-                if NUMBERED_TITLE.match(text) and len(text) <= 200 and not ACTION_REF.match(text):
-                    return strip_numbering(text)
+def theme_of(block: Block) -> tuple[str, str] | None:
+    """A numbered theme (number, title) in a heading or a table's first cells, if any."""
+    texts: list[str] = []
+    if block.kind == "heading":
+        texts = [block.text]
+    elif block.kind == "table" and block.rows:
+        texts = [clean_cell(text) for row in block.rows[:3] for text in row[:2]]
+    for text in texts:
+        numbered = NUMBERED_TITLE.match(text)
+        if numbered and len(text) <= 200 and not ACTION_REF.match(text):
+            return re.match(r"\s*(\d+)", text).group(1), strip_numbering(text)
     return None
+
+
+class Themes:
+    """The numbered themes seen so far; an action belongs to the one its reference names."""
+
+    def __init__(self) -> None:
+        self.by_number: dict[str, str] = {}
+        self.last: tuple[str, str] | None = None
+
+    def see(self, block: Block) -> None:
+        theme = theme_of(block)
+        if theme:
+            self.by_number[theme[0]] = theme[1]
+            self.last = theme
+
+    def of(self, ref: str) -> str | None:
+        """'A.8.1.1' under theme 1 -> that theme; 'P2.3' -> theme 2, wherever it was."""
+        numbers = re.findall(r"\d+", ref)
+        if self.last and self.last[0] in numbers[:-1]:
+            return self.last[1]
+        if numbers and numbers[0] in self.by_number and len(numbers) > 1:
+            return self.by_number[numbers[0]]
+        return self.last[1] if self.last else None
 
 
 @register
 class ActionExtractor:
     name = "actions"
-    version = "2"
+    version = "3"
     kinds = ("actions",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Action]:
-        initiative = None
+        themes = Themes()
         for block in doc.blocks:
             table = read_table(block) if block.kind == "table" else None
             if table is not None and is_action_table(table):
-                yield from self._rows(doc, block, table, initiative)
+                yield from self._rows(doc, block, table, themes)
                 continue
-            initiative = theme_of(block) or initiative
+            themes.see(block)
 
     def _rows(self, doc: Document, block: Block, table: Table,
-              initiative: str | None) -> Iterator[Action]:
+              themes: Themes) -> Iterator[Action]:
         deadline_col = table.column("deadline")
         owner_col = table.column("owner", exclude=(deadline_col,))
         # With references in a column of their own, the text is in the action column.
@@ -76,8 +100,9 @@ class ActionExtractor:
         pending: Action | None = None
         for r, row in table.rows:
             first = clean_cell(row[0]) if row else ""
-            ref = ACTION_REF.match(first)
-            bare = None if ref else BARE_REF.match(first)
+            # a reference alone ("P1.1") first: read as ref + text it would split wrongly
+            bare = BARE_REF.match(first)
+            ref = None if bare else ACTION_REF.match(first)
             if ref or bare:
                 if pending:
                     yield pending
@@ -89,7 +114,8 @@ class ActionExtractor:
                 pending = Action(
                     ref=(ref or bare).group("ref"), text=text, deadline=deadline,
                     deadline_date=parse_deadline(deadline), owners=owners,
-                    owners_list=split_owners(owners), initiative=initiative,
+                    owners_list=split_owners(owners),
+                    initiative=themes.of((ref or bare).group("ref")),
                     provenance=provenance(self, doc, block, start, end, "action_table_row"),
                 )
             elif pending and first and not cell(row, deadline_col) and not cell(row, owner_col):

@@ -25,7 +25,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from spacy.language import Language
+from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
+from spacy.util import filter_spans
 
 from pledgeflow.document import Block, Document, cell_span
 from pledgeflow.records import Pledge, Record
@@ -49,6 +51,7 @@ from ._targets import TargetFinder
 
 # Generic actors: "the Council", "a Labour council", "our Lib Dem administration".
 DETERMINERS = {"the", "a", "an", "our", "this", "your", "their"}
+JOINERS = {"and", "or", "&", ","}
 
 
 @dataclass
@@ -72,30 +75,97 @@ class Rules:
         self.matcher = build_matcher(nlp.vocab, load_patterns("pledges.patterns.jsonl",
                                                               self.lexicon | ADVERBS))
         self.actors = phrase_matcher(nlp.vocab, self.lexicon["actor_phrases"], nlp.make_doc)
+        self.parties = PhraseMatcher(nlp.vocab, attr="LOWER")
+        self.party_forms: dict[str, str] = {}  # surface form -> party
+        for party, forms in self.lexicon["parties"].items():
+            self.parties.add(party, [nlp.make_doc(f) for f in forms])
+            self.party_forms.update((f, party) for f in forms)
         self.negators = set(self.lexicon["negators"])
         self.inability = set(self.lexicon["inability"])
         self.stopwords = set(self.lexicon["stopwords"])
+        self.not_before = set(self.lexicon["not_actor_before"])
         self.verbs = set(load_json("verbs.json")["verbs"])
         self.context_words = self.lexicon["pledge_context_words"]
+        self.authors: set[str] | None = None  # parties the text speaks for; None: unknown
+        self.block_parties: set[str] = set()  # a row's own party (statement data)
 
     def mark_actors(self, doc: Doc) -> None:
         for _, start, end in self.actors(doc):
             for token in doc[start:end]:
                 token._.pf_actor = True
+        for span in filter_spans(self.parties(doc, as_spans=True)):  # longest name wins
+            # party names that are also common words ("green", "national", "reform")
+            # count only when written as names
+            if span[0].is_title or span[0].is_upper:
+                for token in span:
+                    token._.pf_actor = True
+                    token._.pf_party = span.label_
         heads = set(self.lexicon["actor_heads"])
         modifiers = set(self.lexicon["actor_modifiers"])
         for token in doc:
             if token.lower_ in heads and token.i > 0:
-                # walk back over names and modifiers ("Lib Dem", "re-elected") to a determiner
+                # walk back over names and modifiers ("Lib Dem", "SNP-led", "re-elected")
                 i = token.i - 1
-                while i >= 0 and (doc[i].is_title or doc[i].lower_ in modifiers) \
-                        and doc[i].lower_ not in DETERMINERS:
+                while i >= 0 and doc[i].lower_ not in DETERMINERS and (
+                        doc[i].is_title or doc[i].is_upper or doc[i]._.pf_party
+                        or doc[i].lower_ in modifiers):
                     i -= 1
-                # "a council" alone is anyone's; "the council", "a Labour council" are actors
-                named = i < token.i - 1 or doc[i].lower_ in {"the", "our", "this"}
+                # "a council" alone is anyone's; "the council", "a Labour council",
+                # "SNP councillors" are actors
+                names = doc[i + 1:token.i]
+                named = len(names) > 0 or (i >= 0 and doc[i].lower_ in {"the", "our", "this"})
                 if i >= 0 and doc[i].lower_ in DETERMINERS and named:
                     for t in doc[i:token.i + 1]:
                         t._.pf_actor = True
+                elif any(t._.pf_party for t in names):
+                    for t in names:
+                        t._.pf_actor = True
+                    token._.pf_actor = True
+
+    def set_authors(self, doc: Document, nlp: Language) -> None:
+        """Which parties the document speaks for: its catalog party, else the parties it
+        names most; None when it names none."""
+        declared = (doc.meta or {}).get("party")
+        if declared:
+            self.authors = self.parties_in(nlp.make_doc(declared)) or None
+            return
+        counts: dict[str, int] = {}
+        for span in filter_spans(self.parties(nlp.make_doc(doc.text), as_spans=True)):
+            if span[0].is_title or span[0].is_upper:
+                counts[span.label_] = counts.get(span.label_, 0) + 1
+        # the parties named more than half as often as the most-named one: a manifesto's
+        # own party, or the parties whose statements a collection gathers
+        top = max(counts.values(), default=0)
+        self.authors = {party for party, n in counts.items() if 2 * n > top} or None
+
+    def parties_in(self, doc: Doc) -> set[str]:
+        return {span.label_ for span in filter_spans(self.parties(doc, as_spans=True))}
+
+    @staticmethod
+    def subject(doc: Doc, start: int, end: int, floor: int) -> Span:
+        """The actor with any actors joined to it ("Labour and the Tories")."""
+        while start - 2 >= floor and doc[start - 1].lower_ in JOINERS | {"the"}:
+            back = start - 1
+            while back > floor and doc[back].lower_ in JOINERS | {"the"}:
+                back -= 1
+            if not doc[back]._.pf_actor:
+                break
+            start = back
+            while start > floor and doc[start - 1]._.pf_actor:
+                start -= 1
+        return doc[start:end]
+
+    def speaks_for(self, actor: Span) -> bool:
+        """Is this actor the author? First person and generic actors always are; a party
+        only when it is the author's (or the row's) party, and alone ("Labour and the
+        Tories will ..." is a prediction about both)."""
+        named = {t._.pf_party for t in actor if t._.pf_party}
+        if not named:
+            return True
+        if len(named) > 1:
+            return False
+        authors = self.block_parties or self.authors
+        return authors is None or named <= authors
 
     def commitment(self, span: Span) -> tuple[str, int] | None:
         """The first commitment in ``span``: (rule id, doc index of the token after it).
@@ -105,11 +175,21 @@ class Rules:
         able to", "we won't promise").
         """
         doc = span.doc
-        for match_id, _start, end in sorted(self.matcher(span), key=lambda m: m[1]):
+        for match_id, start, end in sorted(self.matcher(span), key=lambda m: m[1]):
             rule = doc.vocab.strings[match_id]
             if rule.startswith("programme"):
                 continue
-            end += span.start  # the matcher counts from the span's start
+            start, end = start + span.start, end + span.start  # matcher counts from the span
+            actor_start = start
+            while actor_start > span.start and doc[actor_start - 1]._.pf_actor:
+                actor_start -= 1
+            actor_end = start
+            while actor_end < end and doc[actor_end]._.pf_actor:
+                actor_end += 1
+            if actor_start > span.start and doc[actor_start - 1].lower_ in self.not_before:
+                continue  # "what the Council will focus on" describes, not commits
+            if not self.speaks_for(self.subject(doc, actor_start, actor_end, span.start)):
+                continue
             after = [t.lower_ for t in doc[end:min(end + 3, span.end)]]
             if after and after[0] in self.negators:
                 rest = [w for w in after if w not in self.negators]
@@ -156,7 +236,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "3"
+    version = "4"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:
@@ -190,7 +270,12 @@ class PledgeExtractor:
 
     def candidates(self, doc: Document, nlp: Language, rules: Rules) -> Iterator[Candidate]:
         self._lead_ins: dict[tuple, str | None] = {}
+        self._pledge_items: set[str] = set()  # list items found to be pledges, by text
+        rules.set_authors(doc, nlp)
         for block in doc.blocks:
+            # a row of statement data names its own party in its section label
+            rules.block_parties = (rules.parties_in(nlp.make_doc(" ".join(block.section)))
+                                   if doc.parser == "csv" else set())
             if block.kind == "paragraph":
                 yield from self._paragraph(block, nlp, rules)
             elif block.kind == "list_item":
@@ -207,8 +292,9 @@ class PledgeExtractor:
         skip = marker_length(block.text)
         sdoc = self._parse(block.text[skip:], nlp, rules)
         whole = sdoc[:]
+        found = rules.commitment(whole)
         if rules.in_pledge_context(*block.section) and (
-            rules.opens_like_item(whole) or rules.commitment(whole)
+            rules.opens_like_item(whole) or (found and not rules.is_bare_lead_in(whole, found[1]))
         ):
             yield self._candidate(whole, block, block.start + skip, "pledge_section_item", None)
             return
@@ -222,10 +308,13 @@ class PledgeExtractor:
         sdoc = self._parse(block.text[skip:], nlp, rules)
         whole = sdoc[:]
         rule = self._lead_in_rule(block, nlp, rules)
+        if rule is None and (block.depth or 1) > 1 and block.lead_in in self._pledge_items:
+            rule = "list_under_pledge_item"  # a sub-item details the pledge above it
         if rule is None:
             found = next((rules.commitment(s) for s in sdoc.sents if rules.commitment(s)), None)
             rule = found[0] if found else None
         if rule and len(whole) >= 2:
+            self._pledge_items.add(block.text)
             yield self._candidate(whole, block, block.start + skip, rule, block.lead_in)
 
     def _lead_in_rule(self, block: Block, nlp: Language, rules: Rules) -> str | None:
@@ -253,9 +342,12 @@ class PledgeExtractor:
         if table is None or is_kpi_table(table) or is_action_table(table) or is_risk_table(table):
             return
         lists_pledges = rules.in_pledge_context(*table.header)
+        # a column headed "Our pledge", "Commitment", "Key initiatives": each cell a pledge
+        pledge_columns = {i for i, h in enumerate(table.header) if rules.in_pledge_context(h)}
         for r, row in table.rows:
             titles = [clean_cell(c) for c in row if clean_cell(c) and len(clean_cell(c)) <= 150
                       and not BULLET_LINE.match(c)]
+            bulleted = any(BULLET_LINE.match(line) for c in row for line in c.split("\n"))
             for c, text in enumerate(row):
                 start, _ = cell_span(block, r, c)
                 lines = [line for line in text.split("\n") if line.strip()]
@@ -266,6 +358,13 @@ class PledgeExtractor:
                         sdoc = self._parse(clean_cell(line[marker_length(line):]), nlp, rules)
                         yield self._candidate(sdoc[:], block, start, "table_initiative_item",
                                               None, section=section)
+                    continue
+                if c in pledge_columns and not bulleted and clean_cell(text):
+                    others = [t for t in titles if t != clean_cell(text)]
+                    section = strip_numbering(others[0]) if others else block.heading
+                    sdoc = self._parse(clean_cell(text), nlp, rules)
+                    yield self._candidate(sdoc[:], block, start, "table_pledge_cell", None,
+                                          section=section)
                     continue
                 sdoc = self._parse(clean_cell(text), nlp, rules)
                 for sent in sdoc.sents:

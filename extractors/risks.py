@@ -17,7 +17,7 @@ from ._tables import cell, is_risk_table, tables_of
 @register
 class RiskExtractor:
     name = "risks"
-    version = "2"
+    version = "3"
     kinds = ("risks",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Risk]:

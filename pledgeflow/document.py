@@ -51,6 +51,9 @@ class Document:
     parser_version: str = ""
     source_id: str | None = None
     url: str | None = None
+    # what the catalog says of the source (organisation, party, council, kind): extractors
+    # use it, e.g. to tell the author's commitments from an opponent's
+    meta: dict = field(default_factory=dict)
 
     @classmethod
     def from_blocks(cls, blocks: list[Block], **fields) -> Document:

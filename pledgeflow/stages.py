@@ -37,6 +37,7 @@ class Fetch:
     source_id: str
     fetched: Fetched
     raw_path: str
+    source_meta: dict = field(default_factory=dict)  # catalog fields extractors may use
 
     def metadata(self) -> dict:
         meta = asdict(self.fetched)
@@ -62,7 +63,8 @@ def fetch_source(source: Source, settings: Settings) -> Fetch:
     url = resolve_url(source.url, Path(source.catalog_dir))
     fetched = fetch(url, timeout=settings.timeout, max_bytes=settings.max_bytes)
     path = store_raw(fetched.data, settings.raw_dir)
-    return Fetch(source_id=source.id, fetched=fetched, raw_path=str(path))
+    meta = {k: getattr(source, k) for k in ("organisation", "council", "party", "kind")}
+    return Fetch(source_id=source.id, fetched=fetched, raw_path=str(path), source_meta=meta)
 
 
 def processed_path(document_id: str, settings: Settings) -> Path:
@@ -74,6 +76,7 @@ def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
     document = parse(f.data, f.media_type, document_id=f.sha256, url=f.final_url,
                      charset=f.charset)
     document.source_id = item.source_id
+    document.meta = dict(item.source_meta)
     path = document.save(processed_path(document.id, settings))
     return Parsed(source_id=item.source_id, document=document, processed_path=str(path))
 

@@ -316,3 +316,82 @@ def test_one_of_is_not_a_count():
 ])
 def test_named_actors_would_and_announcements(sentence, is_pledge):
     assert pledge_texts(sentence) == ([sentence] if is_pledge else [])
+
+
+def test_an_opponents_commitment_is_not_the_authors_pledge():
+    texts = pledge_texts("# Why vote Green\n\nThe Greens will insulate every council home.\n\n"
+                         "The Greens will open a repair cafe in each ward.\n\n"
+                         "Meanwhile the Conservatives will sell off the allotments.\n")
+    assert texts == ["The Greens will insulate every council home.",
+                     "The Greens will open a repair cafe in each ward."]
+
+
+def test_the_catalog_party_decides_who_the_author_is():
+    md = b"Labour will build a lido.\n\nThe Liberal Democrats will restore the bandstand.\n"
+    doc = parse_text(md, document_id="m" * 64, markdown=True)
+    doc.meta = {"party": "Liberal Democrats"}
+    result = run_extractors(doc, get_extractors(["pledges"]), build_nlp())
+    assert [r.text for r in result.records if r.kind == "pledges"] == [
+        "The Liberal Democrats will restore the bandstand."]
+
+
+def test_parties_joined_together_are_a_prediction_not_a_pledge():
+    assert pledge_texts("Plaid Cymru will fund free bus travel for under-25s.\n\n"
+                        "Plaid Cymru will protect rural schools.\n\n"
+                        "Labour and the Tories will both ignore rural Wales.\n") == [
+        "Plaid Cymru will fund free bus travel for under-25s.",
+        "Plaid Cymru will protect rural schools."]
+
+
+def test_a_commitment_inside_a_what_clause_describes_the_document():
+    assert pledge_texts("This strategy explains what the Council will do next.") == []
+
+
+def test_sub_items_of_a_pledge_are_pledges():
+    texts = pledge_texts("We will:\n\n- Rebuild the lido, including:\n"
+                         "    - a learner pool\n    - a new changing village\n")
+    assert texts == ["Rebuild the lido, including:", "a learner pool", "a new changing village"]
+
+
+PLEDGE_TABLE = """
+| Theme | Our promise |
+|---|---|
+| Parks | 40 new benches in town parks |
+| Streets | Weekly street cleaning in every ward |
+"""
+
+
+def test_cells_of_a_pledge_column_are_pledges():
+    found = records(PLEDGE_TABLE, "pledges")
+    assert [(p.text, p.section) for p in found] == [
+        ("40 new benches in town parks", "Parks"),
+        ("Weekly street cleaning in every ward", "Streets")]
+
+
+@pytest.mark.parametrize(("sentence", "value", "unit", "direction"), [
+    ("We will answer every complaint within 10 working days.", 10, "days", None),
+    ("We will halve the number of empty shops.", 50, "%", "reduce"),
+    ("We will cut bus fares by 20 pence.", 0.2, "GBP", None),
+    ("We will recruit 150 more school-crossing patrols.", 150, "count", None),
+    ("We will train 40 new PCSOs.", 40, "count", None),
+])
+def test_time_limits_relative_changes_and_compound_counts(sentence, value, unit, direction):
+    (target,) = records(sentence, "targets")
+    assert (target.value, target.unit) == (pytest.approx(value), unit)
+    if direction:
+        assert target.direction == direction
+
+
+def test_a_threshold_is_not_a_target():
+    assert records("We will publish every invoice over £100 online.", "targets") == []
+
+
+@pytest.mark.parametrize(("text", "year"), [
+    ("We will plant 3,000 trees by March 2027.", 2027),
+    ("We will open 4 new libraries in 2026/27.", 2027),
+    ("# Our plan 2025 - 2029\n\nWe will build 600 homes.", 2029),
+    ("# Manifesto 2025\n\nWe will build 600 homes.", None),
+])
+def test_target_years_come_from_deadlines_and_periods_only(text, year):
+    (target,) = records(text, "targets")
+    assert target.year == year
