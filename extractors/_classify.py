@@ -37,8 +37,11 @@ class Classifier:
         self.verbs = set(load_json("verbs.json")["verbs"])
         self.gerunds = {g: v for v in self.verbs for g in gerund_forms(v)}
         self.actors = set(load_json("pledges.lexicon.json")["actor_phrases"])
-        self.topics = {topic: [w.lower() for w in words]
-                       for topic, words in load_json("topics.json")["topics"].items()}
+        self.topics = {
+            topic: re.compile(r"(?<![\w'\u2019-])(?:" + "|".join(
+                re.escape(w.lower()) for w in sorted(words, key=len, reverse=True))
+                + r")(?![\w'\u2019-])")
+            for topic, words in load_json("topics.json")["topics"].items()}
 
     def kind(self, span: Span, commit_end: int | None) -> str:
         """'action' or 'outcome'."""
@@ -75,10 +78,10 @@ class Classifier:
         return False
 
     def topic(self, text: str) -> str:
-        padded = " " + " ".join(re.findall(r"[a-z0-9'\u2019-]+", text.lower())) + " "
+        lowered = text.lower()
         best, best_hits = "other", 0
         for topic, words in self.topics.items():
-            hits = sum(padded.count(f" {w} ") for w in words)
+            hits = len(words.findall(lowered))
             if hits > best_hits:
                 best, best_hits = topic, hits
         return best

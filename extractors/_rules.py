@@ -25,7 +25,7 @@ LEADING_MARKER = re.compile(
 BULLET_LINE = re.compile(r"^\s*[\u2022\u25aa\u25cf\u25e6\u2023\u2043\-\*\u2013]\s*")
 NUMBERED_TITLE = re.compile(r"^\s*\d{1,2}(?:\.\d+)*[.)]?\s+")
 
-for _name in ("pf_actor", "pf_plural"):
+for _name in ("pf_plural",):
     if not Token.has_extension(_name):
         Token.set_extension(_name, default=False)
 if not Token.has_extension("pf_party"):

@@ -17,7 +17,7 @@ from spacy.tokens import Span
 from pledgeflow.records import Pledge, Target
 
 from ._rules import build_matcher, load_json, load_patterns, mentions_any
-from ._values import CURRENCIES, MULTIPLIERS, number
+from ._values import CURRENCIES, MULTIPLIERS, WORD_NUMBERS, number
 
 YEAR = re.compile(r"\b(19[5-9]\d|20\d{2}|2100)\b")
 YEAR_PREPOSITIONS = {"by", "in", "until", "till", "before", "after", "from", "since", "during",
@@ -28,6 +28,9 @@ RANGE_MARKS = {"-", "\u2013", "\u2014", "/", "to"}
 class TargetFinder:
     def __init__(self) -> None:
         self.lexicon = load_json("targets.lexicon.json")
+        words = [*WORD_NUMBERS, *self.lexicon["relative_changes"], "all", "every"]
+        self.may_hold_quantity = re.compile(
+            r"\d|\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
         self._matchers: dict[int, object] = {}
 
     def matcher(self, nlp: Language):
@@ -39,6 +42,8 @@ class TargetFinder:
 
     def find(self, extractor, doc, candidate, pledge: Pledge, nlp: Language) -> Iterator[Target]:
         span = candidate.span
+        if not self.may_hold_quantity.search(span.text):
+            return  # most pledges state no number: skip the matcher
         for token in span:
             token._.pf_plural = is_plural(token.text)
         seen: set[int] = set()
