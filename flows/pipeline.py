@@ -33,8 +33,8 @@ def retry_if_retryable(task, task_run, state) -> bool:
 @task(retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5,
       retry_condition_fn=retry_if_retryable, cache_policy=NO_CACHE,
       task_run_name="fetch-{source.id}")
-def fetch_task(source, settings: stages.Settings) -> stages.Fetch:
-    return stages.fetch_source(source, settings)
+def fetch_task(source, settings: stages.Settings, previous: dict | None) -> stages.Fetch:
+    return stages.fetch_source(source, settings, previous)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="parse-{item.source_id}")
@@ -45,6 +45,15 @@ def parse_task(item: stages.Fetch, settings: stages.Settings) -> stages.Parsed:
 @task(cache_policy=NO_CACHE, task_run_name="extract-{parsed.source_id}")
 def extract_task(parsed: stages.Parsed, settings: stages.Settings) -> stages.Extracted:
     return stages.extract_parsed(parsed, settings)
+
+
+@task(cache_policy=NO_CACHE, task_run_name="reextract-{document_id}")
+def reextract_task(db_path: str, document_id: str, settings: stages.Settings) -> dict[str, int]:
+    database = store.open_db(db_path)
+    try:
+        return stages.reextract(database, document_id, settings)
+    finally:
+        database.close()
 
 
 @task(cache_policy=NO_CACHE, task_run_name="load-{item.source_id}")
@@ -87,8 +96,8 @@ def pipeline(
     flow_run_id = str(get_run_context().flow_run.id)
     store.start_run(database, run_id=run_id, flow_run_id=flow_run_id, catalog=sources,
                     sources=len(catalog))
-    summary = {"run_id": run_id, "sources": len(catalog), "documents": 0, "unchanged": 0,
-               "failed": 0, "records": {}}
+    summary = {"run_id": run_id, "sources": len(catalog), "fetched": 0, "not_modified": 0,
+               "parsed": 0, "documents": 0, "unchanged": 0, "failed": 0, "records": {}}
 
     def fail(source_id: str, stage: str, error: BaseException, document_id=None) -> None:
         summary["failed"] += 1
@@ -96,15 +105,35 @@ def pipeline(
         store.record_failure(database, run_id=run_id, source_id=source_id, stage=stage,
                              error=error, document_id=document_id)
 
-    fetches = [(source, fetch_task.submit(source, settings)) for source in catalog]
+    def loaded(source_id: str, counts: dict[str, int]) -> None:
+        summary["documents"] += 1
+        for kind_, n in counts.items():
+            summary["records"][kind_] = summary["records"].get(kind_, 0) + n
+        logger.info("%s loaded: %s", source_id,
+                    ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+
+    # Conditional requests: what we hold of each source tells the server what not to send.
+    fetches = [(source, fetch_task.submit(source, settings,
+                                          store.previous_fetch(database, source.id)))
+               for source in catalog]
     pending = []
     for source, future in fetches:
         item = _outcome(future)
         if isinstance(item, Exception):
             fail(source.id, "fetch", item)
-        elif store.document_is_current(database, item.fetched.sha256, versions):
+            continue
+        not_modified = item.fetched.not_modified
+        summary["not_modified" if not_modified else "fetched"] += 1
+        if store.document_is_current(database, item.document_id, versions):
             summary["unchanged"] += 1
-            logger.info("%s unchanged (%s), skipped", source.id, item.fetched.sha256[:12])
+            logger.info("%s unchanged (%s%s), skipped", source.id, item.document_id[:12],
+                        ", 304" if not_modified else "")
+        elif not_modified:  # same bytes, newer extractors: extract again from the saved parse
+            counts = _outcome(reextract_task.submit(db, item.document_id, settings))
+            if isinstance(counts, Exception):
+                fail(source.id, "extract", counts, item.document_id)
+            else:
+                loaded(source.id, counts)
         else:
             parsed = parse_task.submit(item, settings)
             pending.append((source, item, parsed, extract_task.submit(parsed, settings)))
@@ -114,6 +143,7 @@ def pipeline(
         if isinstance(parsed, Exception):
             fail(source.id, "parse", parsed, item.fetched.sha256)
             continue
+        summary["parsed"] += 0 if parsed.cached else 1
         extracted = _outcome(extracted_future)
         if isinstance(extracted, Exception):
             fail(source.id, "extract", extracted, item.fetched.sha256)
@@ -124,17 +154,14 @@ def pipeline(
         if isinstance(counts, Exception):
             fail(source.id, "load", counts, item.fetched.sha256)
             continue
-        summary["documents"] += 1
-        for kind_, n in counts.items():
-            summary["records"][kind_] = summary["records"].get(kind_, 0) + n
-        logger.info("%s loaded: %s", source.id,
-                    ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+        loaded(source.id, counts)
 
     store.finish_run(database, run_id, status="completed" if not summary["failed"] else
                      "completed_with_failures", documents=summary["documents"],
                      unchanged=summary["unchanged"], failed=summary["failed"],
-                     records=summary["records"])
-    summary["totals"] = store.record_counts(database)
+                     records=summary["records"], fetched=summary["fetched"],
+                     not_modified=summary["not_modified"], parsed=summary["parsed"])
+    summary["totals"] = store.current_counts(database)
     database.close()
     logger.info(format_summary(summary))
     return summary
@@ -143,5 +170,5 @@ def pipeline(
 def format_summary(summary: dict) -> str:
     records = ", ".join(f"{n} {k}" for k, n in summary["totals"].items()) or "none"
     return (f"pledgeflow: {summary['sources']} sources, {summary['documents']} documents loaded, "
-            f"{summary['unchanged']} unchanged, {summary['failed']} failed; "
-            f"database now holds {records}")
+            f"{summary['unchanged']} unchanged ({summary['not_modified']} not modified), "
+            f"{summary['failed']} failed; database now holds {records}")

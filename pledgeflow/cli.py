@@ -102,6 +102,84 @@ def export(db: Path, out_dir: Path, fmt: str) -> None:
     click.echo(f"wrote {len(files)} file(s) to {out_dir}")
 
 
+def _open(db: Path):
+    from pledgeflow.db import NotPledgeflowDatabase, open_db
+
+    try:
+        return open_db(db)
+    except NotPledgeflowDatabase as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+@main.command()
+@click.argument("source_id")
+@click.option("--db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=DEFAULT_DB, show_default=True, help="Database to read.")
+def history(source_id: str, db: Path) -> None:
+    """Show every stored version of a source and the pledges, targets and KPIs each
+    version added (+) or removed (-) against the one before.
+
+    \b
+    Example:
+      pledgeflow history cwac-labour-2019
+    """
+    database = _open(db)
+    versions = list(database.query(
+        "select id, version, current, fetched_at, loaded_at, bytes from documents "
+        "where source_id = ? order by version", [source_id]))
+    if not versions:
+        raise click.ClickException(f"no stored version of {source_id!r} in {db}")
+    for v in versions:
+        mark = "current" if v["current"] else "superseded"
+        click.echo(f"version {v['version']}  {v['id'][:12]}  fetched {v['fetched_at']}  "
+                   f"{v['bytes']} bytes  ({mark})")
+        for change in database.query(
+                "select kind, change, text from changes where document_id = ? "
+                "order by kind, change, id", [v["id"]]):
+            sign = "+" if change["change"] == "added" else "-"
+            click.echo(f"  {sign} {change['kind']}: {change['text']}")
+
+
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=DEFAULT_DB, show_default=True, help="Database to update.")
+@click.option("--extractor", "extractors", multiple=True, metavar="NAME",
+              help="Only documents whose records of these extractors are out of date.")
+@click.option("--all", "everything", is_flag=True,
+              help="Every current document, even when its records are up to date.")
+def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
+    """Extract again from the saved parses, without fetching or parsing.
+
+    After an extractor's version changes, the current version of each source whose
+    records came from another version is extracted again (all extractors run, and its
+    records are replaced in one transaction).
+
+    \b
+    Example:
+      pledgeflow reextract --extractor pledges
+    """
+    from pledgeflow import stages
+    from pledgeflow.db import previous_fetch
+    from pledgeflow.registry import get_extractors
+
+    database = _open(db)
+    versions = {name: e.version for name, e in get_extractors().items()}
+    names = _split(extractors) or list(versions)
+    unknown = sorted(set(names) - set(versions))
+    if unknown:
+        raise click.ClickException(f"unknown extractor(s): {', '.join(unknown)}")
+    done = 0
+    for (source_id,) in database.execute("select source_id from documents where current = 1"):
+        stored = previous_fetch(database, source_id)
+        stale = any(stored["extractors"].get(n) != versions[n] for n in names)
+        if not (stale or everything):
+            continue
+        counts = stages.reextract(database, stored["document_id"], stages.Settings())
+        done += 1
+        click.echo(f"{source_id}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+    click.echo(f"re-extracted {done} document(s)")
+
+
 @main.command("extractors")
 def list_extractors() -> None:
     """List the registered extractors: name, version, record kinds and where it comes from."""

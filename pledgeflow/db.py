@@ -17,11 +17,12 @@ from typing import Any
 
 import sqlite_utils
 
+from pledgeflow import changes
 from pledgeflow.catalog import Source
 from pledgeflow.document import Document
 from pledgeflow.records import Record
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # Tables pledgeflow itself manages; no extractor's record kind may take one of these names.
 CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "blocks", "runs", "failures"})
@@ -98,7 +99,8 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         {"id": str, "source_id": str, "url": str, "final_url": str, "media_type": str,
          "bytes": int, "fetched_at": str, "etag": str, "last_modified": str, "raw_path": str,
          "processed_path": str, "parser": str, "parser_version": str, "pages": int,
-         "title": str, "text_chars": int, "extractors": str, "loaded_at": str},
+         "title": str, "text_chars": int, "extractors": str, "loaded_at": str,
+         "version": int, "current": int, "superseded_at": str},
         pk="id", foreign_keys=[("source_id", "sources", "id")], if_not_exists=True)
     db.table("blocks").create(
         {"id": str, "document_id": str, "idx": int, "kind": str, "text": str, "page": int,
@@ -115,8 +117,23 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         if_not_exists=True)
     db.table("runs").create(
         {"id": str, "flow_run_id": str, "started_at": str, "ended_at": str, "status": str,
-         "catalog": str, "sources": int, "documents": int, "unchanged": int, "failed": int,
-         "records": str}, pk="id", if_not_exists=True)
+         "catalog": str, "sources": int, "fetched": int, "not_modified": int, "parsed": int,
+         "documents": int, "unchanged": int, "failed": int, "records": str},
+        pk="id", if_not_exists=True)
+    # Added after schema version 1: bring older databases up to date in place.
+    for table, columns in {"documents": {"version": int, "current": int, "superseded_at": str},
+                           "runs": {"fetched": int, "not_modified": int, "parsed": int}}.items():
+        existing = db.table(table).columns_dict
+        for column, kind in columns.items():
+            if column not in existing:
+                db.table(table).add_column(column, kind)
+    db.execute("update documents set current = 1, version = 1 where current is null")
+    db.execute("""CREATE TABLE IF NOT EXISTS changes (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        source_id TEXT REFERENCES sources(id),
+        document_id TEXT REFERENCES documents(id),
+        previous_document_id TEXT, kind TEXT, change TEXT, record_id TEXT, text TEXT,
+        detected_at TEXT)""")
     # Raw DDL: table.create() has no AUTOINCREMENT option, and failure ids must never be reused.
     db.execute("""CREATE TABLE IF NOT EXISTS failures (
         id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT,
@@ -125,12 +142,23 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     for table, column in [("documents", "source_id"), ("blocks", "document_id"),
                           ("kpi_targets", "kpi_id"), ("kpi_targets", "document_id"),
                           ("failures", "source_id"), ("failures", "run_id"),
+                          ("changes", "source_id"), ("changes", "document_id"),
                           *((kind, "document_id") for kind in RECORD_COLUMNS)]:
         db.table(table).create_index([column], if_not_exists=True)
     # replace=True only rebuilds when the FTS definition or its triggers differ.
     db.table("blocks").enable_fts(["text", "section"], create_triggers=True, tokenize="porter",
                             replace=True)
     db.table("pledges").enable_fts(["text"], create_triggers=True, tokenize="porter", replace=True)
+    _create_current_views(db)
+
+
+def _create_current_views(db: sqlite_utils.Database) -> None:
+    """current_<table>: the rows of each source's current version only."""
+    db.execute("CREATE VIEW IF NOT EXISTS current_documents AS "
+               "SELECT * FROM documents WHERE current = 1")
+    for table in [*RECORD_COLUMNS, "kpi_targets", "blocks"]:
+        db.execute(f"CREATE VIEW IF NOT EXISTS current_{table} AS SELECT * FROM {table} "
+                   "WHERE document_id IN (SELECT id FROM documents WHERE current = 1)")
 
 
 def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:
@@ -143,6 +171,23 @@ def document_is_current(db: sqlite_utils.Database, document_id: str,
     """True when these exact bytes were already loaded by these exact extractor versions."""
     row = db.execute("select extractors from documents where id = ?", [document_id]).fetchone()
     return row is not None and json.loads(row[0] or "{}") == extractor_versions
+
+
+def previous_fetch(db: sqlite_utils.Database, source_id: str) -> dict | None:
+    """What we hold of a source's current version: its id, validators and stored files."""
+    row = db.execute(
+        "select id, etag, last_modified, raw_path, processed_path, extractors from documents "
+        "where source_id = ? and current = 1", [source_id]).fetchone()
+    if row is None:
+        return None
+    keys = ("document_id", "etag", "last_modified", "raw_path", "processed_path", "extractors")
+    out = dict(zip(keys, row, strict=True))
+    out["extractors"] = json.loads(out["extractors"] or "{}")
+    return out
+
+
+def document_row(db: sqlite_utils.Database, document_id: str) -> dict:
+    return db.table("documents").get(document_id)
 
 
 @contextmanager
@@ -172,12 +217,20 @@ def record_tables(db: sqlite_utils.Database) -> list[str]:
 def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record], *,
                   source_id: str, fetched: dict, raw_path: str, processed_path: str,
                   extractor_versions: dict[str, str]) -> dict[str, int]:
-    """Replace the source's stored document with this one, atomically; return rows per table."""
+    """Load a document as the source's current version, atomically; return rows per table.
+
+    Earlier versions of the source stay (``current`` = 0) with their records, and the
+    records the new version adds or drops against the previous one go to ``changes``.
+    Loading the same bytes again (new extractor versions) replaces that version's rows.
+    """
     if doc.source_id not in (None, source_id):
         raise ValueError(f"document {doc.id} belongs to {doc.source_id}, not {source_id}")
     counts: dict[str, int] = dict.fromkeys([*RECORD_COLUMNS, "kpi_targets"], 0)
     with immediate(db):
-        _delete_documents(db, source_id, doc.id)
+        version, previous = _place_version(db, source_id, doc.id)
+        _delete_documents(db, doc.id)
+        db.execute("update documents set current = 0, superseded_at = ? "
+                   "where source_id = ? and current = 1", [now(), source_id])
         db.table("documents").insert({
             "id": doc.id, "source_id": source_id, "url": fetched.get("url", doc.url),
             "final_url": fetched.get("final_url"),
@@ -188,6 +241,7 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
             "parser_version": doc.parser_version, "pages": doc.pages, "title": doc.title,
             "text_chars": len(doc.text),
             "extractors": json.dumps(extractor_versions, sort_keys=True), "loaded_at": now(),
+            "version": version, "current": 1, "superseded_at": None,
         })
         db.table("blocks").insert_all(({
             "id": f"{doc.id}:{b.index}", "document_id": doc.id, "idx": b.index, "kind": b.kind,
@@ -203,12 +257,39 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
             db.table(table).insert_all(rows, pk="id", foreign_keys=fks, alter=True)
             db.table(table).create_index(["document_id"], if_not_exists=True)
             counts[table] = len(rows)
+        if previous:
+            detected = now()
+            db.table("changes").insert_all(
+                {**row, "source_id": source_id, "document_id": doc.id,
+                 "previous_document_id": previous, "detected_at": detected}
+                for row in changes.diff(db, previous, doc.id))
     return counts
 
 
-def _delete_documents(db: sqlite_utils.Database, source_id: str, document_id: str) -> None:
-    old = [r[0] for r in db.execute(
-        "select id from documents where source_id = ? or id = ?", [source_id, document_id])]
+def _place_version(db: sqlite_utils.Database, source_id: str, document_id: str
+                   ) -> tuple[int, str | None]:
+    """(version number, previous version's id) for a document about to be loaded.
+
+    The current version loaded again keeps its number and is compared with the version
+    before it; anything else (new bytes, or a return to older bytes) becomes the next
+    version and is compared with the current one.
+    """
+    row = db.execute("select version, current from documents where id = ?",
+                     [document_id]).fetchone()
+    if row and row[0] and row[1]:
+        before = db.execute("select id from documents where source_id = ? and version < ? "
+                            "order by version desc limit 1", [source_id, row[0]]).fetchone()
+        return row[0], before[0] if before else None
+    current = db.execute("select id from documents where source_id = ? and current = 1 "
+                         "and id != ?", [source_id, document_id]).fetchone()
+    latest = db.execute("select max(version) from documents where source_id = ?",
+                        [source_id]).fetchone()
+    return (latest[0] or 0) + 1, current[0] if current else None
+
+
+def _delete_documents(db: sqlite_utils.Database, document_id: str) -> None:
+    """Delete one stored version with every row that belongs to it (by FK)."""
+    old = [r[0] for r in db.execute("select id from documents where id = ?", [document_id])]
     if not old:
         return
     # Deferred FK checks let us delete children and parents in any order; switched back
@@ -281,12 +362,23 @@ def start_run(db: sqlite_utils.Database, *, run_id: str, flow_run_id: str | None
 
 
 def finish_run(db: sqlite_utils.Database, run_id: str, *, status: str, documents: int,
-               unchanged: int, failed: int, records: dict[str, int]) -> None:
+               unchanged: int, failed: int, records: dict[str, int], fetched: int = 0,
+               not_modified: int = 0, parsed: int = 0) -> None:
     db.table("runs").update(run_id, {"ended_at": now(), "status": status, "documents": documents,
                                "unchanged": unchanged, "failed": failed,
+                               "fetched": fetched, "not_modified": not_modified,
+                               "parsed": parsed,
                                "records": json.dumps(records, sort_keys=True)})
 
 
+def current_counts(db: sqlite_utils.Database) -> dict[str, int]:
+    """Rows per record table in the sources' current versions."""
+    return {t: db.execute(f'select count(*) from "{t}" where document_id in '
+                          "(select id from documents where current = 1)").fetchone()[0]
+            for t in record_tables(db) if t not in ("blocks", "changes")}
+
+
 def record_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Rows per record table (built-in, third-party and child tables, not blocks)."""
-    return {t: db.table(t).count for t in record_tables(db) if t != "blocks"}
+    """Rows per record table (built-in, third-party and child tables; not blocks or changes),
+    over every stored version."""
+    return {t: db.table(t).count for t in record_tables(db) if t not in ("blocks", "changes")}

@@ -33,8 +33,8 @@ def _rows(db: sqlite_utils.Database, table: str, document_id: str) -> list[dict]
 
 
 def source_records(db: sqlite_utils.Database, source_id: str) -> dict:
-    """The records of one source's current document, in the gold format."""
-    doc = next(db.query("select * from documents where source_id = ? order by loaded_at desc",
+    """The records of one source's current version, in the gold format."""
+    doc = next(db.query("select * from documents where source_id = ? and current = 1",
                         [source_id]), None)
     out: dict = {"source": source_id, "document": doc["id"] if doc else None,
                  "url": doc["url"] if doc else None,

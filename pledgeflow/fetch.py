@@ -135,6 +135,11 @@ class Fetched:
     last_modified: str | None  # HTTP date; the file's mtime for local files
     fetched_at: str  # ISO 8601, UTC
 
+    @property
+    def not_modified(self) -> bool:
+        """The server answered a conditional request with 304: our stored copy is current."""
+        return self.status == 304
+
 
 # --- URLs ---------------------------------------------------------------------------------
 
@@ -188,25 +193,37 @@ def fetch(
     max_bytes: int = DEFAULT_MAX_BYTES,
     user_agent: str = USER_AGENT,
     max_redirects: int = DEFAULT_MAX_REDIRECTS,
+    etag: str | None = None,
+    last_modified: str | None = None,
 ) -> Fetched:
     """Fetch ``url`` (http, https or file) in one attempt and sniff what it is.
 
     ``timeout`` bounds connecting and each read, not the whole transfer. Bodies larger than
     ``max_bytes`` raise TooLargeError without being read to the end. Raises FetchError
     (or a subclass) on any failure; see its ``retryable`` attribute.
+
+    ``etag`` and ``last_modified`` (from the previous fetch) make the request conditional;
+    a server answering 304 Not Modified gives a Fetched whose ``not_modified`` is true and
+    whose ``data`` is empty.
     """
     scheme = urlsplit(url).scheme.lower()
     if scheme in _HTTP_SCHEMES:
-        return _fetch_http(url, timeout, max_bytes, user_agent, max_redirects)
+        conditional = {}
+        if etag:
+            conditional["If-None-Match"] = etag
+        if last_modified:
+            conditional["If-Modified-Since"] = last_modified
+        return _fetch_http(url, timeout, max_bytes, user_agent, max_redirects, conditional)
     if scheme == "file":
         return _fetch_file(url, max_bytes)
     raise UnsupportedSchemeError(_scheme_message(url), url=url)
 
 
 def _fetch_http(
-    url: str, timeout: float, max_bytes: int, user_agent: str, max_redirects: int
+    url: str, timeout: float, max_bytes: int, user_agent: str, max_redirects: int,
+    conditional: dict[str, str] | None = None,
 ) -> Fetched:
-    headers = {"User-Agent": user_agent, "Accept": _ACCEPT}
+    headers = {"User-Agent": user_agent, "Accept": _ACCEPT, **(conditional or {})}
     try:
         with httpx.Client(
             headers=headers,
@@ -215,6 +232,8 @@ def _fetch_http(
             max_redirects=max_redirects,
         ) as client:
             with client.stream("GET", url) as response:
+                if response.status_code == 304 and conditional:
+                    return _not_modified(url, response)
                 _raise_for_status(response, url)
                 _check_content_length(response, url, max_bytes)
                 data = _read_capped(response, url, max_bytes)
@@ -231,6 +250,16 @@ def _fetch_http(
         content_type=content_type,
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
+    )
+
+
+def _not_modified(url: str, response: httpx.Response) -> Fetched:
+    """The server says our copy is current: nothing to read, nothing to store."""
+    return Fetched(
+        url=url, final_url=str(response.url), status=304, data=b"", sha256="",
+        media_type="", declared_type=None, charset=None,
+        etag=response.headers.get("ETag"), last_modified=response.headers.get("Last-Modified"),
+        fetched_at=datetime.now(UTC).isoformat(timespec="seconds"),
     )
 
 

@@ -14,7 +14,7 @@ from pledgeflow.catalog import Source
 from pledgeflow.document import Document
 from pledgeflow.fetch import Fetched, fetch, resolve_url, store_raw
 from pledgeflow.nlp import build_nlp
-from pledgeflow.parse import parse
+from pledgeflow.parse import parse, parser_id
 from pledgeflow.registry import Extraction, get_extractors, run_extractors
 
 DEFAULT_CATALOG = Path("samples/catalog.toml")
@@ -38,6 +38,7 @@ class Fetch:
     fetched: Fetched
     raw_path: str
     source_meta: dict = field(default_factory=dict)  # catalog fields extractors may use
+    document_id: str | None = None  # sha256 of the bytes; the stored one's after a 304
 
     def metadata(self) -> dict:
         meta = asdict(self.fetched)
@@ -51,6 +52,7 @@ class Parsed:
     source_id: str
     document: Document
     processed_path: str
+    cached: bool = False  # reused the saved parse of the same bytes and parser version
 
 
 @dataclass
@@ -59,12 +61,20 @@ class Extracted:
     extraction: Extraction = field(default_factory=Extraction)
 
 
-def fetch_source(source: Source, settings: Settings) -> Fetch:
+def fetch_source(source: Source, settings: Settings, previous: dict | None = None) -> Fetch:
+    """Fetch a source, conditionally when ``previous`` (``db.previous_fetch``) says what
+    we hold; a 304 answer gives a Fetch whose ``fetched.not_modified`` is true."""
     url = resolve_url(source.url, Path(source.catalog_dir))
-    fetched = fetch(url, timeout=settings.timeout, max_bytes=settings.max_bytes)
-    path = store_raw(fetched.data, settings.raw_dir)
+    previous = previous or {}
+    fetched = fetch(url, timeout=settings.timeout, max_bytes=settings.max_bytes,
+                    etag=previous.get("etag"), last_modified=previous.get("last_modified"))
     meta = {k: getattr(source, k) for k in ("organisation", "council", "party", "kind")}
-    return Fetch(source_id=source.id, fetched=fetched, raw_path=str(path), source_meta=meta)
+    if fetched.not_modified:
+        return Fetch(source_id=source.id, fetched=fetched, raw_path=previous.get("raw_path", ""),
+                     source_meta=meta, document_id=previous.get("document_id"))
+    path = store_raw(fetched.data, settings.raw_dir)
+    return Fetch(source_id=source.id, fetched=fetched, raw_path=str(path), source_meta=meta,
+                 document_id=fetched.sha256)
 
 
 def processed_path(document_id: str, settings: Settings) -> Path:
@@ -72,13 +82,33 @@ def processed_path(document_id: str, settings: Settings) -> Path:
 
 
 def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
+    """Parse fetched bytes, or reuse the saved parse of the same bytes by the same parser
+    version (``Parsed.cached``)."""
     f = item.fetched
-    document = parse(f.data, f.media_type, document_id=f.sha256, url=f.final_url,
-                     charset=f.charset)
+    path = processed_path(f.sha256, settings)
+    saved = _saved_parse(path, f.media_type)
+    if saved is not None:
+        document, cached = saved, True
+    else:
+        document = parse(f.data, f.media_type, document_id=f.sha256, url=f.final_url,
+                         charset=f.charset)
+        cached = False
     document.source_id = item.source_id
     document.meta = dict(item.source_meta)
-    path = document.save(processed_path(document.id, settings))
-    return Parsed(source_id=item.source_id, document=document, processed_path=str(path))
+    document.save(path)
+    return Parsed(source_id=item.source_id, document=document, processed_path=str(path),
+                  cached=cached)
+
+
+def _saved_parse(path: Path, media_type: str) -> Document | None:
+    if not path.exists():
+        return None
+    try:
+        document = Document.load(path)
+    except (ValueError, TypeError, KeyError):
+        return None  # an unreadable or older-format file is parsed again
+    wanted = parser_id(media_type)
+    return document if wanted == (document.parser, document.parser_version) else None
 
 
 def extractor_versions(settings: Settings) -> dict[str, str]:
@@ -88,6 +118,21 @@ def extractor_versions(settings: Settings) -> dict[str, str]:
 def extract_parsed(parsed: Parsed, settings: Settings) -> Extracted:
     extractors = get_extractors(settings.extractors)
     return Extracted(parsed, run_extractors(parsed.document, extractors, build_nlp()))
+
+
+def reextract(db, document_id: str, settings: Settings) -> dict[str, int]:
+    """Extract a stored version again from its saved parse (no fetch, no parse) and
+    replace its records: what a new extractor version needs."""
+    row = store.document_row(db, document_id)
+    document = Document.load(Path(row["processed_path"]))
+    extracted = extract_parsed(Parsed(row["source_id"], document, row["processed_path"]),
+                               settings)
+    fetched = {k: row[k] for k in ("url", "final_url", "media_type", "bytes", "fetched_at",
+                                   "etag", "last_modified")}
+    return store.load_document(
+        db, document, extracted.extraction.records, source_id=row["source_id"],
+        fetched=fetched, raw_path=row["raw_path"], processed_path=row["processed_path"],
+        extractor_versions=extracted.extraction.versions)
 
 
 def load_extracted(db, item: Fetch, extracted: Extracted) -> dict[str, int]:

@@ -219,6 +219,15 @@ def _file_reply(directory: Path, relative: str) -> Reply:
     return Reply(200, target.read_bytes(), {"Content-Type": content_type})
 
 
+def _still_valid(reply_headers: dict[str, str], request_headers: Message) -> bool:
+    """A conditional GET whose validators match the reply's: answer 304 Not Modified,
+    as a real server does for a route that sends ETag or Last-Modified."""
+    etag, modified = reply_headers.get("ETag"), reply_headers.get("Last-Modified")
+    if etag and request_headers.get("If-None-Match") is not None:
+        return request_headers.get("If-None-Match") == etag
+    return bool(modified) and request_headers.get("If-Modified-Since") == modified
+
+
 def _make_handler(server: LocalHTTPServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -235,6 +244,9 @@ def _make_handler(server: LocalHTTPServer) -> type[BaseHTTPRequestHandler]:
         def _answer(self, send_body: bool) -> None:
             server._record(RecordedRequest(self.command, self.path, self.headers))
             reply = server._next_reply(self.path) or Reply(404, b"no route", {})
+            if reply.status == 200 and _still_valid(reply.headers, self.headers):
+                reply = Reply(304, b"", {k: v for k, v in reply.headers.items()
+                                         if k in ("ETag", "Last-Modified")})
             try:
                 if reply.delay:
                     time.sleep(reply.delay)

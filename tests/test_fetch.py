@@ -377,3 +377,14 @@ def test_store_raw_is_idempotent_and_does_not_rewrite(tmp_path):
 def test_raw_path_rejects_non_digest(tmp_path):
     with pytest.raises(ValueError):
         raw_path("../../etc/passwd", tmp_path)
+
+
+def test_conditional_fetch_gets_not_modified_when_validators_match(http_server):
+    http_server.route("/cond/page.html", body=b"<html><body><p>x</p></body></html>",
+                      headers={"Content-Type": "text/html", "ETag": '"abc"'})
+    first = fetch(http_server.url("/cond/page.html"))
+    assert not first.not_modified and first.etag == '"abc"'
+    again = fetch(http_server.url("/cond/page.html"), etag=first.etag)
+    assert again.not_modified and again.status == 304 and again.data == b""
+    changed = fetch(http_server.url("/cond/page.html"), etag='"old"')
+    assert not changed.not_modified and changed.data == first.data

@@ -2,11 +2,32 @@
 
 from __future__ import annotations
 
+import importlib
+
 from pledgeflow.document import Document
 
 
 class ParseError(Exception):
     """A document could not be parsed; the message says why in one line."""
+
+
+# media type -> the module that parses it (each declares PARSER and PARSER_VERSION)
+MODULES = {
+    "application/pdf": "pledgeflow.parse.pdf",
+    "text/html": "pledgeflow.parse.html",
+    "application/xhtml+xml": "pledgeflow.parse.html",
+    "text/csv": "pledgeflow.parse.csv",
+    "text/plain": "pledgeflow.parse.text",
+    "text/markdown": "pledgeflow.parse.text",
+}
+
+
+def parser_id(media_type: str) -> tuple[str, str] | None:
+    """(parser name, version) that ``parse`` would use, without parsing: a cache key."""
+    if media_type not in MODULES:
+        return None
+    module = importlib.import_module(MODULES[media_type])
+    return module.PARSER, module.PARSER_VERSION
 
 
 def parse(data: bytes, media_type: str, *, document_id: str, url: str | None = None,

@@ -1,0 +1,379 @@
+"""Discover the section pages and PDFs a manifesto index page links to.
+
+Party sites often split a manifesto into section pages and link the full PDF from an index
+page. ``discover`` fetches that index page once, reads its links in document order and keeps
+the ones worth ingesting as documents of the same source. It never fetches the pages it
+finds (so it never follows their links either: depth 1); the flow fetches each one.
+
+What is kept, step by step (``DiscoveryResult`` says what was dropped and why):
+
+1. Every ``<a href>`` and ``<area href>`` of the index page, in document order, resolved
+   against the page's final URL (after redirects) or its ``<base href>``. Fragments are
+   dropped; ``mailto:``, ``javascript:``, ``tel:`` and other non-document schemes are
+   ignored silently.
+2. Duplicates (after normalising scheme and host case and default ports) and links back to
+   the index page itself are dropped; the first occurrence keeps its place and text.
+3. **Same site only**: same scheme, host and port as the index page's final URL (``http``
+   and ``https`` of one host are different sites). For a ``file://`` index page the site is
+   the folder holding it and everything below it. Others go to ``skipped_offsite``.
+4. **Pattern**: ``pattern`` is a regular expression searched (``re.search``) in the absolute
+   URL. Without one, links whose path looks like an HTML page (no extension, a trailing
+   ``/``, ``.html``, ``.htm``, ``.php``, ...) or ends in ``.pdf`` are kept. Misses go to
+   ``skipped_pattern``.
+5. **robots.txt** of the site, for ``user_agent``, read with ``urllib.robotparser`` from
+   ``/robots.txt`` fetched through ``fetch_fn`` (only when some link is left to check).
+   Disallowed links go to ``skipped_robots``. What an unreadable robots.txt means:
+
+   - 2xx: its rules apply (``Crawl-delay`` is reported as ``crawl_delay``).
+   - 404, 410 and other 4xx: no rules, everything allowed (RFC 9309, section 2.3.1.3).
+   - 401 or 403: everything disallowed (the ``urllib.robotparser`` convention: the site
+     keeps its rules from us, so we assume the worst).
+   - 5xx, timeout, refused connection or any other failure: **conservative** -- nothing is
+     crawled and ``RobotsUnavailable`` is raised (RFC 9309, 2.3.1.4 says to assume complete
+     disallow). It is a ``FetchError`` with the underlying error's ``retryable`` flag, so the
+     flow's retries and failure record apply to the source as a whole, rather than the
+     source silently losing its section pages.
+
+   robots.txt does not apply to ``file://`` index pages. The index page itself is not
+   checked against robots.txt: the catalog names it, like any other source URL, and the
+   fetch stage never consults robots.txt for catalog URLs.
+6. **Cap**: at most ``max_pages`` links are kept (the index page is not counted); the
+   number dropped is ``skipped_cap`` and a warning is logged.
+
+Kept links are numbered ``order`` 1, 2, 3... in page order. With ``include_index=True`` the
+index page itself comes first as order 0, provided the HTML parser finds main content in it
+(a bare list of links does not make a document); ``DiscoveryResult.index`` holds the
+fetched index page so the flow need not fetch it twice.
+
+Errors are one line: a ``FetchError`` from the index page propagates unchanged; an index
+page that is not HTML raises ``DiscoveryError``; an invalid pattern raises ``ValueError``.
+
+Catalog fields proposed for a discovering source (the other fields as today)::
+
+    [[sources]]
+    id = "somewhere-greens-2025"
+    url = "https://somewhere-greens.example/manifesto/"   # the index page
+    discover = true                  # bool, default false: url is an index page to discover
+    link_pattern = "/manifesto/|\\.pdf$"  # optional regex searched in each absolute URL;
+                                     # omitted: every same-site HTML page or PDF
+    max_pages = 20                   # optional int >= 1, default 50 (index page not counted)
+    include_index = false            # optional bool, default false: the index page is
+                                     # also a document (order 0) when it has main content
+
+``link_pattern``, ``max_pages`` and ``include_index`` are only allowed with
+``discover = true``. Note that ``load_catalog`` turns every value into ``str`` today, so
+these three need typed handling there; ``compile_pattern`` validates a pattern early with a
+one-line ``ValueError`` for a ``CatalogError``.
+
+How the flow should call it (one source, many documents, in page order)::
+
+    from pledgeflow.discover import discover
+
+    index_url = resolve_url(source.url, Path(source.catalog_dir))
+    result = discover(index_url, pattern=source.link_pattern, max_pages=source.max_pages,
+                      include_index=source.include_index, timeout=settings.timeout)
+    log(result.summary())                 # what was kept and what was skipped, one line
+    for link in result.links:             # already in page order; link.order is 0, 1, 2...
+        fetched = result.index if link.order == 0 else fetch(link.url, ...)  # retried task
+        # store_raw, then a stages.Fetch(source_id=source.id, ...) per document, and
+        # parse -> extract -> load as for any source; keep link.order as document order.
+
+A failure of one discovered document should be recorded like any other document failure
+without stopping the others; a failure of ``discover`` itself fails the source.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.robotparser import RobotFileParser
+
+from bs4 import BeautifulSoup
+
+from pledgeflow.fetch import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    USER_AGENT,
+    Fetched,
+    FetchError,
+    HTTPStatusError,
+    fetch,
+)
+from pledgeflow.parse import ParseError
+from pledgeflow.parse.html import decode_html, parse_html
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_PAGES = 50
+# RFC 9309 asks crawlers to read at least 500 KiB of a robots.txt; more is not a robots.txt.
+ROBOTS_MAX_BYTES = 512 * 1024
+
+_HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+_HTML_SUFFIXES = frozenset(
+    {".html", ".htm", ".xhtml", ".shtml", ".php", ".asp", ".aspx", ".jsp", ".cfm"}
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+FetchFn = Callable[..., Fetched]
+
+
+class DiscoveryError(FetchError):
+    """Discovery could not start from the index page; the message is one line."""
+
+
+class RobotsUnavailable(DiscoveryError):
+    """The site's robots.txt could not be read (5xx, timeout...), so nothing is crawled."""
+
+
+@dataclass
+class Link:
+    """A page or PDF to ingest as a document of the source, in index-page order."""
+
+    url: str  # absolute, fragment removed
+    text: str  # the link text (or an <area>'s alt), whitespace collapsed; may be ""
+    order: int  # 0 for the index page itself (include_index), then 1, 2, ... in page order
+
+
+@dataclass
+class DiscoveryResult:
+    """What discovery kept and what it ignored, so the flow can report both."""
+
+    index_url: str  # the index page's final URL (after redirects)
+    links: list[Link] = field(default_factory=list)
+    skipped_offsite: list[str] = field(default_factory=list)  # other scheme, host or port
+    skipped_pattern: list[str] = field(default_factory=list)  # same site, pattern missed
+    skipped_robots: list[str] = field(default_factory=list)  # disallowed by robots.txt
+    skipped_cap: int = 0  # links over max_pages, dropped from the end of the page
+    crawl_delay: float | None = None  # robots.txt Crawl-delay for our User-Agent, if any
+    index: Fetched | None = field(default=None, repr=False)  # the fetched index page
+
+    def summary(self) -> str:
+        """One line for the flow's log."""
+        return (
+            f"discovered {len(self.links)} document(s) from {self.index_url}; skipped "
+            f"{len(self.skipped_offsite)} off-site, {len(self.skipped_pattern)} not matching, "
+            f"{len(self.skipped_robots)} disallowed by robots.txt, {self.skipped_cap} over the cap"
+        )
+
+
+# --- public API ---------------------------------------------------------------------------
+
+
+def compile_pattern(pattern: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
+    """Compile a catalog ``link_pattern``; raise a one-line ValueError if it is invalid."""
+    if pattern is None or isinstance(pattern, re.Pattern):
+        return pattern
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        raise ValueError(f"invalid link pattern {pattern!r}: {exc}") from None
+
+
+def discover(
+    index_url: str,
+    *,
+    pattern: str | re.Pattern[str] | None,
+    max_pages: int = DEFAULT_MAX_PAGES,
+    include_index: bool = False,
+    fetch_fn: FetchFn = fetch,
+    user_agent: str = USER_AGENT,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+) -> DiscoveryResult:
+    """Fetch ``index_url`` and return the same-site links to ingest, in page order.
+
+    ``index_url`` is an absolute http(s) or file URL (``resolve_url`` a catalog entry
+    first). ``fetch_fn`` is called like ``pledgeflow.fetch.fetch`` for the index page and
+    robots.txt only. See the module docstring for every rule and error.
+    """
+    if max_pages < 1:
+        raise ValueError(f"max_pages must be at least 1, not {max_pages}")
+    regex = compile_pattern(pattern)
+
+    index = fetch_fn(index_url, timeout=timeout, max_bytes=max_bytes, user_agent=user_agent)
+    if index.media_type not in _HTML_TYPES:
+        raise DiscoveryError(
+            f"index page is not HTML ({index.media_type}): {index.final_url}", url=index_url
+        )
+    final_url = _normalise(index.final_url) or index.final_url
+    result = DiscoveryResult(index_url=final_url, index=index)
+    site = _Site(final_url)
+    itself = {u for u in (_normalise(index_url), final_url) if u}
+
+    candidates: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for url, text in _page_links(index.data, index.charset, index.final_url):
+        if url in seen or url in itself:
+            continue
+        seen.add(url)
+        if not site.contains(url):
+            result.skipped_offsite.append(url)
+        elif not (regex.search(url) if regex is not None else _looks_like_document(url)):
+            result.skipped_pattern.append(url)
+        else:
+            candidates.append((url, text))
+
+    if candidates and site.scheme != "file":
+        robots = _read_robots(site, fetch_fn, user_agent, timeout)
+        result.crawl_delay = _crawl_delay(robots, user_agent)
+        allowed = []
+        for url, text in candidates:
+            if robots.can_fetch(user_agent, url):
+                allowed.append((url, text))
+            else:
+                result.skipped_robots.append(url)
+        candidates = allowed
+
+    if len(candidates) > max_pages:
+        result.skipped_cap = len(candidates) - max_pages
+        log.warning(
+            "%s links to %d pages; keeping the first %d (max_pages), dropping %d",
+            final_url, len(candidates), max_pages, result.skipped_cap,
+        )
+        candidates = candidates[:max_pages]
+
+    if include_index and _has_content(index):
+        result.links.append(Link(url=final_url, text=_title(index) or "", order=0))
+    result.links.extend(
+        Link(url=url, text=text, order=n) for n, (url, text) in enumerate(candidates, 1)
+    )
+    log.info(result.summary())
+    return result
+
+
+# --- links --------------------------------------------------------------------------------
+
+
+def _soup(data: bytes, charset: str | None) -> BeautifulSoup:
+    return BeautifulSoup(decode_html(data, charset), "lxml")
+
+
+def _page_links(data: bytes, charset: str | None, page_url: str) -> list[tuple[str, str]]:
+    """(absolute URL, text) of every link on the page, in document order."""
+    soup = _soup(data, charset)
+    base = page_url
+    base_tag = soup.find("base", href=True)
+    if base_tag is not None and base_tag["href"].strip():
+        base = urljoin(page_url, base_tag["href"].strip())
+    links = []
+    for tag in soup.find_all(["a", "area"], href=True):
+        url = _normalise(urljoin(base, tag["href"].strip()))
+        if url is None:
+            continue
+        text = tag.get_text(" ") if tag.name == "a" else str(tag.get("alt") or "")
+        links.append((url, " ".join(text.split())))
+    return links
+
+
+def _normalise(url: str) -> str | None:
+    """Absolute http(s)/file URL without fragment, scheme and host lower-cased, default port
+    dropped; None for anything that is not a fetchable document URL."""
+    try:
+        parts = urlsplit(url)
+        scheme = parts.scheme.lower()
+        if scheme in _DEFAULT_PORTS:
+            host = parts.hostname
+            port = parts.port
+            if not host:
+                return None
+        elif scheme == "file":
+            if parts.netloc.lower() not in ("", "localhost") or not parts.path:
+                return None
+            return urlunsplit(("file", "", parts.path, parts.query, ""))
+        else:
+            return None  # mailto:, javascript:, tel:, data:, ftp: ...
+    except ValueError:  # a malformed port or IPv6 address
+        return None
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc += f":{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
+
+
+class _Site:
+    """Same-site test: scheme+host+port for http(s); the index's folder tree for file."""
+
+    def __init__(self, index_url: str) -> None:
+        parts = urlsplit(index_url)
+        self.scheme = parts.scheme
+        self.netloc = parts.netloc
+        self.folder = posixpath.dirname(parts.path).rstrip("/") + "/"
+
+    def contains(self, url: str) -> bool:
+        parts = urlsplit(url)
+        if (parts.scheme, parts.netloc) != (self.scheme, self.netloc):
+            return False
+        if self.scheme == "file":
+            return posixpath.normpath(parts.path).startswith(self.folder)
+        return True
+
+    def robots_url(self) -> str:
+        return f"{self.scheme}://{self.netloc}/robots.txt"
+
+
+def _looks_like_document(url: str) -> bool:
+    """An HTML page or a PDF, judged from the URL path (the default, pattern-less rule)."""
+    path = urlsplit(url).path
+    last = path.rsplit("/", 1)[-1].lower()
+    if not last or "." not in last:
+        return True  # /manifesto/ or /manifesto/housing: pages on most CMSs
+    suffix = last[last.rindex(".") :]
+    return suffix == ".pdf" or suffix in _HTML_SUFFIXES
+
+
+# --- robots.txt ---------------------------------------------------------------------------
+
+
+def _read_robots(site: _Site, fetch_fn: FetchFn, user_agent: str, timeout: float):
+    url = site.robots_url()
+    robots = RobotFileParser(url)
+    try:
+        fetched = fetch_fn(url, timeout=timeout, max_bytes=ROBOTS_MAX_BYTES,
+                           user_agent=user_agent)
+    except HTTPStatusError as exc:
+        if exc.status in (401, 403):
+            robots.disallow_all = True
+        elif exc.status is not None and 400 <= exc.status < 500:
+            robots.allow_all = True
+        else:
+            raise _robots_unavailable(url, exc) from exc
+        return robots
+    except FetchError as exc:
+        raise _robots_unavailable(url, exc) from exc
+    robots.parse(fetched.data.decode("utf-8", errors="replace").splitlines())
+    return robots
+
+
+def _robots_unavailable(url: str, exc: FetchError) -> RobotsUnavailable:
+    return RobotsUnavailable(
+        f"robots.txt unavailable, not crawling the site: {exc}", url=url,
+        retryable=exc.retryable,
+    )
+
+
+def _crawl_delay(robots: RobotFileParser, user_agent: str) -> float | None:
+    try:
+        delay = robots.crawl_delay(user_agent)
+    except (TypeError, ValueError):
+        return None
+    return float(delay) if delay is not None else None
+
+
+# --- the index page as a document ---------------------------------------------------------
+
+
+def _has_content(index: Fetched) -> bool:
+    try:
+        parse_html(index.data, document_id="index", url=index.final_url, charset=index.charset)
+    except ParseError:
+        return False
+    return True
+
+
+def _title(index: Fetched) -> str | None:
+    title = _soup(index.data, index.charset).title
+    return " ".join(title.get_text(" ").split()) if title is not None else None
