@@ -376,6 +376,8 @@ def test_runs_and_failures_round_trip(db):
 def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
     doc = make_doc()
     load(db, doc, make_records(doc))
+    edited = make_doc("Transport", b"version 2")  # a second version, so changes has rows
+    load(db, edited, make_records(edited))
     start_run(db, run_id="run-1", flow_run_id=None, catalog="catalog.toml", sources=1)
     record_failure(db, run_id="run-1", source_id=SOURCE.id, stage="parse",
                    error=ValueError("bad html"))
