@@ -33,8 +33,16 @@ def retry_if_retryable(task, task_run, state) -> bool:
 @task(retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5,
       retry_condition_fn=retry_if_retryable, cache_policy=NO_CACHE,
       task_run_name="fetch-{source.id}")
-def fetch_task(source, settings: stages.Settings, previous: dict | None) -> stages.Fetch:
-    return stages.fetch_source(source, settings, previous)
+def fetch_task(source, settings: stages.Settings, previous: dict | None,
+               url: str | None = None, part: int | None = None) -> stages.Fetch:
+    return stages.fetch_source(source, settings, previous, url=url, part=part)
+
+
+@task(retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5,
+      retry_condition_fn=retry_if_retryable, cache_policy=NO_CACHE,
+      task_run_name="discover-{source.id}")
+def discover_task(source, settings: stages.Settings):
+    return stages.discover_pages(source, settings)
 
 
 @task(cache_policy=NO_CACHE, task_run_name="parse-{item.source_id}")
@@ -112,10 +120,24 @@ def pipeline(
         logger.info("%s loaded: %s", source_id,
                     ", ".join(f"{n} {k}" for k, n in counts.items() if n))
 
-    # Conditional requests: what we hold of each source tells the server what not to send.
+    # A manifesto spread over pages: its index page names the documents to fetch.
+    discoveries = [(s, discover_task.submit(s, settings)) for s in catalog if s.discover]
+    jobs: list[tuple] = [(s, None, None) for s in catalog if not s.discover]
+    found_pages: dict[str, set[str]] = {}
+    for source, future in discoveries:
+        result = _outcome(future)
+        if isinstance(result, Exception):
+            fail(source.id, "discover", result)
+            continue
+        logger.info("%s: %s", source.id, result.summary())
+        found_pages[source.id] = {link.url for link in result.links}
+        jobs += [(source, link.url, link.order) for link in result.links]
+
+    # Conditional requests: what we hold of each document tells the server what not to send.
     fetches = [(source, fetch_task.submit(source, settings,
-                                          store.previous_fetch(database, source.id)))
-               for source in catalog]
+                                          store.previous_fetch(database, source.id, url),
+                                          url, part))
+               for source, url, part in jobs]
     pending = []
     for source, future in fetches:
         item = _outcome(future)
@@ -155,6 +177,11 @@ def pipeline(
             fail(source.id, "load", counts, item.fetched.sha256)
             continue
         loaded(source.id, counts)
+
+    for source_id, pages in found_pages.items():
+        retired = store.retire_parts(database, source_id, pages)
+        if retired:
+            logger.info("%s: %d page(s) no longer linked from the index", source_id, retired)
 
     store.finish_run(database, run_id, status="completed" if not summary["failed"] else
                      "completed_with_failures", documents=summary["documents"],

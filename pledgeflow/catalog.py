@@ -9,6 +9,7 @@ from pathlib import Path
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 REQUIRED = ("id", "url", "organisation", "council", "kind", "title", "period")
+SOURCE_COLUMNS = (*REQUIRED, "party", "discover")  # what the sources table keeps
 
 
 class CatalogError(ValueError):
@@ -25,10 +26,17 @@ class Source:
     title: str
     period: str  # e.g. "2019-2023"
     party: str | None = None
+    # A manifesto spread over pages: ``url`` is an index page whose same-site links
+    # (matching ``link_pattern``, at most ``max_pages``, robots.txt honoured) are each
+    # ingested as a document of this source, in page order.
+    discover: bool = False
+    link_pattern: str | None = None
+    max_pages: int = 50
+    include_index: bool = False
     catalog_dir: str = "."  # the folder relative URLs resolve against
 
     def row(self) -> dict:
-        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "catalog_dir"}
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name in SOURCE_COLUMNS}
 
 
 def load_catalog(path: Path | str) -> list[Source]:
@@ -59,9 +67,38 @@ def load_catalog(path: Path | str) -> list[Source]:
         if entry["id"] in seen:
             raise CatalogError(f"{where}: duplicate id")
         seen.add(entry["id"])
-        sources.append(Source(**{k: str(v) for k, v in entry.items()},
-                              catalog_dir=str(path.resolve().parent)))
+        sources.append(Source(**_typed(entry, where), catalog_dir=str(path.resolve().parent)))
     return sources
+
+
+TYPED = {"discover": bool, "include_index": bool, "max_pages": int}
+
+
+def _typed(entry: dict, where: str) -> dict:
+    """Text fields as text; the discovery switches with their own types, checked."""
+    out = {}
+    for key, value in entry.items():
+        kind = TYPED.get(key, str)
+        if kind is str:
+            out[key] = str(value)
+        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            wanted = "true or false" if kind is bool else "a whole number"
+            raise CatalogError(f"{where}: {key} must be {wanted}")
+        else:
+            out[key] = value
+    if out.get("max_pages", 1) < 1:
+        raise CatalogError(f"{where}: max_pages must be at least 1")
+    if not out.get("discover") and any(k in out for k in ("link_pattern", "max_pages",
+                                                           "include_index")):
+        raise CatalogError(f"{where}: link_pattern, max_pages and include_index need "
+                           "discover = true")
+    if out.get("link_pattern"):
+        try:
+            re.compile(out["link_pattern"])
+        except re.error as exc:
+            raise CatalogError(f"{where}: link_pattern is not a valid regular expression: "
+                               f"{exc}") from None
+    return out
 
 
 def select(sources: list[Source], *, only: list[str] | None = None, kind: str | None = None,

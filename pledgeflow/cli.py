@@ -267,3 +267,11 @@ def eval(gold_dir: Path, db: Path, summary_only: bool, as_json: bool) -> None:
         click.echo(json.dumps(evaluation.to_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(format_report(evaluation, details=not summary_only))
+
+
+# Scheduling lives in its own module: `server` starts a Prefect server, `serve` serves the
+# pipeline on a cron schedule against it (docs/scheduling.md).
+from pledgeflow.serving import serve_command, server_command  # noqa: E402
+
+main.add_command(server_command)
+main.add_command(serve_command)

@@ -94,13 +94,13 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
         meta.upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
     db.table("sources").create(
         {"id": str, "url": str, "organisation": str, "council": str, "party": str, "kind": str,
-         "title": str, "period": str}, pk="id", if_not_exists=True)
+         "title": str, "period": str, "discover": int}, pk="id", if_not_exists=True)
     db.table("documents").create(
         {"id": str, "source_id": str, "url": str, "final_url": str, "media_type": str,
          "bytes": int, "fetched_at": str, "etag": str, "last_modified": str, "raw_path": str,
          "processed_path": str, "parser": str, "parser_version": str, "pages": int,
          "title": str, "text_chars": int, "extractors": str, "loaded_at": str,
-         "version": int, "current": int, "superseded_at": str},
+         "version": int, "current": int, "superseded_at": str, "part": int, "part_url": str},
         pk="id", foreign_keys=[("source_id", "sources", "id")], if_not_exists=True)
     db.table("blocks").create(
         {"id": str, "document_id": str, "idx": int, "kind": str, "text": str, "page": int,
@@ -121,8 +121,10 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
          "documents": int, "unchanged": int, "failed": int, "records": str},
         pk="id", if_not_exists=True)
     # Added after schema version 1: bring older databases up to date in place.
-    for table, columns in {"documents": {"version": int, "current": int, "superseded_at": str},
-                           "runs": {"fetched": int, "not_modified": int, "parsed": int}}.items():
+    for table, columns in {"documents": {"version": int, "current": int, "superseded_at": str,
+                                         "part": int, "part_url": str},
+                           "runs": {"fetched": int, "not_modified": int, "parsed": int},
+                           "sources": {"discover": int}}.items():
         existing = db.table(table).columns_dict
         for column, kind in columns.items():
             if column not in existing:
@@ -173,11 +175,13 @@ def document_is_current(db: sqlite_utils.Database, document_id: str,
     return row is not None and json.loads(row[0] or "{}") == extractor_versions
 
 
-def previous_fetch(db: sqlite_utils.Database, source_id: str) -> dict | None:
-    """What we hold of a source's current version: its id, validators and stored files."""
+def previous_fetch(db: sqlite_utils.Database, source_id: str,
+                   part_url: str | None = None) -> dict | None:
+    """What we hold of a source's current version (of one discovered page, by its URL):
+    its id, validators and stored files."""
     row = db.execute(
         "select id, etag, last_modified, raw_path, processed_path, extractors from documents "
-        "where source_id = ? and current = 1", [source_id]).fetchone()
+        "where source_id = ? and part_url is ? and current = 1", [source_id, part_url]).fetchone()
     if row is None:
         return None
     keys = ("document_id", "etag", "last_modified", "raw_path", "processed_path", "extractors")
@@ -216,21 +220,25 @@ def record_tables(db: sqlite_utils.Database) -> list[str]:
 
 def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record], *,
                   source_id: str, fetched: dict, raw_path: str, processed_path: str,
-                  extractor_versions: dict[str, str]) -> dict[str, int]:
+                  extractor_versions: dict[str, str], part: int | None = None,
+                  part_url: str | None = None) -> dict[str, int]:
     """Load a document as the source's current version, atomically; return rows per table.
 
     Earlier versions of the source stay (``current`` = 0) with their records, and the
     records the new version adds or drops against the previous one go to ``changes``.
     Loading the same bytes again (new extractor versions) replaces that version's rows.
+    A page found by discovery (``part_url``, ``part`` = its place in the index) has
+    versions of its own, beside the source's other pages.
     """
     if doc.source_id not in (None, source_id):
         raise ValueError(f"document {doc.id} belongs to {doc.source_id}, not {source_id}")
     counts: dict[str, int] = dict.fromkeys([*RECORD_COLUMNS, "kpi_targets"], 0)
     with immediate(db):
-        version, previous = _place_version(db, source_id, doc.id)
+        version, previous = _place_version(db, source_id, doc.id, part_url)
         _delete_documents(db, doc.id)
         db.execute("update documents set current = 0, superseded_at = ? "
-                   "where source_id = ? and current = 1", [now(), source_id])
+                   "where source_id = ? and part_url is ? and current = 1",
+                   [now(), source_id, part_url])
         db.table("documents").insert({
             "id": doc.id, "source_id": source_id, "url": fetched.get("url", doc.url),
             "final_url": fetched.get("final_url"),
@@ -242,6 +250,7 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
             "text_chars": len(doc.text),
             "extractors": json.dumps(extractor_versions, sort_keys=True), "loaded_at": now(),
             "version": version, "current": 1, "superseded_at": None,
+            "part": part, "part_url": part_url,
         })
         db.table("blocks").insert_all(({
             "id": f"{doc.id}:{b.index}", "document_id": doc.id, "idx": b.index, "kind": b.kind,
@@ -266,8 +275,8 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
     return counts
 
 
-def _place_version(db: sqlite_utils.Database, source_id: str, document_id: str
-                   ) -> tuple[int, str | None]:
+def _place_version(db: sqlite_utils.Database, source_id: str, document_id: str,
+                   part_url: str | None) -> tuple[int, str | None]:
     """(version number, previous version's id) for a document about to be loaded.
 
     The current version loaded again keeps its number and is compared with the version
@@ -277,14 +286,27 @@ def _place_version(db: sqlite_utils.Database, source_id: str, document_id: str
     row = db.execute("select version, current from documents where id = ?",
                      [document_id]).fetchone()
     if row and row[0] and row[1]:
-        before = db.execute("select id from documents where source_id = ? and version < ? "
-                            "order by version desc limit 1", [source_id, row[0]]).fetchone()
+        before = db.execute("select id from documents where source_id = ? and part_url is ? "
+                            "and version < ? order by version desc limit 1",
+                            [source_id, part_url, row[0]]).fetchone()
         return row[0], before[0] if before else None
-    current = db.execute("select id from documents where source_id = ? and current = 1 "
-                         "and id != ?", [source_id, document_id]).fetchone()
-    latest = db.execute("select max(version) from documents where source_id = ?",
-                        [source_id]).fetchone()
+    current = db.execute("select id from documents where source_id = ? and part_url is ? "
+                         "and current = 1 and id != ?",
+                         [source_id, part_url, document_id]).fetchone()
+    latest = db.execute("select max(version) from documents where source_id = ? "
+                        "and part_url is ?", [source_id, part_url]).fetchone()
     return (latest[0] or 0) + 1, current[0] if current else None
+
+
+def retire_parts(db: sqlite_utils.Database, source_id: str, keep: set[str]) -> int:
+    """Pages the source's index no longer links are no longer current; returns how many."""
+    with immediate(db):
+        marks = ", ".join("?" for _ in keep) or "''"
+        cursor = db.execute(
+            f"update documents set current = 0, superseded_at = ? where source_id = ? "
+            f"and current = 1 and part_url is not null and part_url not in ({marks})",
+            [now(), source_id, *keep])
+    return cursor.rowcount
 
 
 def _delete_documents(db: sqlite_utils.Database, document_id: str) -> None:

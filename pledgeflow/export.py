@@ -33,20 +33,25 @@ def _rows(db: sqlite_utils.Database, table: str, document_id: str) -> list[dict]
 
 
 def source_records(db: sqlite_utils.Database, source_id: str) -> dict:
-    """The records of one source's current version, in the gold format."""
-    doc = next(db.query("select * from documents where source_id = ? and current = 1",
-                        [source_id]), None)
-    out: dict = {"source": source_id, "document": doc["id"] if doc else None,
-                 "url": doc["url"] if doc else None,
+    """The records of one source's current version, in the gold format. A source whose
+    pages were found by discovery gives the records of every current page, in page order."""
+    docs = list(db.query("select * from documents where source_id = ? and current = 1 "
+                         "order by coalesce(part, 0)", [source_id]))
+    out: dict = {"source": source_id, "document": docs[0]["id"] if docs else None,
+                 "url": docs[0]["url"] if docs else None,
+                 "documents": [{"id": d["id"], "url": d["url"]} for d in docs],
                  "pledges": [], "targets": [], "kpis": [], "actions": [], "risks": []}
-    if doc is None:
-        return out
-    did = doc["id"]
-    out["pledges"] = [{"text": r["text"], "lead_in": r["lead_in"], "section": r["section"],
+    for doc in docs:
+        _add_records(db, doc["id"], out)
+    return out
+
+
+def _add_records(db: sqlite_utils.Database, did: str, out: dict) -> None:
+    out["pledges"] += [{"text": r["text"], "lead_in": r["lead_in"], "section": r["section"],
                        "kind": r.get("kind"), "specific": _bool(r.get("specific")),
                        "topic": r.get("topic"), "provenance": _provenance(r)}
                       for r in _rows(db, "pledges", did)]
-    out["targets"] = [{"text": r["text"], "value": r["value"], "unit": r["unit"],
+    out["targets"] += [{"text": r["text"], "value": r["value"], "unit": r["unit"],
                        "measure": r["measure"], "year": r["year"],
                        "comparator": r.get("comparator"), "direction": r.get("direction"),
                        "provenance": _provenance(r)}
@@ -58,14 +63,13 @@ def source_records(db: sqlite_utils.Database, source_id: str) -> dict:
             "measure": r["measure"], "kpi": None if r["kpi"] is None else bool(r["kpi"]),
             "baseline": r["baseline"], "targets": {c["period"]: c["raw"] for c in cells},
             "polarity": r.get("polarity"), "provenance": _provenance(r)})
-    out["actions"] = [{"id": r["ref"], "text": r["text"], "deadline": r["deadline"],
+    out["actions"] += [{"id": r["ref"], "text": r["text"], "deadline": r["deadline"],
                        "deadline_date": r.get("deadline_date"), "owners": r["owners"],
                        "owners_list": json.loads(r["owners_list"] or "[]"),
                        "initiative": r["initiative"], "provenance": _provenance(r)}
                       for r in _rows(db, "actions", did)]
-    out["risks"] = [{"risk": r["risk"], "mitigation": r["mitigation"], "owner": r["owner"],
+    out["risks"] += [{"risk": r["risk"], "mitigation": r["mitigation"], "owner": r["owner"],
                      "provenance": _provenance(r)} for r in _rows(db, "risks", did)]
-    return out
 
 
 def export_json(db: sqlite_utils.Database, out_dir: Path) -> list[Path]:

@@ -13,7 +13,8 @@ Two commands, registered on the ``pledgeflow`` group in ``cli.py``:
     stopped.
 
 The plain functions below are what the commands are made of; ``tests/test_serve.py``
-uses the same ones.
+uses the same ones. ``python -m pledgeflow.serving server|serve`` runs the commands
+without the ``pledgeflow`` group. How to use them: ``docs/scheduling.md``.
 """
 
 from __future__ import annotations
@@ -23,12 +24,12 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -89,8 +90,11 @@ def server_command_line(port: int, *, ui: bool = True) -> list[str]:
 
 def server_is_healthy(url: str, timeout: float = 2.0) -> bool:
     """Whether the Prefect API at ``url`` (a ``PREFECT_API_URL``) answers its health check."""
+    # A proxy from the environment must not stand between us and a server on this machine.
+    local = urlsplit(url).hostname in {"127.0.0.1", "localhost", "::1"}
+    opener = urllib.request.build_opener(*([urllib.request.ProxyHandler({})] if local else []))
     try:
-        with urllib.request.urlopen(url.rstrip("/") + "/health", timeout=timeout) as reply:
+        with opener.open(url.rstrip("/") + "/health", timeout=timeout) as reply:
             return reply.status == 200
     except (OSError, ValueError):  # refused, timed out, HTTP error, malformed URL
         return False
@@ -114,7 +118,22 @@ def wait_for_server(url: str, timeout: float = 60.0,
 
 
 def process_group_alive(pgid: int) -> bool:
-    """Whether any process (a zombie not yet reaped included) is left in group ``pgid``."""
+    """Whether a process still runs in group ``pgid``.
+
+    Where ``/proc`` exists, killed processes that merely wait to be reaped (zombies) do
+    not count; elsewhere they do.
+    """
+    proc = Path("/proc")
+    if proc.is_dir():
+        for stat in proc.glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            state, group = fields[0], int(fields[2])
+            if group == pgid and state not in {"Z", "X"}:
+                return True
+        return False
     try:
         os.killpg(pgid, 0)
     except ProcessLookupError:
@@ -149,7 +168,7 @@ def stop_process_group(process: subprocess.Popen, timeout: float = 15.0) -> None
     process.wait(timeout=5)
     deadline = time.monotonic() + 5
     while process_group_alive(pgid) and time.monotonic() < deadline:
-        time.sleep(0.05)  # killed members linger as zombies until init reaps them
+        time.sleep(0.05)
 
 
 # -- serving the pipeline
@@ -371,14 +390,3 @@ def serve_command(sources: tuple[Path, ...], db: Path, raw_dir: Path, processed_
                err=True)
     serve_deployments(plans)
 
-
-@click.group()
-def _standalone() -> None:
-    """pledgeflow scheduling commands (`python -m pledgeflow.serving`)."""
-
-
-_standalone.add_command(server_command)
-_standalone.add_command(serve_command)
-
-if __name__ == "__main__":
-    _standalone()

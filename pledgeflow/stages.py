@@ -11,6 +11,7 @@ from pathlib import Path
 
 from pledgeflow import db as store
 from pledgeflow.catalog import Source
+from pledgeflow.discover import DiscoveryResult, discover
 from pledgeflow.document import Document
 from pledgeflow.fetch import Fetched, fetch, resolve_url, store_raw
 from pledgeflow.nlp import build_nlp
@@ -39,6 +40,8 @@ class Fetch:
     raw_path: str
     source_meta: dict = field(default_factory=dict)  # catalog fields extractors may use
     document_id: str | None = None  # sha256 of the bytes; the stored one's after a 304
+    part: int | None = None  # place in the index page, for a page found by discovery
+    part_url: str | None = None  # that page's URL
 
     def metadata(self) -> dict:
         meta = asdict(self.fetched)
@@ -61,20 +64,32 @@ class Extracted:
     extraction: Extraction = field(default_factory=Extraction)
 
 
-def fetch_source(source: Source, settings: Settings, previous: dict | None = None) -> Fetch:
-    """Fetch a source, conditionally when ``previous`` (``db.previous_fetch``) says what
-    we hold; a 304 answer gives a Fetch whose ``fetched.not_modified`` is true."""
-    url = resolve_url(source.url, Path(source.catalog_dir))
+def discover_pages(source: Source, settings: Settings) -> DiscoveryResult:
+    """The pages and PDFs a discovering source's index page links to, in page order."""
+    return discover(resolve_url(source.url, Path(source.catalog_dir)),
+                    pattern=source.link_pattern, max_pages=source.max_pages,
+                    include_index=source.include_index, timeout=settings.timeout,
+                    max_bytes=settings.max_bytes)
+
+
+def fetch_source(source: Source, settings: Settings, previous: dict | None = None,
+                 url: str | None = None, part: int | None = None) -> Fetch:
+    """Fetch a source (or, with ``url`` and ``part``, one page discovery found for it),
+    conditionally when ``previous`` (``db.previous_fetch``) says what we hold; a 304
+    answer gives a Fetch whose ``fetched.not_modified`` is true."""
+    part_url = url
+    url = url or resolve_url(source.url, Path(source.catalog_dir))
     previous = previous or {}
     fetched = fetch(url, timeout=settings.timeout, max_bytes=settings.max_bytes,
                     etag=previous.get("etag"), last_modified=previous.get("last_modified"))
     meta = {k: getattr(source, k) for k in ("organisation", "council", "party", "kind")}
     if fetched.not_modified:
         return Fetch(source_id=source.id, fetched=fetched, raw_path=previous.get("raw_path", ""),
-                     source_meta=meta, document_id=previous.get("document_id"))
+                     source_meta=meta, document_id=previous.get("document_id"), part=part,
+                     part_url=part_url)
     path = store_raw(fetched.data, settings.raw_dir)
     return Fetch(source_id=source.id, fetched=fetched, raw_path=str(path), source_meta=meta,
-                 document_id=fetched.sha256)
+                 document_id=fetched.sha256, part=part, part_url=part_url)
 
 
 def processed_path(document_id: str, settings: Settings) -> Path:
@@ -132,7 +147,8 @@ def reextract(db, document_id: str, settings: Settings) -> dict[str, int]:
     return store.load_document(
         db, document, extracted.extraction.records, source_id=row["source_id"],
         fetched=fetched, raw_path=row["raw_path"], processed_path=row["processed_path"],
-        extractor_versions=extracted.extraction.versions)
+        extractor_versions=extracted.extraction.versions, part=row.get("part"),
+        part_url=row.get("part_url"))
 
 
 def load_extracted(db, item: Fetch, extracted: Extracted) -> dict[str, int]:
@@ -141,5 +157,6 @@ def load_extracted(db, item: Fetch, extracted: Extracted) -> dict[str, int]:
         db, extracted.parsed.document, extracted.extraction.records,
         source_id=item.source_id, fetched=item.metadata(), raw_path=item.raw_path,
         processed_path=extracted.parsed.processed_path,
-        extractor_versions=extracted.extraction.versions,
+        extractor_versions=extracted.extraction.versions, part=item.part,
+        part_url=item.part_url,
     )
