@@ -90,12 +90,14 @@ def pipeline(
     only: list[str] | None = None,
     kind: str | None = None,
     organisation: str | None = None,
+    parse_timeout: float = 120.0,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
     logger = get_run_logger()
     # Every registered extractor runs: a document's records are replaced as a whole,
     # so running a subset would drop the other extractors' records.
-    settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir))
+    settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir),
+                               parse_timeout=parse_timeout)
     catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
     versions = stages.extractor_versions(settings)
     database = store.open_db(db)

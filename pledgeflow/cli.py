@@ -49,8 +49,11 @@ def main() -> None:
 @click.option("--only", multiple=True, metavar="ID[,ID]", help="Run only these source ids.")
 @click.option("--kind", help="Run only sources of this kind (e.g. manifesto).")
 @click.option("--organisation", help="Run only sources whose organisation contains this text.")
+@click.option("--parse-timeout", type=float, default=120.0, show_default=True,
+              help="Seconds one document may take to parse before it is stopped and recorded "
+                   "as a failure.")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
-        kind: str | None, organisation: str | None) -> None:
+        kind: str | None, organisation: str | None, parse_timeout: float) -> None:
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
     \b
@@ -72,7 +75,7 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
 
     summary = pipeline(sources=str(sources), db=str(db), raw_dir=str(raw_dir),
                        processed_dir=str(processed_dir), only=_split(only), kind=kind,
-                       organisation=organisation)
+                       organisation=organisation, parse_timeout=parse_timeout)
     click.echo(format_summary(summary))
     if summary["failed"]:
         click.echo(f"{summary['failed']} source(s) failed; see the failures table.", err=True)

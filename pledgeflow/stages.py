@@ -14,6 +14,7 @@ from pledgeflow.catalog import Source
 from pledgeflow.discover import DiscoveryResult, discover
 from pledgeflow.document import Document
 from pledgeflow.fetch import Fetched, fetch, resolve_url, store_raw
+from pledgeflow.isolate import shared_pool
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse, parser_id
 from pledgeflow.registry import Extraction, get_extractors, run_extractors
@@ -29,6 +30,8 @@ class Settings:
     timeout: float = 30.0
     max_bytes: int = 50 * 1024 * 1024
     extractors: tuple[str, ...] | None = None  # None: every registered extractor
+    parse_timeout: float = 120.0  # seconds a document may take to parse
+    isolate: bool = True  # parse in worker processes, bounded in time and memory
 
 
 @dataclass
@@ -104,6 +107,11 @@ def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
     saved = _saved_parse(path, f.media_type)
     if saved is not None:
         document, cached = saved, True
+    elif settings.isolate:
+        document = shared_pool().parse(f.data, f.media_type, document_id=f.sha256,
+                                       url=f.final_url, charset=f.charset,
+                                       timeout=settings.parse_timeout)
+        cached = False
     else:
         document = parse(f.data, f.media_type, document_id=f.sha256, url=f.final_url,
                          charset=f.charset)

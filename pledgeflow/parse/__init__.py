@@ -11,6 +11,17 @@ class ParseError(Exception):
     """A document could not be parsed; the message says why in one line."""
 
 
+class NeedsOCR(ParseError):
+    """A PDF with no text layer (scanned or image-only): it needs OCR before extraction.
+
+    Recorded in ``failures`` with error type ``NeedsOCR`` so such documents can be found
+    and sent to OCR, rather than loaded as empty documents."""
+
+
+class ParseTimeout(ParseError):
+    """Parsing took longer than the per-document time limit and was stopped."""
+
+
 # media type -> the module that parses it (each declares PARSER and PARSER_VERSION)
 MODULES = {
     "application/pdf": "pledgeflow.parse.pdf",

@@ -124,6 +124,20 @@ def _decode_as(data: bytes, codec: str) -> str | None:
         return None
 
 
+def _utf16_without_bom(data: bytes) -> str | None:
+    """UTF-16 with no BOM shows itself: markup is ASCII, so every other byte is zero."""
+    head = data[:512]
+    if len(head) < 8 or head.count(0) < len(head) // 3:
+        return None
+    odd_zeros = head[1::2].count(0)
+    even_zeros = head[0::2].count(0)
+    if odd_zeros > 0.8 * (len(head) // 2) and even_zeros == 0:
+        return "utf-16-le"
+    if even_zeros > 0.8 * (len(head) // 2) and odd_zeros == 0:
+        return "utf-16-be"
+    return None
+
+
 def decode_html(data: bytes, charset: str | None = None) -> str:
     """Decode an HTML page: BOM, HTTP charset, meta charset, strict UTF-8, windows-1252.
 
@@ -136,6 +150,9 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, errors="replace")
+    wide = _utf16_without_bom(data)
+    if wide:
+        return data.decode(wide, errors="replace")
     for label in (charset, _meta_charset(data)):
         codec = _codec_name(label)
         if codec is None:

@@ -18,7 +18,7 @@ from collections.abc import Iterator
 import pdfplumber
 
 from pledgeflow.document import Block, Document
-from pledgeflow.parse import ParseError
+from pledgeflow.parse import NeedsOCR, ParseError
 from pledgeflow.parse.pdf_blocks import (
     PageContent,
     RawBlock,
@@ -42,7 +42,7 @@ def parse_pdf(data: bytes, *, document_id: str, url: str | None = None) -> Docum
     """Parse PDF bytes into a Document; raise ParseError when the PDF cannot be read."""
     pages, metadata_title = _read_pages(data)
     if not any(page.lines or page.tables for page in pages):
-        raise ParseError("PDF has no text layer (scanned or image-only); it needs OCR")
+        raise NeedsOCR("PDF has no text layer (scanned or image-only); it needs OCR")
     drop_running_lines(pages)
     body = body_size(pages)
     raw: list[RawBlock] = []

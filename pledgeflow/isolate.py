@@ -1,0 +1,95 @@
+"""Parse documents in worker processes, each bounded in time and memory.
+
+A hostile or broken document (a decompression bomb, a pathological PDF) must not hang
+or exhaust the pipeline. Parsing runs in a small pool of worker processes: each has an
+address-space limit (so a runaway parse fails with MemoryError instead of taking the
+machine down), each document has a time limit (past it the pool is killed and rebuilt,
+and the document fails with ParseTimeout), and workers are recycled after a number of
+documents so memory cannot creep. Both cores work while the flow waits.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import threading
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from concurrent.futures.process import BrokenProcessPool
+
+from pledgeflow.document import Document
+from pledgeflow.parse import ParseError, ParseTimeout, parse
+
+DEFAULT_TIMEOUT = 120.0  # seconds per document
+DEFAULT_MEMORY = 2 * 1024**3  # bytes of address space per worker
+DOCUMENTS_PER_WORKER = 50
+
+
+def _limit_memory(limit: int) -> None:
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+    except (ImportError, ValueError, OSError):
+        pass  # not on this platform: the time limit still applies
+
+
+def _parse(data: bytes, media_type: str, document_id: str, url: str | None,
+           charset: str | None) -> Document:
+    try:
+        return parse(data, media_type, document_id=document_id, url=url, charset=charset)
+    except MemoryError:
+        raise ParseError("parsing needed more memory than a document may use") from None
+
+
+class ParserPool:
+    """A pool of parsing processes, created on first use and rebuilt after a timeout."""
+
+    def __init__(self, workers: int | None = None, memory: int = DEFAULT_MEMORY) -> None:
+        self.workers = workers or max(1, min(2, os.cpu_count() or 1))
+        self.memory = memory
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor:
+        with self._lock:
+            if self._pool is None:
+                # spawn: the flow process has threads, and forking those is unsafe
+                self._pool = ProcessPoolExecutor(
+                    self.workers, mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_limit_memory, initargs=(self.memory,),
+                    max_tasks_per_child=DOCUMENTS_PER_WORKER)
+            return self._pool
+
+    def parse(self, data: bytes, media_type: str, *, document_id: str, url: str | None = None,
+              charset: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Document:
+        future = self._executor().submit(_parse, data, media_type, document_id, url, charset)
+        try:
+            return future.result(timeout=timeout)
+        except FutureTimeout:
+            self.reset(kill=True)
+            raise ParseTimeout(f"parsing took longer than {timeout:g} s and was stopped") from None
+        except BrokenProcessPool:
+            self.reset(kill=True)
+            raise ParseError("the parser process died (out of memory or crashed)") from None
+
+    def reset(self, kill: bool = False) -> None:
+        """Stop the workers (killing them when a parse hangs); the next parse starts anew."""
+        with self._lock:
+            pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        if kill:
+            for process in list(getattr(pool, "_processes", {}).values()):
+                process.kill()  # a hung parse never returns to be cancelled
+        pool.shutdown(wait=not kill, cancel_futures=True)
+
+
+_shared: ParserPool | None = None
+
+
+def shared_pool() -> ParserPool:
+    global _shared
+    if _shared is None:
+        _shared = ParserPool()
+    return _shared

@@ -1,0 +1,122 @@
+"""Bad documents: each parses, or lands in failures with its stage, error type and a
+one-line message, while the other documents of the same run are loaded."""
+
+from __future__ import annotations
+
+import io
+import sqlite3
+
+import pypdfium2 as pdfium
+import pytest
+from pypdf import PdfReader, PdfWriter
+
+from pledgeflow.flows.pipeline import pipeline
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+PAGE = ("<html><head>{meta}<title>Plan</title></head><body><main><h1>Caf\u00e9 plan</h1>"
+        "<p>We will open a caf\u00e9 in every park.</p></main></body></html>")
+
+
+def encrypted(pdf: bytes) -> bytes:
+    writer = PdfWriter()
+    for page in PdfReader(io.BytesIO(pdf)).pages:
+        writer.add_page(page)
+    writer.encrypt(user_password="secret", owner_password="owner", algorithm="AES-128")
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def scanned() -> bytes:
+    """A PDF page with nothing on it but a drawing: no text layer."""
+    pdf = pdfium.PdfDocument.new()
+    pdf.new_page(595, 842)
+    out = io.BytesIO()
+    pdf.save(out)
+    return out.getvalue()
+
+
+def many_pages(pdf: bytes, pages: int) -> bytes:
+    source = pdfium.PdfDocument(pdf)
+    big = pdfium.PdfDocument.new()
+    while len(big) < pages:
+        big.import_pages(source)
+    out = io.BytesIO()
+    big.save(out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def outcome(tmp_path_factory, samples_dir):
+    tmp = tmp_path_factory.mktemp("bad-documents")
+    pdf = (samples_dir / "pdf" / "ealing-pledges-2022.pdf").read_bytes()
+    files = {
+        "good.html": PAGE.format(meta="").encode(),
+        "empty.html": b"",
+        "truncated.pdf": pdf[: len(pdf) // 3],
+        "encrypted.pdf": encrypted(pdf),
+        "scanned.pdf": scanned(),
+        "huge.pdf": many_pages(pdf, 520),
+        "no-main.html": b"<html><body><nav><a href='/'>Home</a></nav></body></html>",
+        "windows-1252.html": PAGE.format(meta='<meta charset="windows-1252">').encode("cp1252"),
+        "latin-1.html": PAGE.format(meta="").encode("latin-1"),
+        "utf-16-bom.html": PAGE.format(meta="").encode("utf-16"),
+        "utf-16-no-bom.html": PAGE.format(meta="").encode("utf-16-le"),
+        "utf-16-declared.html": PAGE.format(meta='<meta charset="utf-16">').encode("utf-16-be"),
+        "deep.html": ("<html><body><main>" + "<div>" * 20000 + "<p>We will mend it.</p>"
+                      + "</div>" * 20000 + "</main></body></html>").encode(),
+    }
+    entries = []
+    for name, data in files.items():
+        (tmp / name).write_bytes(data)
+        slug = name.replace(".", "-")
+        entries.append(f'[[sources]]\nid = "{slug}"\nurl = "{name}"\norganisation = "Test"\n'
+                       f'council = "Test"\nkind = "manifesto"\ntitle = "{name}"\n'
+                       f'period = "2025-2029"\n')
+    (tmp / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
+    summary = pipeline(sources=str(tmp / "catalog.toml"), db=str(tmp / "pf.db"),
+                       raw_dir=str(tmp / "raw"), processed_dir=str(tmp / "processed"),
+                       parse_timeout=8.0)
+    with sqlite3.connect(tmp / "pf.db") as conn:
+        failures = {row[0]: row[1:] for row in conn.execute(
+            "select source_id, stage, error_type, message from failures")}
+        loaded: dict[str, list[str]] = {}
+        for source_id, text in conn.execute(
+                "select d.source_id, p.text from documents d "
+                "left join pledges p on p.document_id = d.id"):
+            loaded.setdefault(source_id, []).append(text)
+    return summary, failures, loaded
+
+
+@pytest.mark.parametrize(("source", "error_type", "words"), [
+    ("empty-html", "ParseError", "no text"),
+    ("truncated-pdf", "ParseError", "truncated"),
+    ("encrypted-pdf", "ParseError", "encrypted"),
+    ("scanned-pdf", "NeedsOCR", "OCR"),
+    ("huge-pdf", "ParseTimeout", "longer than"),
+    ("no-main-html", "ParseError", "no main content"),
+])
+def test_a_bad_document_is_a_failure_with_stage_type_and_message(outcome, source, error_type,
+                                                                  words):
+    _, failures, loaded = outcome
+    stage, kind, message = failures[source]
+    assert (stage, kind) == ("parse", error_type)
+    assert words in message and "\n" not in message
+    assert source not in loaded
+
+
+@pytest.mark.parametrize("source", [
+    "good-html", "windows-1252-html", "latin-1-html", "utf-16-bom-html", "utf-16-no-bom-html",
+    "utf-16-declared-html", "deep-html"])
+def test_odd_encodings_and_deep_nesting_still_parse(outcome, source):
+    _, failures, loaded = outcome
+    assert source not in failures
+    expected = ("We will mend it." if source == "deep-html"
+                else "We will open a caf\u00e9 in every park.")
+    assert loaded[source] == [expected]  # its one pledge, the accented letter intact
+
+
+def test_the_run_goes_on_past_bad_documents(outcome):
+    summary = outcome[0]
+    assert summary["documents"] == 7 and summary["failed"] == 6
