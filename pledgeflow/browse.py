@@ -1,0 +1,157 @@
+"""Browse the database in Datasette, read-only.
+
+``pledgeflow browse`` starts Datasette on 127.0.0.1 with the database opened immutable
+(SQLite never writes it, and Datasette only runs SELECT statements), with titles and
+descriptions for every table and column, useful facets, full-text search and canned
+queries for the questions researchers ask most. ``--live`` opens it read-only instead
+of immutable, for a database a scheduled run may update while you browse.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from pledgeflow.stages import DEFAULT_DB
+
+LICENCE = ("Extracted from public documents of the named parties and councils; check each "
+           "record against its source before quoting it.")
+
+TABLES = {
+    "sources": ("Sources", "The catalog: one row per manifesto, plan or page set.",
+                ["organisation", "council", "party", "kind"]),
+    "documents": ("Documents", "Every fetched version of every source (current = 1: the "
+                  "version in force).", ["source_id", "media_type", "current"]),
+    "blocks": ("Blocks", "The parsed text of each document: headings, paragraphs, list items "
+               "and tables, with page and section.", ["kind", "page"]),
+    "pledges": ("Pledges", "Commitments, one per sentence or list item, with where each came "
+                "from (document, page, section, character offsets, rule).",
+                ["topic", "kind", "specific", "section"]),
+    "targets": ("Targets", "Quantified goals stated in pledges: value, unit, year.",
+                ["unit", "year", "direction"]),
+    "kpis": ("KPIs", "Rows of performance-indicator tables; targets per period are in "
+             "kpi_targets.", ["kpi", "polarity"]),
+    "kpi_targets": ("KPI targets", "One row per KPI and period: the raw cell and its parsed "
+                    "value and unit.", ["period", "unit"]),
+    "actions": ("Actions", "Numbered actions of delivery plans: reference, deadline, owners.",
+                ["initiative", "deadline"]),
+    "risks": ("Risks", "Rows of risk registers: risk, mitigation, owner.", ["owner"]),
+    "changes": ("Changes", "Pledges, targets and KPIs each new version of a source added or "
+                "removed.", ["kind", "change", "source_id"]),
+    "runs": ("Runs", "One row per pipeline run, with its counts.", ["status"]),
+    "failures": ("Failures", "What went wrong, per source and stage.", ["stage", "error_type"]),
+}
+
+COLUMNS = {
+    "text": "The text as written in the document",
+    "section": "The nearest heading above it",
+    "page": "Page number (PDFs)",
+    "start": "Start of the text, in characters into the parsed document",
+    "end": "End of the text, in characters into the parsed document",
+    "rule": "The rule that found it (see docs/rules.md)",
+    "extractor": "The extractor that found it",
+    "extractor_version": "Version of that extractor",
+    "document_id": "The document (sha256 of its bytes) it came from",
+    "lead_in": "The sentence introducing the list it sits in",
+    "topic": "Policy area",
+    "kind": "pledges: action or outcome; blocks: heading, paragraph, list_item or table",
+    "specific": "1 when its fulfilment could be checked objectively",
+    "value": "The number stated", "unit": "%, GBP, count, ...", "year": "Deadline year",
+    "measure": "What is measured", "baseline": "The baseline cell as printed",
+    "deadline": "The deadline as printed", "deadline_date": "The deadline as a date (YYYY-MM)",
+    "owners": "Owners as printed", "initiative": "The key initiative it belongs to",
+}
+
+QUERIES = {
+    "pledges_by_topic": {
+        "title": "Pledges of one organisation, by topic",
+        "sql": "select p.topic, p.text, p.section, d.url, p.page from current_pledges p "
+               "join documents d on d.id = p.document_id join sources s on s.id = d.source_id "
+               "where s.organisation like '%' || :organisation || '%' order by p.topic, p.start",
+    },
+    "pledges_mentioning": {
+        "title": "Pledges mentioning a term, across councils",
+        "sql": "select s.council, s.organisation, p.text, d.url, p.page from pledges_fts "
+               "join pledges p on p.rowid = pledges_fts.rowid "
+               "join documents d on d.id = p.document_id and d.current = 1 "
+               "join sources s on s.id = d.source_id where pledges_fts match :term "
+               "order by s.council",
+    },
+    "kpis_side_by_side": {
+        "title": "KPIs with baseline and targets side by side",
+        "sql": "select s.council, k.measure, k.baseline, (select group_concat(t.period || ': ' "
+               "|| coalesce(t.raw, '-'), '; ') from (select * from kpi_targets where kpi_id = "
+               "k.id order by position) t) as targets from current_kpis k join documents d on "
+               "d.id = k.document_id join sources s on s.id = d.source_id order by s.council",
+    },
+    "actions_due": {
+        "title": "Actions due in a period",
+        "sql": "select a.ref, a.text, a.deadline, a.owners, a.initiative, s.council "
+               "from current_actions a join documents d on d.id = a.document_id "
+               "join sources s on s.id = d.source_id "
+               "where a.deadline_date between :start and :end order by a.deadline_date",
+    },
+    "changes_since": {
+        "title": "What changed since a date",
+        "sql": "select c.detected_at, c.source_id, c.kind, c.change, c.text from changes c "
+               "where c.detected_at >= :since order by c.detected_at desc",
+    },
+}
+
+
+def metadata(database_name: str) -> dict:
+    """Datasette metadata: titles, descriptions, facets, search and canned queries."""
+    tables = {}
+    for table, (title, description, facets) in TABLES.items():
+        tables[table] = {"title": title, "description": description, "facets": facets,
+                         "columns": COLUMNS}
+    tables["pledges"]["fts_table"] = "pledges_fts"
+    tables["blocks"]["fts_table"] = "blocks_fts"
+    return {"title": "pledgeflow", "license": "see each source", "description": LICENCE,
+            "databases": {database_name: {"tables": tables, "queries": QUERIES}}}
+
+
+def datasette_command(db: Path, port: int, metadata_path: Path, live: bool) -> list[str]:
+    opener = [str(db)] if live else ["--immutable", str(db)]
+    return [sys.executable, "-m", "datasette", "serve", *opener, "--host", "127.0.0.1",
+            "--port", str(port), "--metadata", str(metadata_path),
+            "--setting", "sql_time_limit_ms", "5000"]
+
+
+@click.command("browse")
+@click.option("--db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=DEFAULT_DB, show_default=True, help="Database to browse.")
+@click.option("--port", type=int, default=8001, show_default=True,
+              help="Port on 127.0.0.1 (0 picks a free one).")
+@click.option("--live", is_flag=True,
+              help="Open read-only instead of immutable, for a database being updated.")
+def browse_command(db: Path, port: int, live: bool) -> None:
+    """Browse the database in Datasette on 127.0.0.1, read-only.
+
+    \b
+    Example:
+      pledgeflow browse --db processed/pledgeflow.db --port 8001
+    """
+    from pledgeflow.db import NotPledgeflowDatabase, open_db
+
+    try:
+        open_db(db).close()  # a foreign file is refused, not served
+    except NotPledgeflowDatabase as exc:
+        raise click.ClickException(str(exc)) from None
+    with tempfile.TemporaryDirectory() as tmp:
+        meta = Path(tmp) / "metadata.json"
+        meta.write_text(json.dumps(metadata(db.stem)), encoding="utf-8")
+        click.echo(f"pledgeflow: browsing {db} at http://127.0.0.1:{port}/ (Ctrl-C stops)",
+                   err=True)
+        command = datasette_command(db.resolve(), port, meta, live)
+        env = {**os.environ, "DATASETTE_NO_TELEMETRY": "1"}
+        try:
+            raise SystemExit(subprocess.call(command, env=env))
+        except KeyboardInterrupt:
+            pass

@@ -1,0 +1,112 @@
+"""Browsing in Datasette: read-only, with metadata and canned queries."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pledgeflow.browse import QUERIES
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def get(url: str) -> tuple[int, dict]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@pytest.fixture(scope="module")
+def served(sample_run, tmp_path_factory):
+    db = tmp_path_factory.mktemp("browse") / "pf.db"
+    shutil.copy(sample_run.db_path, db)
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "pledgeflow"), "browse", "--db", str(db),
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True, env={**os.environ, "DATASETTE_NO_TELEMETRY": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError(process.stderr.read().decode() if process.poll() else "no start")
+        yield base + "/pf", db
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def test_every_table_has_a_title_description_and_column_notes(served):
+    base, _ = served
+    status, meta = get(base.rsplit("/", 1)[0] + "/-/metadata.json")
+    assert status == 200
+    tables = meta["databases"]["pf"]["tables"]
+    for table in ("sources", "documents", "blocks", "pledges", "targets", "kpis", "actions",
+                  "risks", "changes", "runs", "failures"):
+        assert tables[table]["title"] and tables[table]["description"], table
+    assert tables["pledges"]["columns"]["rule"].startswith("The rule")
+    with urllib.request.urlopen(base + "/pledges", timeout=10) as page:
+        html = page.read().decode()
+    assert "Commitments, one per sentence" in html
+
+
+def test_every_canned_query_runs(served):
+    base, _ = served
+    params = {"organisation": "Labour", "term": "school", "start": "2018-01",
+              "end": "2020-12", "since": "2000-01-01"}
+    for name in QUERIES:
+        status, data = get(f"{base}/{name}.json?" + urllib.parse.urlencode(params))
+        assert status == 200, (name, data)
+        if name != "changes_since":
+            assert data["rows"], name
+
+
+def test_writes_through_the_browser_are_impossible(served):
+    base, db = served
+    before = hashlib.sha256(db.read_bytes()).hexdigest()
+    for sql in ("delete from pledges", "update pledges set text = 'x'",
+                "insert into sources (id) values ('x')", "drop table pledges",
+                "pragma writable_schema = 1", "attach database 'x.db' as x"):
+        status, data = get(f"{base}.json?" + urllib.parse.urlencode({"sql": sql}))
+        assert status >= 400 or data.get("ok") is False, sql
+    assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+    status, data = get(f"{base}/pledges.json?_size=0")
+    assert status == 200 and data["filtered_table_rows_count"] == 135
+
+
+def test_browse_refuses_a_foreign_database(tmp_path):
+    import sqlite3
+
+    from click.testing import CliRunner
+
+    from pledgeflow.cli import main
+
+    foreign = tmp_path / "shop.db"
+    with sqlite3.connect(foreign) as conn:
+        conn.execute("create table orders (id integer)")
+    result = CliRunner().invoke(main, ["browse", "--db", str(foreign)])
+    assert result.exit_code == 1 and "refusing" in result.output
