@@ -19,28 +19,19 @@ from prefect.futures import PrefectFuture
 from pledgeflow import db as store
 from pledgeflow import stages
 from pledgeflow.catalog import load_catalog, select
-from pledgeflow.fetch import FetchError
-
-
-def retry_if_retryable(task, task_run, state) -> bool:
-    """Retry only what can succeed later (timeouts, 5xx, 429), never a 404."""
-    error = state.result(raise_on_failure=False)
-    return not isinstance(error, FetchError) or error.retryable
 
 
 # Inputs are documents and bytes: hashing them for a cache key would cost more than
 # the work, and re-runs are already skipped by content hash, so tasks do not cache.
-@task(retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5,
-      retry_condition_fn=retry_if_retryable, cache_policy=NO_CACHE,
-      task_run_name="fetch-{source.id}")
+# Retries live in fetch_with_retries, not on the task: they need the server's Retry-After
+# and must not retry a 404, which a task-level retry policy cannot see.
+@task(cache_policy=NO_CACHE, task_run_name="fetch-{source.id}")
 def fetch_task(source, settings: stages.Settings, previous: dict | None,
                url: str | None = None, part: int | None = None) -> stages.Fetch:
     return stages.fetch_source(source, settings, previous, url=url, part=part)
 
 
-@task(retries=2, retry_delay_seconds=[1, 5], retry_jitter_factor=0.5,
-      retry_condition_fn=retry_if_retryable, cache_policy=NO_CACHE,
-      task_run_name="discover-{source.id}")
+@task(cache_policy=NO_CACHE, task_run_name="discover-{source.id}")
 def discover_task(source, settings: stages.Settings):
     return stages.discover_pages(source, settings)
 
@@ -91,13 +82,15 @@ def pipeline(
     kind: str | None = None,
     organisation: str | None = None,
     parse_timeout: float = 120.0,
+    allow_files_outside: bool = False,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
     logger = get_run_logger()
     # Every registered extractor runs: a document's records are replaced as a whole,
     # so running a subset would drop the other extractors' records.
     settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir),
-                               parse_timeout=parse_timeout)
+                               parse_timeout=parse_timeout,
+                               allow_files_outside=allow_files_outside)
     catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
     versions = stages.extractor_versions(settings)
     database = store.open_db(db)

@@ -52,8 +52,11 @@ def main() -> None:
 @click.option("--parse-timeout", type=float, default=120.0, show_default=True,
               help="Seconds one document may take to parse before it is stopped and recorded "
                    "as a failure.")
+@click.option("--allow-files-outside", is_flag=True,
+              help="Let file:// and path entries read files outside the catalog's folder.")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
-        kind: str | None, organisation: str | None, parse_timeout: float) -> None:
+        kind: str | None, organisation: str | None, parse_timeout: float,
+        allow_files_outside: bool) -> None:
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
     \b
@@ -75,7 +78,8 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
 
     summary = pipeline(sources=str(sources), db=str(db), raw_dir=str(raw_dir),
                        processed_dir=str(processed_dir), only=_split(only), kind=kind,
-                       organisation=organisation, parse_timeout=parse_timeout)
+                       organisation=organisation, parse_timeout=parse_timeout,
+                       allow_files_outside=allow_files_outside)
     click.echo(format_summary(summary))
     if summary["failed"]:
         click.echo(f"{summary['failed']} source(s) failed; see the failures table.", err=True)

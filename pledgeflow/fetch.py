@@ -1,19 +1,30 @@
 """Fetch catalog documents over HTTP(S) or from local files, and keep the raw bytes.
 
-``fetch`` makes exactly one attempt. Retrying is the caller's job (the Prefect task that
-wraps it declares its retries), so every failure is a ``FetchError`` whose ``retryable``
-attribute says whether trying again could help: a 503 or a timeout may pass, a 404 or an
-oversized document will not.
+``fetch`` makes exactly one attempt; ``fetch_with_retries`` wraps it with exponential
+backoff, full jitter and ``Retry-After``. Every failure is a ``FetchError`` whose
+``retryable`` attribute says whether trying again could help: a 503 or a timeout may pass,
+a 404 or an oversized document will not.
+
+Limits hold while the body streams, never after it has been read: the size cap counts
+decoded bytes (gzip and deflate are inflated here, in bounded steps, so a small
+compressed bomb is stopped at the cap), and a total deadline stops a body that trickles
+in too slowly for the per-read timeout to notice.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import random
+import re
 import tempfile
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import formatdate
+from email.utils import formatdate, parsedate_to_datetime
 from http import HTTPStatus
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,6 +44,8 @@ USER_AGENT = f"pledgeflow/{__version__} (+https://github.com/pledgeflow/pledgefl
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 DEFAULT_MAX_REDIRECTS = 10
+# The whole transfer (connect, headers, body) may take this many timeouts by default.
+DEFAULT_DEADLINE_FACTOR = 10
 
 # Statuses that describe a passing condition on the server's side (overload, rate limit,
 # gateway trouble), so a later attempt may succeed. Every other error status is final.
@@ -40,8 +53,12 @@ RETRYABLE_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 
 # Say what we can parse; some servers pick a representation from Accept.
 _ACCEPT = "text/html,application/xhtml+xml,application/pdf,text/markdown,text/plain;q=0.9,*/*;q=0.5"
+# Only what we can inflate in bounded steps (see _Inflater); never br or zstd.
+_ACCEPT_ENCODING = "gzip, deflate"
 _HTTP_SCHEMES = ("http", "https")
 _CHUNK_SIZE = 64 * 1024
+
+log = logging.getLogger(__name__)
 
 
 # --- errors -------------------------------------------------------------------------------
@@ -55,6 +72,8 @@ class FetchError(Exception):
     """
 
     retryable: bool = False
+    retry_after: float | None = None  # seconds the server asked us to wait (HTTP errors)
+    attempts: int = 1  # how many attempts fetch_with_retries made before giving up
 
     def __init__(
         self,
@@ -77,7 +96,11 @@ class FetchError(Exception):
 
 
 class HTTPStatusError(FetchError):
-    """The server answered with an error status (after following redirects)."""
+    """The server answered with an error status (after following redirects).
+
+    ``retry_after`` is the server's ``Retry-After`` in seconds (a date is turned into the
+    time left until it) when a retryable status carried one, else None.
+    """
 
     def __init__(
         self,
@@ -86,10 +109,12 @@ class HTTPStatusError(FetchError):
         url: str | None = None,
         status: int | None = None,
         retryable: bool | None = None,
+        retry_after: float | None = None,
     ) -> None:
         if retryable is None:
             retryable = status in RETRYABLE_STATUSES
         super().__init__(message, url=url, status=status, retryable=retryable)
+        self.retry_after = retry_after
 
 
 class TooLargeError(FetchError):
@@ -114,6 +139,10 @@ class ConnectionFailed(FetchError):
 
 class TooManyRedirects(FetchError):
     """More redirects than allowed, usually a redirect loop."""
+
+
+class OutsideAllowedRoot(FetchError):
+    """A file:// URL names a file outside the folder local files may come from."""
 
 
 # --- results ------------------------------------------------------------------------------
@@ -195,16 +224,26 @@ def fetch(
     max_redirects: int = DEFAULT_MAX_REDIRECTS,
     etag: str | None = None,
     last_modified: str | None = None,
+    deadline: float | None = None,
+    allowed_root: Path | None = None,
 ) -> Fetched:
     """Fetch ``url`` (http, https or file) in one attempt and sniff what it is.
 
-    ``timeout`` bounds connecting and each read, not the whole transfer. Bodies larger than
-    ``max_bytes`` raise TooLargeError without being read to the end. Raises FetchError
-    (or a subclass) on any failure; see its ``retryable`` attribute.
+    ``timeout`` bounds connecting and each read. ``deadline`` (default
+    ``DEFAULT_DEADLINE_FACTOR`` x ``timeout``) bounds the whole transfer: a body that
+    trickles in slowly enough to pass every read raises FetchTimeout once the deadline
+    passes (checked between reads, so it may overrun by up to one ``timeout``).
+
+    Bodies larger than ``max_bytes`` raise TooLargeError without being read to the end;
+    the cap counts decoded bytes, so a gzip or deflate body is inflated only up to it.
+    Raises FetchError (or a subclass) on any failure; see its ``retryable`` attribute.
 
     ``etag`` and ``last_modified`` (from the previous fetch) make the request conditional;
     a server answering 304 Not Modified gives a Fetched whose ``not_modified`` is true and
     whose ``data`` is empty.
+
+    ``allowed_root``, when given, confines file:// URLs to that folder: a file outside it
+    (after resolving symlinks and ``..``) raises OutsideAllowedRoot. HTTP is not affected.
     """
     scheme = urlsplit(url).scheme.lower()
     if scheme in _HTTP_SCHEMES:
@@ -213,17 +252,63 @@ def fetch(
             conditional["If-None-Match"] = etag
         if last_modified:
             conditional["If-Modified-Since"] = last_modified
-        return _fetch_http(url, timeout, max_bytes, user_agent, max_redirects, conditional)
+        if deadline is None:
+            deadline = DEFAULT_DEADLINE_FACTOR * timeout
+        return _fetch_http(url, timeout, max_bytes, user_agent, max_redirects, conditional,
+                           deadline)
     if scheme == "file":
-        return _fetch_file(url, max_bytes)
+        return _fetch_file(url, max_bytes, allowed_root)
     raise UnsupportedSchemeError(_scheme_message(url), url=url)
+
+
+def fetch_with_retries(
+    url: str,
+    *,
+    attempts: int = 3,
+    base_delay: float = 1.0,
+    max_delay: float = 30.0,
+    retry_after_cap: float = 60.0,
+    sleep: Callable[[float], object] = time.sleep,
+    rng: random.Random | None = None,
+    **fetch_kwargs,
+) -> Fetched:
+    """``fetch`` with up to ``attempts`` tries for errors that may pass (``retryable``).
+
+    Between tries it sleeps a "full jitter" backoff: a random time between 0 and
+    ``min(max_delay, base_delay * 2 ** (retry - 1))``. When the server sent Retry-After
+    (429, 503, ...) it waits at least that long, but never more than ``retry_after_cap``.
+    A non-retryable error (404, 410, too large, bad scheme, redirect loop, a file outside
+    ``allowed_root``) is raised at once. When every try fails the last error is raised
+    with its ``attempts`` attribute set. ``sleep`` and ``rng`` are for tests (a recording
+    clock, a seeded generator); ``fetch_kwargs`` go to ``fetch`` unchanged.
+    """
+    if attempts < 1:
+        raise ValueError(f"attempts must be at least 1, not {attempts}")
+    rng = rng or random.Random()
+    for attempt in range(1, attempts + 1):
+        try:
+            return fetch(url, **fetch_kwargs)
+        except FetchError as exc:
+            exc.attempts = attempt
+            if not exc.retryable or attempt == attempts:
+                raise
+            delay = rng.uniform(0.0, min(max_delay, base_delay * 2 ** (attempt - 1)))
+            if exc.retry_after is not None:
+                delay = max(delay, min(exc.retry_after, retry_after_cap))
+            log.warning("attempt %d of %d failed (%s); retrying in %.1f s",
+                        attempt, attempts, exc, delay)
+            sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _fetch_http(
     url: str, timeout: float, max_bytes: int, user_agent: str, max_redirects: int,
-    conditional: dict[str, str] | None = None,
+    conditional: dict[str, str] | None = None, deadline: float | None = None,
 ) -> Fetched:
-    headers = {"User-Agent": user_agent, "Accept": _ACCEPT, **(conditional or {})}
+    headers = {"User-Agent": user_agent, "Accept": _ACCEPT,
+               "Accept-Encoding": _ACCEPT_ENCODING, **(conditional or {})}
+    started = time.monotonic()
+    give_up_at = None if deadline is None else started + deadline
     try:
         with httpx.Client(
             headers=headers,
@@ -232,11 +317,12 @@ def _fetch_http(
             max_redirects=max_redirects,
         ) as client:
             with client.stream("GET", url) as response:
+                _check_deadline(give_up_at, deadline, url)
                 if response.status_code == 304 and conditional:
                     return _not_modified(url, response)
                 _raise_for_status(response, url)
                 _check_content_length(response, url, max_bytes)
-                data = _read_capped(response, url, max_bytes)
+                data = _read_capped(response, url, max_bytes, give_up_at, deadline)
     except httpx.HTTPError as exc:
         raise _translate_httpx_error(exc, url) from exc
     except httpx.InvalidURL as exc:
@@ -251,6 +337,14 @@ def _fetch_http(
         etag=response.headers.get("ETag"),
         last_modified=response.headers.get("Last-Modified"),
     )
+
+
+def _check_deadline(give_up_at: float | None, deadline: float | None, url: str) -> None:
+    if give_up_at is not None and time.monotonic() > give_up_at:
+        raise FetchTimeout(
+            f"timed out fetching {url}: the transfer took longer than the {deadline:g} s deadline",
+            url=url,
+        )
 
 
 def _not_modified(url: str, response: httpx.Response) -> Fetched:
@@ -271,7 +365,35 @@ def _raise_for_status(response: httpx.Response, url: str) -> None:
     reason = response.reason_phrase or _reason(status)
     final_url = str(response.url)
     where = final_url if final_url == url else f"{final_url} (redirected from {url})"
-    raise HTTPStatusError(f"HTTP {status} {reason} for {where}", url=url, status=status)
+    retry_after = None
+    if status in RETRYABLE_STATUSES:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+    raise HTTPStatusError(f"HTTP {status} {reason} for {where}", url=url, status=status,
+                          retry_after=retry_after)
+
+
+_DELAY_SECONDS = re.compile(r"\d{1,10}(?:\.\d+)?")
+
+
+def parse_retry_after(value: str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a Retry-After header: delay-seconds or an HTTP date.
+
+    A date in the past gives 0; a missing or unreadable header gives None.
+    """
+    if value is None:
+        return None
+    value = value.strip()
+    if _DELAY_SECONDS.fullmatch(value):
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    if when.tzinfo is None:  # "-0000" and obsolete forms: HTTP dates are always GMT
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
 def _reason(status: int) -> str:
@@ -293,18 +415,149 @@ def _check_content_length(response: httpx.Response, url: str, max_bytes: int) ->
         raise TooLargeError(message, url=url)
 
 
-def _read_capped(response: httpx.Response, url: str, max_bytes: int) -> bytes:
-    """Read the (decoded) body, stopping as soon as it grows past ``max_bytes``."""
+def _read_capped(
+    response: httpx.Response,
+    url: str,
+    max_bytes: int,
+    give_up_at: float | None = None,
+    deadline: float | None = None,
+) -> bytes:
+    """Read and decode the body, stopping as soon as it grows past ``max_bytes``.
+
+    httpx's own decoders inflate each network chunk in one go (a 64 KiB gzip chunk of
+    zeros becomes 64 MiB at once), so the raw bytes are read here and inflated in steps
+    of at most ``_CHUNK_SIZE``; the cap applies to both the raw and the decoded bytes.
+    """
+
+    def raw_chunks() -> Iterator[bytes]:
+        received = 0
+        for chunk in response.iter_raw():
+            _check_deadline(give_up_at, deadline, url)
+            received += len(chunk)
+            if received > max_bytes:
+                raise TooLargeError(
+                    f"{url} is too large: body exceeds the {max_bytes}-byte limit", url=url
+                )
+            yield chunk
+
     chunks: list[bytes] = []
     size = 0
-    for chunk in response.iter_bytes(_CHUNK_SIZE):
+    for chunk in _decode(raw_chunks(), response.headers, url):
         size += len(chunk)
         if size > max_bytes:
+            after = " (after decompression)" if _is_encoded(response.headers) else ""
             raise TooLargeError(
-                f"{url} is too large: body exceeds the {max_bytes}-byte limit", url=url
+                f"{url} is too large: body exceeds the {max_bytes}-byte limit{after}", url=url
             )
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+# --- content encodings --------------------------------------------------------------------
+
+
+def _encodings(headers: httpx.Headers) -> list[str]:
+    """Content-Encoding values in the order they were applied, identity left out."""
+    values = headers.get_list("Content-Encoding", split_commas=True)
+    return [v for v in (value.strip().lower() for value in values) if v and v != "identity"]
+
+
+def _is_encoded(headers: httpx.Headers) -> bool:
+    return bool(_encodings(headers))
+
+
+def _decode(chunks: Iterable[bytes], headers: httpx.Headers, url: str) -> Iterator[bytes]:
+    """Undo the response's Content-Encoding lazily, yielding pieces of bounded size."""
+    stream: Iterable[bytes] = chunks
+    for encoding in reversed(_encodings(headers)):  # the last one applied comes off first
+        if encoding in ("gzip", "x-gzip"):
+            stream = _Inflater(url, gzip=True).run(stream)
+        elif encoding == "deflate":
+            stream = _Inflater(url, gzip=False).run(stream)
+        else:
+            raise FetchError(
+                f"unsupported Content-Encoding {encoding!r} from {url} "
+                f"(we asked for {_ACCEPT_ENCODING})",
+                url=url,
+            )
+    yield from stream
+
+
+class _Inflater:
+    """Inflate a gzip or deflate stream, never producing more than _CHUNK_SIZE at once.
+
+    ``zlib``'s ``max_length`` leaves input it has not used yet in ``unconsumed_tail``, so
+    a bomb is taken apart one bounded piece at a time and the caller can stop at its cap.
+    "deflate" is zlib-wrapped per the RFC, but some servers send raw deflate: the first
+    two bytes tell which. Concatenated gzip members are all inflated; other bytes after
+    the end of the stream are ignored, like gzip(1) does.
+    """
+
+    def __init__(self, url: str, *, gzip: bool) -> None:
+        self._url = url
+        self._gzip = gzip
+        self._d = zlib.decompressobj(zlib.MAX_WBITS | 16) if gzip else None
+        self._pending = b""  # input not handed to a decompressor yet
+        self._fed = False
+        self._ignoring = False  # trailing garbage after the end of the stream
+
+    def run(self, chunks: Iterable[bytes]) -> Iterator[bytes]:
+        for chunk in chunks:
+            if chunk:
+                self._fed = True
+                yield from self._feed(chunk)
+        if self._d is None and self._pending:  # a deflate body shorter than its header
+            self._d = zlib.decompressobj(-zlib.MAX_WBITS)
+        if self._pending and not self._ignoring:
+            data, self._pending = self._pending, b""
+            yield from self._inflate(data)
+        if self._fed and not self._ignoring and self._d is not None and not self._d.eof:
+            raise ConnectionFailed(
+                f"the compressed body from {self._url} ended before its end marker", url=self._url
+            )
+
+    def _feed(self, data: bytes) -> Iterator[bytes]:
+        if self._ignoring:
+            return
+        data = self._pending + data
+        self._pending = b""
+        if self._d is None:  # deflate: wait for two bytes to tell zlib from raw deflate
+            if len(data) < 2:
+                self._pending = data
+                return
+            cmf, flg = data[0], data[1]
+            zlib_header = cmf & 0x0F == 8 and (cmf << 8 | flg) % 31 == 0
+            self._d = zlib.decompressobj(zlib.MAX_WBITS if zlib_header else -zlib.MAX_WBITS)
+        yield from self._inflate(data)
+
+    def _inflate(self, data: bytes) -> Iterator[bytes]:
+        while True:
+            if self._d.eof:  # past the end of a stream: another gzip member, or garbage
+                if not data:
+                    return
+                if self._gzip and data.startswith(b"\x1f\x8b"):
+                    self._d = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                elif self._gzip and data == b"\x1f":
+                    self._pending = data  # half a magic number: wait for the next byte
+                    return
+                else:
+                    self._ignoring = True
+                    return
+            try:
+                out = self._d.decompress(data, _CHUNK_SIZE)
+            except zlib.error as exc:
+                raise FetchError(
+                    f"could not decode the response from {self._url}: {exc}", url=self._url
+                ) from exc
+            if out:
+                yield out
+            if self._d.eof:
+                data = self._d.unused_data
+                continue
+            data = self._d.unconsumed_tail
+            # A full piece may mean zlib still holds output for input it has already taken.
+            if not data and len(out) < _CHUNK_SIZE:
+                return
 
 
 def _translate_httpx_error(exc: httpx.HTTPError, url: str) -> FetchError:
@@ -327,10 +580,13 @@ def _translate_httpx_error(exc: httpx.HTTPError, url: str) -> FetchError:
     return FetchError(f"fetching {url} failed: {detail}", url=url)
 
 
-def _fetch_file(url: str, max_bytes: int) -> Fetched:
+def _fetch_file(url: str, max_bytes: int, allowed_root: Path | None = None) -> Fetched:
     path = _file_url_path(url)
+    target = path
+    if allowed_root is not None:
+        target = _confined(path, Path(allowed_root), url)
     try:
-        with path.open("rb") as fh:
+        with target.open("rb") as fh:
             size = os.fstat(fh.fileno()).st_size
             if size > max_bytes:
                 raise TooLargeError(
@@ -359,6 +615,20 @@ def _fetch_file(url: str, max_bytes: int) -> Fetched:
         etag=None,
         last_modified=formatdate(mtime, usegmt=True),
     )
+
+
+def _confined(path: Path, allowed_root: Path, url: str) -> Path:
+    """``path`` with symlinks and ``..`` resolved, if it lies inside ``allowed_root``."""
+    root = allowed_root.expanduser().resolve()
+    real = path.resolve()
+    if not real.is_relative_to(root):
+        shown = str(path) if real == path else f"{path} (resolves to {real})"
+        raise OutsideAllowedRoot(
+            f"{shown} is outside the catalog folder {root}; "
+            "pass --allow-files-outside to allow local files elsewhere",
+            url=url,
+        )
+    return real  # open what was checked, not a path a new symlink could redirect
 
 
 def _result(

@@ -6,6 +6,7 @@ the Prefect flow in ``flows/pipeline.py`` only orchestrates them.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -13,7 +14,7 @@ from pledgeflow import db as store
 from pledgeflow.catalog import Source
 from pledgeflow.discover import DiscoveryResult, discover
 from pledgeflow.document import Document
-from pledgeflow.fetch import Fetched, fetch, resolve_url, store_raw
+from pledgeflow.fetch import Fetched, fetch_with_retries, resolve_url, store_raw
 from pledgeflow.isolate import shared_pool
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse, parser_id
@@ -32,6 +33,9 @@ class Settings:
     extractors: tuple[str, ...] | None = None  # None: every registered extractor
     parse_timeout: float = 120.0  # seconds a document may take to parse
     isolate: bool = True  # parse in worker processes, bounded in time and memory
+    fetch_attempts: int = 3  # tries for timeouts, 5xx and 429 (backoff, Retry-After)
+    fetch_deadline: float | None = None  # seconds for a whole transfer; None: 10 x timeout
+    allow_files_outside: bool = False  # let file:// entries read outside the catalog folder
 
 
 @dataclass
@@ -67,12 +71,19 @@ class Extracted:
     extraction: Extraction = field(default_factory=Extraction)
 
 
+def _fetcher(source: Source, settings: Settings):
+    """fetch with this run's retries, deadline and file confinement."""
+    root = None if settings.allow_files_outside else Path(source.catalog_dir)
+    return functools.partial(fetch_with_retries, attempts=settings.fetch_attempts,
+                             deadline=settings.fetch_deadline, allowed_root=root)
+
+
 def discover_pages(source: Source, settings: Settings) -> DiscoveryResult:
     """The pages and PDFs a discovering source's index page links to, in page order."""
     return discover(resolve_url(source.url, Path(source.catalog_dir)),
                     pattern=source.link_pattern, max_pages=source.max_pages,
                     include_index=source.include_index, timeout=settings.timeout,
-                    max_bytes=settings.max_bytes)
+                    max_bytes=settings.max_bytes, fetch_fn=_fetcher(source, settings))
 
 
 def fetch_source(source: Source, settings: Settings, previous: dict | None = None,
@@ -83,8 +94,9 @@ def fetch_source(source: Source, settings: Settings, previous: dict | None = Non
     part_url = url
     url = url or resolve_url(source.url, Path(source.catalog_dir))
     previous = previous or {}
-    fetched = fetch(url, timeout=settings.timeout, max_bytes=settings.max_bytes,
-                    etag=previous.get("etag"), last_modified=previous.get("last_modified"))
+    fetched = _fetcher(source, settings)(
+        url, timeout=settings.timeout, max_bytes=settings.max_bytes,
+        etag=previous.get("etag"), last_modified=previous.get("last_modified"))
     meta = {k: getattr(source, k) for k in ("organisation", "council", "party", "kind")}
     if fetched.not_modified:
         return Fetch(source_id=source.id, fetched=fetched, raw_path=previous.get("raw_path", ""),

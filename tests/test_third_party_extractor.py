@@ -75,11 +75,12 @@ def test_extractors_lists_the_entry_point(installed: Path) -> None:
 
 def test_pipeline_loads_the_new_record_kind(installed: Path) -> None:
     tmp = installed.parent
+    (tmp / "ealing.pdf").write_bytes(EALING_PDF.read_bytes())  # beside its catalog
     catalog = tmp / "catalog.toml"
-    catalog.write_text(f"""
+    catalog.write_text("""
 [[sources]]
 id = "ealing-labour-2022"
-url = {json.dumps(str(EALING_PDF.resolve()))}
+url = "ealing.pdf"
 organisation = "Ealing Labour / Ealing Learning Partnership"
 council = "Ealing"
 party = "Labour"
