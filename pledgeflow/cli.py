@@ -11,6 +11,7 @@ from pathlib import Path
 import click
 
 from pledgeflow import __version__
+from pledgeflow.options import store_options
 from pledgeflow.stages import DEFAULT_CATALOG, DEFAULT_DB
 
 
@@ -39,13 +40,7 @@ def main() -> None:
 @main.command()
 @click.option("--sources", "sources", type=click.Path(dir_okay=False, path_type=Path),
               default=DEFAULT_CATALOG, show_default=True, help="Catalog (TOML) of sources.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="SQLite database to load into (created if missing).")
-@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("raw"),
-              show_default=True, help="Where fetched bytes are kept, by sha256.")
-@click.option("--processed-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("processed"), show_default=True,
-              help="Where parsed documents are saved as JSON.")
+@store_options
 @click.option("--only", multiple=True, metavar="ID[,ID]", help="Run only these source ids.")
 @click.option("--kind", help="Run only sources of this kind (e.g. manifesto).")
 @click.option("--organisation", help="Run only sources whose organisation contains this text.")

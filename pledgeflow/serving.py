@@ -33,7 +33,8 @@ from urllib.parse import urlsplit
 
 import click
 
-from pledgeflow.stages import DEFAULT_CATALOG, DEFAULT_DB
+from pledgeflow.options import store_options
+from pledgeflow.stages import DEFAULT_CATALOG
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
@@ -322,13 +323,7 @@ def server_command(port: int, state_dir: Path, ui: bool) -> None:
               type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=[DEFAULT_CATALOG], show_default=True,
               help="Catalog (TOML); repeat for one deployment per catalog.")
-@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
-              show_default=True, help="SQLite database to load into (created if missing).")
-@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=Path("raw"),
-              show_default=True, help="Where fetched bytes are kept, by sha256.")
-@click.option("--processed-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=Path("processed"), show_default=True,
-              help="Where parsed documents are saved as JSON.")
+@store_options
 @click.option("--cron", "crons", multiple=True, metavar="EXPR",
               help=f"Cron schedule [default: {DEFAULT_CRON!r}, daily at 06:00]; repeat to give "
                    "each --sources its own, in order.")
