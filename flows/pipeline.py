@@ -83,13 +83,14 @@ def pipeline(
     organisation: str | None = None,
     parse_timeout: float = 120.0,
     allow_files_outside: bool = False,
+    fetch_timeout: float = 30.0,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
     logger = get_run_logger()
     # Every registered extractor runs: a document's records are replaced as a whole,
     # so running a subset would drop the other extractors' records.
     settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir),
-                               parse_timeout=parse_timeout,
+                               parse_timeout=parse_timeout, timeout=fetch_timeout,
                                allow_files_outside=allow_files_outside)
     catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
     versions = stages.extractor_versions(settings)
