@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -23,6 +24,8 @@ from pledgeflow.document import Document
 from pledgeflow.records import Record
 
 SCHEMA_VERSION = 2
+# How long a connection waits for another process's write transaction before giving up.
+BUSY_TIMEOUT_MS = 30_000
 
 # Tables pledgeflow itself manages; no extractor's record kind may take one of these names.
 CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "blocks", "runs", "failures"})
@@ -61,7 +64,9 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
     """Open (creating if needed) a pledgeflow database with WAL, FK checks and a busy wait."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path)
+    # timeout: the busy wait covers every statement from the first, including the switch
+    # to WAL, which needs the database to itself for a moment.
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         # Look before any write: switching to WAL would already modify someone else's file.
         db = sqlite_utils.Database(conn)
@@ -75,15 +80,44 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
             f"{path} is a SQLite database of another application (no pledgeflow_meta table); "
             "refusing to write into it - use a new or pledgeflow database file"
         )
-    db.enable_wal()
+    db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    _enable_wal(db)
     db.execute("PRAGMA foreign_keys=ON")
-    db.execute("PRAGMA busy_timeout=30000")
     ensure_schema(db)
     return db
 
 
+def _enable_wal(db: sqlite_utils.Database) -> None:
+    """Switch to WAL, retrying while another connection holds the file.
+
+    Leaving rollback-journal mode needs the file to itself, and SQLite reports "database is
+    locked" at once, without the busy wait, when another process is opening the same new
+    database at that moment. The switch is idempotent, so try again until the busy timeout.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            db.enable_wal()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 def ensure_schema(db: sqlite_utils.Database) -> None:
-    """Create any missing table, index and FTS index; safe to call on every open."""
+    """Create any missing table, index and FTS index; safe to call on every open.
+
+    It runs in one BEGIN IMMEDIATE transaction, so two processes opening a new database
+    at once take turns: the second finds the schema complete instead of racing to create
+    the same tables, columns and FTS indexes (which fails with "already exists", or with
+    "database is locked" when a read turns into a write after the other has written).
+    """
+    with immediate(db):
+        _ensure_schema(db)
+
+
+def _ensure_schema(db: sqlite_utils.Database) -> None:
     meta = db.table("pledgeflow_meta").create({"key": str, "value": str}, pk="key",
                                               if_not_exists=True)
     stored = db.execute("select value from pledgeflow_meta where key = 'schema_version'").fetchone()
@@ -165,7 +199,8 @@ def _create_current_views(db: sqlite_utils.Database) -> None:
 
 def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:
     # Upsert (INSERT ... ON CONFLICT UPDATE), never REPLACE: a delete would break documents' FK.
-    db.table("sources").upsert_all([s.row() for s in sources], pk="id", alter=True)
+    with immediate(db):
+        db.table("sources").upsert_all([s.row() for s in sources], pk="id", alter=True)
 
 
 def document_is_current(db: sqlite_utils.Database, document_id: str,
@@ -199,9 +234,16 @@ def immediate(db: sqlite_utils.Database) -> Iterator[None]:
     """BEGIN IMMEDIATE ... COMMIT, rolled back on any exception.
 
     IMMEDIATE takes the write lock up front, so two loaders wait (busy_timeout) instead of
-    failing half-way. sqlite-utils nests its own writes as savepoints inside an open
-    transaction, so nothing it does commits early.
+    failing half-way: a deferred transaction that reads first and then writes cannot wait
+    in WAL mode if another process committed in between (SQLITE_BUSY_SNAPSHOT, reported as
+    "database is locked"). sqlite-utils nests its own writes as savepoints inside an open
+    transaction, so nothing it does commits early. Inside a transaction already open on
+    this connection, the block becomes a savepoint of it.
     """
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         yield
@@ -369,28 +411,32 @@ def record_failure(db: sqlite_utils.Database, *, run_id: str | None, source_id: 
                    stage: str, error: BaseException | None = None, error_type: str | None = None,
                    message: str | None = None, document_id: str | None = None) -> int:
     """Store one failed stage of one source; returns the failure's id."""
-    table = db.table("failures").insert({
-        "run_id": run_id, "source_id": source_id, "document_id": document_id, "stage": stage,
-        "error_type": error_type or (type(error).__name__ if error else None),
-        "message": message or (str(error) if error else None), "occurred_at": now(),
-    })
+    with immediate(db):
+        table = db.table("failures").insert({
+            "run_id": run_id, "source_id": source_id, "document_id": document_id,
+            "stage": stage, "error_type": error_type or (type(error).__name__ if error else None),
+            "message": message or (str(error) if error else None), "occurred_at": now(),
+        })
     return int(table.last_pk)
 
 
 def start_run(db: sqlite_utils.Database, *, run_id: str, flow_run_id: str | None,
               catalog: str, sources: int) -> None:
-    db.table("runs").upsert({"id": run_id, "flow_run_id": flow_run_id, "started_at": now(),
-                       "status": "running", "catalog": catalog, "sources": sources}, pk="id")
+    with immediate(db):
+        db.table("runs").upsert({"id": run_id, "flow_run_id": flow_run_id, "started_at": now(),
+                                 "status": "running", "catalog": catalog, "sources": sources},
+                                pk="id")
 
 
 def finish_run(db: sqlite_utils.Database, run_id: str, *, status: str, documents: int,
                unchanged: int, failed: int, records: dict[str, int], fetched: int = 0,
                not_modified: int = 0, parsed: int = 0) -> None:
-    db.table("runs").update(run_id, {"ended_at": now(), "status": status, "documents": documents,
-                               "unchanged": unchanged, "failed": failed,
-                               "fetched": fetched, "not_modified": not_modified,
-                               "parsed": parsed,
-                               "records": json.dumps(records, sort_keys=True)})
+    with immediate(db):
+        db.table("runs").update(run_id, {
+            "ended_at": now(), "status": status, "documents": documents,
+            "unchanged": unchanged, "failed": failed, "fetched": fetched,
+            "not_modified": not_modified, "parsed": parsed,
+            "records": json.dumps(records, sort_keys=True)})
 
 
 def current_counts(db: sqlite_utils.Database) -> dict[str, int]:
