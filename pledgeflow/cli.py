@@ -161,7 +161,6 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
       pledgeflow reextract --extractor pledges
     """
     from pledgeflow import stages
-    from pledgeflow.db import previous_fetch
     from pledgeflow.registry import get_extractors
 
     database = _open(db)
@@ -171,12 +170,14 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     if unknown:
         raise click.ClickException(f"unknown extractor(s): {', '.join(unknown)}")
     done = 0
-    for (source_id,) in database.execute("select source_id from documents where current = 1"):
-        stored = previous_fetch(database, source_id)
-        stale = any(stored["extractors"].get(n) != versions[n] for n in names)
-        if not (stale or everything):
+    # the whole list first: writing while a read is open would fail if another run commits
+    current = database.execute("select id, source_id, extractors from documents "
+                               "where current = 1 order by source_id, part").fetchall()
+    for document_id, source_id, stored in current:
+        stored = json.loads(stored or "{}")
+        if not everything and all(stored.get(n) == versions[n] for n in names):
             continue
-        counts = stages.reextract(database, stored["document_id"], stages.Settings())
+        counts = stages.reextract(database, document_id, stages.Settings())
         done += 1
         click.echo(f"{source_id}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
     click.echo(f"re-extracted {done} document(s)")
@@ -274,8 +275,10 @@ def eval(gold_dir: Path, db: Path, summary_only: bool, as_json: bool) -> None:
 # Scheduling lives in its own module: `server` starts a Prefect server, `serve` serves the
 # pipeline on a cron schedule against it (docs/scheduling.md).
 from pledgeflow.browse import browse_command  # noqa: E402
+from pledgeflow.doctor import doctor_command  # noqa: E402
 from pledgeflow.serving import serve_command, server_command  # noqa: E402
 
 main.add_command(server_command)
 main.add_command(serve_command)
 main.add_command(browse_command)
+main.add_command(doctor_command)

@@ -1,0 +1,285 @@
+"""``pledgeflow doctor``: check a database and its raw folder, and say what is wrong.
+
+It only reads: the database is opened read-only, except for the full-text index check,
+which SQLite runs as an ``INSERT`` command and which is rolled back (and only once the
+file is known to be a pledgeflow database). Nothing is repaired; each problem says what
+was found and where, so a person can decide (docs/reliability.md says what to do).
+
+Checks, in order: the file is a SQLite database made by pledgeflow; ``PRAGMA
+integrity_check``; ``PRAGMA foreign_key_check`` (rows whose document, KPI or source is
+missing); each document's raw file is there and hashes to the document's id; its saved
+parse is there; no source has two current versions of one page; the full-text indexes
+match their tables; and no raw file or leftover temporary file lies in the raw folder
+without a document.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+DEFAULT_DB = Path("processed/pledgeflow.db")
+DEFAULT_RAW = Path("raw")
+FTS_TABLES = ("blocks_fts", "pledges_fts")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_SHARD = re.compile(r"^[0-9a-f]{2}$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    severity: str  # "error": data is wrong or missing; "warning": worth a look
+    what: str  # a short, fixed description, e.g. "raw file missing"
+    detail: str = ""  # where: document, source, path, table
+
+    def __str__(self) -> str:
+        return f"{self.severity}: {self.what}" + (f": {self.detail}" if self.detail else "")
+
+
+def diagnose(db_path: Path, raw_dir: Path) -> list[Problem]:
+    """Every problem found in a pledgeflow database and its raw folder (empty: healthy)."""
+    db_path, raw_dir = Path(db_path), Path(raw_dir)
+    if not db_path.is_file():
+        return [Problem("error", "database not found", str(db_path))]
+    conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        problem = _not_pledgeflow(conn, db_path)
+        if problem:
+            return [problem]
+        problems = _integrity(conn) + _foreign_keys(conn) + _orphans(conn)
+        problems += _files(conn, db_path, raw_dir) + _current_versions(conn)
+    finally:
+        conn.close()
+    return problems + _fts(db_path)
+
+
+def _not_pledgeflow(conn: sqlite3.Connection, db_path: Path) -> Problem | None:
+    try:
+        tables = {name for (name,) in conn.execute(
+            "select name from sqlite_master where type = 'table'")}
+    except sqlite3.DatabaseError as exc:
+        return Problem("error", "not a SQLite database", f"{db_path}: {exc}")
+    if "pledgeflow_meta" not in tables:
+        return Problem("error", "not a pledgeflow database",
+                       f"{db_path} has no pledgeflow_meta table"
+                       + (f" (its tables: {', '.join(sorted(tables)[:8])})" if tables else
+                          " (it is empty)"))
+    missing = {"sources", "documents", "blocks"} - tables
+    if missing:
+        return Problem("error", "not a pledgeflow database",
+                       f"{db_path} lacks the tables {', '.join(sorted(missing))}")
+    return None
+
+
+def _integrity(conn: sqlite3.Connection) -> list[Problem]:
+    rows = [r[0] for r in conn.execute("pragma integrity_check(50)")]
+    if rows == ["ok"]:
+        return []
+    return [Problem("error", "integrity check failed", line) for line in rows]
+
+
+def _foreign_keys(conn: sqlite3.Connection) -> list[Problem]:
+    """Rows pointing at a row that does not exist, grouped by table and parent."""
+    found: dict[tuple[str, str], list[int]] = {}
+    for table, rowid, parent, _fk in conn.execute("pragma foreign_key_check"):
+        found.setdefault((table, parent), []).append(rowid)
+    problems = []
+    for (table, parent), rowids in sorted(found.items()):
+        column = _fk_column(conn, table, parent)
+        sample = ", ".join(str(r) for r in rowids[:5]) + (" ..." if len(rowids) > 5 else "")
+        problems.append(Problem(
+            "error", f"orphan {table} rows",
+            f"{len(rowids)} row(s) of {table} whose {parent} row ({column}) is missing "
+            f"(rowid {sample})"))
+    return problems
+
+
+def _fk_column(conn: sqlite3.Connection, table: str, parent: str) -> str:
+    columns = [row[3] for row in conn.execute(f'pragma foreign_key_list("{table}")')
+               if row[2] == parent]
+    return ", ".join(columns) or "?"
+
+
+def _orphans(conn: sqlite3.Connection) -> list[Problem]:
+    """Rows naming a document without a declared foreign key to check it."""
+    problems = []
+    for (table,) in conn.execute("select name from sqlite_master where type = 'table'"):
+        if table == "failures":  # a failed fetch or parse names bytes never loaded
+            continue
+        columns = {row[1] for row in conn.execute(f'pragma table_info("{table}")')}
+        if "document_id" not in columns:
+            continue
+        declared = {row[3] for row in conn.execute(f'pragma foreign_key_list("{table}")')
+                    if row[2] == "documents"}
+        if "document_id" in declared:
+            continue  # foreign_key_check covers it
+        n = conn.execute(f'select count(*) from "{table}" where document_id is not null and '
+                         "document_id not in (select id from documents)").fetchone()[0]
+        if n:
+            problems.append(Problem("error", f"orphan {table} rows",
+                                    f"{n} row(s) of {table} whose documents row is missing"))
+    n = conn.execute("select count(*) from changes where previous_document_id is not null and "
+                     "previous_document_id not in (select id from documents)").fetchone()[0] \
+        if _has_table(conn, "changes") else 0
+    if n:
+        problems.append(Problem("warning", "orphan changes rows",
+                                f"{n} row(s) of changes whose previous document is missing"))
+    return problems
+
+
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    return conn.execute("select 1 from sqlite_master where type = 'table' and name = ?",
+                        [name]).fetchone() is not None
+
+
+def _files(conn: sqlite3.Connection, db_path: Path, raw_dir: Path) -> list[Problem]:
+    problems = []
+    if not raw_dir.is_dir():
+        problems.append(Problem("error", "raw folder not found", str(raw_dir)))
+    known: set[str] = set()
+    for document_id, source_id, stored_raw, stored_processed in conn.execute(
+            "select id, source_id, raw_path, processed_path from documents order by id"):
+        known.add(document_id)
+        where = f"document {document_id} ({source_id})"
+        # The folder asked about first, then where the run that loaded it kept it.
+        expected = _raw_path(raw_dir, document_id)
+        raw = _first_file([expected, *([Path(stored_raw)] if stored_raw else [])])
+        if raw is None:
+            problems.append(Problem("error", "raw file missing",
+                                    f"{where}: no file at {expected}"
+                                    + (f" or {stored_raw}" if stored_raw and
+                                       Path(stored_raw) != expected else "")))
+        else:
+            digest = _sha256(raw)
+            if digest != document_id:
+                problems.append(Problem("error", "raw file corrupt",
+                                        f"{where}: {raw} has sha256 {digest}"))
+        saved = db_path.parent / "documents" / f"{document_id}.json"
+        if _first_file([*([Path(stored_processed)] if stored_processed else []), saved]) is None:
+            problems.append(Problem("warning", "processed file missing",
+                                    f"{where}: {stored_processed} (the saved parse; the next "
+                                    "run parses the raw file again)"))
+    if raw_dir.is_dir():
+        problems += _raw_orphans(raw_dir, known)
+    return problems
+
+
+def _raw_path(raw_dir: Path, document_id: str) -> Path:
+    return raw_dir / document_id[:2] / document_id
+
+
+def _first_file(candidates: list[Path]) -> Path | None:
+    for path in candidates:
+        if path.is_file():
+            return path
+    return None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1024 * 1024), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _raw_orphans(raw_dir: Path, known: set[str]) -> list[Problem]:
+    """Files in raw_dir/<aa>/ that no document names (other files in raw_dir are left be)."""
+    problems = []
+    for shard in sorted(p for p in raw_dir.iterdir() if p.is_dir() and _SHARD.match(p.name)):
+        for path in sorted(shard.iterdir()):
+            if not path.is_file():
+                continue
+            if _SHA256.match(path.name):
+                if path.name not in known:
+                    problems.append(Problem(
+                        "warning", "orphan raw file",
+                        f"{path}: no document has sha256 {path.name} (fetched by a run that "
+                        "failed or was stopped before loading it; the next run uses it)"))
+            elif path.name.endswith(".tmp"):
+                problems.append(Problem("warning", "leftover temporary file",
+                                        f"{path}: a raw file being written when a run stopped; "
+                                        "safe to delete"))
+    return problems
+
+
+def _current_versions(conn: sqlite3.Connection) -> list[Problem]:
+    rows = conn.execute("select source_id, part_url, count(*) from documents where current = 1 "
+                        "group by source_id, part_url having count(*) > 1").fetchall()
+    return [Problem("error", "several current versions",
+                    f"source {source_id}" + (f" page {part_url}" if part_url else "")
+                    + f": {n} documents have current = 1")
+            for source_id, part_url, n in rows]
+
+
+def _fts(db_path: Path) -> list[Problem]:
+    """Each full-text index against its table: FTS5's own integrity-check (an INSERT
+    command, so run on a read-write connection and rolled back) and the rowids it holds."""
+    problems = []
+    conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
+    try:
+        for fts in FTS_TABLES:
+            if not _has_table(conn, fts):
+                problems.append(Problem("error", "full-text index missing", fts))
+                continue
+            table = fts.removesuffix("_fts")
+            missing = conn.execute(f'select count(*) from "{table}" where rowid not in '
+                                   f'(select id from "{fts}_docsize")').fetchone()[0]
+            extra = conn.execute(f'select count(*) from "{fts}_docsize" where id not in '
+                                 f'(select rowid from "{table}")').fetchone()[0]
+            if missing or extra:
+                problems.append(Problem(
+                    "error", "full-text index out of sync",
+                    f"{fts}: {missing} {table} row(s) not indexed, {extra} indexed row(s) no "
+                    f"longer in {table} (rebuild: INSERT INTO {fts}({fts}) VALUES('rebuild'))"))
+                continue
+            conn.execute("BEGIN")
+            try:
+                conn.execute(f'insert into "{fts}"("{fts}") values(\'integrity-check\')')
+            except sqlite3.DatabaseError as exc:
+                if "readonly" in str(exc):
+                    raise
+                problems.append(Problem(
+                    "error", "full-text index out of sync",
+                    f"{fts}: {exc} (rebuild: INSERT INTO {fts}({fts}) VALUES('rebuild'))"))
+            finally:
+                conn.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:  # e.g. a read-only file: skip this check
+        problems.append(Problem("warning", "full-text indexes not checked", str(exc)))
+    finally:
+        conn.close()
+    return problems
+
+
+@click.command("doctor")
+@click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
+              show_default=True, help="Database to check.")
+@click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_RAW,
+              show_default=True, help="Folder of the raw files the database's documents name.")
+def doctor_command(db: Path, raw_dir: Path) -> None:
+    """Check a database and its raw folder, and list every problem found.
+
+    Runs SQLite's integrity and foreign key checks, checks every document's raw file is
+    there with the right sha256 and its saved parse is there, that no source has two
+    current versions, that the full-text indexes match their tables, and that no raw file
+    lies unused. Changes no data. Exit code 1 when any error was found.
+
+    \b
+    Example:
+      pledgeflow doctor --db processed/pledgeflow.db --raw-dir raw
+    """
+    problems = diagnose(db, raw_dir)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if not problems:
+        click.echo(f"doctor: {db} and {raw_dir}: no problems found")
+    else:
+        click.echo(f"doctor: {db} and {raw_dir}: {errors} error(s), {warnings} warning(s)")
+    if errors:
+        raise SystemExit(1)

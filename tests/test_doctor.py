@@ -1,0 +1,180 @@
+"""``pledgeflow doctor``: a healthy sample database passes; each kind of damage is named.
+
+Every test works on a copy of the ``sample_run`` database with its raw and processed
+folders, with the stored paths pointed at the copies, so damaging it touches nothing shared.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from pledgeflow.doctor import diagnose, doctor_command
+
+
+@dataclass
+class Copy:
+    db: Path
+    raw: Path
+    processed: Path
+
+    def sql(self, *statements: str, foreign_keys: bool = True) -> None:
+        conn = sqlite3.connect(self.db)
+        conn.execute(f"pragma foreign_keys={'on' if foreign_keys else 'off'}")
+        with conn:
+            for statement in statements:
+                conn.execute(statement)
+        conn.close()
+
+    def one(self, query: str):
+        conn = sqlite3.connect(self.db)
+        try:
+            return conn.execute(query).fetchone()
+        finally:
+            conn.close()
+
+    def raw_file(self, document_id: str) -> Path:
+        return self.raw / document_id[:2] / document_id
+
+
+@pytest.fixture
+def copy(sample_run, tmp_path) -> Copy:
+    settings = sample_run.settings
+    raw, processed = tmp_path / "raw", tmp_path / "processed"
+    shutil.copytree(settings.raw_dir, raw)
+    shutil.copytree(settings.processed_dir, processed)
+    db = processed / "pledgeflow.db"
+    source = sqlite3.connect(sample_run.db_path)
+    target = sqlite3.connect(db)
+    source.backup(target)  # a consistent copy, whatever the WAL holds
+    source.close()
+    target.close()
+    result = Copy(db, raw, processed)
+    result.sql(f"update documents set raw_path = replace(raw_path, '{settings.raw_dir}', "
+               f"'{raw}'), processed_path = replace(processed_path, "
+               f"'{settings.processed_dir}', '{processed}')")
+    return result
+
+
+def doctor(db: Path, raw: Path):
+    return CliRunner().invoke(doctor_command, ["--db", str(db), "--raw-dir", str(raw)])
+
+
+def whats(problems) -> list[tuple[str, str]]:
+    return [(p.severity, p.what) for p in problems]
+
+
+def test_a_healthy_sample_database_has_no_problems(copy):
+    assert diagnose(copy.db, copy.raw) == []
+    result = doctor(copy.db, copy.raw)
+    assert result.exit_code == 0, result.output
+    assert result.output.strip().endswith("no problems found")
+
+
+def test_a_deleted_raw_file_is_an_error(copy):
+    document_id, source_id = copy.one("select id, source_id from documents order by id")
+    copy.raw_file(document_id).unlink()
+    problems = diagnose(copy.db, copy.raw)
+    assert whats(problems) == [("error", "raw file missing")]
+    assert document_id in problems[0].detail and source_id in problems[0].detail
+    result = doctor(copy.db, copy.raw)
+    assert result.exit_code == 1
+    assert f"error: raw file missing: document {document_id} ({source_id})" in result.output
+    assert "1 error(s), 0 warning(s)" in result.output
+
+
+def test_a_raw_file_with_other_bytes_is_an_error(copy):
+    (document_id,) = copy.one("select id from documents where media_type = 'application/pdf'")
+    path = copy.raw_file(document_id)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # one flipped byte
+    path.write_bytes(bytes(data))
+    problems = diagnose(copy.db, copy.raw)
+    assert whats(problems) == [("error", "raw file corrupt")]
+    assert hashlib.sha256(data).hexdigest() in problems[0].detail
+    assert doctor(copy.db, copy.raw).exit_code == 1
+
+
+def test_an_unused_raw_file_and_a_leftover_temporary_file_are_warnings(copy):
+    stray = b"fetched, never loaded"
+    digest = hashlib.sha256(stray).hexdigest()
+    (copy.raw / digest[:2]).mkdir(exist_ok=True)
+    (copy.raw / digest[:2] / digest).write_bytes(stray)
+    (copy.raw / digest[:2] / f".{digest[:12]}.x1y2.tmp").write_bytes(stray[:5])
+    (copy.raw / "README.md").write_text("not a raw file, and not looked at")
+    problems = diagnose(copy.db, copy.raw)
+    assert sorted(whats(problems)) == [("warning", "leftover temporary file"),
+                                       ("warning", "orphan raw file")]
+    assert any(digest in p.detail for p in problems if p.what == "orphan raw file")
+    result = doctor(copy.db, copy.raw)
+    assert result.exit_code == 0  # nothing is wrong with the data
+    assert "0 error(s), 2 warning(s)" in result.output
+
+
+def test_a_pledge_whose_document_is_gone_is_an_orphan(copy):
+    # Only possible with foreign keys off: another tool, or a hand edit.
+    copy.sql("insert into pledges (id, document_id, text) values "
+             f"('orphan', '{'0' * 64}', 'We will do something.')", foreign_keys=False)
+    problems = diagnose(copy.db, copy.raw)
+    assert whats(problems) == [("error", "orphan pledges rows")]
+    assert "documents row (document_id) is missing" in problems[0].detail
+    result = doctor(copy.db, copy.raw)
+    assert result.exit_code == 1
+    assert "error: orphan pledges rows: 1 row(s) of pledges" in result.output
+
+
+def test_kpi_targets_without_their_kpi_are_orphans(copy):
+    (kpi_id,) = copy.one("select kpi_id from kpi_targets limit 1")
+    (n,) = copy.one(f"select count(*) from kpi_targets where kpi_id = '{kpi_id}'")
+    copy.sql(f"delete from kpis where id = '{kpi_id}'", foreign_keys=False)
+    problems = diagnose(copy.db, copy.raw)
+    assert whats(problems) == [("error", "orphan kpi_targets rows")]
+    assert problems[0].detail.startswith(f"{n} row(s) of kpi_targets whose kpis row (kpi_id)")
+
+
+def test_two_current_versions_of_one_source_are_an_error(copy):
+    copy.sql("insert into documents (id, source_id, current, version) select "
+             f"'{'f' * 64}', source_id, 1, 2 from documents where source_id = 'bnes-libdem-2023'")
+    problems = diagnose(copy.db, copy.raw)
+    assert ("error", "several current versions") in whats(problems)
+    assert ("error", "raw file missing") in whats(problems)
+    assert any("bnes-libdem-2023: 2 documents" in p.detail for p in problems)
+
+
+def test_a_full_text_index_out_of_step_is_an_error(copy):
+    copy.sql("insert into blocks_fts(blocks_fts, rowid, text, section) "
+             "select 'delete', rowid, text, section from blocks limit 1")
+    problems = diagnose(copy.db, copy.raw)
+    assert whats(problems) == [("error", "full-text index out of sync")]
+    assert problems[0].detail.startswith("blocks_fts: 1 blocks row(s) not indexed")
+
+
+def test_another_applications_database_is_refused_and_left_alone(tmp_path):
+    other = tmp_path / "notes.db"
+    with sqlite3.connect(other) as conn:
+        conn.execute("create table notes (id integer primary key, body text)")
+    conn.close()
+    before = other.read_bytes()
+    problems = diagnose(other, tmp_path / "raw")
+    assert whats(problems) == [("error", "not a pledgeflow database")]
+    assert "no pledgeflow_meta table" in problems[0].detail and "notes" in problems[0].detail
+    result = doctor(other, tmp_path / "raw")
+    assert result.exit_code == 1
+    assert "error: not a pledgeflow database" in result.output
+    assert other.read_bytes() == before
+    assert not Path(f"{other}-wal").exists()
+
+
+def test_a_file_that_is_not_sqlite_or_is_missing_is_an_error(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("just some text, long enough to fill a SQLite header and more " * 4)
+    assert whats(diagnose(text, tmp_path)) == [("error", "not a SQLite database")]
+    missing = doctor(tmp_path / "absent.db", tmp_path)
+    assert missing.exit_code == 1 and "error: database not found" in missing.output
+    assert not (tmp_path / "absent.db").exists()
