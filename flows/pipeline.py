@@ -17,7 +17,7 @@ from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
 
 from pledgeflow import db as store
-from pledgeflow import stages
+from pledgeflow import links, stages
 from pledgeflow.catalog import load_catalog, select
 
 
@@ -173,6 +173,9 @@ def pipeline(
             fail(source.id, "load", counts, item.fetched.sha256)
             continue
         loaded(source.id, counts)
+
+    if summary["documents"]:  # new records: relink pledges to KPIs and actions
+        logger.info("linked pledges to measures: %d links", links.rebuild(database))
 
     for source_id, pages in found_pages.items():
         retired = store.retire_parts(database, source_id, pages)

@@ -44,6 +44,9 @@ TABLES = {
     "risks": ("Risks", "Rows of risk registers: risk, mitigation, owner.", ["owner"]),
     "changes": ("Changes", "Pledges, targets and KPIs each new version of a source added or "
                 "removed.", ["kind", "change", "source_id"]),
+    "links": ("Links", "Each pledge's best-matching KPIs and actions in other documents about "
+              "the same council (BM25 with a same-topic bonus), ranked.",
+              ["target_table", "council", "rank"]),
     "runs": ("Runs", "One row per pipeline run, with its counts.", ["status"]),
     "failures": ("Failures", "What went wrong, per source and stage.", ["stage", "error_type"]),
 }
@@ -97,6 +100,25 @@ QUERIES = {
                "join sources s on s.id = d.source_id "
                "where a.deadline_date between :start and :end order by a.deadline_date",
     },
+    "pledge_to_measures": {
+        "title": "Pledge -> KPIs and actions on the same subject",
+        "sql": "select p.text as pledge, l.rank, l.score, l.target_table, "
+               "coalesce(k.measure, a.ref || ' ' || a.text) as measure_or_action, l.council "
+               "from links l join pledges p on p.id = l.pledge_id "
+               "left join kpis k on l.target_table = 'kpis' and k.id = l.target_id "
+               "left join actions a on l.target_table = 'actions' and a.id = l.target_id "
+               "where p.text like '%' || :words || '%' order by p.id, l.rank",
+    },
+    "measure_to_pledges": {
+        "title": "KPI or action -> the pledges it answers",
+        "sql": "select coalesce(k.measure, a.ref || ' ' || a.text) as measure_or_action, "
+               "l.rank, l.score, p.text as pledge, l.council from links l "
+               "join pledges p on p.id = l.pledge_id "
+               "left join kpis k on l.target_table = 'kpis' and k.id = l.target_id "
+               "left join actions a on l.target_table = 'actions' and a.id = l.target_id "
+               "where coalesce(k.measure, a.text) like '%' || :words || '%' "
+               "order by measure_or_action, l.score desc",
+    },
     "changes_since": {
         "title": "What changed since a date",
         "sql": "select c.detected_at, c.source_id, c.kind, c.change, c.text from changes c "
@@ -141,9 +163,13 @@ def browse_command(db: Path, port: int, live: bool) -> None:
     from pledgeflow.db import NotPledgeflowDatabase, open_db
 
     try:
-        open_db(db).close()  # a foreign file is refused, not served
+        database = open_db(db)  # a foreign file is refused, not served
     except NotPledgeflowDatabase as exc:
         raise click.ClickException(str(exc)) from None
+    # Immutable readers ignore the write-ahead log: fold it into the file first, or the
+    # latest run's rows would be missing from the browser.
+    database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    database.close()
     with tempfile.TemporaryDirectory() as tmp:
         meta = Path(tmp) / "metadata.json"
         meta.write_text(json.dumps(metadata(db.stem)), encoding="utf-8")

@@ -164,6 +164,10 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
             if column not in existing:
                 db.table(table).add_column(column, kind)
     db.execute("update documents set current = 1, version = 1 where current is null")
+    db.table("links").create(
+        {"id": str, "pledge_id": str, "target_table": str, "target_id": str, "rank": int,
+         "score": float, "method": str, "council": str, "linked_at": str},
+        pk="id", foreign_keys=[("pledge_id", "pledges", "id")], if_not_exists=True)
     db.execute("""CREATE TABLE IF NOT EXISTS changes (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         source_id TEXT REFERENCES sources(id),
@@ -179,6 +183,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                           ("kpi_targets", "kpi_id"), ("kpi_targets", "document_id"),
                           ("failures", "source_id"), ("failures", "run_id"),
                           ("changes", "source_id"), ("changes", "document_id"),
+                          ("links", "pledge_id"), ("links", "target_id"),
                           *((kind, "document_id") for kind in RECORD_COLUMNS)]:
         db.table(table).create_index([column], if_not_exists=True)
     # replace=True only rebuilds when the FTS definition or its triggers differ.

@@ -12,6 +12,7 @@ from typing import Any, ClassVar
 
 import pytest
 
+from pledgeflow import links
 from pledgeflow.catalog import Source
 from pledgeflow.db import (
     SCHEMA_VERSION,
@@ -378,6 +379,17 @@ def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
     load(db, doc, make_records(doc))
     edited = make_doc("Transport", b"version 2")  # a second version, so changes has rows
     load(db, edited, make_records(edited))
+    # the council's plan as a second source, so pledges have measures to link to
+    plan = Source(id="cwac-plan", url="https://example.org/plan.pdf",
+                  organisation="Cheshire West and Chester Council",
+                  council=SOURCE.council, kind="outcome_plan", title="Plan", period="2019-2023")
+    upsert_sources(db, [plan])
+    plan_doc = make_doc("Schools", b"the plan")
+    plan_doc.source_id = plan.id
+    load_document(db, plan_doc, make_records(plan_doc), source_id=plan.id,
+                  fetched={"url": plan.url}, raw_path="raw/plan", processed_path="p/plan",
+                  extractor_versions=VERSIONS)
+    links.rebuild(db)
     start_run(db, run_id="run-1", flow_run_id=None, catalog="catalog.toml", sources=1)
     record_failure(db, run_id="run-1", source_id=SOURCE.id, stage="parse",
                    error=ValueError("bad html"))
