@@ -100,6 +100,14 @@ QUERIES = {
                "join sources s on s.id = d.source_id "
                "where a.deadline_date between :start and :end order by a.deadline_date",
     },
+    "pledge_in_context": {
+        "title": "A pledge in its context: source, page, section and the surrounding block",
+        "sql": "select p.text as pledge, s.organisation, d.url, p.page, p.section, "
+               "b.text as block_text, p.rule from current_pledges p "
+               "join documents d on d.id = p.document_id join sources s on s.id = d.source_id "
+               "left join blocks b on b.id = p.block_id "
+               "where p.text like '%' || :words || '%' order by s.id, p.start",
+    },
     "pledge_to_measures": {
         "title": "Pledge -> KPIs and actions on the same subject",
         "sql": "select p.text as pledge, l.rank, l.score, l.target_table, "

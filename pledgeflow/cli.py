@@ -85,22 +85,23 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
               default=DEFAULT_DB, show_default=True, help="Database to export.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
               required=True, help="Folder for the <source id>.json files.")
-@click.option("--format", "fmt", type=click.Choice(["json"]), default="json", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["json", "csv"]), default="json",
+              show_default=True,
+              help="json: <source id>.json per source, in the gold annotation format; "
+                   "csv: <kind>.csv per kind with source and provenance columns "
+                   "(docs/export.md).")
 def export(db: Path, out_dir: Path, fmt: str) -> None:
-    """Write one JSON file per source, named <source id>.json, in the gold annotation format.
+    """Export the current records: JSON per source (gold format) or CSV per kind.
 
     \b
-    Example:
+    Examples:
       pledgeflow export --db processed/pledgeflow.db --out exports/
+      pledgeflow export --format csv --out exports/csv/
     """
-    from pledgeflow.db import NotPledgeflowDatabase, open_db
-    from pledgeflow.export import export_json
+    from pledgeflow.export import export_csv, export_json
 
-    try:
-        database = open_db(db)
-    except NotPledgeflowDatabase as exc:
-        raise click.ClickException(str(exc)) from None
-    files = export_json(database, out_dir)
+    database = _open(db)
+    files = (export_csv if fmt == "csv" else export_json)(database, out_dir)
     click.echo(f"wrote {len(files)} file(s) to {out_dir}")
 
 

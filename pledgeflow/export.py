@@ -82,3 +82,49 @@ def export_json(db: sqlite_utils.Database, out_dir: Path) -> list[Path]:
         path.write_text(json.dumps(data, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         written.append(path)
     return written
+
+
+# The CSV export's schema: one file per kind, these columns, in this order. Bump the
+# version when a column is renamed or removed (adding one at the end is compatible).
+CSV_SCHEMA_VERSION = 1
+CONTEXT = ("source_id", "organisation", "council", "party", "url", "document_id", "page",
+           "section")
+CSV_COLUMNS = {
+    "pledges": ("id", "text", "lead_in", "kind", "specific", "topic"),
+    "targets": ("id", "pledge_id", "text", "value", "unit", "comparator", "direction",
+                "measure", "year"),
+    "kpis": ("id", "measure", "kpi", "baseline", "baseline_value", "baseline_unit",
+             "polarity"),
+    "kpi_targets": ("id", "kpi_id", "period", "raw", "value", "unit"),
+    "actions": ("id", "ref", "text", "deadline", "deadline_date", "owners", "initiative"),
+    "risks": ("id", "risk", "mitigation", "owner"),
+}
+PROVENANCE_COLUMNS = ("start", "end", "extractor", "extractor_version", "rule")
+
+
+def export_csv(db: sqlite_utils.Database, out_dir: Path) -> list[Path]:
+    """Write ``<kind>.csv`` for every kind: the current records of every source, each row
+    with its source, document, page and section, and (for records) its provenance."""
+    import csv
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kind, columns in CSV_COLUMNS.items():
+        provenance = () if kind == "kpi_targets" else PROVENANCE_COLUMNS
+        own = ", ".join(f'r."{c}"' for c in (*columns, *provenance))
+        page_section = ("k.page, k.section" if kind == "kpi_targets" else "r.page, r.section")
+        join_kpi = "join kpis k on k.id = r.kpi_id" if kind == "kpi_targets" else ""
+        # document order: by page part, block and offset (a KPI's cells by position)
+        order = ("k.block, k.start, r.position" if kind == "kpi_targets"
+                 else "r.block, r.start")
+        sql = (f"select s.id as source_id, s.organisation, s.council, s.party, d.url, "
+               f"d.id as document_id, {page_section}, {own} from current_{kind} r {join_kpi} "
+               f"join documents d on d.id = r.document_id join sources s on s.id = d.source_id "
+               f"order by s.id, d.part, {order}")
+        path = out_dir / f"{kind}.csv"
+        with path.open("w", encoding="utf-8", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow([*CONTEXT, *columns, *provenance])
+            writer.writerows(db.execute(sql).fetchall())
+        written.append(path)
+    return written

@@ -82,13 +82,23 @@ def test_every_canned_query_runs(served):
     base, _ = served
     params = {"organisation": "Labour", "term": "school", "start": "2018-01",
               "end": "2020-12", "since": "2000-01-01"}
-    words = {"pledge_to_measures": "rated Good", "measure_to_pledges": "good or better"}
+    words = {"pledge_to_measures": "rated Good", "measure_to_pledges": "good or better",
+             "pledge_in_context": "apprenticeships"}
     for name in QUERIES:
         query = {**params, "words": words.get(name, "")}
         status, data = get(f"{base}/{name}.json?" + urllib.parse.urlencode(query))
         assert status == 200, (name, data)
         if name != "changes_since":
             assert data["rows"], name
+
+
+def test_a_pledge_shows_its_source_page_and_surrounding_text(served):
+    base, _ = served
+    status, data = get(f"{base}/pledge_in_context.json?_shape=objects&words=2000+new")
+    assert status == 200
+    (row,) = data["rows"]
+    assert row["page"] == 1 and row["url"].endswith("ealing-pledges-2022.pdf")
+    assert "Secure 2000 new diverse apprenticeships" in row["block_text"]
 
 
 def test_writes_through_the_browser_are_impossible(served):

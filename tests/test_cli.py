@@ -124,3 +124,24 @@ def test_extract_joins_hard_wrapped_plain_text(tmp_path):
                        "end of the next council term.\n", encoding="utf-8")
     (pledge,) = json.loads(invoke("extract", str(wrapped)).output)["records"]["pledges"]
     assert pledge["text"].startswith("Our town has grown") and pledge["text"].endswith("term.")
+
+
+def test_export_csv_writes_one_file_per_kind_with_source_and_provenance(sample_run, tmp_path):
+    import csv
+
+    result = invoke("export", "--db", str(sample_run.db_path), "--out", str(tmp_path),
+                    "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in tmp_path.glob("*.csv")) == [
+        "actions.csv", "kpi_targets.csv", "kpis.csv", "pledges.csv", "risks.csv",
+        "targets.csv"]
+    with (tmp_path / "pledges.csv").open(encoding="utf-8") as fh:
+        pledges = list(csv.DictReader(fh))
+    assert len(pledges) == 135
+    first = next(p for p in pledges if p["source_id"] == "ealing-labour-2022")
+    assert first["council"] == "Ealing" and first["page"] == "1" and first["rule"]
+    assert first["url"].startswith("file://") and first["topic"]
+    with (tmp_path / "kpi_targets.csv").open(encoding="utf-8") as fh:
+        cells = list(csv.DictReader(fh))
+    assert len(cells) == 32 and {c["period"] for c in cells} == {"2018/19 Target",
+                                                              "2019/20 Target"}
