@@ -145,3 +145,16 @@ def test_export_csv_writes_one_file_per_kind_with_source_and_provenance(sample_r
         cells = list(csv.DictReader(fh))
     assert len(cells) == 32 and {c["period"] for c in cells} == {"2018/19 Target",
                                                               "2019/20 Target"}
+
+
+def test_report_draws_pledges_by_topic_and_kpi_baselines_against_targets(sample_run,
+                                                                          tmp_path):
+    out = tmp_path / "report.html"
+    result = invoke("report", "--db", str(sample_run.db_path), "--out", str(out))
+    assert result.exit_code == 0, result.output
+    page = out.read_text(encoding="utf-8")
+    assert "Ealing Labour / Ealing Learning Partnership: pledges by topic" in page
+    assert "Cheshire West and Chester Council: KPI baselines and latest targets" in page
+    assert page.count("<svg") == 5
+    assert "target: Increase the proportion of" in page  # a target bar beside its baseline
+    assert "attending a good or better primary school" in page  # the full measure, on hover
