@@ -33,6 +33,11 @@ TABLES = {
     "pledges": ("Pledges", "Commitments, one per sentence or list item, with where each came "
                 "from (document, page, section, character offsets, rule).",
                 ["topic", "kind", "specific", "section"]),
+    "pledge_details": ("Pledges with their sources", "Every current pledge with the "
+                       "organisation, party and council that made it, the period, the URL and "
+                       "page: facet by any of them.",
+                       ["organisation", "party", "council", "topic", "kind", "specific",
+                        "period"]),
     "targets": ("Targets", "Quantified goals stated in pledges: value, unit, year.",
                 ["unit", "year", "direction"]),
     "kpis": ("KPIs", "Rows of performance-indicator tables; targets per period are in "

@@ -200,6 +200,13 @@ def _create_current_views(db: sqlite_utils.Database) -> None:
     for table in [*RECORD_COLUMNS, "kpi_targets", "blocks"]:
         db.execute(f"CREATE VIEW IF NOT EXISTS current_{table} AS SELECT * FROM {table} "
                    "WHERE document_id IN (SELECT id FROM documents WHERE current = 1)")
+    # One row per current pledge with who made it and where: what browsing facets on.
+    db.execute("""CREATE VIEW IF NOT EXISTS pledge_details AS
+        SELECT p.id, p.text, p.topic, p.kind, p.specific, p.section, p.page, p.lead_in,
+               s.organisation, s.party, s.council, s.kind AS source_kind, s.period,
+               s.id AS source_id, d.url, p.document_id, p.block_id, p.rule
+        FROM current_pledges p JOIN documents d ON d.id = p.document_id
+        JOIN sources s ON s.id = d.source_id""")
 
 
 def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:

@@ -126,3 +126,14 @@ def test_browse_refuses_a_foreign_database(tmp_path):
         conn.execute("create table orders (id integer)")
     result = CliRunner().invoke(main, ["browse", "--db", str(foreign)])
     assert result.exit_code == 1 and "refusing" in result.output
+
+
+def test_pledges_facet_by_organisation_party_topic_and_period(served):
+    base, _ = served
+    status, data = get(f"{base}/pledge_details.json?_size=0")
+    assert status == 200
+    facets = data["facet_results"]
+    assert {"organisation", "party", "council", "topic", "kind", "specific",
+            "period"} <= set(facets)
+    parties = {f["value"]: f["count"] for f in facets["party"]["results"]}
+    assert parties["Liberal Democrats"] == 20
