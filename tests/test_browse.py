@@ -137,3 +137,14 @@ def test_pledges_facet_by_organisation_party_topic_and_period(served):
             "period"} <= set(facets)
     parties = {f["value"]: f["count"] for f in facets["party"]["results"]}
     assert parties["Liberal Democrats"] == 20
+
+
+def test_every_column_of_every_browsed_table_is_described(sample_run):
+    from pledgeflow.browse import COLUMNS, TABLES
+    from pledgeflow.db import open_db
+
+    db = open_db(sample_run.db_path)
+    undocumented = {f"{t}.{c}" for t in TABLES
+                    for c in (db[t] if t in db.table_names() else db.view(t)).columns_dict
+                    if c not in COLUMNS}
+    assert undocumented == set()
