@@ -356,3 +356,64 @@ def prefect_harness():
 
     with prefect_test_harness(server_startup_timeout=120):
         yield
+
+
+@dataclass
+class Browsing:
+    """`pledgeflow browse` running on a linked copy of the sample database."""
+
+    base: str  # http://127.0.0.1:PORT
+    db: Path
+    folder: Path  # for screenshots and other files of the tests
+
+    @property
+    def database_url(self) -> str:
+        return f"{self.base}/{self.db.stem}"
+
+
+@pytest.fixture(scope="session")
+def browsing(sample_run, tmp_path_factory) -> Iterator[Browsing]:
+    import shutil
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import urllib.request
+
+    from pledgeflow import links
+    from pledgeflow.db import open_db
+
+    folder = tmp_path_factory.mktemp("browse")
+    db = folder / "pf.db"
+    shutil.copy(sample_run.db_path, db)
+    links.rebuild(open_db(db))  # as a pipeline run does after loading
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "pledgeflow"), "browse", "--db", str(db),
+         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        start_new_session=True, env={**os.environ, "DATASETTE_NO_TELEMETRY": "1"})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise AssertionError(process.stderr.read().decode() if process.poll() else "no start")
+        yield Browsing(base, db, folder)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=10)
+
+
+def write_catalog(path: Path, urls: dict[str, str]) -> Path:
+    """A catalog of test sources, one per id -> url, each with the same made-up fields."""
+    entries = [f'[[sources]]\nid = "{source_id}"\nurl = "{url}"\norganisation = "Test"\n'
+               f'council = "Test"\nkind = "manifesto"\ntitle = "{source_id}"\n'
+               f'period = "2025-2029"\n' for source_id, url in urls.items()]
+    path.write_text("\n".join(entries), encoding="utf-8")
+    return path

@@ -4,27 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 
 from pledgeflow.browse import QUERIES
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def get(url: str) -> tuple[int, dict]:
@@ -36,32 +22,8 @@ def get(url: str) -> tuple[int, dict]:
 
 
 @pytest.fixture(scope="module")
-def served(sample_run, tmp_path_factory):
-    db = tmp_path_factory.mktemp("browse") / "pf.db"
-    shutil.copy(sample_run.db_path, db)
-    from pledgeflow import links
-    from pledgeflow.db import open_db
-
-    links.rebuild(open_db(db))  # as a pipeline run does after loading
-    port = free_port()
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "pledgeflow"), "browse", "--db", str(db),
-         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-        start_new_session=True, env={**os.environ, "DATASETTE_NO_TELEMETRY": "1"})
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError(process.stderr.read().decode() if process.poll() else "no start")
-        yield base + "/pf", db
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+def served(browsing):
+    return browsing.database_url, browsing.db
 
 
 def test_every_table_has_a_title_description_and_column_notes(served):

@@ -5,12 +5,6 @@ that must fail. Screenshots are saved under the test's temporary folder."""
 from __future__ import annotations
 
 import hashlib
-import os
-import shutil
-import signal
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
 from pathlib import Path
@@ -27,35 +21,8 @@ FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
 
 
 @pytest.fixture(scope="module")
-def site(sample_run, tmp_path_factory):
-    import socket
-
-    from pledgeflow import links
-    from pledgeflow.db import open_db
-
-    folder = tmp_path_factory.mktemp("browser")
-    db = folder / "pf.db"
-    shutil.copy(sample_run.db_path, db)
-    links.rebuild(open_db(db))
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    process = subprocess.Popen(
-        [str(Path(sys.executable).parent / "pledgeflow"), "browse", "--db", str(db),
-         "--port", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(base + "/-/versions.json", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
-        yield base, db, folder
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=10)
+def site(browsing):
+    return browsing.database_url.rsplit("/", 1)[0], browsing.db, browsing.folder
 
 
 @pytest.fixture(scope="module")

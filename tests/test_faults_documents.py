@@ -8,6 +8,7 @@ import sqlite3
 
 import pypdfium2 as pdfium
 import pytest
+from conftest import write_catalog
 from pypdf import PdfReader, PdfWriter
 
 from pledgeflow.flows.pipeline import pipeline
@@ -67,14 +68,9 @@ def outcome(tmp_path_factory, samples_dir):
         "deep.html": ("<html><body><main>" + "<div>" * 20000 + "<p>We will mend it.</p>"
                       + "</div>" * 20000 + "</main></body></html>").encode(),
     }
-    entries = []
     for name, data in files.items():
         (tmp / name).write_bytes(data)
-        slug = name.replace(".", "-")
-        entries.append(f'[[sources]]\nid = "{slug}"\nurl = "{name}"\norganisation = "Test"\n'
-                       f'council = "Test"\nkind = "manifesto"\ntitle = "{name}"\n'
-                       f'period = "2025-2029"\n')
-    (tmp / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
+    write_catalog(tmp / "catalog.toml", {name.replace(".", "-"): name for name in files})
     summary = pipeline(sources=str(tmp / "catalog.toml"), db=str(tmp / "pf.db"),
                        raw_dir=str(tmp / "raw"), processed_dir=str(tmp / "processed"),
                        parse_timeout=8.0)

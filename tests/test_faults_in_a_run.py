@@ -8,6 +8,7 @@ import socket
 import sqlite3
 
 import pytest
+from conftest import write_catalog
 
 from pledgeflow.flows.pipeline import pipeline
 
@@ -47,10 +48,7 @@ def run(tmp_path_factory, http_server):
     urls["refused"] = f"http://127.0.0.1:{closed_port()}/plan.html"
     urls["outside"] = "file:///etc/hostname"
     urls["ftp"] = "ftp://127.0.0.1/plan.html"
-    entries = [f'[[sources]]\nid = "{name}"\nurl = "{url}"\norganisation = "Test"\n'
-               f'council = "Test"\nkind = "manifesto"\ntitle = "{name}"\nperiod = "2025-2029"\n'
-               for name, url in urls.items()]
-    (tmp / "catalog.toml").write_text("\n".join(entries), encoding="utf-8")
+    write_catalog(tmp / "catalog.toml", urls)
     summary = pipeline(sources=str(tmp / "catalog.toml"), db=str(tmp / "pf.db"),
                        raw_dir=str(tmp / "raw"), processed_dir=str(tmp / "processed"),
                        fetch_timeout=2.0)
