@@ -27,10 +27,6 @@ def _terms(text: str) -> list[str]:
     return sorted({w for w in words if w not in STOPWORDS and len(w) > 2})
 
 
-def _topic(classifier, text: str) -> str:
-    return classifier.topic(text)
-
-
 def rebuild(db: sqlite_utils.Database) -> int:
     """Recompute every link between current pledges and current KPIs and actions of the
     same council; returns how many links were stored."""
@@ -60,7 +56,7 @@ def rebuild(db: sqlite_utils.Database) -> int:
             conn.execute("insert into temp.link_candidates (rowid, target_table, target_id, "
                          "council, document_id, topic) values (?, ?, ?, ?, ?, ?)",
                          [n, c["target_table"], c["target_id"], c["council"],
-                          c["document_id"], _topic(classifier, c["text"])])
+                          c["document_id"], classifier.topic(c["text"])])
             conn.execute("insert into temp.link_fts (rowid, text) values (?, ?)",
                          [n, c["text"]])
         for pledge in pledges:

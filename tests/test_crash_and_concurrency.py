@@ -322,10 +322,9 @@ def two_runs_at_once(catalog: Path, db_path: Path, tmp_path: Path) -> list[Child
     return children
 
 
-@pytest.mark.parametrize("attempt", range(5))
-def test_two_runs_at_once_on_one_database_lose_nothing(attempt, corpus, reference, tmp_path):
-    db_path = tmp_path / "pledgeflow.db"
-    children = two_runs_at_once(corpus.samples, db_path, tmp_path)
+def finish_cleanly(children) -> list:
+    """Wait for runs started together; each must end without a lock error or traceback.
+    Returns what each loaded."""
     try:
         loaded = [child.finish() for child in children]
         errors = [child.stderr() for child in children]
@@ -334,6 +333,13 @@ def test_two_runs_at_once_on_one_database_lose_nothing(attempt, corpus, referenc
             child.close()
     for text in errors:
         assert "database is locked" not in text and "Traceback" not in text, text
+    return loaded
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_two_runs_at_once_on_one_database_lose_nothing(attempt, corpus, reference, tmp_path):
+    db_path = tmp_path / "pledgeflow.db"
+    loaded = finish_cleanly(two_runs_at_once(corpus.samples, db_path, tmp_path))
     # Between them the two runs loaded every document (a document both loaded is replaced
     # by the second load, with the same rows).
     expected = {s: d for s, d in reference.documents.items() if s != BULK_ID}
@@ -398,15 +404,7 @@ def test_two_runs_loading_the_same_new_version_make_one_version(corpus, tmp_path
         assert list(first.finish()) == [CHANGED_ID]
     finally:
         first.close()
-    children = two_runs_at_once(corpus.v2_catalog, db_path, tmp_path)
-    try:
-        loaded = [child.finish() for child in children]
-        errors = [child.stderr() for child in children]
-    finally:
-        for child in children:
-            child.close()
-    for text in errors:
-        assert "database is locked" not in text and "Traceback" not in text, text
+    loaded = finish_cleanly(two_runs_at_once(corpus.v2_catalog, db_path, tmp_path))
     assert CHANGED_ID in set(loaded[0]) | set(loaded[1])
     assert_consistent(db_path)
     conn = sqlite3.connect(db_path)
