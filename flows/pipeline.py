@@ -1,20 +1,25 @@
 """The ``pipeline`` flow: catalog -> fetch -> parse -> extract -> load.
 
 Thin by design: every stage is a plain function in ``pledgeflow.stages``; this module
-only declares how they run (one task per document per stage, retries on fetch) and
-keeps the single SQLite writer in the flow itself. A document that fails at any stage
-is recorded in ``failures`` with that stage, and the others go on.
+only declares how they run (one task per document: fetch, parse and extract) and keeps
+the single SQLite writer in the flow itself, loading each document as its task finishes.
+Tasks run on threads feeding a pool of worker processes by default, or on a Dask cluster
+(``pledgeflow run --runner dask``). A document that fails at any stage is recorded in
+``failures`` with that stage, and the others go on.
 """
 
 from __future__ import annotations
 
+import logging
+import os
 import uuid
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
-from prefect.futures import PrefectFuture
+from prefect.futures import PrefectFuture, as_completed
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from pledgeflow import db as store
 from pledgeflow import links, stages
@@ -25,43 +30,23 @@ from pledgeflow.catalog import load_catalog, select
 # the work, and re-runs are already skipped by content hash, so tasks do not cache.
 # Retries live in fetch_with_retries, not on the task: they need the server's Retry-After
 # and must not retry a 404, which a task-level retry policy cannot see.
-@task(cache_policy=NO_CACHE, task_run_name="fetch-{source.id}")
-def fetch_task(source, settings: stages.Settings, previous: dict | None,
-               url: str | None = None, part: int | None = None) -> stages.Fetch:
-    return stages.fetch_source(source, settings, previous, url=url, part=part)
-
-
 @task(cache_policy=NO_CACHE, task_run_name="discover-{source.id}")
 def discover_task(source, settings: stages.Settings):
     return stages.discover_pages(source, settings)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="parse-{item.source_id}")
-def parse_task(item: stages.Fetch, settings: stages.Settings) -> stages.Parsed:
-    return stages.parse_fetched(item, settings)
+# One task per document, not per stage: a task run costs 10-35 ms of orchestration, so
+# fetch, parse and extract of a document share one; the CPU-bound part still runs in a
+# worker process (or on a Dask worker), and the SQLite load stays in the flow.
+@task(cache_policy=NO_CACHE, task_run_name="document-{source.id}")
+def document_task(source, settings: stages.Settings, previous: dict | None,
+                  url: str | None = None, part: int | None = None) -> stages.Processed:
+    return stages.process_source(source, settings, previous, url=url, part=part)
 
 
-@task(cache_policy=NO_CACHE, task_run_name="extract-{parsed.source_id}")
-def extract_task(parsed: stages.Parsed, settings: stages.Settings) -> stages.Extracted:
-    return stages.extract_parsed(parsed, settings)
-
-
-@task(cache_policy=NO_CACHE, task_run_name="reextract-{document_id}")
-def reextract_task(db_path: str, document_id: str, settings: stages.Settings) -> dict[str, int]:
-    database = store.open_db(db_path)
-    try:
-        return stages.reextract(database, document_id, settings)
-    finally:
-        database.close()
-
-
-@task(cache_policy=NO_CACHE, task_run_name="load-{item.source_id}")
-def load_task(db_path: str, item: stages.Fetch, extracted: stages.Extracted) -> dict[str, int]:
-    database = store.open_db(db_path)
-    try:
-        return stages.load_extracted(database, item, extracted)
-    finally:
-        database.close()
+# Enough threads to keep every core's worker process fed while others wait on the network;
+# bounded, so a large catalog does not hold every document in memory at once.
+DEFAULT_THREADS = 2 * (os.cpu_count() or 1) + 4
 
 
 def _outcome(future: PrefectFuture):
@@ -72,7 +57,7 @@ def _outcome(future: PrefectFuture):
         return exc
 
 
-@flow(name="pipeline")
+@flow(name="pipeline", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_THREADS))
 def pipeline(
     sources: str = str(stages.DEFAULT_CATALOG),
     db: str = str(stages.DEFAULT_DB),
@@ -84,14 +69,17 @@ def pipeline(
     parse_timeout: float = 120.0,
     allow_files_outside: bool = False,
     fetch_timeout: float = 30.0,
+    isolate: bool = True,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
     logger = get_run_logger()
     # Every registered extractor runs: a document's records are replaced as a whole,
     # so running a subset would drop the other extractors' records.
-    settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir),
+    # Absolute folders: tasks may run in processes (Dask workers) with another cwd.
+    settings = stages.Settings(raw_dir=Path(raw_dir).resolve(),
+                               processed_dir=Path(processed_dir).resolve(),
                                parse_timeout=parse_timeout, timeout=fetch_timeout,
-                               allow_files_outside=allow_files_outside)
+                               allow_files_outside=allow_files_outside, isolate=isolate)
     catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
     versions = stages.extractor_versions(settings)
     database = store.open_db(db)
@@ -130,47 +118,44 @@ def pipeline(
         jobs += [(source, link.url, link.order) for link in result.links]
 
     # Conditional requests: what we hold of each document tells the server what not to send.
-    fetches = [(source, fetch_task.submit(source, settings,
-                                          store.previous_fetch(database, source.id, url),
-                                          url, part))
-               for source, url, part in jobs]
-    pending = []
-    for source, future in fetches:
-        item = _outcome(future)
-        if isinstance(item, Exception):
-            fail(source.id, "fetch", item)
+    futures: dict[PrefectFuture, object] = {}
+    for source, url, part in jobs:
+        previous = store.previous_fetch(database, source.id, url)
+        if previous is not None:
+            previous["current"] = previous["extractors"] == versions
+        futures[document_task.submit(source, settings, previous, url, part)] = source
+
+    # Load each document as its task completes: memory holds only what is in flight.
+    for future in as_completed(list(futures)):
+        source = futures.pop(future)
+        result = _outcome(future)
+        if isinstance(result, stages.StageFailed):
+            fail(source.id, result.stage, result.error, result.document_id)
             continue
+        if isinstance(result, Exception):
+            fail(source.id, "document", result)
+            continue
+        item, extracted = result.item, result.extracted
         not_modified = item.fetched.not_modified
         summary["not_modified" if not_modified else "fetched"] += 1
         if store.document_is_current(database, item.document_id, versions):
             summary["unchanged"] += 1
             logger.info("%s unchanged (%s%s), skipped", source.id, item.document_id[:12],
                         ", 304" if not_modified else "")
-        elif not_modified:  # same bytes, newer extractors: extract again from the saved parse
-            counts = _outcome(reextract_task.submit(db, item.document_id, settings))
-            if isinstance(counts, Exception):
-                fail(source.id, "extract", counts, item.document_id)
-            else:
-                loaded(source.id, counts)
-        else:
-            parsed = parse_task.submit(item, settings)
-            pending.append((source, item, parsed, extract_task.submit(parsed, settings)))
-
-    for source, item, parsed_future, extracted_future in pending:
-        parsed = _outcome(parsed_future)
-        if isinstance(parsed, Exception):
-            fail(source.id, "parse", parsed, item.fetched.sha256)
             continue
-        summary["parsed"] += 0 if parsed.cached else 1
-        extracted = _outcome(extracted_future)
-        if isinstance(extracted, Exception):
-            fail(source.id, "extract", extracted, item.fetched.sha256)
+        if extracted is None:  # same bytes, newer extractors: extract again from the saved parse
+            try:
+                loaded(source.id, stages.reextract(database, item.document_id, settings))
+            except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
+                fail(source.id, "extract", exc, item.document_id)
             continue
+        summary["parsed"] += 0 if extracted.parsed.cached else 1
         for name, error in extracted.extraction.errors:
             fail(source.id, f"extract:{name}", error, item.fetched.sha256)
-        counts = _outcome(load_task.submit(db, item, extracted))  # one writer at a time
-        if isinstance(counts, Exception):
-            fail(source.id, "load", counts, item.fetched.sha256)
+        try:  # the flow is the single SQLite writer, whatever runs the tasks
+            counts = stages.load_extracted(database, item, extracted)
+        except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
+            fail(source.id, "load", exc, item.fetched.sha256)
             continue
         loaded(source.id, counts)
 
@@ -198,3 +183,58 @@ def format_summary(summary: dict) -> str:
     return (f"pledgeflow: {summary['sources']} sources, {summary['documents']} documents loaded, "
             f"{summary['unchanged']} unchanged ({summary['not_modified']} not modified), "
             f"{summary['failed']} failed; database now holds {records}")
+
+
+def task_runner(runner: str = "threads", address: str | None = None,
+                workers: int | None = None):
+    """The task runner for ``pledgeflow run --runner``: ``threads`` (this machine: threads
+    feeding one worker process per core) or ``dask`` (prefect-dask's DaskTaskRunner on the
+    cluster at ``address``, or on a LocalCluster of ``workers`` processes when none)."""
+    if runner == "threads":
+        return ThreadPoolTaskRunner(max_workers=DEFAULT_THREADS)
+    if runner != "dask":
+        raise ValueError(f"unknown runner {runner!r}: use threads or dask")
+    try:
+        from prefect_dask import DaskTaskRunner
+    except ImportError:
+        raise RuntimeError("--runner dask needs prefect-dask: pip install 'pledgeflow[dask]'"
+                           ) from None
+    if address:
+        return DaskTaskRunner(address=address)
+    # One single-threaded process per core: parsing and spaCy hold the GIL. No dashboard:
+    # it needs bokeh and a port, and the run is watched through Prefect.
+    return DaskTaskRunner(cluster_class="distributed.LocalCluster", cluster_kwargs={
+        "n_workers": workers or os.cpu_count() or 1, "threads_per_worker": 1,
+        "processes": True, "dashboard_address": None})
+
+
+def run_pipeline(runner: str = "threads", address: str | None = None,
+                 workers: int | None = None, **parameters) -> dict:
+    """Run the pipeline flow on the chosen task runner. On Dask, each worker process is
+    already the isolation a document needs, so no extra pool is started inside it."""
+    if runner == "dask":
+        _quiet_dask()
+        _share_api_with_workers()
+    chosen = pipeline.with_options(task_runner=task_runner(runner, address, workers))
+    return chosen(**parameters, isolate=runner != "dask")
+
+
+def _quiet_dask() -> None:
+    # Cluster start and stop chatter at INFO drowns the run's own progress lines.
+    os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # the worker processes
+    logging.getLogger("distributed").setLevel(os.environ["DASK_LOGGING__DISTRIBUTED"].upper())
+
+
+def _share_api_with_workers() -> None:
+    """Dask workers are processes of their own: with no API URL set, each would start a
+    temporary Prefect server and report its task runs there, out of the flow's sight. Start
+    the flow's temporary server now and hand its URL down to the workers it spawns."""
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
+
+    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
+        return
+    from prefect.server.api.server import SubprocessASGIServer
+
+    server = SubprocessASGIServer()  # the same instance the flow's client will use
+    server.start()
+    os.environ["PREFECT_API_URL"] = server.api_url

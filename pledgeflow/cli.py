@@ -49,15 +49,33 @@ def main() -> None:
                    "as a failure.")
 @click.option("--allow-files-outside", is_flag=True,
               help="Let file:// and path entries read files outside the catalog's folder.")
+@click.option("--runner", type=click.Choice(["threads", "dask"]), default="threads",
+              show_default=True,
+              help="What runs the document tasks: threads feeding one worker process per core "
+                   "on this machine, or a Dask cluster (needs pledgeflow[dask]).")
+@click.option("--address", metavar="tcp://HOST:PORT",
+              help="With --runner dask: the scheduler of an existing Dask cluster. Without it, "
+                   "a local cluster is started for the run.")
+@click.option("--workers", type=click.IntRange(min=1), metavar="N",
+              help="With --runner dask and no --address: worker processes of the local "
+                   "cluster (default: one per core).")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
-        allow_files_outside: bool) -> None:
+        allow_files_outside: bool, runner: str, address: str | None,
+        workers: int | None) -> None:
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
+    Documents are fetched, parsed and extracted in parallel; the database is written by this
+    process alone, one document per transaction.
+
     \b
-    Example:
+    Examples:
       pledgeflow run --sources samples/catalog.toml --db processed/pledgeflow.db
+      pledgeflow run --runner dask --workers 4
+      pledgeflow run --runner dask --address tcp://10.0.0.5:8786
     """
+    if (address or workers) and runner != "dask":
+        raise click.UsageError("--address and --workers go with --runner dask")
     _quiet_prefect()
     from pledgeflow.catalog import CatalogError, load_catalog, select
     from pledgeflow.db import NotPledgeflowDatabase, open_db
@@ -69,12 +87,18 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
         raise click.ClickException(str(exc)) from None
     click.echo(f"pledgeflow: running {sources} into {db} (Prefect starts a local server "
                "unless PREFECT_API_URL is set)", err=True)
-    from pledgeflow.flows.pipeline import format_summary, pipeline
+    from pledgeflow.flows.pipeline import format_summary, run_pipeline
 
-    summary = pipeline(sources=str(sources), db=str(db), raw_dir=str(raw_dir),
-                       processed_dir=str(processed_dir), only=_split(only), kind=kind,
-                       organisation=organisation, parse_timeout=parse_timeout,
-                       allow_files_outside=allow_files_outside)
+    try:
+        summary = run_pipeline(runner, address, workers, sources=str(sources), db=str(db),
+                               raw_dir=str(raw_dir), processed_dir=str(processed_dir),
+                               only=_split(only), kind=kind, organisation=organisation,
+                               parse_timeout=parse_timeout,
+                               allow_files_outside=allow_files_outside)
+    except RuntimeError as exc:
+        if "prefect-dask" not in str(exc):
+            raise
+        raise click.ClickException(str(exc)) from None
     click.echo(format_summary(summary))
     if summary["failed"]:
         click.echo(f"{summary['failed']} source(s) failed; see the failures table.", err=True)

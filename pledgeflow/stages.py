@@ -7,7 +7,7 @@ the Prefect flow in ``flows/pipeline.py`` only orchestrates them.
 from __future__ import annotations
 
 import functools
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from pledgeflow import db as store
@@ -69,6 +69,29 @@ class Parsed:
 class Extracted:
     parsed: Parsed
     extraction: Extraction = field(default_factory=Extraction)
+
+
+@dataclass
+class Processed:
+    """One document's fetch, parse and extraction: what a worker hands back to be loaded.
+    ``extracted`` is None when there is nothing new to parse (a 304, or the bytes we hold)."""
+
+    item: Fetch
+    extracted: Extracted | None = None
+
+
+class StageFailed(Exception):
+    """A document failed at ``stage``; ``error`` is the exception it failed with.
+
+    It travels back from worker threads, processes or cluster nodes, so it keeps everything
+    in ``args`` (what pickling keeps) rather than in ``__cause__`` (what it drops)."""
+
+    def __init__(self, stage: str, error: BaseException, document_id: str | None = None):
+        super().__init__(stage, error, document_id)
+        self.stage, self.error, self.document_id = stage, error, document_id
+
+    def __str__(self) -> str:
+        return f"{self.stage}: {type(self.error).__name__}: {self.error}"
 
 
 def _fetcher(source: Source, settings: Settings):
@@ -153,6 +176,51 @@ def extractor_versions(settings: Settings) -> dict[str, str]:
 def extract_parsed(parsed: Parsed, settings: Settings) -> Extracted:
     extractors = get_extractors(settings.extractors)
     return Extracted(parsed, run_extractors(parsed.document, extractors, build_nlp()))
+
+
+def _parse_and_extract(item: Fetch, settings: Settings) -> Extracted:
+    """Both CPU-bound stages in one call, so a worker process does both (one round trip)."""
+    try:
+        parsed = parse_fetched(item, settings)
+    except Exception as exc:
+        raise StageFailed("parse", exc, item.fetched.sha256) from exc
+    try:
+        return extract_parsed(parsed, settings)
+    except Exception as exc:
+        raise StageFailed("extract", exc, item.fetched.sha256) from exc
+
+
+def parse_and_extract(item: Fetch, settings: Settings) -> Extracted:
+    """Parse and extract a fetched document: in a bounded worker process when
+    ``settings.isolate``, else here (a cluster worker is isolation enough)."""
+    if not settings.isolate:
+        return _parse_and_extract(item, settings)
+    try:
+        return shared_pool().run(_parse_and_extract, item, replace(settings, isolate=False),
+                                 timeout=settings.parse_timeout)
+    except StageFailed:
+        raise
+    except Exception as exc:  # timeout, a killed worker, a memory limit: the parse failed
+        raise StageFailed("parse", exc, item.fetched.sha256) from exc
+
+
+def process_source(source: Source, settings: Settings, previous: dict | None = None,
+                   url: str | None = None, part: int | None = None) -> Processed:
+    """fetch -> parse -> extract for one document: the unit of work a flow task runs.
+
+    Stops after the fetch when the server answers 304, or when the bytes are those of the
+    version we hold and ``previous["current"]`` says its records are up to date. Raises
+    StageFailed naming the stage that failed."""
+    try:
+        item = fetch_source(source, settings, previous, url=url, part=part)
+    except Exception as exc:
+        raise StageFailed("fetch", exc) from exc
+    previous = previous or {}
+    if item.fetched.not_modified or (
+        previous.get("current") and item.document_id == previous.get("document_id")
+    ):
+        return Processed(item)
+    return Processed(item, parse_and_extract(item, settings))
 
 
 def reextract(db, document_id: str, settings: Settings) -> dict[str, int]:
