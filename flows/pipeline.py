@@ -13,12 +13,14 @@ from __future__ import annotations
 import logging
 import os
 import uuid
+from collections import deque
+from itertools import islice
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
-from prefect.futures import PrefectFuture, as_completed
+from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pledgeflow import db as store
@@ -47,6 +49,9 @@ def document_task(source, settings: stages.Settings, previous: dict | None,
 # Enough threads to keep every core's worker process fed while others wait on the network;
 # bounded, so a large catalog does not hold every document in memory at once.
 DEFAULT_THREADS = 2 * (os.cpu_count() or 1) + 4
+# Documents submitted and not yet loaded: enough to keep every thread (or a small cluster's
+# workers) busy past a slow document; raise it above a large cluster's worker count.
+DEFAULT_IN_FLIGHT = 4 * DEFAULT_THREADS
 
 
 def _outcome(future: PrefectFuture):
@@ -70,6 +75,7 @@ def pipeline(
     allow_files_outside: bool = False,
     fetch_timeout: float = 30.0,
     isolate: bool = True,
+    in_flight: int = DEFAULT_IN_FLIGHT,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
     logger = get_run_logger()
@@ -117,18 +123,27 @@ def pipeline(
         found_pages[source.id] = {link.url for link in result.links}
         jobs += [(source, link.url, link.order) for link in result.links]
 
-    # Conditional requests: what we hold of each document tells the server what not to send.
-    futures: dict[PrefectFuture, object] = {}
-    for source, url, part in jobs:
+    def submit(job: tuple) -> tuple:
+        source, url, part = job
+        # Conditional requests: what we hold of each document tells the server what not to send.
         previous = store.previous_fetch(database, source.id, url)
         if previous is not None:
             previous["current"] = previous["extractors"] == versions
-        futures[document_task.submit(source, settings, previous, url, part)] = source
+        return source, document_task.submit(source, settings, previous, url, part)
 
-    # Load each document as its task completes: memory holds only what is in flight.
-    for future in as_completed(list(futures)):
-        source = futures.pop(future)
+    # A window of documents in flight, loaded in order as the oldest finishes: memory holds
+    # at most ``in_flight`` documents whatever the catalog's size (futures keep results).
+    window: deque[tuple] = deque()
+    queued = iter(jobs)
+    for job in islice(queued, in_flight):
+        window.append(submit(job))
+    while window:
+        source, future = window.popleft()
         result = _outcome(future)
+        del future
+        next_job = next(queued, None)
+        if next_job is not None:
+            window.append(submit(next_job))
         if isinstance(result, stages.StageFailed):
             fail(source.id, result.stage, result.error, result.document_id)
             continue

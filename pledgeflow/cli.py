@@ -59,10 +59,14 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help="With --runner dask and no --address: worker processes of the local "
                    "cluster (default: one per core).")
+@click.option("--in-flight", type=click.IntRange(min=1), metavar="N",
+              help="Documents fetched or parsed but not yet loaded, at most (default: "
+                   "4 x the run's threads). Memory grows with it; on a large Dask cluster "
+                   "raise it above the number of workers.")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
         allow_files_outside: bool, runner: str, address: str | None,
-        workers: int | None) -> None:
+        workers: int | None, in_flight: int | None) -> None:
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
     Documents are fetched, parsed and extracted in parallel; the database is written by this
@@ -94,7 +98,8 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
                                raw_dir=str(raw_dir), processed_dir=str(processed_dir),
                                only=_split(only), kind=kind, organisation=organisation,
                                parse_timeout=parse_timeout,
-                               allow_files_outside=allow_files_outside)
+                               allow_files_outside=allow_files_outside,
+                               **({"in_flight": in_flight} if in_flight else {}))
     except RuntimeError as exc:
         if "prefect-dask" not in str(exc):
             raise

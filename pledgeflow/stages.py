@@ -7,6 +7,7 @@ the Prefect flow in ``flows/pipeline.py`` only orchestrates them.
 from __future__ import annotations
 
 import functools
+import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -63,12 +64,14 @@ class Parsed:
     document: Document
     processed_path: str
     cached: bool = False  # reused the saved parse of the same bytes and parser version
+    seconds: float = 0.0  # spent parsing (or loading the saved parse)
 
 
 @dataclass
 class Extracted:
     parsed: Parsed
     extraction: Extraction = field(default_factory=Extraction)
+    seconds: float = 0.0  # spent in the extractors
 
 
 @dataclass
@@ -78,6 +81,7 @@ class Processed:
 
     item: Fetch
     extracted: Extracted | None = None
+    fetch_seconds: float = 0.0
 
 
 class StageFailed(Exception):
@@ -137,6 +141,7 @@ def processed_path(document_id: str, settings: Settings) -> Path:
 def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
     """Parse fetched bytes, or reuse the saved parse of the same bytes by the same parser
     version (``Parsed.cached``)."""
+    started = time.perf_counter()
     f = item.fetched
     path = processed_path(f.sha256, settings)
     saved = _saved_parse(path, f.media_type)
@@ -155,7 +160,7 @@ def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
     document.meta = dict(item.source_meta)
     document.save(path)
     return Parsed(source_id=item.source_id, document=document, processed_path=str(path),
-                  cached=cached)
+                  cached=cached, seconds=time.perf_counter() - started)
 
 
 def _saved_parse(path: Path, media_type: str) -> Document | None:
@@ -174,8 +179,10 @@ def extractor_versions(settings: Settings) -> dict[str, str]:
 
 
 def extract_parsed(parsed: Parsed, settings: Settings) -> Extracted:
+    started = time.perf_counter()
     extractors = get_extractors(settings.extractors)
-    return Extracted(parsed, run_extractors(parsed.document, extractors, build_nlp()))
+    extraction = run_extractors(parsed.document, extractors, build_nlp())
+    return Extracted(parsed, extraction, seconds=time.perf_counter() - started)
 
 
 def _parse_and_extract(item: Fetch, settings: Settings) -> Extracted:
@@ -211,16 +218,18 @@ def process_source(source: Source, settings: Settings, previous: dict | None = N
     Stops after the fetch when the server answers 304, or when the bytes are those of the
     version we hold and ``previous["current"]`` says its records are up to date. Raises
     StageFailed naming the stage that failed."""
+    started = time.perf_counter()
     try:
         item = fetch_source(source, settings, previous, url=url, part=part)
     except Exception as exc:
         raise StageFailed("fetch", exc) from exc
+    fetched = time.perf_counter() - started
     previous = previous or {}
     if item.fetched.not_modified or (
         previous.get("current") and item.document_id == previous.get("document_id")
     ):
-        return Processed(item)
-    return Processed(item, parse_and_extract(item, settings))
+        return Processed(item, fetch_seconds=fetched)
+    return Processed(item, parse_and_extract(item, settings), fetch_seconds=fetched)
 
 
 def reextract(db, document_id: str, settings: Settings) -> dict[str, int]:

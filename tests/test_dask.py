@@ -87,3 +87,16 @@ def test_cli_refuses_cluster_options_without_the_dask_runner():
     result = CliRunner().invoke(main, ["run", "--address", "tcp://127.0.0.1:8786"])
     assert result.exit_code == 2
     assert "--address and --workers go with --runner dask" in result.output
+
+
+def test_deployment_entrypoint_reads_the_scheduler_address(monkeypatch):
+    import importlib
+
+    import pledgeflow.flows.dask_pipeline as module
+
+    monkeypatch.setenv("PLEDGEFLOW_DASK_ADDRESS", "tcp://127.0.0.1:8786")
+    flow = importlib.reload(module).pipeline_on_dask
+    assert flow.name == "pipeline-dask"
+    assert flow.task_runner.address == "tcp://127.0.0.1:8786"
+    monkeypatch.delenv("PLEDGEFLOW_DASK_ADDRESS")
+    assert importlib.reload(module).pipeline_on_dask.task_runner.cluster_kwargs["n_workers"] >= 1

@@ -95,3 +95,11 @@ period = "2024-2028"
     assert failure[:3] == ("gone", "fetch", "HTTPStatusError")
     assert "404" in failure[3]
     assert pledges > 0
+
+
+def test_a_window_of_one_document_in_flight_still_loads_them_all(tmp_path, samples_dir):
+    summary = pipeline(sources=str(samples_dir / "catalog.toml"), db=str(tmp_path / "pf.db"),
+                       raw_dir=str(tmp_path / "raw"), processed_dir=str(tmp_path / "processed"),
+                       in_flight=1)
+    assert summary["documents"] == 5 and summary["failed"] == 0
+    assert counts(tmp_path / "pf.db")["pledges"] == 135
