@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-import uuid
 from collections import deque
 from itertools import islice
 from pathlib import Path
@@ -24,8 +23,9 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pledgeflow import db as store
-from pledgeflow import links, stages
+from pledgeflow import stages
 from pledgeflow.catalog import load_catalog, select
+from pledgeflow.ledger import RunLedger, format_summary
 
 
 # Inputs are documents and bytes: hashing them for a cache key would cost more than
@@ -87,28 +87,10 @@ def pipeline(
                                parse_timeout=parse_timeout, timeout=fetch_timeout,
                                allow_files_outside=allow_files_outside, isolate=isolate)
     catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
-    versions = stages.extractor_versions(settings)
     database = store.open_db(db)
     store.upsert_sources(database, catalog)
-    run_id = str(uuid.uuid4())
-    flow_run_id = str(get_run_context().flow_run.id)
-    store.start_run(database, run_id=run_id, flow_run_id=flow_run_id, catalog=sources,
-                    sources=len(catalog))
-    summary = {"run_id": run_id, "sources": len(catalog), "fetched": 0, "not_modified": 0,
-               "parsed": 0, "documents": 0, "unchanged": 0, "failed": 0, "records": {}}
-
-    def fail(source_id: str, stage: str, error: BaseException, document_id=None) -> None:
-        summary["failed"] += 1
-        logger.warning("%s failed at %s: %s", source_id, stage, error)
-        store.record_failure(database, run_id=run_id, source_id=source_id, stage=stage,
-                             error=error, document_id=document_id)
-
-    def loaded(source_id: str, counts: dict[str, int]) -> None:
-        summary["documents"] += 1
-        for kind_, n in counts.items():
-            summary["records"][kind_] = summary["records"].get(kind_, 0) + n
-        logger.info("%s loaded: %s", source_id,
-                    ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+    ledger = RunLedger(database, catalog=sources, sources=len(catalog), settings=settings,
+                       logger=logger, flow_run_id=str(get_run_context().flow_run.id))
 
     # A manifesto spread over pages: its index page names the documents to fetch.
     discoveries = [(s, discover_task.submit(s, settings)) for s in catalog if s.discover]
@@ -117,7 +99,7 @@ def pipeline(
     for source, future in discoveries:
         result = _outcome(future)
         if isinstance(result, Exception):
-            fail(source.id, "discover", result)
+            ledger.fail(source.id, "discover", result)
             continue
         logger.info("%s: %s", source.id, result.summary())
         found_pages[source.id] = {link.url for link in result.links}
@@ -125,79 +107,27 @@ def pipeline(
 
     def submit(job: tuple) -> tuple:
         source, url, part = job
-        # Conditional requests: what we hold of each document tells the server what not to send.
-        previous = store.previous_fetch(database, source.id, url)
-        if previous is not None:
-            previous["current"] = previous["extractors"] == versions
+        previous = ledger.previous(source.id, url)  # conditional requests, skip same bytes
         return source, document_task.submit(source, settings, previous, url, part)
 
     # A window of documents in flight, loaded in order as the oldest finishes: memory holds
     # at most ``in_flight`` documents whatever the catalog's size (futures keep results).
-    window: deque[tuple] = deque()
-    queued = iter(jobs)
-    for job in islice(queued, in_flight):
-        window.append(submit(job))
+    # The ledger, in this process, is the only writer of the database.
+    window: deque[tuple] = deque(submit(job) for job in islice(jobs, in_flight))
+    queued = iter(jobs[in_flight:])
     while window:
         source, future = window.popleft()
-        result = _outcome(future)
+        outcome = _outcome(future)
         del future
         next_job = next(queued, None)
         if next_job is not None:
             window.append(submit(next_job))
-        if isinstance(result, stages.StageFailed):
-            fail(source.id, result.stage, result.error, result.document_id)
-            continue
-        if isinstance(result, Exception):
-            fail(source.id, "document", result)
-            continue
-        item, extracted = result.item, result.extracted
-        not_modified = item.fetched.not_modified
-        summary["not_modified" if not_modified else "fetched"] += 1
-        if store.document_is_current(database, item.document_id, versions):
-            summary["unchanged"] += 1
-            logger.info("%s unchanged (%s%s), skipped", source.id, item.document_id[:12],
-                        ", 304" if not_modified else "")
-            continue
-        if extracted is None:  # same bytes, newer extractors: extract again from the saved parse
-            try:
-                loaded(source.id, stages.reextract(database, item.document_id, settings))
-            except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
-                fail(source.id, "extract", exc, item.document_id)
-            continue
-        summary["parsed"] += 0 if extracted.parsed.cached else 1
-        for name, error in extracted.extraction.errors:
-            fail(source.id, f"extract:{name}", error, item.fetched.sha256)
-        try:  # the flow is the single SQLite writer, whatever runs the tasks
-            counts = stages.load_extracted(database, item, extracted)
-        except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
-            fail(source.id, "load", exc, item.fetched.sha256)
-            continue
-        loaded(source.id, counts)
+        ledger.take(source.id, outcome)
 
-    if summary["documents"]:  # new records: relink pledges to KPIs and actions
-        logger.info("linked pledges to measures: %d links", links.rebuild(database))
-
-    for source_id, pages in found_pages.items():
-        retired = store.retire_parts(database, source_id, pages)
-        if retired:
-            logger.info("%s: %d page(s) no longer linked from the index", source_id, retired)
-
-    store.finish_run(database, run_id, status="completed" if not summary["failed"] else
-                     "completed_with_failures", documents=summary["documents"],
-                     unchanged=summary["unchanged"], failed=summary["failed"],
-                     records=summary["records"], fetched=summary["fetched"],
-                     not_modified=summary["not_modified"], parsed=summary["parsed"])
-    summary["totals"] = store.current_counts(database)
+    summary = ledger.finish(found_pages)
     database.close()
     logger.info(format_summary(summary))
     return summary
-
-
-def format_summary(summary: dict) -> str:
-    records = ", ".join(f"{n} {k}" for k, n in summary["totals"].items()) or "none"
-    return (f"pledgeflow: {summary['sources']} sources, {summary['documents']} documents loaded, "
-            f"{summary['unchanged']} unchanged ({summary['not_modified']} not modified), "
-            f"{summary['failed']} failed; database now holds {records}")
 
 
 def task_runner(runner: str = "threads", address: str | None = None,

@@ -1,0 +1,114 @@
+"""One run's bookkeeping: what a run does with each document's outcome, as plain code.
+
+The Prefect flow hands every task's outcome to ``RunLedger.take``; so does the benchmarks'
+plain loop, so the two do exactly the same per-document work. The ledger is the run's
+single database writer: it records the run, its failures (with their stage) and its loads.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+from pledgeflow import db as store
+from pledgeflow import links, stages
+
+
+class RunLedger:
+    def __init__(self, database, *, catalog: str, sources: int, settings: stages.Settings,
+                 logger: logging.Logger | logging.LoggerAdapter,
+                 flow_run_id: str | None = None) -> None:
+        self.database = database
+        self.settings = settings
+        self.logger = logger
+        self.versions = stages.extractor_versions(settings)
+        self.run_id = str(uuid.uuid4())
+        store.start_run(database, run_id=self.run_id, flow_run_id=flow_run_id,
+                        catalog=catalog, sources=sources)
+        self.summary: dict = {"run_id": self.run_id, "sources": sources, "fetched": 0,
+                              "not_modified": 0, "parsed": 0, "documents": 0, "unchanged": 0,
+                              "failed": 0, "records": {}}
+
+    def previous(self, source_id: str, url: str | None) -> dict | None:
+        """What we hold of a document (for conditional requests), and whether its records
+        are current with this run's extractors (so the same bytes need no parse)."""
+        previous = store.previous_fetch(self.database, source_id, url)
+        if previous is not None:
+            previous["current"] = previous["extractors"] == self.versions
+        return previous
+
+    def fail(self, source_id: str, stage: str, error: BaseException,
+             document_id: str | None = None) -> None:
+        self.summary["failed"] += 1
+        self.logger.warning("%s failed at %s: %s", source_id, stage, error)
+        store.record_failure(self.database, run_id=self.run_id, source_id=source_id,
+                             stage=stage, error=error, document_id=document_id)
+
+    def take(self, source_id: str, outcome: stages.Processed | BaseException) -> None:
+        """Record one document's outcome: a failure, unchanged, re-extracted or loaded."""
+        if isinstance(outcome, stages.StageFailed):
+            self.fail(source_id, outcome.stage, outcome.error, outcome.document_id)
+            return
+        if isinstance(outcome, BaseException):
+            self.fail(source_id, "document", outcome)
+            return
+        item, extracted = outcome.item, outcome.extracted
+        not_modified = item.fetched.not_modified
+        self.summary["not_modified" if not_modified else "fetched"] += 1
+        if store.document_is_current(self.database, item.document_id, self.versions):
+            self.summary["unchanged"] += 1
+            self.logger.info("%s unchanged (%s%s), skipped", source_id, item.document_id[:12],
+                             ", 304" if not_modified else "")
+            return
+        if extracted is None:  # same bytes, newer extractors: extract again from the saved parse
+            try:
+                counts = stages.reextract(self.database, item.document_id, self.settings)
+            except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
+                self.fail(source_id, "extract", exc, item.document_id)
+                return
+            self._loaded(source_id, counts)
+            return
+        self.summary["parsed"] += 0 if extracted.parsed.cached else 1
+        for name, error in extracted.extraction.errors:
+            self.fail(source_id, f"extract:{name}", error, item.fetched.sha256)
+        try:
+            counts = stages.load_extracted(self.database, item, extracted)
+        except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
+            self.fail(source_id, "load", exc, item.fetched.sha256)
+            return
+        self._loaded(source_id, counts)
+
+    def _loaded(self, source_id: str, counts: dict[str, int]) -> None:
+        self.summary["documents"] += 1
+        records = self.summary["records"]
+        for kind, n in counts.items():
+            records[kind] = records.get(kind, 0) + n
+        self.logger.info("%s loaded: %s", source_id,
+                         ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+
+    def finish(self, found_pages: dict[str, set[str]] | None = None) -> dict:
+        """Relink, retire pages an index no longer links, close the run; the summary."""
+        summary = self.summary
+        if summary["documents"]:  # new records: relink pledges to KPIs and actions
+            self.logger.info("linked pledges to measures: %d links",
+                             links.rebuild(self.database))
+        for source_id, pages in (found_pages or {}).items():
+            retired = store.retire_parts(self.database, source_id, pages)
+            if retired:
+                self.logger.info("%s: %d page(s) no longer linked from the index",
+                                 source_id, retired)
+        store.finish_run(self.database, self.run_id,
+                         status="completed_with_failures" if summary["failed"] else "completed",
+                         documents=summary["documents"], unchanged=summary["unchanged"],
+                         failed=summary["failed"], records=summary["records"],
+                         fetched=summary["fetched"], not_modified=summary["not_modified"],
+                         parsed=summary["parsed"])
+        summary["totals"] = store.current_counts(self.database)
+        return summary
+
+
+def format_summary(summary: dict) -> str:
+    records = ", ".join(f"{n} {k}" for k, n in summary["totals"].items()) or "none"
+    return (f"pledgeflow: {summary['sources']} sources, {summary['documents']} documents loaded, "
+            f"{summary['unchanged']} unchanged ({summary['not_modified']} not modified), "
+            f"{summary['failed']} failed; database now holds {records}")
