@@ -290,6 +290,11 @@ class PledgeExtractor:
     def candidates(self, doc: Document, nlp: Language, rules: Rules) -> Iterator[Candidate]:
         self._lead_ins: dict[tuple, str | None] = {}
         self._pledge_items: set[str] = set()  # list items found to be pledges, by text
+        # Paragraphs and list items tokenised in batches: nlp.pipe amortises the pipeline's
+        # per-call cost over the document (lead-ins and table cells still go one by one).
+        texts = [b.text[marker_length(b.text):] for b in doc.blocks
+                 if b.kind in ("paragraph", "list_item")]
+        self._parsed = dict(zip(texts, nlp.pipe(texts, batch_size=256), strict=True))
         rules.set_authors(doc, nlp)
         for block in doc.blocks:
             # a row of statement data names its own party in its section label
@@ -303,7 +308,7 @@ class PledgeExtractor:
                 yield from self._table(block, nlp, rules)
 
     def _parse(self, text: str, nlp: Language, rules: Rules) -> Doc:
-        sdoc = nlp(text)
+        sdoc = self._parsed.pop(text, None) or nlp(text)
         rules.mark_actors(sdoc)
         return sdoc
 
