@@ -184,6 +184,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                           ("failures", "source_id"), ("failures", "run_id"),
                           ("changes", "source_id"), ("changes", "document_id"),
                           ("links", "pledge_id"), ("links", "target_id"),
+                          ("links", "council"), ("sources", "council"),
                           *((kind, "document_id") for kind in RECORD_COLUMNS)]:
         db.table(table).create_index([column], if_not_exists=True)
     # replace=True only rebuilds when the FTS definition or its triggers differ.
@@ -235,6 +236,13 @@ def previous_fetch(db: sqlite_utils.Database, source_id: str,
     out = dict(zip(keys, row, strict=True))
     out["extractors"] = json.loads(out["extractors"] or "{}")
     return out
+
+
+def source_councils(db: sqlite_utils.Database, source_ids: list[str]) -> set[str]:
+    marks = ", ".join("?" for _ in source_ids)
+    return {r[0] for r in db.execute(
+        f"select council from sources where id in ({marks}) and council is not null",
+        source_ids)}
 
 
 def document_row(db: sqlite_utils.Database, document_id: str) -> dict:
@@ -372,6 +380,9 @@ def _delete_documents(db: sqlite_utils.Database, document_id: str) -> None:
     # off so the inserts that follow are checked row by row.
     db.execute("PRAGMA defer_foreign_keys=ON")
     marks = ", ".join("?" for _ in old)
+    # Links hang off pledges, not documents; the run relinks the document's council after.
+    db.execute(f"delete from links where pledge_id in (select id from pledges "
+               f"where document_id in ({marks}))", old)
     for table in record_tables(db):
         db.execute(f'delete from "{table}" where document_id in ({marks})', old)
     db.execute(f"delete from documents where id in ({marks})", old)

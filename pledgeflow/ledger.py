@@ -28,6 +28,7 @@ class RunLedger:
         self.summary: dict = {"run_id": self.run_id, "sources": sources, "fetched": 0,
                               "not_modified": 0, "parsed": 0, "documents": 0, "unchanged": 0,
                               "failed": 0, "records": {}}
+        self.councils: set[str] = set()  # councils whose records changed: to relink
 
     def previous(self, source_id: str, url: str | None) -> dict | None:
         """What we hold of a document (for conditional requests), and whether its records
@@ -66,7 +67,7 @@ class RunLedger:
             except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
                 self.fail(source_id, "extract", exc, item.document_id)
                 return
-            self._loaded(source_id, counts)
+            self._loaded(item, counts)
             return
         self.summary["parsed"] += 0 if extracted.parsed.cached else 1
         for name, error in extracted.extraction.errors:
@@ -76,9 +77,12 @@ class RunLedger:
         except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
             self.fail(source_id, "load", exc, item.fetched.sha256)
             return
-        self._loaded(source_id, counts)
+        self._loaded(item, counts)
 
-    def _loaded(self, source_id: str, counts: dict[str, int]) -> None:
+    def _loaded(self, item: stages.Fetch, counts: dict[str, int]) -> None:
+        source_id = item.source_id
+        if item.source_meta.get("council"):
+            self.councils.add(item.source_meta["council"])
         self.summary["documents"] += 1
         records = self.summary["records"]
         for kind, n in counts.items():
@@ -89,14 +93,15 @@ class RunLedger:
     def finish(self, found_pages: dict[str, set[str]] | None = None) -> dict:
         """Relink, retire pages an index no longer links, close the run; the summary."""
         summary = self.summary
-        if summary["documents"]:  # new records: relink pledges to KPIs and actions
-            self.logger.info("linked pledges to measures: %d links",
-                             links.rebuild(self.database))
         for source_id, pages in (found_pages or {}).items():
             retired = store.retire_parts(self.database, source_id, pages)
             if retired:
                 self.logger.info("%s: %d page(s) no longer linked from the index",
                                  source_id, retired)
+                self.councils.update(store.source_councils(self.database, [source_id]))
+        if self.councils:  # new or retired records: relink those councils' pledges
+            self.logger.info("linked pledges to measures in %d council(s): %d links",
+                             len(self.councils), links.rebuild(self.database, self.councils))
         store.finish_run(self.database, self.run_id,
                          status="completed_with_failures" if summary["failed"] else "completed",
                          documents=summary["documents"], unchanged=summary["unchanged"],

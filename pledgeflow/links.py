@@ -9,6 +9,7 @@ topic; the best few per pledge are stored in ``links`` with their score and meth
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 import sqlite_utils
 
@@ -27,59 +28,79 @@ def _terms(text: str) -> list[str]:
     return sorted({w for w in words if w not in STOPWORDS and len(w) > 2})
 
 
-def rebuild(db: sqlite_utils.Database) -> int:
-    """Recompute every link between current pledges and current KPIs and actions of the
-    same council; returns how many links were stored."""
+def rebuild(db: sqlite_utils.Database, councils: Iterable[str] | None = None) -> int:
+    """Recompute the links between current pledges and current KPIs and actions of the same
+    council, for ``councils`` (every council when None); returns how many were stored.
+
+    Links never cross councils, so a run relinks only the councils it loaded documents for,
+    and each council is scored against an index of its own measures: the cost of a run
+    follows what it loaded, not the size of the database."""
     from pledgeflow.extractors._classify import Classifier
 
     classifier = Classifier()
-    candidates = list(db.query("""
-        select 'kpis' as target_table, k.id as target_id, k.measure as text, s.council,
-               k.document_id from current_kpis k join documents d on d.id = k.document_id
-               join sources s on s.id = d.source_id
-        union all
-        select 'actions', a.id, a.text, s.council, a.document_id from current_actions a
-               join documents d on d.id = a.document_id join sources s on s.id = d.source_id
-    """))
-    pledges = list(db.query("""
-        select p.id, p.text, p.topic, s.council, p.document_id from current_pledges p
-        join documents d on d.id = p.document_id join sources s on s.id = d.source_id"""))
-    rows = []
-    conn = db.conn
+    everything = councils is None
+    if everything:
+        councils = [r[0] for r in db.execute(
+            "select distinct council from sources where council is not null")]
+    stored = 0
     with immediate(db):
-        conn.execute("create temp table if not exists link_candidates "
-                     "(target_table, target_id, council, document_id, topic)")
-        conn.execute("drop table if exists temp.link_fts")
-        conn.execute("create virtual table temp.link_fts using fts5(text, tokenize='porter')")
-        conn.execute("delete from temp.link_candidates")
-        for n, c in enumerate(candidates, 1):
-            conn.execute("insert into temp.link_candidates (rowid, target_table, target_id, "
-                         "council, document_id, topic) values (?, ?, ?, ?, ?, ?)",
-                         [n, c["target_table"], c["target_id"], c["council"],
-                          c["document_id"], classifier.topic(c["text"])])
-            conn.execute("insert into temp.link_fts (rowid, text) values (?, ?)",
-                         [n, c["text"]])
-        for pledge in pledges:
-            terms = _terms(pledge["text"])
-            if not terms:
-                continue
-            query = " OR ".join(f'"{t}"' for t in terms)
-            scored = []
-            for target_table, target_id, topic, bm25 in conn.execute(
-                    "select c.target_table, c.target_id, c.topic, bm25(link_fts) "
-                    "from temp.link_fts f join temp.link_candidates c on c.rowid = f.rowid "
-                    "where link_fts match ? and c.council = ? and c.document_id != ?",
-                    [query, pledge["council"], pledge["document_id"]]):
-                score = -bm25 * (TOPIC_BONUS if topic == pledge["topic"] else 1.0)
-                scored.append((score, target_table, target_id))
-            scored.sort(reverse=True)
-            for rank, (score, target_table, target_id) in enumerate(scored[:PER_PLEDGE], 1):
-                rows.append({"id": f"{pledge['id']}:{target_table}:{target_id}",
-                             "pledge_id": pledge["id"], "target_table": target_table,
-                             "target_id": target_id, "rank": rank, "score": round(score, 4),
-                             "method": METHOD, "council": pledge["council"],
-                             "linked_at": now()})
-        db.execute("delete from links")
-        if rows:
-            db.table("links").insert_all(rows)
-    return len(rows)
+        if everything:
+            db.execute("delete from links")
+        for council in sorted(set(councils)):
+            db.execute("delete from links where council = ?", [council])
+            rows = _council_links(db, council, classifier)
+            if rows:
+                db.table("links").insert_all(rows)
+            stored += len(rows)
+    return stored
+
+
+def _council_links(db: sqlite_utils.Database, council: str, classifier) -> list[dict]:
+    candidates = list(db.query("""
+        select 'kpis' as target_table, k.id as target_id, k.measure as text, k.document_id
+               from current_kpis k join documents d on d.id = k.document_id
+               join sources s on s.id = d.source_id where s.council = :council
+        union all
+        select 'actions', a.id, a.text, a.document_id from current_actions a
+               join documents d on d.id = a.document_id join sources s on s.id = d.source_id
+               where s.council = :council
+    """, {"council": council}))
+    if not candidates:
+        return []
+    pledges = list(db.query("""
+        select p.id, p.text, p.topic, p.document_id from current_pledges p
+        join documents d on d.id = p.document_id join sources s on s.id = d.source_id
+        where s.council = ?""", [council]))
+    conn = db.conn
+    conn.execute("drop table if exists temp.link_candidates")
+    conn.execute("create temp table link_candidates (target_table, target_id, document_id, "
+                 "topic)")
+    conn.execute("drop table if exists temp.link_fts")
+    conn.execute("create virtual table temp.link_fts using fts5(text, tokenize='porter')")
+    for n, c in enumerate(candidates, 1):
+        conn.execute("insert into temp.link_candidates (rowid, target_table, target_id, "
+                     "document_id, topic) values (?, ?, ?, ?, ?)",
+                     [n, c["target_table"], c["target_id"], c["document_id"],
+                      classifier.topic(c["text"])])
+        conn.execute("insert into temp.link_fts (rowid, text) values (?, ?)", [n, c["text"]])
+    rows = []
+    for pledge in pledges:
+        terms = _terms(pledge["text"])
+        if not terms:
+            continue
+        query = " OR ".join(f'"{t}"' for t in terms)
+        scored = []
+        for target_table, target_id, topic, bm25 in conn.execute(
+                "select c.target_table, c.target_id, c.topic, bm25(link_fts) "
+                "from temp.link_fts f join temp.link_candidates c on c.rowid = f.rowid "
+                "where link_fts match ? and c.document_id != ?",
+                [query, pledge["document_id"]]):
+            score = -bm25 * (TOPIC_BONUS if topic == pledge["topic"] else 1.0)
+            scored.append((score, target_table, target_id))
+        scored.sort(reverse=True)
+        for rank, (score, target_table, target_id) in enumerate(scored[:PER_PLEDGE], 1):
+            rows.append({"id": f"{pledge['id']}:{target_table}:{target_id}",
+                         "pledge_id": pledge["id"], "target_table": target_table,
+                         "target_id": target_id, "rank": rank, "score": round(score, 4),
+                         "method": METHOD, "council": council, "linked_at": now()})
+    return rows

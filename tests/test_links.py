@@ -49,3 +49,45 @@ def test_links_are_ranked_with_score_and_method(linked):
     rows = list(linked.query("select rank, score, method from links order by pledge_id, rank"))
     assert rows and {r["method"] for r in rows} == {"bm25+topic"}
     assert all(1 <= r["rank"] <= 5 and r["score"] > 0 for r in rows)
+
+
+def test_relinking_one_council_leaves_the_others_links_alone(sample_run, tmp_path):
+    path = tmp_path / "pf.db"
+    shutil.copy(sample_run.db_path, path)
+    db = open_db(path)
+    links.rebuild(db)
+    before = {r["id"]: r["linked_at"] for r in db.query("select id, linked_at from links")}
+    # a fake link in a council of its own, which only a full rebuild may drop
+    pledge = db.execute("select id from pledges limit 1").fetchone()[0]
+    db.table("links").insert({"id": "x", "pledge_id": pledge, "target_table": "kpis",
+                              "target_id": "k", "rank": 1, "score": 1.0, "method": "test",
+                              "council": "Elsewhere", "linked_at": "then"})
+    links.rebuild(db, ["Cheshire West and Chester"])
+    after = {r["id"]: r["linked_at"] for r in db.query("select id, linked_at from links")}
+    assert set(after) == set(before) | {"x"}
+    links.rebuild(db)
+    assert "x" not in {r["id"] for r in db.query("select id from links")}
+
+
+def test_reloading_a_document_without_its_linked_pledges_drops_their_links(sample_run, tmp_path):
+    from pledgeflow import db as store
+    from pledgeflow.records import Pledge
+
+    path = tmp_path / "pf.db"
+    shutil.copy(sample_run.db_path, path)
+    db = open_db(path)
+    links.rebuild(db)
+    row = db.execute("select d.id, d.source_id from links l join pledges p on p.id = l.pledge_id "
+                     "join documents d on d.id = p.document_id limit 1").fetchone()
+    document = sample_run.documents[row[1]]
+    kept = [r for r in sample_run.extractions[row[1]].records if not isinstance(r, Pledge)]
+    stored = store.document_row(db, row[0])
+    fetched = {k: stored[k] for k in ("url", "final_url", "media_type", "bytes", "fetched_at",
+                                      "etag", "last_modified")}
+    # same bytes, an extractor version that finds no pledges: the FK check must still pass
+    store.load_document(db, document, kept, source_id=row[1], fetched=fetched,
+                        raw_path=stored["raw_path"], processed_path=stored["processed_path"],
+                        extractor_versions={"pledges": "test"})
+    assert db.execute("select count(*) from links l join pledges p on p.id = l.pledge_id "
+                      "where p.document_id = ?", [row[0]]).fetchone()[0] == 0
+    assert db.execute("pragma foreign_key_check").fetchall() == []
