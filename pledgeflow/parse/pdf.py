@@ -1,21 +1,27 @@
 """Parse a PDF into document blocks.
 
-Words come from pdfplumber with their font size and weight; they are grouped into lines,
+Every page's words come from pdfium (``pdf_text``; pdfminer, behind pdfplumber, reads
+about ten pages a second) with their font size and weight; they are grouped into lines,
 ordered for reading (two-column bands left column first), and grouped into paragraphs,
 headings and list items by spacing and font. Ruled tables are read with pdfplumber's table
-finder, only on pages that draw lines or rectangles, and a table broken by a page break is
-joined back into one block. Running headers, footers and page numbers are dropped.
+finder, but only on the pages whose pdfium drawing holds a grid of two or more columns
+(``pdf_tables.has_ruled_table``): pdfplumber opens the PDF once, lazily, and reads just
+those pages. A table broken by a page break is joined back into one block. Running
+headers, footers and page numbers are dropped.
 
 The layout and block logic live in ``pdf_layout``, ``pdf_tables`` and ``pdf_blocks``; this
-module only talks to pdfplumber and assembles the ``Document``.
+module only opens the PDF, reads it a page at a time and assembles the ``Document``.
 """
 
 from __future__ import annotations
 
 import io
+import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 
-import pdfplumber
+import pypdfium2 as pdfium
 
 from pledgeflow.document import Block, Document
 from pledgeflow.parse import NeedsOCR, ParseError
@@ -30,17 +36,30 @@ from pledgeflow.parse.pdf_blocks import (
     page_blocks,
 )
 from pledgeflow.parse.pdf_layout import Word, group_lines
-from pledgeflow.parse.pdf_tables import find_tables
+from pledgeflow.parse.pdf_tables import TableItem, find_tables, has_ruled_table
+from pledgeflow.parse.pdf_text import PageFrame, page_words
 
 PARSER = "pdf"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: words from pdfium, pdfplumber only on pages with ruled tables
 
-_WORD_OPTIONS = {"extra_attrs": ["size", "fontname"], "keep_blank_chars": False}
+# pdfium is not thread-safe; parsing normally runs one document per worker process, and
+# the lock keeps a caller that parses from threads safe.
+_PDFIUM_LOCK = threading.Lock()
+
+
+@dataclass
+class PdfReading:
+    """What was read from a PDF, before blocks are built."""
+
+    pages: list[PageContent]
+    title: str | None  # the metadata Title
+    table_pages: list[int] = field(default_factory=list)  # 1-based, read again by pdfplumber
 
 
 def parse_pdf(data: bytes, *, document_id: str, url: str | None = None) -> Document:
     """Parse PDF bytes into a Document; raise ParseError when the PDF cannot be read."""
-    pages, metadata_title = _read_pages(data)
+    reading = read_pdf(data)
+    pages = reading.pages
     if not any(page.lines or page.tables for page in pages):
         raise NeedsOCR("PDF has no text layer (scanned or image-only); it needs OCR")
     drop_running_lines(pages)
@@ -54,7 +73,7 @@ def parse_pdf(data: bytes, *, document_id: str, url: str | None = None) -> Docum
         blocks,
         id=document_id,
         media_type="application/pdf",
-        title=_title(blocks) or metadata_title,
+        title=_title(blocks) or reading.title,
         pages=len(pages),
         parser=PARSER,
         parser_version=PARSER_VERSION,
@@ -62,47 +81,101 @@ def parse_pdf(data: bytes, *, document_id: str, url: str | None = None) -> Docum
     )
 
 
-def _read_pages(data: bytes) -> tuple[list[PageContent], str | None]:
-    """Every page's lines and tables; pdfminer failures become one-line ParseErrors."""
-    try:
-        pdf = pdfplumber.open(io.BytesIO(data))
-    except Exception as exc:  # pdfminer raises many types for broken or encrypted files
-        raise ParseError(_open_error(exc)) from exc
-    with pdf:
+def read_pdf(data: bytes) -> PdfReading:
+    """Every page's lines and tables, one page at a time; unreadable PDFs raise ParseError."""
+    with _PDFIUM_LOCK, _pdfium_errors():
+        doc = pdfium.PdfDocument(data)
+        tables = _TableReader(data)
         try:
-            title = pdf.metadata.get("Title")
-            pages = list(_page_contents(pdf))
-        except ParseError:
-            raise
-        except Exception as exc:
-            raise ParseError(_open_error(exc)) from exc
-    if not pages:
+            reading = PdfReading([], _metadata_title(doc))
+            for index in range(len(doc)):
+                page = doc[index]
+                try:
+                    frame = PageFrame.of(page)
+                    words = page_words(page)
+                    found: list[TableItem] = []
+                    if has_ruled_table(page, frame):
+                        found, words = tables.read(index, words)
+                        reading.table_pages.append(index + 1)
+                    reading.pages.append(
+                        PageContent(index + 1, frame.height, group_lines(words), found)
+                    )
+                finally:
+                    page.close()  # pages are read one at a time, so memory stays flat
+        finally:
+            tables.close()
+            doc.close()
+    if not reading.pages:
         raise ParseError("PDF has no pages")
-    return pages, title if isinstance(title, str) and title.strip() else None
+    return reading
 
 
-def _page_contents(pdf: pdfplumber.PDF) -> Iterator[PageContent]:
-    for number, page in enumerate(pdf.pages, start=1):
-        # pypdfium2 could replace this word extraction (it is ~100x faster than pdfminer);
-        # only pages with ruling would then need pdfplumber, for their tables.
-        words = _page_words(page)
-        tables, rest = find_tables(page, number, words)
-        yield PageContent(number, float(page.height), group_lines(rest), tables)
-        page.close()  # drop pdfminer's per-page caches so memory stays flat on long PDFs
+def table_pages(data: bytes) -> list[int]:
+    """The 1-based pages whose drawing holds a ruled table: those pdfplumber reads."""
+    with _PDFIUM_LOCK, _pdfium_errors():
+        doc = pdfium.PdfDocument(data)
+        try:
+            found = []
+            for index in range(len(doc)):
+                page = doc[index]
+                try:
+                    if has_ruled_table(page, PageFrame.of(page)):
+                        found.append(index + 1)
+                finally:
+                    page.close()
+            return found
+        finally:
+            doc.close()
 
 
-def _page_words(page) -> list[Word]:
-    """Words with size and font; rotated words are dropped when upright text exists."""
-    raw = [w for w in page.extract_words(**_WORD_OPTIONS) if w["text"].strip()]
-    upright = [w for w in raw if w.get("upright", True)]
-    return [Word.from_plumber(w) for w in (upright or raw)]
+@contextmanager
+def _pdfium_errors() -> Iterator[None]:
+    """pdfium's errors (broken, truncated or encrypted files) as one-line ParseErrors."""
+    try:
+        yield
+    except pdfium.PdfiumError as exc:
+        raise ParseError(_open_error(exc)) from exc
+
+
+class _TableReader:
+    """pdfplumber for table pages only: opened on the first one, each page closed after."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self.pdf = None
+
+    def read(self, index: int, words: list[Word]) -> tuple[list[TableItem], list[Word]]:
+        import pdfplumber  # only documents with ruled tables pay for importing pdfminer
+
+        try:
+            if self.pdf is None:
+                self.pdf = pdfplumber.open(io.BytesIO(self.data))
+            page = self.pdf.pages[index]
+            try:
+                return find_tables(page, index + 1, words)
+            finally:
+                page.close()  # drop pdfminer's per-page caches so memory stays flat
+        except Exception as exc:  # pdfminer raises many types for broken files
+            raise ParseError(_open_error(exc)) from exc
+
+    def close(self) -> None:
+        if self.pdf is not None:
+            self.pdf.close()
+
+
+def _metadata_title(doc: pdfium.PdfDocument) -> str | None:
+    try:
+        title = doc.get_metadata_value("Title")
+    except pdfium.PdfiumError:
+        return None
+    return title if isinstance(title, str) and title.strip() else None
 
 
 def _open_error(exc: Exception) -> str:
     """One line for the user; pdfplumber wraps pdfminer's exception in its args."""
     causes = [exc, exc.__cause__, exc.__context__, *exc.args]
     names = " ".join(f"{type(c).__name__} {c}" for c in causes if c is not None).lower()
-    if "password" in names or "encrypt" in names:
+    if "password" in names or "encrypt" in names or "security" in names:
         return "PDF is encrypted and needs a password"
     detail = next((str(c) for c in causes if c is not None and str(c)), type(exc).__name__)
     return f"not a readable PDF (broken or truncated file): {' '.join(detail.split())[:120]}"

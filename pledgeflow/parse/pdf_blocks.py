@@ -90,11 +90,14 @@ def drop_running_lines(pages: Sequence[PageContent]) -> None:
 
 def body_size(pages: Sequence[PageContent]) -> float:
     """The most common font size by character count, outside tables and margins."""
-    counts: Counter[float] = Counter()
+    by_size: dict[float, int] = {}  # exact sizes first: rounding each word is the slow part
     for page in pages:
         for line in page.lines:
             for word in line.words:
-                counts[round(word.size * 2) / 2] += len(word.text)
+                by_size[word.size] = by_size.get(word.size, 0) + len(word.text)
+    counts: Counter[float] = Counter()
+    for size, chars in by_size.items():  # first-seen order is kept, so ties break as before
+        counts[round(size * 2) / 2] += chars
     return counts.most_common(1)[0][0] if counts else 0.0
 
 

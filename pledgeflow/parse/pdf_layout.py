@@ -1,7 +1,7 @@
 """Layout helpers for the PDF parser: words into lines, lines into reading order.
 
-Everything here works on plain dataclasses, not on pdfplumber objects, so the word source
-can be swapped (pypdfium2 is ~100x faster than pdfminer for text) without touching it.
+Everything here works on plain dataclasses, not on pdfplumber or pdfium objects: words come
+from pdfium (``pdf_text``), and pdfplumber's words still build the same ``Word`` for tests.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Protocol, TypeVar
 
 # Glyphs that open a bullet even when glued to the word after them.
@@ -19,11 +20,16 @@ DASH_BULLETS = "-–—*"
 _BULLET_RE = re.compile(rf"^(?:[{BULLET_GLYPHS}]\s*|[{re.escape(DASH_BULLETS)}]\s+)(?=\S)")
 _NUMBERING_RE = re.compile(r"^(?:\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s+(?=\S)")
 
-_LIGATURES = str.maketrans({"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl"})
+_LIGATURE_TEXT = {"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
+_LIGATURES = str.maketrans(_LIGATURE_TEXT)
+LIGATURE_CHARS = frozenset(_LIGATURE_TEXT)
 _BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
+_ALNUM_RE = re.compile(r"[^\W_]")  # one str.isalnum() character
 
 
-@dataclass(frozen=True, slots=True)  # slots: a 500-page PDF holds ~10^5 of these
+# slots: a 500-page PDF holds ~10^5 of these; not frozen, as that doubles the cost of
+# building them, and nothing hashes or changes a word once built.
+@dataclass(slots=True)
 class Word:
     text: str
     x0: float
@@ -35,15 +41,23 @@ class Word:
 
     @classmethod
     def from_plumber(cls, w: dict) -> Word:
+        """A word of pdfplumber's ``extract_words(extra_attrs=["size", "fontname"])``."""
         return cls(
-            text=w["text"].translate(_LIGATURES),
-            x0=w["x0"],
-            x1=w["x1"],
-            top=w["top"],
-            bottom=w["bottom"],
-            size=round(w.get("size", w["bottom"] - w["top"]), 2),
-            bold=bool(_BOLD_RE.search(w.get("fontname", ""))),
+            expand_ligatures(w["text"]), w["x0"], w["x1"], w["top"], w["bottom"],
+            round(w.get("size", w["bottom"] - w["top"]), 2), is_bold(w.get("fontname", "")),
         )
+
+
+def expand_ligatures(text: str) -> str:
+    return text.translate(_LIGATURES)
+
+
+def has_ligatures(text: str) -> bool:
+    return not LIGATURE_CHARS.isdisjoint(text)
+
+
+def is_bold(font_name: str) -> bool:
+    return bool(_BOLD_RE.search(font_name))
 
 
 @dataclass
@@ -58,25 +72,32 @@ class Line:
     size: float = 0.0  # dominant font size by character count
     bold: bool = False  # every word is bold
     col_right: float = 0.0  # right edge of the column the line was read in
+    # Kept, not recomputed: a line's words do not change, and blocks read these often.
+    text: str = field(default="", repr=False, compare=False)
+    chars: int = field(default=0, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        self.x0 = min(w.x0 for w in self.words)
-        self.x1 = max(w.x1 for w in self.words)
-        self.top = min(w.top for w in self.words)
-        self.bottom = max(w.bottom for w in self.words)
-        self.size = dominant_size(self.words)
-        # A bullet glyph often comes from a symbol font; it should not make a bold line plain.
-        letters = [w for w in self.words if any(c.isalnum() for c in w.text)] or self.words
-        self.bold = all(w.bold for w in letters)
+        words = self.words
+        self.x0 = min([w.x0 for w in words])
+        self.x1 = max([w.x1 for w in words])
+        self.top = min([w.top for w in words])
+        self.bottom = max([w.bottom for w in words])
+        self.size = dominant_size(words)
+        self.bold = _all_bold(words)
         self.col_right = self.x1
+        texts = [w.text for w in words]
+        self.text = " ".join(texts)
+        self.chars = sum(map(len, texts))
 
-    @property
-    def text(self) -> str:
-        return " ".join(w.text for w in self.words)
 
-    @property
-    def chars(self) -> int:
-        return sum(len(w.text) for w in self.words)
+def _all_bold(words: list[Word]) -> bool:
+    """Every word bold; a bullet glyph often comes from a symbol font, so words without a
+    letter or digit only count when nothing else is on the line."""
+    bolds = [w.bold for w in words]
+    if all(bolds) or not any(bolds):
+        return bolds[0]
+    letters = [w for w in words if _ALNUM_RE.search(w.text)] or words
+    return all(w.bold for w in letters)
 
 
 class Box(Protocol):
@@ -93,6 +114,14 @@ class Box(Protocol):
 
 
 def dominant_size(words: Iterable[Word]) -> float:
+    words = words if isinstance(words, list) else list(words)
+    if words:  # nearly every line is in one size
+        first = words[0].size
+        for w in words:
+            if w.size != first:
+                break
+        else:
+            return first
     counts: Counter[float] = Counter()
     for w in words:
         counts[w.size] += len(w.text)
@@ -131,29 +160,47 @@ def same_row(a: Box, b: Box) -> bool:
 B = TypeVar("B", bound=Box)
 
 
+_BY_TOP = attrgetter("top", "x0")
+_BY_X0 = attrgetter("x0")
+
+
 def _rows(boxes: Sequence[B]) -> list[list[B]]:
-    """Group boxes into visual rows, top to bottom, each row left to right."""
+    """Group boxes into visual rows, top to bottom, each row left to right. A box joins the
+    row when it is on one row with the row's first box (``same_row``, inlined: this runs
+    for every word of every page)."""
     rows: list[list[B]] = []
-    for box in sorted(boxes, key=lambda b: (b.top, b.x0)):
-        if rows and same_row(rows[-1][0], box):
-            rows[-1].append(box)
-        else:
-            rows.append([box])
-    return [sorted(row, key=lambda b: b.x0) for row in rows]
+    row: list[B] = []
+    head_top = head_bottom = head_height = 0.0
+    for box in sorted(boxes, key=_BY_TOP):
+        top, bottom = box.top, box.bottom
+        if row:
+            height = bottom - top
+            shorter = head_height if head_height <= height else height
+            overlap = (head_bottom if head_bottom <= bottom else bottom) - (
+                head_top if head_top >= top else top
+            )
+            if overlap >= 0.5 * (shorter if shorter >= 0.1 else 0.1):
+                row.append(box)
+                continue
+        row = [box]
+        rows.append(row)
+        head_top, head_bottom, head_height = top, bottom, bottom - top
+    return [sorted(r, key=_BY_X0) if len(r) > 1 else r for r in rows]
 
 
 def group_lines(words: Sequence[Word], split_gaps: bool = True) -> list[Line]:
     """Words into lines; a gap wider than 1.5 em splits a row (column gutters, tab stops)."""
     lines: list[Line] = []
     for row in _rows(words):
-        current: list[Word] = [row[0]]
+        prev = row[0]
+        current: list[Word] = [prev]
         for word in row[1:]:
-            prev = current[-1]
-            gap = word.x0 - prev.x1
-            if split_gaps and gap > 1.5 * max(word.size, prev.size):
+            em = word.size if word.size >= prev.size else prev.size
+            if split_gaps and word.x0 - prev.x1 > 1.5 * em:
                 lines.append(Line(current))
                 current = []
             current.append(word)
+            prev = word
         lines.append(Line(current))
     return lines
 

@@ -1,11 +1,22 @@
-"""Ruled tables for the PDF parser: finding them, reading their cells, joining page breaks."""
+"""Ruled tables for the PDF parser: finding them, reading their cells, joining page breaks.
+
+Which pages hold a ruled table is decided from pdfium's drawing (``has_ruled_table``):
+pdfminer's rectangles, lines and curves are rebuilt from pdfium's path objects and run
+through pdfplumber's own table finder, so only those pages are opened with pdfplumber,
+whose cells then place the words. A page that draws too much to rebuild cheaply is left
+for pdfplumber to decide.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import ctypes
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
+import pypdfium2 as pdfium
+
 from pledgeflow.parse.pdf_layout import Word, bullet_match, group_lines, join_wrapped
+from pledgeflow.parse.pdf_text import PageFrame, native
 
 # Only explicit ruling: text-alignment strategies find "tables" in every paragraph.
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
@@ -29,12 +40,6 @@ class TableItem:
     bold_first_row: bool
     header_rows: int = 0
     pages: list[int] = field(default_factory=list)
-
-
-def has_ruling(page) -> bool:
-    """Cheap test before the expensive table finder: any drawn lines, rects or curves."""
-    objects = page.objects
-    return bool(objects.get("line") or objects.get("rect") or objects.get("curve"))
 
 
 def _inside(word: Word, bbox: BBox) -> bool:
@@ -112,9 +117,7 @@ def build_table(
 
 
 def find_tables(page, page_no: int, words: Sequence[Word]) -> tuple[list[TableItem], list[Word]]:
-    """Ruled tables of a page, and the words that are not inside one."""
-    if not has_ruling(page):
-        return [], list(words)
+    """Ruled tables of a pdfplumber page, and the words that are not inside one."""
     tables: list[TableItem] = []
     rest = list(words)
     for found in page.find_tables(TABLE_SETTINGS):
@@ -171,3 +174,184 @@ def append_continuation(table: TableItem, cont: TableItem) -> None:
         rows = rows[1:]
     table.rows.extend(rows)
     table.pages.extend(cont.pages)
+
+
+# --- which pages hold a ruled table, from pdfium's drawing ---------------------------------
+
+_P = ctypes.c_void_p
+_count_objects = native("FPDFPage_CountObjects", ctypes.c_int, _P)
+_get_object = native("FPDFPage_GetObject", _P, _P, ctypes.c_int)
+_count_form_objects = native("FPDFFormObj_CountObjects", ctypes.c_int, _P)
+_get_form_object = native("FPDFFormObj_GetObject", _P, _P, ctypes.c_ulong)
+_object_type = native("FPDFPageObj_GetType", ctypes.c_int, _P)
+_object_matrix = native("FPDFPageObj_GetMatrix", ctypes.c_int, _P, _P)
+_draw_mode = native("FPDFPath_GetDrawMode", ctypes.c_int, _P, _P, _P)
+_count_segments = native("FPDFPath_CountSegments", ctypes.c_int, _P)
+_get_segment = native("FPDFPath_GetPathSegment", _P, _P, ctypes.c_int)
+_segment_point = native("FPDFPathSegment_GetPoint", ctypes.c_int, _P, _P, _P)
+_segment_type = native("FPDFPathSegment_GetType", ctypes.c_int, _P)
+_segment_close = native("FPDFPathSegment_GetClose", ctypes.c_int, _P)
+_PATH, _FORM = 2, 5  # FPDF_PAGEOBJ_PATH, FPDF_PAGEOBJ_FORM
+_MOVETO, _BEZIERTO = 2, 1  # FPDF_SEGMENT_*
+# Past this much drawing, rebuilding edges in Python stops being cheap: ask pdfplumber.
+MAX_SEGMENTS = 20_000
+MAX_EDGE_PAIRS = 250_000
+
+Matrix = tuple[float, float, float, float, float, float]
+Point = tuple[float, float]
+
+
+def has_ruled_table(page: pdfium.PdfPage, frame: PageFrame) -> bool:
+    """Would pdfplumber find a table of two or more columns on this page?
+
+    Exact when the rebuilt edges equal pdfplumber's; a page with too much drawing to
+    rebuild cheaply counts as ruled, so the cost of a wrong answer is only speed.
+    """
+    edges = ruling_edges(page, frame)
+    if edges is None:
+        return True
+    # pdfplumber's prefilter (edge_min_length_prefilter = 1), before importing it at all.
+    vertical = [e for e in edges if e["orientation"] == "v" and e["height"] >= 1]
+    horizontal = [e for e in edges if e["orientation"] == "h" and e["width"] >= 1]
+    if len(vertical) < 3 or len(horizontal) < 2:
+        return False  # two columns need three vertical rules and two horizontal ones
+    if len(vertical) * len(horizontal) > MAX_EDGE_PAIRS:
+        return True
+    from pdfplumber.table import (
+        TableSettings,
+        cells_to_tables,
+        edges_to_intersections,
+        intersections_to_cells,
+        merge_edges,
+    )
+    from pdfplumber.utils import filter_edges
+
+    st = TableSettings.resolve(TABLE_SETTINGS)
+    merged = merge_edges(
+        vertical + horizontal,
+        st.snap_x_tolerance, st.snap_y_tolerance, st.join_x_tolerance, st.join_y_tolerance,
+    )
+    merged = filter_edges(merged, min_length=st.edge_min_length)
+    points = edges_to_intersections(
+        merged, st.intersection_x_tolerance, st.intersection_y_tolerance
+    )
+    tables = cells_to_tables(intersections_to_cells(points))
+    return any(len({cell[0] for cell in table}) >= 2 for table in tables)
+
+
+def ruling_edges(page: pdfium.PdfPage, frame: PageFrame) -> list[dict] | None:
+    """pdfplumber's ``page.edges`` rebuilt from pdfium's path objects (forms included), or
+    None when the page has more than ``MAX_SEGMENTS`` path segments."""
+    edges: list[dict] = []
+    budget = MAX_SEGMENTS
+    for obj, matrix in _path_objects(ctypes.cast(page.raw, _P).value):
+        budget -= _count_segments(obj)
+        if budget < 0:
+            return None
+        for shape, points in _subpaths(obj):
+            edges.extend(_shape_edges(shape, [frame.point(*_apply(matrix, p)) for p in points]))
+    return edges
+
+
+def _path_objects(page: int) -> Iterator[tuple[int, Matrix]]:
+    """Painted path objects with their matrix to page space, descending into forms."""
+    stack: list[tuple[int, bool, Matrix]] = [(page, False, (1, 0, 0, 1, 0, 0))]
+    fs_matrix = pdfium.raw.FS_MATRIX()
+    fill, stroke = ctypes.c_int(), ctypes.c_int()
+    while stack:
+        holder, is_form, outer = stack.pop()
+        count = _count_form_objects(holder) if is_form else _count_objects(holder)
+        for i in range(max(count, 0)):
+            obj = _get_form_object(holder, i) if is_form else _get_object(holder, i)
+            kind = _object_type(obj) if obj else 0
+            if kind not in (_PATH, _FORM):
+                continue
+            _object_matrix(obj, ctypes.addressof(fs_matrix))
+            m = fs_matrix
+            matrix = _multiply((m.a, m.b, m.c, m.d, m.e, m.f), outer)
+            if kind == _FORM:
+                stack.append((obj, True, matrix))
+                continue
+            _draw_mode(obj, ctypes.addressof(fill), ctypes.addressof(stroke))
+            if fill.value or stroke.value:  # pdfminer only sees painted paths
+                yield obj, matrix
+
+
+def _subpaths(obj: int) -> Iterator[tuple[str, list[Point]]]:
+    """Each subpath as pdfminer sees it: operators ("m", "l", "c", "h") and their points,
+    a Bezier curve by its end point and a close by the subpath's start."""
+    x, y = ctypes.c_float(), ctypes.c_float()
+    px, py = ctypes.addressof(x), ctypes.addressof(y)
+    shape, points = "", []
+    pending_curve = 0
+    for i in range(_count_segments(obj)):
+        seg = _get_segment(obj, i)
+        _segment_point(seg, px, py)
+        kind = _segment_type(seg)
+        if kind == _MOVETO:
+            if len(shape) > 1:
+                yield shape, points
+            shape, points, pending_curve = "m", [(x.value, y.value)], 0
+        elif kind == _BEZIERTO:
+            pending_curve += 1
+            if pending_curve % 3:
+                continue  # control points: pdfminer keeps only a curve's end point
+            shape += "c"
+            points.append((x.value, y.value))
+        else:
+            shape += "l"
+            points.append((x.value, y.value))
+        if _segment_close(seg) and points:
+            shape += "h"
+            points.append(points[0])
+    if len(shape) > 1:
+        yield shape, points
+
+
+def _apply(m: Matrix, p: Point) -> Point:
+    return (m[0] * p[0] + m[2] * p[1] + m[4], m[1] * p[0] + m[3] * p[1] + m[5])
+
+
+def _multiply(m1: Matrix, m0: Matrix) -> Matrix:
+    """Apply m1, then m0 (pdfminer's ``mult_matrix``)."""
+    a1, b1, c1, d1, e1, f1 = m1
+    a0, b0, c0, d0, e0, f0 = m0
+    return (
+        a0 * a1 + c0 * b1, b0 * a1 + d0 * b1, a0 * c1 + c0 * d1, b0 * c1 + d0 * d1,
+        a0 * e1 + c0 * f1 + e0, b0 * e1 + d0 * f1 + f0,
+    )
+
+
+def _shape_edges(shape: str, pts: list[Point]) -> list[dict]:
+    """pdfminer's line/rect/curve for one subpath (``paint_path``), as pdfplumber's edges."""
+    if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
+        shape, pts = shape[:-2] + "h", pts[:-1]
+    if shape in ("ml", "mlh"):
+        return [_edge(pts[0], pts[1], "h" if pts[0][1] == pts[1][1] else "v")]
+    if shape in ("mlllh", "mllll"):
+        (x0, y0), (x1, y1), (x2, y2), (x3, y3), last = pts
+        square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (
+            y0 == y1 and x1 == x2 and y2 == y3 and x3 == x0
+        )
+        if last == pts[0] and square:
+            left, right = sorted((x0, x2))
+            top, bottom = sorted((y0, y2))
+            return [
+                _edge((left, top), (right, top), "h"),
+                _edge((left, bottom), (right, bottom), "h"),
+                _edge((left, top), (left, bottom), "v"),
+                _edge((right, top), (right, bottom), "v"),
+            ]
+    return [
+        _edge(p, q, "v" if p[0] == q[0] else ("h" if p[1] == q[1] else None))
+        for p, q in zip(pts, pts[1:], strict=False)
+    ]
+
+
+def _edge(p: Point, q: Point, orientation: str | None) -> dict:
+    x0, x1 = sorted((round(p[0], 3), round(q[0], 3)))
+    top, bottom = sorted((round(p[1], 3), round(q[1], 3)))
+    return {
+        "object_type": "edge", "orientation": orientation, "x0": x0, "x1": x1, "top": top,
+        "bottom": bottom, "doctop": top, "width": x1 - x0, "height": bottom - top,
+    }
