@@ -185,7 +185,11 @@ def main() -> None:
                         help="corpus folder (generated there if missing or different)")
     parser.add_argument("--json", type=Path, default=HERE / "results.json",
                         help="where to write the results")
+    parser.add_argument("--only", choices=["html", "pdf"],
+                        help="measure one half only (a quick look; the README's figures "
+                             "come from both)")
     args = parser.parse_args()
+    args.halves = [args.only] if args.only else ["html", "pdf"]
     corpus = _corpus_module()
     manifest = corpus.generate(args.corpus, n=args.n, seed=args.seed)
     print(f"corpus: {manifest.totals}", flush=True)
@@ -205,8 +209,8 @@ def main() -> None:
         ids = {half: [by_path[d["path"].rsplit("/", 1)[-1]] for d in docs]
                for half, docs in halves.items()}
         # Warm-up: starts the temporary Prefect server and the parse workers.
-        flow_run(catalog, ids["html"][:2], tmp / "warm")
-        for half in ("html", "pdf"):
+        flow_run(catalog, ids[args.halves[0]][:2], tmp / "warm")
+        for half in args.halves:
             print(f"{half}: plain loop over {len(ids[half])} documents ...", flush=True)
             plain = plain_loop(catalog, ids[half], tmp / f"plain-{half}")
             print(f"{half}: {plain['seconds']:.1f} s; now the flow ...", flush=True)
@@ -226,7 +230,7 @@ def main() -> None:
             print(f"{half}: flow {flow['seconds']:.1f} s", flush=True)
         # The unchanged re-run: both halves' flow folders hold what a first run leaves.
         rerun = {}
-        for half in ("html", "pdf"):
+        for half in args.halves:
             rerun[half] = flow_run(catalog, ids[half], tmp / f"flow-{half}")
     halves_out = result["halves"]
     total_docs = sum(h["documents"] for h in halves_out.values())

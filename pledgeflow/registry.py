@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import threading
 import warnings
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -78,6 +79,24 @@ def get_extractors(names: Iterable[str] | None = None) -> dict[str, Extractor]:
             raise KeyError(f"unknown extractor(s): {', '.join(unknown)}; known: {', '.join(found)}")
         found = {n: found[n] for n in wanted}
     return found
+
+
+_local = threading.local()
+
+
+def extractors_for_thread(names: Iterable[str] | None = None) -> dict[str, Extractor]:
+    """``get_extractors(names)``, built once per thread and reused for every document.
+
+    Looking up entry points and compiling every extractor's patterns costs more than
+    extracting a small page, so a worker keeps its extractors. Per thread, because
+    extractors keep per-document state while they run."""
+    key = None if names is None else tuple(names)
+    cache = getattr(_local, "extractors", None)
+    if cache is None:
+        cache = _local.extractors = {}
+    if key not in cache:
+        cache[key] = get_extractors(key)
+    return cache[key]
 
 
 @dataclass

@@ -19,7 +19,12 @@ from pledgeflow.fetch import Fetched, fetch_with_retries, resolve_url, store_raw
 from pledgeflow.isolate import shared_pool
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse, parser_id
-from pledgeflow.registry import Extraction, get_extractors, run_extractors
+from pledgeflow.registry import (
+    Extraction,
+    extractors_for_thread,
+    get_extractors,
+    run_extractors,
+)
 
 DEFAULT_CATALOG = Path("samples/catalog.toml")
 DEFAULT_DB = Path("processed/pledgeflow.db")
@@ -180,7 +185,7 @@ def extractor_versions(settings: Settings) -> dict[str, str]:
 
 def extract_parsed(parsed: Parsed, settings: Settings) -> Extracted:
     started = time.perf_counter()
-    extractors = get_extractors(settings.extractors)
+    extractors = extractors_for_thread(settings.extractors)
     extraction = run_extractors(parsed.document, extractors, build_nlp())
     return Extracted(parsed, extraction, seconds=time.perf_counter() - started)
 
