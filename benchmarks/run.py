@@ -3,7 +3,7 @@ one run on the generated benchmark corpus (benchmarks/corpus.py) served on 127.0
 
 For each half of the corpus (HTML, then PDF), on fresh folders and databases each time:
 
-1. a plain loop: the stage functions (``stages.process_source`` on a thread pool feeding
+1. a plain loop: the stage functions (``stages.process_batch`` on a thread pool feeding
    the worker processes, ``stages.load_extracted`` in the main thread), no Prefect;
 2. the Prefect flow (``pipeline``) on the same documents, after a warm-up run so the
    temporary Prefect server's start-up is not counted.
@@ -98,7 +98,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     from pledgeflow import db as store
     from pledgeflow import stages
     from pledgeflow.catalog import load_catalog, select
-    from pledgeflow.flows.pipeline import DEFAULT_IN_FLIGHT, DEFAULT_THREADS
+    from pledgeflow.flows.pipeline import DEFAULT_IN_FLIGHT, DEFAULT_THREADS, batch_size
     from pledgeflow.ledger import RunLedger
 
     settings = stages.Settings(raw_dir=folder / "raw", processed_dir=folder / "processed")
@@ -109,30 +109,29 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     ledger = RunLedger(database, catalog=str(catalog), sources=len(sources), settings=settings,
                        logger=logging.getLogger("plain-loop"))
     stage = {"fetch": 0.0, "parse": 0.0, "extract": 0.0, "load": 0.0}
+    jobs = [stages.Job(s, ledger.previous(s.id, None)) for s in sources]
+    size = batch_size(len(jobs))
+    batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ThreadPoolExecutor(DEFAULT_THREADS) as pool:
-        def submit(source):
-            previous = ledger.previous(source.id, None)
-            return source, pool.submit(stages.process_source, source, settings, previous)
-
-        window = deque(submit(s) for s in sources[:DEFAULT_IN_FLIGHT])
-        queued = iter(sources[DEFAULT_IN_FLIGHT:])
+        window = deque((b, pool.submit(stages.process_batch, b, settings))
+                       for b in batches[:DEFAULT_IN_FLIGHT])
+        queued = iter(batches[DEFAULT_IN_FLIGHT:])
         while window:
-            source, future = window.popleft()
-            try:
-                outcome = future.result()
-            except Exception as exc:  # noqa: BLE001 - the ledger records it
-                outcome = exc
+            batch, future = window.popleft()
+            outcomes = future.result()
             following = next(queued, None)
             if following is not None:
-                window.append(submit(following))
-            if isinstance(outcome, stages.Processed):
-                stage["fetch"] += outcome.fetch_seconds
-                if outcome.extracted is not None:
-                    stage["parse"] += outcome.extracted.parsed.seconds
-                    stage["extract"] += outcome.extracted.seconds
-            t = time.perf_counter()
-            ledger.take(source.id, outcome)
-            stage["load"] += time.perf_counter() - t
+                window.append((following, pool.submit(stages.process_batch, following,
+                                                      settings)))
+            for job, outcome in zip(batch, outcomes, strict=True):
+                if isinstance(outcome, stages.Processed):
+                    stage["fetch"] += outcome.fetch_seconds
+                    if outcome.extracted is not None:
+                        stage["parse"] += outcome.extracted.parsed.seconds
+                        stage["extract"] += outcome.extracted.seconds
+                t = time.perf_counter()
+                ledger.take(job.source.id, outcome)
+                stage["load"] += time.perf_counter() - t
     t = time.perf_counter()
     summary = ledger.finish()
     stage["link"] = time.perf_counter() - t

@@ -37,21 +37,30 @@ def discover_task(source, settings: stages.Settings):
     return stages.discover_pages(source, settings)
 
 
-# One task per document, not per stage: a task run costs 10-35 ms of orchestration, so
-# fetch, parse and extract of a document share one; the CPU-bound part still runs in a
-# worker process (or on a Dask worker), and the SQLite load stays in the flow.
-@task(cache_policy=NO_CACHE, task_run_name="document-{source.id}")
-def document_task(source, settings: stages.Settings, previous: dict | None,
-                  url: str | None = None, part: int | None = None) -> stages.Processed:
-    return stages.process_source(source, settings, previous, url=url, part=part)
+# A task is a document, or a few small ones: a task run costs 10-35 ms of orchestration,
+# more than parsing a web page, so fetch, parse and extract of a document share one task,
+# and a large catalog's documents go in small batches. The CPU-bound part runs in a worker
+# process (or on a Dask worker); the SQLite load stays in the flow.
+@task(cache_policy=NO_CACHE, task_run_name="documents-{label}")
+def documents_task(jobs: list[stages.Job], settings: stages.Settings,
+                   label: str = "") -> list[stages.Processed | stages.StageFailed]:
+    return stages.process_batch(jobs, settings)
 
 
 # Enough threads to keep every core's worker process fed while others wait on the network;
 # bounded, so a large catalog does not hold every document in memory at once.
 DEFAULT_THREADS = 2 * (os.cpu_count() or 1) + 4
-# Documents submitted and not yet loaded: enough to keep every thread (or a small cluster's
+# Tasks submitted and not yet loaded: enough to keep every thread (or a small cluster's
 # workers) busy past a slow document; raise it above a large cluster's worker count.
-DEFAULT_IN_FLIGHT = 4 * DEFAULT_THREADS
+DEFAULT_IN_FLIGHT = 2 * DEFAULT_THREADS
+# Documents per task at most; a small catalog gets one per task, so every core still works.
+MAX_BATCH = 10
+
+
+def batch_size(documents: int, threads: int = DEFAULT_THREADS) -> int:
+    """Documents per task: one while a catalog is small, up to MAX_BATCH when it has at
+    least four tasks per thread to go round, so batching never leaves a thread idle."""
+    return max(1, min(MAX_BATCH, documents // (4 * threads)))
 
 
 def _outcome(future: PrefectFuture):
@@ -76,6 +85,7 @@ def pipeline(
     fetch_timeout: float = 30.0,
     isolate: bool = True,
     in_flight: int = DEFAULT_IN_FLIGHT,
+    batch: int | None = None,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
     logger = get_run_logger()
@@ -105,24 +115,32 @@ def pipeline(
         found_pages[source.id] = {link.url for link in result.links}
         jobs += [(source, link.url, link.order) for link in result.links]
 
-    def submit(job: tuple) -> tuple:
-        source, url, part = job
-        previous = ledger.previous(source.id, url)  # conditional requests, skip same bytes
-        return source, document_task.submit(source, settings, previous, url, part)
+    jobs = [stages.Job(source, ledger.previous(source.id, url), url, part)
+            for source, url, part in jobs]  # what we hold: conditional requests, same bytes
+    size = batch or batch_size(len(jobs))
+    batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
-    # A window of documents in flight, loaded in order as the oldest finishes: memory holds
-    # at most ``in_flight`` documents whatever the catalog's size (futures keep results).
+    def submit(batch_jobs: list[stages.Job]) -> tuple:
+        label = batch_jobs[0].source.id + (f"+{len(batch_jobs) - 1}" if len(batch_jobs) > 1
+                                           else "")
+        return batch_jobs, documents_task.submit(batch_jobs, settings, label)
+
+    # A window of tasks in flight, loaded in order as the oldest finishes: memory holds at
+    # most ``in_flight`` tasks' documents whatever the catalog's size (futures keep results).
     # The ledger, in this process, is the only writer of the database.
-    window: deque[tuple] = deque(submit(job) for job in islice(jobs, in_flight))
-    queued = iter(jobs[in_flight:])
+    window: deque[tuple] = deque(submit(b) for b in islice(batches, in_flight))
+    queued = iter(batches[in_flight:])
     while window:
-        source, future = window.popleft()
-        outcome = _outcome(future)
+        batch_jobs, future = window.popleft()
+        outcomes = _outcome(future)
         del future
-        next_job = next(queued, None)
-        if next_job is not None:
-            window.append(submit(next_job))
-        ledger.take(source.id, outcome)
+        following = next(queued, None)
+        if following is not None:
+            window.append(submit(following))
+        if isinstance(outcomes, Exception):  # the task itself failed: each document did
+            outcomes = [outcomes] * len(batch_jobs)
+        for job, outcome in zip(batch_jobs, outcomes, strict=True):
+            ledger.take(job.source.id, outcome)
 
     summary = ledger.finish(found_pages)
     database.close()

@@ -63,10 +63,14 @@ def main() -> None:
               help="Documents fetched or parsed but not yet loaded, at most (default: "
                    "4 x the run's threads). Memory grows with it; on a large Dask cluster "
                    "raise it above the number of workers.")
+@click.option("--batch", type=click.IntRange(min=1), metavar="N",
+              help="Documents per task (default: one for a small catalog, up to 10 for a "
+                   "large one, where a task per web page would cost more in orchestration "
+                   "than the page's work).")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
         allow_files_outside: bool, runner: str, address: str | None,
-        workers: int | None, in_flight: int | None) -> None:
+        workers: int | None, in_flight: int | None, batch: int | None) -> None:
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
     Documents are fetched, parsed and extracted in parallel; the database is written by this
@@ -99,6 +103,7 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
                                only=_split(only), kind=kind, organisation=organisation,
                                parse_timeout=parse_timeout,
                                allow_files_outside=allow_files_outside,
+                               batch=batch,
                                **({"in_flight": in_flight} if in_flight else {}))
     except RuntimeError as exc:
         if "prefect-dask" not in str(exc):

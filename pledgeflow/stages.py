@@ -55,12 +55,19 @@ class Fetch:
     document_id: str | None = None  # sha256 of the bytes; the stored one's after a 304
     part: int | None = None  # place in the index page, for a page found by discovery
     part_url: str | None = None  # that page's URL
+    size: int | None = None  # bytes fetched, kept when ``fetched.data`` is let go
 
     def metadata(self) -> dict:
         meta = asdict(self.fetched)
         del meta["data"]
-        meta["bytes"] = len(self.fetched.data)
+        meta["bytes"] = self.size if self.size is not None else len(self.fetched.data)
         return meta
+
+    def without_bytes(self) -> Fetch:
+        """This fetch without its bytes (kept on disk in ``raw_path``): what travels back
+        to the flow, which loads records and metadata but never reads the bytes again."""
+        return replace(self, fetched=replace(self.fetched, data=b""),
+                       size=len(self.fetched.data) if self.size is None else self.size)
 
 
 @dataclass
@@ -233,8 +240,35 @@ def process_source(source: Source, settings: Settings, previous: dict | None = N
     if item.fetched.not_modified or (
         previous.get("current") and item.document_id == previous.get("document_id")
     ):
-        return Processed(item, fetch_seconds=fetched)
-    return Processed(item, parse_and_extract(item, settings), fetch_seconds=fetched)
+        return Processed(item.without_bytes(), fetch_seconds=fetched)
+    extracted = parse_and_extract(item, settings)
+    return Processed(item.without_bytes(), extracted, fetch_seconds=fetched)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One document for ``process_source``: a source, or one page discovery found for it."""
+
+    source: Source
+    previous: dict | None = None  # ``db.previous_fetch`` plus "current"
+    url: str | None = None
+    part: int | None = None
+
+
+def process_batch(jobs: list[Job], settings: Settings) -> list[Processed | StageFailed]:
+    """``process_source`` for several documents in turn, each failure returned in its
+    document's place so one bad document does not take the others with it. Orchestrators
+    batch small documents: a task run can cost more than parsing a web page."""
+    outcomes: list[Processed | StageFailed] = []
+    for job in jobs:
+        try:
+            outcomes.append(process_source(job.source, settings, job.previous, url=job.url,
+                                           part=job.part))
+        except StageFailed as failed:
+            outcomes.append(failed)
+        except Exception as exc:  # noqa: BLE001 - a bug must not lose the batch's others
+            outcomes.append(StageFailed("document", exc))
+    return outcomes
 
 
 def reextract(db, document_id: str, settings: Settings) -> dict[str, int]:

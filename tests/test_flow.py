@@ -97,9 +97,9 @@ period = "2024-2028"
     assert pledges > 0
 
 
-def test_a_window_of_one_document_in_flight_still_loads_them_all(tmp_path, samples_dir):
+def test_batches_of_two_with_one_task_in_flight_still_load_them_all(tmp_path, samples_dir):
     summary = pipeline(sources=str(samples_dir / "catalog.toml"), db=str(tmp_path / "pf.db"),
                        raw_dir=str(tmp_path / "raw"), processed_dir=str(tmp_path / "processed"),
-                       in_flight=1)
+                       in_flight=1, batch=2)
     assert summary["documents"] == 5 and summary["failed"] == 0
     assert counts(tmp_path / "pf.db")["pledges"] == 135
