@@ -1,21 +1,26 @@
-"""PDF parser speed: pages per second, pages read by pdfplumber, and peak memory.
+"""PDF parser speed: pages per second, pages holding tables, and peak memory.
 
-Builds two long PDFs in a temporary folder by repeating the sample PDFs' pages with
-pypdfium2 (``PdfDocument.new()`` + ``import_pages``):
+Three inputs:
 
-- ``text``: the sample pages that hold no ruled table (the Ealing leaflet and the first
-  three pages of the CWAC plan), the text-heavy case;
-- ``all``: every sample page, so seven of each twelve pages hold ruled tables.
+- ``text``: a long PDF (``--pages``, 500) of the sample pages that hold no ruled table (the
+  Ealing leaflet and the first three pages of the CWAC plan), repeated with pypdfium2;
+- ``all``: every sample page repeated to the same length, so seven of each twelve pages
+  hold ruled tables (290 of 500);
+- ``corpus``: ``--corpus-docs`` (10) generated PDFs from ``benchmarks/corpus/docs/pdf``
+  (``benchmarks/corpus.py`` writes them; about a quarter of their pages hold ruled
+  reportlab tables), taken evenly over the manifest in id order and parsed one by one.
 
-For each it reports the parser's pages per second (``parse_pdf``, best of ``--rounds``,
-CPU time of this process and wall time), how many pages went through pdfplumber, the old
-all-pdfplumber read over the first ``--old-pages`` pages (pdfplumber's ``extract_words``
-on every page plus its table finder on pages that draw lines, as the parser did before
-pdfium) with the speed-up, and the peak RSS of a fresh subprocess parsing the whole PDF.
-The process is pinned to one core.
+For each it reports ``parse_pdf``'s pages per second (CPU time of this process, best of
+``--rounds``, wall time alongside), how many pages hold a ruled table (found in pdfium's
+drawing and read without pdfplumber's PDF), the old all-pdfplumber read over the first
+``--old-pages`` pages (pdfplumber's ``extract_words`` on every page plus its table finder
+on pages that draw lines, as the parser did before pdfium; 0 skips it), and the peak RSS
+of a fresh subprocess parsing the whole PDF (for ``corpus``, the largest of the ten).
+The process is pinned to one core: the figures are per core, and other work on the machine
+slows a round, which is why the best round is kept.
 
     .venv/bin/python benchmarks/pdf_speed.py [--pages N] [--rounds N] [--old-pages N]
-                                             [--json FILE]
+                                             [--corpus-docs N] [--json FILE]
 """
 
 from __future__ import annotations
@@ -31,7 +36,6 @@ import tempfile
 import time
 from pathlib import Path
 
-import pdfplumber
 import pypdfium2 as pdfium
 
 from pledgeflow.parse.pdf import parse_pdf, table_pages
@@ -40,6 +44,7 @@ from pledgeflow.parse.pdf_tables import TABLE_SETTINGS
 ROOT = Path(__file__).resolve().parent.parent
 EALING = ROOT / "samples" / "pdf" / "ealing-pledges-2022.pdf"
 CWAC = ROOT / "samples" / "pdf" / "cwac-thriving-economy-outcome-plan.pdf"
+CORPUS = ROOT / "benchmarks" / "corpus"
 # (file, pages to import or None for all); repeated in turn until the PDF is long enough.
 MIXES = {
     "text": [(EALING, None), (CWAC, [0, 1, 2])],
@@ -73,6 +78,19 @@ def build_pdf(parts: list[tuple[Path, list[int] | None]], pages: int) -> bytes:
     return buffer.getvalue()
 
 
+def corpus_pdfs(count: int) -> list[Path]:
+    """``count`` generated PDFs spread evenly over the manifest (ids in order), or none."""
+    manifest = CORPUS / "manifest.json"
+    if count <= 0 or not manifest.exists():
+        return []
+    docs = json.loads(manifest.read_text(encoding="utf-8"))["documents"]
+    pdfs = sorted((d for d in docs if d["media_type"] == "application/pdf"),
+                  key=lambda d: d["id"])
+    step = max(1, len(pdfs) // count)
+    paths = [CORPUS / d["path"] for d in pdfs[::step][:count]]
+    return [p for p in paths if p.exists()]
+
+
 def timed(fn, rounds: int) -> tuple[float, float]:
     """Best CPU seconds and best wall seconds of ``rounds`` calls."""
     cpu, wall = [], []
@@ -84,15 +102,24 @@ def timed(fn, rounds: int) -> tuple[float, float]:
     return min(cpu), min(wall)
 
 
-def old_read(data: bytes, pages: int) -> None:
-    """What the parser read per page before: pdfplumber words, tables where lines are drawn."""
-    with pdfplumber.open(io.BytesIO(data)) as pdf:
-        for page in pdf.pages[:pages]:
-            page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
-            objects = page.objects
-            if objects.get("line") or objects.get("rect") or objects.get("curve"):
-                page.find_tables(TABLE_SETTINGS)
-            page.close()
+def old_read(datas: list[bytes], pages: int) -> int:
+    """What the parser read per page before pdfium: pdfplumber words on every page and its
+    table finder where lines are drawn, over the first ``pages`` pages; pages read."""
+    import pdfplumber
+
+    done = 0
+    for data in datas:
+        with pdfplumber.open(io.BytesIO(data)) as pdf:
+            for page in pdf.pages:
+                if done >= pages:
+                    return done
+                page.extract_words(extra_attrs=["size", "fontname"], keep_blank_chars=False)
+                objects = page.objects
+                if objects.get("line") or objects.get("rect") or objects.get("curve"):
+                    page.find_tables(TABLE_SETTINGS)
+                page.close()
+                done += 1
+    return done
 
 
 def peak_rss(path: Path) -> dict:
@@ -103,29 +130,39 @@ def peak_rss(path: Path) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure(name: str, data: bytes, path: Path, args: argparse.Namespace) -> dict:
-    pages = len(pdfium.PdfDocument(data))
-    plumber_pages = len(table_pages(data))  # the pages parse_pdf hands to pdfplumber
-    cpu, wall = timed(lambda: parse_pdf(data, document_id=name), args.rounds)
-    old_pages = min(args.old_pages, pages)
-    old_cpu, old_wall = timed(lambda: old_read(data, old_pages), 1)
-    new_rate, old_rate = pages / cpu, old_pages / old_cpu
-    return {
-        "pdf": name, "pages": pages, "pdfplumber_pages": plumber_pages,
-        "pages_per_s_cpu": round(new_rate, 1), "pages_per_s_wall": round(pages / wall, 1),
-        "old_pages_measured": old_pages, "old_pages_per_s_cpu": round(old_rate, 1),
-        "old_pages_per_s_wall": round(old_pages / old_wall, 1),
-        "speedup": round(new_rate / old_rate, 1),
-        "peak_rss_mb": peak_rss(path)["peak_rss_mb"],
+def measure(name: str, datas: list[bytes], rss_path: Path, args: argparse.Namespace) -> dict:
+    pages = sum(len(pdfium.PdfDocument(data)) for data in datas)
+    ruled = sum(len(table_pages(data)) for data in datas)
+
+    def parse_all() -> None:
+        for i, data in enumerate(datas):
+            parse_pdf(data, document_id=f"{name}-{i}")
+
+    cpu, wall = timed(parse_all, args.rounds)
+    row = {
+        "pdf": name, "documents": len(datas), "pages": pages, "table_pages": ruled,
+        "pages_per_s_cpu": round(pages / cpu, 1), "pages_per_s_wall": round(pages / wall, 1),
+        "peak_rss_mb": peak_rss(rss_path)["peak_rss_mb"],
+        "rss_pages": len(pdfium.PdfDocument(rss_path.read_bytes())),
+        "old_pages_measured": 0, "old_pages_per_s_cpu": None, "speedup": None,
     }
+    if args.old_pages > 0:
+        counted: list[int] = []
+        old_cpu, _ = timed(lambda: counted.append(old_read(datas, args.old_pages)), 1)
+        old_rate = counted[-1] / old_cpu
+        row.update(old_pages_measured=counted[-1], old_pages_per_s_cpu=round(old_rate, 1),
+                   speedup=round(pages / cpu / old_rate, 1))
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=500, help="pages in each long PDF")
-    parser.add_argument("--rounds", type=int, default=1, help="parses of each PDF; best kept")
+    parser.add_argument("--rounds", type=int, default=2, help="parses of each input; best kept")
     parser.add_argument("--old-pages", type=int, default=60,
-                        help="pages read through the old all-pdfplumber path (it is slow)")
+                        help="pages read through the old all-pdfplumber path (slow; 0: skip)")
+    parser.add_argument("--corpus-docs", type=int, default=10,
+                        help="generated corpus PDFs to parse (0: skip)")
     parser.add_argument("--json", type=Path, help="also write the result as JSON here")
     args = parser.parse_args()
     if hasattr(os, "sched_setaffinity"):
@@ -136,17 +173,25 @@ def main() -> None:
             data = build_pdf(parts, args.pages)
             path = Path(tmp) / f"{name}-{args.pages}.pdf"
             path.write_bytes(data)
-            rows.append(measure(name, data, path, args))
-    header = (f"{'pdf':6} {'pages':>5} {'pdfplumber':>10} {'pages/s':>8} {'wall':>7} "
-              f"{'old p/s':>8} {'speed-up':>8} {'peak RSS':>9}")
-    print(header)
+            rows.append(measure(name, [data], path, args))
+    corpus = corpus_pdfs(args.corpus_docs)
+    if corpus:
+        largest = max(corpus, key=lambda p: p.stat().st_size)
+        rows.append(measure("corpus", [p.read_bytes() for p in corpus], largest, args))
+    elif args.corpus_docs > 0:
+        print(f"no generated PDFs under {CORPUS / 'docs' / 'pdf'}: run benchmarks/corpus.py")
+    print(f"{'input':7} {'docs':>4} {'pages':>6} {'tables':>6} {'pages/s':>8} {'wall':>7} "
+          f"{'old p/s':>8} {'speed-up':>8} {'peak RSS':>9} {'of pages':>8}")
     for r in rows:
-        print(f"{r['pdf']:6} {r['pages']:>5} {r['pdfplumber_pages']:>10} "
-              f"{r['pages_per_s_cpu']:>8} {r['pages_per_s_wall']:>7} "
-              f"{r['old_pages_per_s_cpu']:>8} {r['speedup']:>7}x {r['peak_rss_mb']:>6} MB")
-    print("pages/s: parse_pdf, CPU time of one core (wall alongside); old p/s: pdfplumber "
-          f"words + tables over the first {args.old_pages} pages; peak RSS: a fresh process "
-          "parsing the whole PDF")
+        old = r["old_pages_per_s_cpu"] if r["old_pages_per_s_cpu"] is not None else "-"
+        speedup = f"{r['speedup']}x" if r["speedup"] is not None else "-"
+        print(f"{r['pdf']:7} {r['documents']:>4} {r['pages']:>6} {r['table_pages']:>6} "
+              f"{r['pages_per_s_cpu']:>8} {r['pages_per_s_wall']:>7} {old:>8} "
+              f"{speedup:>8} {r['peak_rss_mb']:>6} MB {r['rss_pages']:>8}")
+    print(f"pages/s: parse_pdf on one core, CPU time, best of {args.rounds} (wall alongside); "
+          "tables: pages holding a ruled table; old p/s: pdfplumber words + tables over the "
+          f"first {args.old_pages} pages; peak RSS: a fresh process parsing one PDF of the "
+          "pages shown")
     if args.json:
         result = {
             "results": rows, "rounds": args.rounds,

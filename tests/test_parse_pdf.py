@@ -14,11 +14,23 @@ import pytest
 
 from pledgeflow.document import Block, Document
 from pledgeflow.parse import ParseError
-from pledgeflow.parse.pdf import PARSER, PARSER_VERSION, parse_pdf, read_pdf, table_pages
+from pledgeflow.parse.pdf import (
+    PARSER,
+    PARSER_VERSION,
+    PdfReading,
+    parse_pdf,
+    read_pdf,
+    table_pages,
+)
 from pledgeflow.parse.pdf_blocks import last_sentence
 from pledgeflow.parse.pdf_layout import Word, join_wrapped
-from pledgeflow.parse.pdf_tables import TABLE_SETTINGS, TableItem, append_continuation
-from pledgeflow.parse.pdf_text import page_words
+from pledgeflow.parse.pdf_tables import (
+    TABLE_SETTINGS,
+    TableItem,
+    append_continuation,
+    ruled_tables,
+)
+from pledgeflow.parse.pdf_text import PageFrame, page_words
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "pdf"
 CWAC = SAMPLES / "cwac-thriving-economy-outcome-plan.pdf"
@@ -495,7 +507,7 @@ def test_pdf_without_text_layer_asks_for_ocr(content: bytes) -> None:
         parse_pdf(_minimal_pdf(content), document_id="scan")
 
 
-# --- reading pages: words from pdfium, pdfplumber only for ruled tables --------------------
+# --- reading pages: words and ruling from pdfium, tables by pdfplumber's algorithm --------
 
 
 def plumber_words(page) -> list[Word]:
@@ -593,25 +605,93 @@ def test_hyphen_at_a_line_end_keeps_its_character() -> None:
     assert "area-" in [w.text for w in got]
 
 
-def test_only_pages_with_ruled_tables_are_read_by_pdfplumber() -> None:
+def test_table_pages_are_the_pages_with_ruled_tables() -> None:
     data = CWAC.read_bytes()
     assert read_pdf(data).table_pages == [4, 5, 6, 7, 8, 9, 10]
     assert table_pages(data) == [4, 5, 6, 7, 8, 9, 10]
-    # Ealing draws ruled boxes around its pledges, but no table: pdfplumber never opens it.
+    # Ealing draws ruled boxes around its pledges, but no table of two or more columns.
     assert read_pdf(EALING.read_bytes()).table_pages == []
 
 
+def code_run_by(fn) -> set[Path]:
+    """The source files of every Python function that runs while ``fn()`` does, seen by a
+    profile hook (nothing is replaced: the code runs as it always does)."""
+    files: set[str] = set()
+
+    def hook(frame, event, arg) -> None:
+        if event == "call":
+            files.add(frame.f_code.co_filename)
+
+    previous = sys.getprofile()
+    sys.setprofile(hook)
+    try:
+        fn()
+    finally:
+        sys.setprofile(previous)
+    return {Path(f).resolve() for f in files}
+
+
+def test_table_pages_are_read_without_opening_the_pdf_in_pdfplumber() -> None:
+    """No pdfminer code runs while a PDF with seven table pages is read; of pdfplumber,
+    only its table algorithm does (table.py and the utils it calls), on pdfium's edges."""
+    import pdfminer
+
+    data = CWAC.read_bytes()
+    read_pdf(data)  # imports happen here, not while watching
+    found: list[PdfReading] = []
+    ran = code_run_by(lambda: found.append(read_pdf(data)))
+    assert sum(len(page.tables) for page in found[0].pages) >= 7
+    miner = Path(pdfminer.__file__).resolve().parent
+    plumber = Path(pdfplumber.__file__).resolve().parent
+    assert not [f for f in ran if f.is_relative_to(miner)]
+    used = {f.relative_to(plumber).as_posix() for f in ran if f.is_relative_to(plumber)}
+    assert "table.py" in used
+    assert all(f == "table.py" or f.startswith("utils/") for f in used), used
+
+
+def cell_grid(tables) -> list[list[list[tuple[float, ...] | None]]]:
+    """Each table's rows of cell boxes (None where pdfplumber's grid has no cell)."""
+    return [[list(row.cells) for row in t.rows] for t in tables]
+
+
+def same_cells(ours, theirs, tolerance: float = 0.001) -> bool:
+    """The same tables, rows and missing cells, every cell edge within ``tolerance``."""
+    if [[len(row) for row in t] for t in ours] != [[len(row) for row in t] for t in theirs]:
+        return False
+    pairs = [
+        (a, b)
+        for ta, tb in zip(ours, theirs, strict=True)
+        for ra, rb in zip(ta, tb, strict=True)
+        for a, b in zip(ra, rb, strict=True)
+    ]
+    return all(
+        (a is None) == (b is None)
+        and (a is None or max(abs(p - q) for p, q in zip(a, b, strict=True)) <= tolerance)
+        for a, b in pairs
+    )
+
+
 @pytest.mark.parametrize("path", [CWAC, EALING], ids=["cwac", "ealing"])
-def test_ruled_pages_are_those_pdfplumber_finds_tables_on(path: Path) -> None:
-    """The pdfium check decides as pdfplumber's own table finder would, page by page."""
+def test_ruled_tables_are_those_pdfplumber_finds(path: Path) -> None:
+    """pdfium's drawing run through pdfplumber's table functions gives, page by page, the
+    tables of two or more columns pdfplumber's own table finder gives, cell by cell."""
     data = path.read_bytes()
     with pdfplumber.open(io.BytesIO(data)) as pdf:
         expected = [
-            number
-            for number, page in enumerate(pdf.pages, start=1)
-            if any(len(t.columns) >= 2 for t in page.find_tables(TABLE_SETTINGS))
+            [t for t in page.find_tables(TABLE_SETTINGS) if len(t.columns) >= 2]
+            for page in pdf.pages
         ]
-    assert table_pages(data) == expected
+        expected_cells = [cell_grid(tables) for tables in expected]
+    doc = pdfium.PdfDocument(data)
+    got = []
+    for index in range(len(doc)):
+        page = doc[index]
+        got.append(cell_grid(ruled_tables(page, PageFrame.of(page))))
+        page.close()
+    assert table_pages(data) == [n for n, tables in enumerate(expected, start=1) if tables]
+    assert len(got) == len(expected_cells)
+    for number, (ours, theirs) in enumerate(zip(got, expected_cells, strict=True), start=1):
+        assert same_cells(ours, theirs), number
 
 
 GRID = (b"0.5 w 100 600 m 400 600 l S 100 650 m 400 650 l S 100 700 m 400 700 l S "
@@ -631,7 +711,7 @@ def test_a_drawn_grid_is_read_as_a_table(content: bytes, form: bytes) -> None:
     assert table.rows == [["Alpha", "Beta"], ["Gamma", "Delta"]]
 
 
-def test_a_box_around_text_does_not_go_through_pdfplumber() -> None:
+def test_a_box_around_text_is_not_a_table() -> None:
     content = (b"100 600 300 100 re S\n"
                b"BT /F1 10 Tf 110 670 Td (A pledge in a box, not a table.) Tj ET\n")
     data = _content_pdf([content])
@@ -640,8 +720,8 @@ def test_a_box_around_text_does_not_go_through_pdfplumber() -> None:
 
 
 def test_a_long_pdf_of_sample_pages_keeps_its_tables() -> None:
-    """202 pages: the CWAC plan, then its three table-free pages 64 times. pdfplumber reads
-    the seven table pages only, and the tables come out as when the plan is parsed alone."""
+    """202 pages: the CWAC plan, then its three table-free pages 64 times. Tables are found
+    on the seven table pages only, and come out as when the plan is parsed alone."""
     plan = pdfium.PdfDocument(CWAC.read_bytes())
     long = pdfium.PdfDocument.new()
     long.import_pages(plan)
@@ -657,6 +737,86 @@ def test_a_long_pdf_of_sample_pages_keeps_its_tables() -> None:
     assert [(t.rows, t.header_rows, t.page) for t in tables(doc)] == [
         (t.rows, t.header_rows, t.page) for t in tables(alone)
     ]
+
+
+WORDS = ("council housing school road park library budget target plan review service "
+         "repair grant youth older people transport waste recycling parking safety "
+         "community health energy homes jobs skills").split()
+
+
+def table_heavy_pdf(tables: int = 24, seed: int = 7) -> bytes:
+    """A PDF of ruled reportlab tables with some prose between them: wrapped cells, an empty
+    cell, a spanned cell, a shaded header repeated over page breaks, varied column counts."""
+    pytest.importorskip("reportlab", reason="reportlab writes the table-heavy test PDF")
+    import random
+
+    from reportlab.lib import colors
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import getSampleStyleSheet
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table, TableStyle
+
+    rng = random.Random(seed)
+    styles = getSampleStyleSheet()
+
+    def text(lo: int, hi: int) -> str:
+        return " ".join(rng.choice(WORDS) for _ in range(rng.randint(lo, hi)))
+
+    story = []
+    for number in range(tables):
+        story.append(Paragraph(f"Section {number + 1}: {text(3, 6)}", styles["Heading2"]))
+        story.append(Paragraph(text(20, 60) + ".", styles["BodyText"]))
+        cols = rng.choice([2, 3, 4, 5])
+        n_rows = rng.choice([3, 6, 12, 40])  # 40 rows run over a page break
+        rows = [[f"Head {j + 1}" for j in range(cols)]]
+        rows += [[Paragraph(text(1, 18), styles["BodyText"]) for _ in range(cols)]
+                 for _ in range(n_rows)]
+        rows[1][cols - 1] = ""
+        commands = [("GRID", (0, 0), (-1, -1), rng.choice([0.5, 0.6, 1.0]), colors.black),
+                    ("BACKGROUND", (0, 0), (-1, 0), colors.lightgrey),
+                    ("VALIGN", (0, 0), (-1, -1), "TOP")]
+        if number % 3 == 0 and n_rows > 3:
+            rows[3][1] = ""
+            commands.append(("SPAN", (0, 3), (1, 3)))
+        table = Table(rows, colWidths=[460 / cols] * cols, repeatRows=1)
+        table.setStyle(TableStyle(commands))
+        story.append(table)
+    buffer = io.BytesIO()
+    SimpleDocTemplate(buffer, pagesize=A4, invariant=1).build(story)
+    return buffer.getvalue()
+
+
+def test_tables_are_pdfplumbers_own_tables() -> None:
+    """On a table-heavy PDF, every table pdfplumber's own ``page.find_tables`` finds (two or
+    more columns) comes out on the same page, in the same place to 0.001 pt, with the same
+    cell texts as pdfplumber's ``extract()`` (whitespace aside); pdfplumber is only the
+    reference here, the parser never opens the PDF with it."""
+    data = table_heavy_pdf()
+
+    def clean(cell: str | None) -> str:
+        return " ".join((cell or "").split())
+
+    expected = []
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        for number, page in enumerate(pdf.pages, start=1):
+            for table in page.find_tables(TABLE_SETTINGS):
+                if len(table.columns) >= 2:
+                    rows = [[clean(c) for c in row] for row in table.extract()]
+                    expected.append((number, table.bbox, rows))
+            page.close()
+    reading = read_pdf(data)
+    got = [
+        (page.number, (t.x0, t.top, t.x1, t.bottom), [[clean(c) for c in r] for r in t.rows])
+        for page in reading.pages
+        for t in page.tables
+    ]
+    assert len(reading.pages) >= 20
+    assert len(expected) >= 30  # tables split over page breaks count once per page
+    assert reading.table_pages == sorted({number for number, _, _ in expected})
+    assert [(number, rows) for number, _, rows in got] == [
+        (number, rows) for number, _, rows in expected
+    ]
+    for (_, ours, _), (_, theirs, _) in zip(got, expected, strict=True):
+        assert max(abs(a - b) for a, b in zip(ours, theirs, strict=True)) <= 0.001
 
 
 MEMORY_PROBE = """

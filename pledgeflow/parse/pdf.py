@@ -3,11 +3,11 @@
 Every page's words come from pdfium (``pdf_text``; pdfminer, behind pdfplumber, reads
 about ten pages a second) with their font size and weight; they are grouped into lines,
 ordered for reading (two-column bands left column first), and grouped into paragraphs,
-headings and list items by spacing and font. Ruled tables are read with pdfplumber's table
-finder, but only on the pages whose pdfium drawing holds a grid of two or more columns
-(``pdf_tables.has_ruled_table``): pdfplumber opens the PDF once, lazily, and reads just
-those pages. A table broken by a page break is joined back into one block. Running
-headers, footers and page numbers are dropped.
+headings and list items by spacing and font. Ruled tables are found by pdfplumber's table
+algorithm run on the ruling rebuilt from pdfium's drawing (``pdf_tables.ruled_tables``),
+and their cells are read from the same pdfium words: pdfplumber never opens the PDF, so
+pdfminer does not run. A table broken by a page break is joined back into one block.
+Running headers, footers and page numbers are dropped.
 
 The layout and block logic live in ``pdf_layout``, ``pdf_tables`` and ``pdf_blocks``; this
 module only opens the PDF, reads it a page at a time and assembles the ``Document``.
@@ -15,7 +15,6 @@ module only opens the PDF, reads it a page at a time and assembles the ``Documen
 
 from __future__ import annotations
 
-import io
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,12 +34,14 @@ from pledgeflow.parse.pdf_blocks import (
     merge_page_break_tables,
     page_blocks,
 )
-from pledgeflow.parse.pdf_layout import Word, group_lines
-from pledgeflow.parse.pdf_tables import TableItem, find_tables, has_ruled_table
+from pledgeflow.parse.pdf_layout import group_lines
+from pledgeflow.parse.pdf_tables import has_ruled_table, read_tables, ruled_tables
 from pledgeflow.parse.pdf_text import PageFrame, page_words
 
 PARSER = "pdf"
-PARSER_VERSION = "2"  # 2: words from pdfium, pdfplumber only on pages with ruled tables
+# 2: words from pdfium, pdfplumber only on pages with ruled tables; 3: table cells found from
+# pdfium's drawing with pdfplumber's table functions, pdfplumber's PDF never opened
+PARSER_VERSION = "3"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.
@@ -53,7 +54,8 @@ class PdfReading:
 
     pages: list[PageContent]
     title: str | None  # the metadata Title
-    table_pages: list[int] = field(default_factory=list)  # 1-based, read again by pdfplumber
+    # 1-based pages holding a ruled table of two or more columns, found in pdfium's drawing
+    table_pages: list[int] = field(default_factory=list)
 
 
 def parse_pdf(data: bytes, *, document_id: str, url: str | None = None) -> Document:
@@ -85,7 +87,6 @@ def read_pdf(data: bytes) -> PdfReading:
     """Every page's lines and tables, one page at a time; unreadable PDFs raise ParseError."""
     with _PDFIUM_LOCK, _pdfium_errors():
         doc = pdfium.PdfDocument(data)
-        tables = _TableReader(data)
         try:
             reading = PdfReading([], _metadata_title(doc))
             for index in range(len(doc)):
@@ -93,9 +94,9 @@ def read_pdf(data: bytes) -> PdfReading:
                 try:
                     frame = PageFrame.of(page)
                     words = page_words(page)
-                    found: list[TableItem] = []
-                    if has_ruled_table(page, frame):
-                        found, words = tables.read(index, words)
+                    grids = ruled_tables(page, frame)
+                    found, words = read_tables(grids, index + 1, words)
+                    if grids:
                         reading.table_pages.append(index + 1)
                     reading.pages.append(
                         PageContent(index + 1, frame.height, group_lines(words), found)
@@ -103,7 +104,6 @@ def read_pdf(data: bytes) -> PdfReading:
                 finally:
                     page.close()  # pages are read one at a time, so memory stays flat
         finally:
-            tables.close()
             doc.close()
     if not reading.pages:
         raise ParseError("PDF has no pages")
@@ -111,7 +111,7 @@ def read_pdf(data: bytes) -> PdfReading:
 
 
 def table_pages(data: bytes) -> list[int]:
-    """The 1-based pages whose drawing holds a ruled table: those pdfplumber reads."""
+    """The 1-based pages whose drawing holds a ruled table of two or more columns."""
     with _PDFIUM_LOCK, _pdfium_errors():
         doc = pdfium.PdfDocument(data)
         try:
@@ -137,32 +137,6 @@ def _pdfium_errors() -> Iterator[None]:
         raise ParseError(_open_error(exc)) from exc
 
 
-class _TableReader:
-    """pdfplumber for table pages only: opened on the first one, each page closed after."""
-
-    def __init__(self, data: bytes) -> None:
-        self.data = data
-        self.pdf = None
-
-    def read(self, index: int, words: list[Word]) -> tuple[list[TableItem], list[Word]]:
-        import pdfplumber  # only documents with ruled tables pay for importing pdfminer
-
-        try:
-            if self.pdf is None:
-                self.pdf = pdfplumber.open(io.BytesIO(self.data))
-            page = self.pdf.pages[index]
-            try:
-                return find_tables(page, index + 1, words)
-            finally:
-                page.close()  # drop pdfminer's per-page caches so memory stays flat
-        except Exception as exc:  # pdfminer raises many types for broken files
-            raise ParseError(_open_error(exc)) from exc
-
-    def close(self) -> None:
-        if self.pdf is not None:
-            self.pdf.close()
-
-
 def _metadata_title(doc: pdfium.PdfDocument) -> str | None:
     try:
         title = doc.get_metadata_value("Title")
@@ -172,7 +146,7 @@ def _metadata_title(doc: pdfium.PdfDocument) -> str | None:
 
 
 def _open_error(exc: Exception) -> str:
-    """One line for the user; pdfplumber wraps pdfminer's exception in its args."""
+    """One line for the user, from pdfium's error and its causes."""
     causes = [exc, exc.__cause__, exc.__context__, *exc.args]
     names = " ".join(f"{type(c).__name__} {c}" for c in causes if c is not None).lower()
     if "password" in names or "encrypt" in names or "security" in names:

@@ -1,10 +1,14 @@
 """Ruled tables for the PDF parser: finding them, reading their cells, joining page breaks.
 
-Which pages hold a ruled table is decided from pdfium's drawing (``has_ruled_table``):
-pdfminer's rectangles, lines and curves are rebuilt from pdfium's path objects and run
-through pdfplumber's own table finder, so only those pages are opened with pdfplumber,
-whose cells then place the words. A page that draws too much to rebuild cheaply is left
-for pdfplumber to decide.
+Tables are found as pdfplumber's ``page.find_tables(TABLE_SETTINGS)`` finds them, without
+pdfplumber's PDF (pdfminer): the edges pdfplumber would see (pdfminer's rectangles, lines
+and curves) are rebuilt from pdfium's path objects (``ruling_edges``) and run through
+pdfplumber's own table functions (``merge_edges`` to ``cells_to_tables``), which work on
+plain edge dicts. The cells then place the page's pdfium words (``build_table``).
+
+The rebuilt edges equal pdfplumber's to about 0.0005 pt: pdfium keeps float32 coordinates,
+rounded here to 0.001 pt, where pdfminer keeps doubles. So a cell edge may sit that far off
+pdfplumber's, which matters only to a word whose centre lies on a ruling line.
 """
 
 from __future__ import annotations
@@ -12,11 +16,16 @@ from __future__ import annotations
 import ctypes
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pypdfium2 as pdfium
 
 from pledgeflow.parse.pdf_layout import Word, bullet_match, group_lines, join_wrapped
 from pledgeflow.parse.pdf_text import PageFrame, native
+
+if TYPE_CHECKING:
+    from pdfplumber.table import Table
 
 # Only explicit ruling: text-alignment strategies find "tables" in every paragraph.
 TABLE_SETTINGS = {"vertical_strategy": "lines", "horizontal_strategy": "lines"}
@@ -42,10 +51,19 @@ class TableItem:
     pages: list[int] = field(default_factory=list)
 
 
-def _inside(word: Word, bbox: BBox) -> bool:
-    x = (word.x0 + word.x1) / 2
-    y = (word.top + word.bottom) / 2
-    return bbox[0] <= x <= bbox[2] and bbox[1] <= y <= bbox[3]
+def _centres(words: Sequence[Word]) -> tuple[np.ndarray, np.ndarray]:
+    """Each word's centre, (x0 + x1) / 2 and (top + bottom) / 2, as float64 arrays."""
+    box = np.array([(w.x0, w.x1, w.top, w.bottom) for w in words], float).reshape(-1, 4)
+    return (box[:, 0] + box[:, 1]) / 2, (box[:, 2] + box[:, 3]) / 2
+
+
+def _in_box(x: np.ndarray, y: np.ndarray, bbox: BBox) -> np.ndarray:
+    """Which words have their centre inside ``bbox``, edges included."""
+    return (bbox[0] <= x) & (x <= bbox[2]) & (bbox[1] <= y) & (y <= bbox[3])
+
+
+def _inside_mask(words: Sequence[Word], bbox: BBox) -> np.ndarray:
+    return _in_box(*_centres(words), bbox)
 
 
 def cell_text(words: Sequence[Word]) -> str:
@@ -65,11 +83,16 @@ def _read_cells(
     """Text and all-bold flag of every cell (a merged-away cell reads as empty)."""
     texts: list[list[str]] = []
     bolds: list[list[bool]] = []
+    x, y = _centres(words)
     for cells in row_cells:
         row_text: list[str] = []
         row_bold: list[bool] = []
         for bbox in cells:
-            inside = [w for w in words if bbox is not None and _inside(w, bbox)]
+            inside = (
+                [words[i] for i in np.flatnonzero(_in_box(x, y, bbox)).tolist()]
+                if bbox is not None
+                else []
+            )
             row_text.append(cell_text(inside))
             row_bold.append(bool(inside) and all(w.bold for w in inside))
         texts.append(row_text)
@@ -116,18 +139,21 @@ def build_table(
     )
 
 
-def find_tables(page, page_no: int, words: Sequence[Word]) -> tuple[list[TableItem], list[Word]]:
-    """Ruled tables of a pdfplumber page, and the words that are not inside one."""
-    tables: list[TableItem] = []
+def read_tables(
+    tables: Sequence[Table], page_no: int, words: Sequence[Word]
+) -> tuple[list[TableItem], list[Word]]:
+    """The cells of found tables read from the page's words, and the words not in a table."""
+    items: list[TableItem] = []
     rest = list(words)
-    for found in page.find_tables(TABLE_SETTINGS):
-        row_cells = [list(row.cells) for row in found.rows]
-        item = build_table(page_no, found.bbox, row_cells, rest)
+    for found in tables:
+        bbox = found.bbox
+        item = build_table(page_no, bbox, [list(row.cells) for row in found.rows], rest)
         if item is None:
             continue
-        tables.append(item)
-        rest = [w for w in rest if not _inside(w, found.bbox)]
-    return tables, rest
+        items.append(item)
+        inside = _inside_mask(rest, bbox)
+        rest = [w for w, drop in zip(rest, inside.tolist(), strict=True) if not drop]
+    return items, rest
 
 
 # --- tables broken by a page break ---------------------------------------------------------
@@ -176,7 +202,7 @@ def append_continuation(table: TableItem, cont: TableItem) -> None:
     table.pages.extend(cont.pages)
 
 
-# --- which pages hold a ruled table, from pdfium's drawing ---------------------------------
+# --- finding tables in pdfium's drawing ---------------------------------------------------
 
 _P = ctypes.c_void_p
 _count_objects = native("FPDFPage_CountObjects", ctypes.c_int, _P)
@@ -193,75 +219,73 @@ _segment_type = native("FPDFPathSegment_GetType", ctypes.c_int, _P)
 _segment_close = native("FPDFPathSegment_GetClose", ctypes.c_int, _P)
 _PATH, _FORM = 2, 5  # FPDF_PAGEOBJ_PATH, FPDF_PAGEOBJ_FORM
 _MOVETO, _BEZIERTO = 2, 1  # FPDF_SEGMENT_*
-# Past this much drawing, rebuilding edges in Python stops being cheap: ask pdfplumber.
-MAX_SEGMENTS = 20_000
-MAX_EDGE_PAIRS = 250_000
+# pdfplumber's page.edges lists line edges, then rectangle edges, then curve edges.
+_EDGE_ORDER = {"line": 0, "rect_edge": 1, "curve_edge": 2}
+# pdfplumber's TableSettings edge_min_length_prefilter: shorter edges never reach its finder.
+_PREFILTER = 1
 
 Matrix = tuple[float, float, float, float, float, float]
 Point = tuple[float, float]
 
 
-def has_ruled_table(page: pdfium.PdfPage, frame: PageFrame) -> bool:
-    """Would pdfplumber find a table of two or more columns on this page?
+class _Drawing:
+    """What pdfplumber's ``TableFinder`` reads of a page under the "lines" strategies: its
+    ``edges``; here rebuilt from pdfium, so no pdfplumber page (and no pdfminer) is needed."""
 
-    Exact when the rebuilt edges equal pdfplumber's; a page with too much drawing to
-    rebuild cheaply counts as ruled, so the cost of a wrong answer is only speed.
-    """
+    def __init__(self, edges: list[dict]) -> None:
+        self.edges = edges
+
+
+def ruled_tables(page: pdfium.PdfPage, frame: PageFrame) -> list[Table]:
+    """pdfplumber's ``page.find_tables(TABLE_SETTINGS)`` for this page, found on the edges
+    rebuilt from pdfium's drawing; only the tables of two or more columns (a single column
+    of boxes reads as paragraphs, see ``build_table``)."""
     edges = ruling_edges(page, frame)
-    if edges is None:
-        return True
-    # pdfplumber's prefilter (edge_min_length_prefilter = 1), before importing it at all.
-    vertical = [e for e in edges if e["orientation"] == "v" and e["height"] >= 1]
-    horizontal = [e for e in edges if e["orientation"] == "h" and e["width"] >= 1]
-    if len(vertical) < 3 or len(horizontal) < 2:
-        return False  # two columns need three vertical rules and two horizontal ones
-    if len(vertical) * len(horizontal) > MAX_EDGE_PAIRS:
-        return True
-    from pdfplumber.table import (
-        TableSettings,
-        cells_to_tables,
-        edges_to_intersections,
-        intersections_to_cells,
-        merge_edges,
-    )
-    from pdfplumber.utils import filter_edges
+    vertical = sum(1 for e in edges if e["orientation"] == "v")
+    if vertical < 3 or len(edges) - vertical < 2:
+        return []  # two columns need three vertical rules and two horizontal ones
+    from pdfplumber.table import TableFinder  # imported only once a page draws a grid
 
-    st = TableSettings.resolve(TABLE_SETTINGS)
-    merged = merge_edges(
-        vertical + horizontal,
-        st.snap_x_tolerance, st.snap_y_tolerance, st.join_x_tolerance, st.join_y_tolerance,
-    )
-    merged = filter_edges(merged, min_length=st.edge_min_length)
-    points = edges_to_intersections(
-        merged, st.intersection_x_tolerance, st.intersection_y_tolerance
-    )
-    tables = cells_to_tables(intersections_to_cells(points))
-    return any(len({cell[0] for cell in table}) >= 2 for table in tables)
+    tables = TableFinder(_Drawing(edges), TABLE_SETTINGS).tables  # type: ignore[arg-type]
+    return [t for t in tables if len({cell[0] for cell in t.cells}) >= 2]
 
 
-def ruling_edges(page: pdfium.PdfPage, frame: PageFrame) -> list[dict] | None:
-    """pdfplumber's ``page.edges`` rebuilt from pdfium's path objects (forms included), or
-    None when the page has more than ``MAX_SEGMENTS`` path segments."""
+def has_ruled_table(page: pdfium.PdfPage, frame: PageFrame) -> bool:
+    """Does pdfplumber's table finder see a table of two or more columns on this page?"""
+    return bool(ruled_tables(page, frame))
+
+
+def ruling_edges(page: pdfium.PdfPage, frame: PageFrame) -> list[dict]:
+    """pdfplumber's ``page.edges`` that its "lines" strategies keep (horizontal or vertical,
+    1 pt long or more), rebuilt from pdfium's path objects, forms included, in pdfplumber's
+    order: content order within line edges, then rectangle edges, then curve edges."""
     edges: list[dict] = []
-    budget = MAX_SEGMENTS
     for obj, matrix in _path_objects(ctypes.cast(page.raw, _P).value):
-        budget -= _count_segments(obj)
-        if budget < 0:
-            return None
         for shape, points in _subpaths(obj):
-            edges.extend(_shape_edges(shape, [frame.point(*_apply(matrix, p)) for p in points]))
+            pts = [frame.point(*_apply(matrix, p)) for p in points]
+            edges.extend(e for e in _shape_edges(shape, pts) if _kept(e))
+    edges.sort(key=lambda e: _EDGE_ORDER[e["object_type"]])  # stable: content order stays
     return edges
 
 
+def _kept(edge: dict) -> bool:
+    orientation = edge["orientation"]
+    if orientation == "v":
+        return edge["height"] >= _PREFILTER
+    return orientation == "h" and edge["width"] >= _PREFILTER
+
+
 def _path_objects(page: int) -> Iterator[tuple[int, Matrix]]:
-    """Painted path objects with their matrix to page space, descending into forms."""
-    stack: list[tuple[int, bool, Matrix]] = [(page, False, (1, 0, 0, 1, 0, 0))]
+    """Painted path objects with their matrix to page space, in content order, a form's
+    objects in its place (as pdfminer lays them out)."""
+    # (holder, is a form, its matrix, the next object to look at)
+    stack: list[tuple[int, bool, Matrix, int]] = [(page, False, (1, 0, 0, 1, 0, 0), 0)]
     fs_matrix = pdfium.raw.FS_MATRIX()
     fill, stroke = ctypes.c_int(), ctypes.c_int()
     while stack:
-        holder, is_form, outer = stack.pop()
+        holder, is_form, outer, start = stack.pop()
         count = _count_form_objects(holder) if is_form else _count_objects(holder)
-        for i in range(max(count, 0)):
+        for i in range(start, max(count, 0)):
             obj = _get_form_object(holder, i) if is_form else _get_object(holder, i)
             kind = _object_type(obj) if obj else 0
             if kind not in (_PATH, _FORM):
@@ -270,8 +294,9 @@ def _path_objects(page: int) -> Iterator[tuple[int, Matrix]]:
             m = fs_matrix
             matrix = _multiply((m.a, m.b, m.c, m.d, m.e, m.f), outer)
             if kind == _FORM:
-                stack.append((obj, True, matrix))
-                continue
+                stack.append((holder, is_form, outer, i + 1))  # go on after the form
+                stack.append((obj, True, matrix, 0))
+                break
             _draw_mode(obj, ctypes.addressof(fill), ctypes.addressof(stroke))
             if fill.value or stroke.value:  # pdfminer only sees painted paths
                 yield obj, matrix
@@ -327,7 +352,7 @@ def _shape_edges(shape: str, pts: list[Point]) -> list[dict]:
     if len(shape) > 3 and shape[-2:] == "lh" and pts[-2] == pts[0]:
         shape, pts = shape[:-2] + "h", pts[:-1]
     if shape in ("ml", "mlh"):
-        return [_edge(pts[0], pts[1], "h" if pts[0][1] == pts[1][1] else "v")]
+        return [_edge(pts[0], pts[1], "h" if pts[0][1] == pts[1][1] else "v", "line")]
     if shape in ("mlllh", "mllll"):
         (x0, y0), (x1, y1), (x2, y2), (x3, y3), last = pts
         square = (x0 == x1 and y1 == y2 and x2 == x3 and y3 == y0) or (
@@ -337,21 +362,21 @@ def _shape_edges(shape: str, pts: list[Point]) -> list[dict]:
             left, right = sorted((x0, x2))
             top, bottom = sorted((y0, y2))
             return [
-                _edge((left, top), (right, top), "h"),
-                _edge((left, bottom), (right, bottom), "h"),
-                _edge((left, top), (left, bottom), "v"),
-                _edge((right, top), (right, bottom), "v"),
+                _edge((left, top), (right, top), "h", "rect_edge"),
+                _edge((left, bottom), (right, bottom), "h", "rect_edge"),
+                _edge((left, top), (left, bottom), "v", "rect_edge"),
+                _edge((right, top), (right, bottom), "v", "rect_edge"),
             ]
     return [
-        _edge(p, q, "v" if p[0] == q[0] else ("h" if p[1] == q[1] else None))
+        _edge(p, q, "v" if p[0] == q[0] else ("h" if p[1] == q[1] else None), "curve_edge")
         for p, q in zip(pts, pts[1:], strict=False)
     ]
 
 
-def _edge(p: Point, q: Point, orientation: str | None) -> dict:
+def _edge(p: Point, q: Point, orientation: str | None, kind: str) -> dict:
     x0, x1 = sorted((round(p[0], 3), round(q[0], 3)))
     top, bottom = sorted((round(p[1], 3), round(q[1], 3)))
     return {
-        "object_type": "edge", "orientation": orientation, "x0": x0, "x1": x1, "top": top,
+        "object_type": kind, "orientation": orientation, "x0": x0, "x1": x1, "top": top,
         "bottom": bottom, "doctop": top, "width": x1 - x0, "height": bottom - top,
     }
