@@ -109,7 +109,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     ledger = RunLedger(database, catalog=str(catalog), sources=len(sources), settings=settings,
                        logger=logging.getLogger("plain-loop"))
     stage = {"fetch": 0.0, "parse": 0.0, "extract": 0.0, "load": 0.0}
-    jobs = [stages.Job(s, ledger.previous(s.id, None)) for s in sources]
+    jobs = ledger.order([stages.Job(s, ledger.previous(s.id, None)) for s in sources])
     size = batch_size(len(jobs))
     batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ThreadPoolExecutor(DEFAULT_THREADS) as pool:
@@ -130,7 +130,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
                         stage["parse"] += outcome.extracted.parsed.seconds
                         stage["extract"] += outcome.extracted.seconds
                 t = time.perf_counter()
-                ledger.take(job.source.id, outcome)
+                ledger.take(job, outcome)
                 stage["load"] += time.perf_counter() - t
     t = time.perf_counter()
     summary = ledger.finish()

@@ -115,8 +115,8 @@ def pipeline(
         found_pages[source.id] = {link.url for link in result.links}
         jobs += [(source, link.url, link.order) for link in result.links]
 
-    jobs = [stages.Job(source, ledger.previous(source.id, url), url, part)
-            for source, url, part in jobs]  # what we hold: conditional requests, same bytes
+    jobs = ledger.order([stages.Job(source, ledger.previous(source.id, url), url, part)
+                         for source, url, part in jobs])  # previous: conditional requests
     size = batch or batch_size(len(jobs))
     batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
@@ -140,7 +140,7 @@ def pipeline(
         if isinstance(outcomes, Exception):  # the task itself failed: each document did
             outcomes = [outcomes] * len(batch_jobs)
         for job, outcome in zip(batch_jobs, outcomes, strict=True):
-            ledger.take(job.source.id, outcome)
+            ledger.take(job, outcome)
 
     summary = ledger.finish(found_pages)
     database.close()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections import Counter
 
 from pledgeflow import db as store
 from pledgeflow import links, stages
@@ -29,6 +30,15 @@ class RunLedger:
                               "not_modified": 0, "parsed": 0, "documents": 0, "unchanged": 0,
                               "failed": 0, "records": {}}
         self.councils: set[str] = set()  # councils whose records changed: to relink
+        self.pending: Counter[str] = Counter()  # documents still to come, per council
+
+    def order(self, jobs: list[stages.Job]) -> list[stages.Job]:
+        """The jobs grouped by council (catalog order within one), and counted: a council
+        is relinked as soon as its last document is in, while the others are still being
+        parsed, instead of every council at the end of the run."""
+        jobs = sorted(jobs, key=lambda job: job.source.council or "")
+        self.pending = Counter(job.source.council for job in jobs if job.source.council)
+        return jobs
 
     def previous(self, source_id: str, url: str | None) -> dict | None:
         """What we hold of a document (for conditional requests), and whether its records
@@ -45,8 +55,24 @@ class RunLedger:
         store.record_failure(self.database, run_id=self.run_id, source_id=source_id,
                              stage=stage, error=error, document_id=document_id)
 
-    def take(self, source_id: str, outcome: stages.Processed | BaseException) -> None:
-        """Record one document's outcome: a failure, unchanged, re-extracted or loaded."""
+    def take(self, job: stages.Job, outcome: stages.Processed | BaseException) -> None:
+        """Record one document's outcome (a failure, unchanged, re-extracted or loaded);
+        relink its council when it was the council's last document to come."""
+        self._record(job.source.id, outcome)
+        council = job.source.council
+        if council and self.pending[council] > 0:
+            self.pending[council] -= 1
+            if self.pending[council] == 0 and council in self.councils:
+                self._link({council})
+
+    def _link(self, councils: set[str]) -> None:
+        n = links.rebuild(self.database, councils)
+        self.councils -= councils
+        self.logger.info("linked pledges to measures in %s: %d links",
+                         next(iter(councils)) if len(councils) == 1
+                         else f"{len(councils)} councils", n)
+
+    def _record(self, source_id: str, outcome: stages.Processed | BaseException) -> None:
         if isinstance(outcome, stages.StageFailed):
             self.fail(source_id, outcome.stage, outcome.error, outcome.document_id)
             return
@@ -99,9 +125,8 @@ class RunLedger:
                 self.logger.info("%s: %d page(s) no longer linked from the index",
                                  source_id, retired)
                 self.councils.update(store.source_councils(self.database, [source_id]))
-        if self.councils:  # new or retired records: relink those councils' pledges
-            self.logger.info("linked pledges to measures in %d council(s): %d links",
-                             len(self.councils), links.rebuild(self.database, self.councils))
+        if self.councils:  # new or retired records not yet relinked
+            self._link(set(self.councils))
         store.finish_run(self.database, self.run_id,
                          status="completed_with_failures" if summary["failed"] else "completed",
                          documents=summary["documents"], unchanged=summary["unchanged"],

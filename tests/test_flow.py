@@ -103,3 +103,20 @@ def test_batches_of_two_with_one_task_in_flight_still_load_them_all(tmp_path, sa
                        in_flight=1, batch=2)
     assert summary["documents"] == 5 and summary["failed"] == 0
     assert counts(tmp_path / "pf.db")["pledges"] == 135
+
+
+def test_links_made_council_by_council_during_the_run_equal_a_full_rebuild(first_and_second,
+                                                                          tmp_path):
+    import shutil
+
+    from pledgeflow import links
+    from pledgeflow.db import open_db
+
+    tmp = first_and_second[0]
+    shutil.copy(tmp / "pf.db", tmp_path / "copy.db")
+    query = "select id, rank, score from links order by id"
+    with sqlite3.connect(tmp / "pf.db") as conn:
+        during = conn.execute(query).fetchall()
+    copy = open_db(tmp_path / "copy.db")
+    links.rebuild(copy)
+    assert during and copy.execute(query).fetchall() == during
