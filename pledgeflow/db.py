@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+from sqlite_utils.db import jsonify_if_needed
 
 from pledgeflow import changes
 from pledgeflow.catalog import Source
@@ -82,6 +83,10 @@ def open_db(path: Path | str) -> sqlite_utils.Database:
         )
     db.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
     _enable_wal(db)
+    # In WAL mode NORMAL syncs at checkpoints, not at every commit: a crash of the process
+    # loses nothing, a power cut may lose the last loads but never corrupts the file, and
+    # a re-run loads them again (loads are idempotent). FULL cost an fsync per document.
+    db.execute("PRAGMA synchronous=NORMAL")
     db.execute("PRAGMA foreign_keys=ON")
     ensure_schema(db)
     return db
@@ -273,11 +278,25 @@ def immediate(db: sqlite_utils.Database) -> Iterator[None]:
         raise
 
 
+_record_tables: dict[tuple[str, int], list[str]] = {}
+
+
 def record_tables(db: sqlite_utils.Database) -> list[str]:
-    """Every table whose rows belong to a document (blocks, records, child rows), by FK."""
-    return [t.name for t in db.tables
-            if any(fk.column == "document_id" and fk.other_table == "documents"
-                   for fk in t.foreign_keys)]
+    """Every table whose rows belong to a document (blocks, records, child rows), by FK.
+
+    Remembered per database file and schema version: reading every table's foreign keys
+    took dozens of queries, twice a load, while the schema changes only when a new record
+    kind arrives (which bumps ``schema_version``)."""
+    file = db.execute("PRAGMA database_list").fetchone()[2]
+    key = (file, db.execute("PRAGMA schema_version").fetchone()[0])
+    if not file or key not in _record_tables:
+        tables = [t.name for t in db.tables
+                  if any(fk.column == "document_id" and fk.other_table == "documents"
+                         for fk in t.foreign_keys)]
+        if not file:  # an in-memory database: nothing to key on
+            return tables
+        _record_tables[key] = tables
+    return list(_record_tables[key])
 
 
 def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record], *,
@@ -314,19 +333,18 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
             "version": version, "current": 1, "superseded_at": None,
             "part": part, "part_url": part_url,
         })
-        db.table("blocks").insert_all(({
+        _insert_rows(db, "blocks", [{
             "id": f"{doc.id}:{b.index}", "document_id": doc.id, "idx": b.index, "kind": b.kind,
             "text": b.text, "page": b.page, "section": b.heading, "section_path": b.section,
             "level": b.level, "depth": b.depth, "lead_in": b.lead_in, "start": b.start,
             "end": b.end, "rows": b.rows, "header_rows": b.header_rows,
-        } for b in doc.blocks), alter=True)  # lists are stored as JSON text by sqlite-utils
+        } for b in doc.blocks], fks=[])
         ours = set(record_tables(db))
         for table, (rows, fks) in _record_rows(doc, records).items():
             if table not in ours and db.table(table).exists():
                 raise ValueError(f"table {table!r} exists but holds no document rows; "
                                  "a record kind cannot write into it")
-            db.table(table).insert_all(rows, pk="id", foreign_keys=fks, alter=True)
-            db.table(table).create_index(["document_id"], if_not_exists=True)
+            _insert_rows(db, table, rows, fks)
             counts[table] = len(rows)
         if previous:
             detected = now()
@@ -335,6 +353,28 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
                  "previous_document_id": previous, "detected_at": detected}
                 for row in changes.diff(db, previous, doc.id))
     return counts
+
+
+def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any]],
+                 fks: list[tuple[str, str, str]]) -> None:
+    """Insert rows with executemany when the table already has every column they use
+    (sqlite-utils' insert_all checks and converts row by row, which cost more than the
+    rest of a load); else through insert_all, which creates the table or adds columns
+    (a third-party record kind, a new field). Values are converted as sqlite-utils does
+    (lists and dicts as JSON text), so both paths store the same thing."""
+    if not rows:
+        return
+    names = list(dict.fromkeys(name for row in rows for name in row))
+    existing = db.table(table).columns_dict if db.table(table).exists() else {}
+    if not existing or not set(names) <= set(existing):
+        db.table(table).insert_all(rows, pk="id", foreign_keys=fks or None, alter=True)
+        db.table(table).create_index(["document_id"], if_not_exists=True)
+        return
+    columns = ", ".join(f'"{name}"' for name in names)
+    marks = ", ".join("?" for _ in names)
+    db.conn.executemany(
+        f'insert into "{table}" ({columns}) values ({marks})',
+        [tuple(jsonify_if_needed(row.get(name)) for name in names) for row in rows])
 
 
 def _place_version(db: sqlite_utils.Database, source_id: str, document_id: str,
