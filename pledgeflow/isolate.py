@@ -20,8 +20,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
-from pledgeflow.document import Document
-from pledgeflow.parse import ParseError, ParseTimeout, parse
+from pledgeflow.parse import ParseError, ParseTimeout
 
 T = TypeVar("T")
 
@@ -41,11 +40,6 @@ def _limit_memory(limit: int) -> None:
         pass  # not on this platform: the time limit still applies
 
 
-def _parse(data: bytes, media_type: str, document_id: str, url: str | None,
-           charset: str | None) -> Document:
-    return parse(data, media_type, document_id=document_id, url=url, charset=charset)
-
-
 def _call(fn: Callable[..., T], args: tuple) -> T:
     try:
         return fn(*args)
@@ -54,7 +48,7 @@ def _call(fn: Callable[..., T], args: tuple) -> T:
 
 
 class ParserPool:
-    """A pool of parsing processes, created on first use and rebuilt after a timeout."""
+    """A pool of worker processes, created on first use and rebuilt after a timeout."""
 
     def __init__(self, workers: int | None = None, memory: int = DEFAULT_MEMORY) -> None:
         self.workers = workers or max(1, os.cpu_count() or 1)
@@ -71,10 +65,6 @@ class ParserPool:
                     initializer=_limit_memory, initargs=(self.memory,),
                     max_tasks_per_child=DOCUMENTS_PER_WORKER)
             return self._pool
-
-    def parse(self, data: bytes, media_type: str, *, document_id: str, url: str | None = None,
-              charset: str | None = None, timeout: float = DEFAULT_TIMEOUT) -> Document:
-        return self.run(_parse, data, media_type, document_id, url, charset, timeout=timeout)
 
     def run(self, fn: Callable[..., T], *args, timeout: float = DEFAULT_TIMEOUT) -> T:
         """``fn(*args)`` in a worker; ``fn`` must be importable by name (a module function)."""

@@ -38,7 +38,7 @@ class Settings:
     max_bytes: int = 50 * 1024 * 1024
     extractors: tuple[str, ...] | None = None  # None: every registered extractor
     parse_timeout: float = 120.0  # seconds a document may take to parse
-    isolate: bool = True  # parse in worker processes, bounded in time and memory
+    isolate: bool = True  # parse and extract in worker processes, bounded in time and memory
     fetch_attempts: int = 3  # tries for timeouts, 5xx and 429 (backoff, Retry-After)
     fetch_deadline: float | None = None  # seconds for a whole transfer; None: 10 x timeout
     allow_files_outside: bool = False  # let file:// entries read outside the catalog folder
@@ -151,23 +151,15 @@ def processed_path(document_id: str, settings: Settings) -> Path:
 
 
 def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
-    """Parse fetched bytes, or reuse the saved parse of the same bytes by the same parser
-    version (``Parsed.cached``)."""
+    """Parse fetched bytes here, or reuse the saved parse of the same bytes by the same
+    parser version (``Parsed.cached``). Isolation is ``parse_and_extract``'s job."""
     started = time.perf_counter()
     f = item.fetched
     path = processed_path(f.sha256, settings)
     saved = _saved_parse(path, f.media_type)
-    if saved is not None:
-        document, cached = saved, True
-    elif settings.isolate:
-        document = shared_pool().parse(f.data, f.media_type, document_id=f.sha256,
-                                       url=f.final_url, charset=f.charset,
-                                       timeout=settings.parse_timeout)
-        cached = False
-    else:
-        document = parse(f.data, f.media_type, document_id=f.sha256, url=f.final_url,
-                         charset=f.charset)
-        cached = False
+    cached = saved is not None
+    document = saved if cached else parse(f.data, f.media_type, document_id=f.sha256,
+                                          url=f.final_url, charset=f.charset)
     document.source_id = item.source_id
     document.meta = dict(item.source_meta)
     document.save(path)
@@ -215,7 +207,7 @@ def parse_and_extract(item: Fetch, settings: Settings) -> Extracted:
     if not settings.isolate:
         return _parse_and_extract(item, settings)
     try:
-        return shared_pool().run(_parse_and_extract, item, replace(settings, isolate=False),
+        return shared_pool().run(_parse_and_extract, item, settings,
                                  timeout=settings.parse_timeout)
     except StageFailed:
         raise
