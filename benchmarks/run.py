@@ -32,7 +32,6 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -99,7 +98,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     from pledgeflow import stages
     from pledgeflow.catalog import load_catalog, select
     from pledgeflow.flows.pipeline import DEFAULT_IN_FLIGHT, DEFAULT_THREADS, batch_size
-    from pledgeflow.ledger import RunLedger
+    from pledgeflow.ledger import RunLedger, in_order
 
     settings = stages.Settings(raw_dir=folder / "raw", processed_dir=folder / "processed")
     sources = select(load_catalog(catalog), only=ids)
@@ -113,17 +112,11 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     size = batch_size(len(jobs))
     batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ThreadPoolExecutor(DEFAULT_THREADS) as pool:
-        window = deque((b, pool.submit(stages.process_batch, b, settings))
-                       for b in batches[:DEFAULT_IN_FLIGHT])
-        queued = iter(batches[DEFAULT_IN_FLIGHT:])
-        while window:
-            batch, future = window.popleft()
-            outcomes = future.result()
-            following = next(queued, None)
-            if following is not None:
-                window.append((following, pool.submit(stages.process_batch, following,
-                                                      settings)))
-            for job, outcome in zip(batch, outcomes, strict=True):
+        def submit(batch):
+            return pool.submit(stages.process_batch, batch, settings)
+
+        for batch, future in in_order(batches, submit, DEFAULT_IN_FLIGHT):
+            for job, outcome in zip(batch, future.result(), strict=True):
                 if isinstance(outcome, stages.Processed):
                     stage["fetch"] += outcome.fetch_seconds
                     if outcome.extracted is not None:

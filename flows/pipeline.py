@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import deque
-from itertools import islice
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
@@ -25,7 +23,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pledgeflow import db as store
 from pledgeflow import stages
 from pledgeflow.catalog import load_catalog, select
-from pledgeflow.ledger import RunLedger, format_summary
+from pledgeflow.ledger import RunLedger, format_summary, in_order
 
 
 # Inputs are documents and bytes: hashing them for a cache key would cost more than
@@ -120,23 +118,16 @@ def pipeline(
     size = batch or batch_size(len(jobs))
     batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
-    def submit(batch_jobs: list[stages.Job]) -> tuple:
+    def submit(batch_jobs: list[stages.Job]) -> PrefectFuture:
         label = batch_jobs[0].source.id + (f"+{len(batch_jobs) - 1}" if len(batch_jobs) > 1
                                            else "")
-        return batch_jobs, documents_task.submit(batch_jobs, settings, label)
+        return documents_task.submit(batch_jobs, settings, label)
 
     # A window of tasks in flight, loaded in order as the oldest finishes: memory holds at
-    # most ``in_flight`` tasks' documents whatever the catalog's size (futures keep results).
+    # most ``in_flight`` tasks' documents whatever the catalog's size.
     # The ledger, in this process, is the only writer of the database.
-    window: deque[tuple] = deque(submit(b) for b in islice(batches, in_flight))
-    queued = iter(batches[in_flight:])
-    while window:
-        batch_jobs, future = window.popleft()
+    for batch_jobs, future in in_order(batches, submit, in_flight):
         outcomes = _outcome(future)
-        del future
-        following = next(queued, None)
-        if following is not None:
-            window.append(submit(following))
         if isinstance(outcomes, Exception):  # the task itself failed: each document did
             outcomes = [outcomes] * len(batch_jobs)
         for job, outcome in zip(batch_jobs, outcomes, strict=True):

@@ -9,10 +9,31 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections import Counter
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator
+from itertools import islice
+from typing import TypeVar
 
 from pledgeflow import db as store
 from pledgeflow import links, stages
+
+T = TypeVar("T")
+F = TypeVar("F")
+
+
+def in_order(items: Iterable[T], submit: Callable[[T], F], window: int
+             ) -> Iterator[tuple[T, F]]:
+    """Submit ``items`` with at most ``window`` of them submitted and not yet handled, and
+    yield each with its future, oldest first; the next is submitted once the caller is done
+    with the one yielded. Memory then holds ``window`` items' results whatever the number
+    of items (futures keep their results while referenced)."""
+    pending = iter(items)
+    queue = deque((item, submit(item)) for item in islice(pending, window))
+    while queue:
+        yield queue.popleft()
+        following = next(pending, None)
+        if following is not None:
+            queue.append((following, submit(following)))
 
 
 class RunLedger:

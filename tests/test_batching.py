@@ -42,3 +42,15 @@ def test_a_failing_document_keeps_its_place_and_the_others_load(http_server, set
     (1, 1), (5, 1), (40, 1), (100, 3), (1000, MAX_BATCH), (100_000, MAX_BATCH)])
 def test_batches_grow_only_when_every_thread_has_tasks_to_spare(documents, expected):
     assert batch_size(documents, threads=8) == expected
+
+
+def test_in_order_keeps_at_most_the_window_submitted_and_not_yet_handled():
+    from pledgeflow.ledger import in_order
+
+    submitted: list[int] = []
+    handled: list[int] = []
+    for item, future in in_order(range(7), lambda i: submitted.append(i) or f"f{i}", 3):
+        assert future == f"f{item}"
+        assert len(submitted) - len(handled) <= 3
+        handled.append(item)
+    assert handled == submitted == list(range(7))
