@@ -1188,7 +1188,10 @@ def write_catalog(path: Path, manifest: Manifest, base_url: str) -> Path:
             if doc.get(key):
                 lines.append(f"{key} = {_toml_str(doc[key])}")
         lines.append("")
-    path.write_text("\n".join(lines), encoding="utf-8")
+    # Written aside and renamed: a reader never sees half a catalog.
+    partial = path.with_name(path.name + ".partial")
+    partial.write_text("\n".join(lines), encoding="utf-8")
+    partial.replace(path)
     return path
 
 
@@ -1267,11 +1270,13 @@ def serve(out_dir: Path | str, host: str = "127.0.0.1", port: int = 0) -> Iterat
         files["/" + doc["path"].removeprefix("docs/")] = (
             out_dir / doc["path"], media, f'"{doc["sha256"][:32]}"')
     server = ThreadingHTTPServer((host, port), _handler(files))
+    # The catalog is complete before the first request can be answered: a caller that
+    # waits for the port to accept may read it at once.
+    base_url = f"http://{host}:{server.server_address[1]}"
+    catalog = write_catalog(out_dir / CATALOG, manifest, base_url)
     thread = threading.Thread(target=server.serve_forever, name="corpus-server", daemon=True)
     thread.start()
     try:
-        base_url = f"http://{host}:{server.server_address[1]}"
-        catalog = write_catalog(out_dir / CATALOG, manifest, base_url)
         yield Served(base_url=base_url, catalog=catalog, manifest=manifest, server=server)
     finally:
         server.shutdown()
