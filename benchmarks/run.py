@@ -98,7 +98,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     from pledgeflow import stages
     from pledgeflow.catalog import load_catalog, select
     from pledgeflow.flows.pipeline import DEFAULT_IN_FLIGHT, DEFAULT_THREADS, batch_size
-    from pledgeflow.ledger import RunLedger, in_order
+    from pledgeflow.ledger import RunLedger, Window
 
     settings = stages.Settings(raw_dir=folder / "raw", processed_dir=folder / "processed")
     sources = select(load_catalog(catalog), only=ids)
@@ -113,18 +113,23 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ThreadPoolExecutor(DEFAULT_THREADS) as pool:
         def submit(batch):
-            return pool.submit(stages.process_batch, batch, settings)
+            return pool.submit(stages.process_batch, batch, settings, size)
 
-        for batch, future in in_order(batches, submit, DEFAULT_IN_FLIGHT):
-            for job, outcome in zip(batch, future.result(), strict=True):
+        window = Window(submit, DEFAULT_IN_FLIGHT)
+        window.add(batches)
+        for batch, future in window:
+            outcomes = future.result()
+            for outcome in outcomes:
                 if isinstance(outcome, stages.Processed):
                     stage["fetch"] += outcome.fetch_seconds
                     if outcome.extracted is not None:
                         stage["parse"] += outcome.extracted.parsed.seconds
                         stage["extract"] += outcome.extracted.seconds
-                t = time.perf_counter()
-                ledger.take(job, outcome)
-                stage["load"] += time.perf_counter() - t
+            t = time.perf_counter()
+            rest = ledger.take_batch(batch, outcomes)
+            stage["load"] += time.perf_counter() - t
+            if rest:
+                window.add([rest], front=True)
     t = time.perf_counter()
     summary = ledger.finish()
     stage["link"] = time.perf_counter() - t

@@ -23,7 +23,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pledgeflow import db as store
 from pledgeflow import stages
 from pledgeflow.catalog import load_catalog, select
-from pledgeflow.ledger import RunLedger, format_summary, in_order
+from pledgeflow.ledger import RunLedger, Window, format_summary
 
 
 # Inputs are documents and bytes: hashing them for a cache key would cost more than
@@ -40,9 +40,9 @@ def discover_task(source, settings: stages.Settings):
 # and a large catalog's documents go in small batches. The CPU-bound part runs in a worker
 # process (or on a Dask worker); the SQLite load stays in the flow.
 @task(cache_policy=NO_CACHE, task_run_name="documents-{label}")
-def documents_task(jobs: list[stages.Job], settings: stages.Settings,
-                   label: str = "") -> list[stages.Processed | stages.StageFailed]:
-    return stages.process_batch(jobs, settings)
+def documents_task(jobs: list[stages.Job], settings: stages.Settings, label: str = "",
+                   pages: int | None = None) -> list[stages.Processed | stages.StageFailed]:
+    return stages.process_batch(jobs, settings, pages)
 
 
 # Enough threads to keep every core's worker process fed while others wait on the network;
@@ -52,6 +52,8 @@ DEFAULT_THREADS = 2 * (os.cpu_count() or 1) + 4
 # workers) busy past a slow document; raise it above a large cluster's worker count.
 DEFAULT_IN_FLIGHT = 2 * DEFAULT_THREADS
 # Documents per task at most; a small catalog gets one per task, so every core still works.
+# A task also stops once its documents hold as many pages: ten web pages share a task, a
+# long PDF has one to itself (and the documents it left go to the next task).
 MAX_BATCH = 10
 
 
@@ -121,17 +123,17 @@ def pipeline(
     def submit(batch_jobs: list[stages.Job]) -> PrefectFuture:
         label = batch_jobs[0].source.id + (f"+{len(batch_jobs) - 1}" if len(batch_jobs) > 1
                                            else "")
-        return documents_task.submit(batch_jobs, settings, label)
+        return documents_task.submit(batch_jobs, settings, label, pages=size)
 
-    # A window of tasks in flight, loaded in order as the oldest finishes: memory holds at
-    # most ``in_flight`` tasks' documents whatever the catalog's size.
-    # The ledger, in this process, is the only writer of the database.
-    for batch_jobs, future in in_order(batches, submit, in_flight):
-        outcomes = _outcome(future)
-        if isinstance(outcomes, Exception):  # the task itself failed: each document did
-            outcomes = [outcomes] * len(batch_jobs)
-        for job, outcome in zip(batch_jobs, outcomes, strict=True):
-            ledger.take(job, outcome)
+    # A window of tasks in flight, each loaded as it finishes: memory holds at most
+    # ``in_flight`` tasks' documents whatever the catalog's size, and a slow document
+    # holds up nothing but itself. The ledger, in this process, is the only writer.
+    window = Window(submit, in_flight)
+    window.add(batches)
+    for batch_jobs, future in window:
+        rest = ledger.take_batch(batch_jobs, _outcome(future))
+        if rest:  # the task stopped at its pages: the documents it left go next
+            window.add([rest], front=True)
 
     summary = ledger.finish(found_pages)
     database.close()

@@ -60,13 +60,14 @@ def main() -> None:
               help="With --runner dask and no --address: worker processes of the local "
                    "cluster (default: one per core).")
 @click.option("--in-flight", type=click.IntRange(min=1), metavar="N",
-              help="Documents fetched or parsed but not yet loaded, at most (default: "
-                   "4 x the run's threads). Memory grows with it; on a large Dask cluster "
-                   "raise it above the number of workers.")
+              help="Tasks submitted and not yet loaded, at most (default: 2 x the run's "
+                   "threads); each is loaded as it finishes. Memory grows with it; on a "
+                   "large Dask cluster raise it above the number of workers.")
 @click.option("--batch", type=click.IntRange(min=1), metavar="N",
               help="Documents per task (default: one for a small catalog, up to 10 for a "
                    "large one, where a task per web page would cost more in orchestration "
-                   "than the page's work).")
+                   "than the page's work). A task also stops once its documents hold N "
+                   "pages, so a long PDF has a task to itself.")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
         allow_files_outside: bool, runner: str, address: str | None,

@@ -11,7 +11,7 @@ import logging
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from queue import SimpleQueue
 from typing import TypeVar
 
 from pledgeflow import db as store
@@ -21,19 +21,44 @@ T = TypeVar("T")
 F = TypeVar("F")
 
 
-def in_order(items: Iterable[T], submit: Callable[[T], F], window: int
-             ) -> Iterator[tuple[T, F]]:
-    """Submit ``items`` with at most ``window`` of them submitted and not yet handled, and
-    yield each with its future, oldest first; the next is submitted once the caller is done
-    with the one yielded. Memory then holds ``window`` items' results whatever the number
-    of items (futures keep their results while referenced)."""
-    pending = iter(items)
-    queue = deque((item, submit(item)) for item in islice(pending, window))
-    while queue:
-        yield queue.popleft()
-        following = next(pending, None)
-        if following is not None:
-            queue.append((following, submit(following)))
+class Window:
+    """Submit items with at most ``size`` submitted and not yet handled, and yield each
+    with its future as it finishes, whatever the order it was submitted in.
+
+    Handling in order of completion keeps memory to what is running: a slow document
+    no longer holds back, in memory, the results of every later one that finished. The
+    caller may ``add`` items while iterating (a batch's documents left for another task).
+    Works with any future that has ``add_done_callback`` (concurrent.futures, Prefect's,
+    Dask's through Prefect); the callback runs on another thread, hence the queue."""
+
+    def __init__(self, submit: Callable[[T], F], size: int) -> None:
+        self.submit = submit
+        self.size = max(1, size)
+        self.waiting: deque[T] = deque()
+        self.running = 0
+        self.finished: SimpleQueue = SimpleQueue()
+
+    def add(self, items: Iterable[T], front: bool = False) -> None:
+        """Queue items to submit: at the back, or ahead of the rest (``front``)."""
+        if front:
+            self.waiting.extendleft(reversed(list(items)))
+        else:
+            self.waiting.extend(items)
+
+    def _fill(self) -> None:
+        while self.waiting and self.running < self.size:
+            item = self.waiting.popleft()
+            future = self.submit(item)
+            self.running += 1
+            future.add_done_callback(lambda done, item=item: self.finished.put((item, done)))
+
+    def __iter__(self) -> Iterator[tuple[T, F]]:
+        self._fill()
+        while self.running:
+            item, future = self.finished.get()
+            self.running -= 1
+            yield item, future
+            self._fill()  # after the caller is done with it, so it may add items first
 
 
 class RunLedger:
@@ -85,6 +110,16 @@ class RunLedger:
             self.pending[council] -= 1
             if self.pending[council] == 0 and council in self.councils:
                 self._link({council})
+
+    def take_batch(self, jobs: list[stages.Job], outcomes: list | BaseException
+                   ) -> list[stages.Job]:
+        """``take`` each outcome of a task's batch (an exception: the whole task failed,
+        so each of its documents did); return the jobs the task left for another."""
+        if isinstance(outcomes, BaseException):
+            outcomes = [outcomes] * len(jobs)
+        for job, outcome in zip(jobs[:len(outcomes)], outcomes, strict=True):
+            self.take(job, outcome)
+        return jobs[len(outcomes):]
 
     def _link(self, councils: set[str]) -> None:
         n = links.rebuild(self.database, councils)

@@ -95,6 +95,11 @@ class Processed:
     extracted: Extracted | None = None
     fetch_seconds: float = 0.0
 
+    @property
+    def pages(self) -> int:
+        """Pages parsed: a web page counts one, as does a document not parsed again."""
+        return (self.extracted and self.extracted.parsed.document.pages) or 1
+
 
 class StageFailed(Exception):
     """A document failed at ``stage``; ``error`` is the exception it failed with.
@@ -247,19 +252,30 @@ class Job:
     part: int | None = None
 
 
-def process_batch(jobs: list[Job], settings: Settings) -> list[Processed | StageFailed]:
+def process_batch(jobs: list[Job], settings: Settings, pages: int | None = None
+                  ) -> list[Processed | StageFailed]:
     """``process_source`` for several documents in turn, each failure returned in its
     document's place so one bad document does not take the others with it. Orchestrators
-    batch small documents: a task run can cost more than parsing a web page."""
+    batch small documents: a task run can cost more than parsing a web page.
+
+    With ``pages``, stops after the document that brings the pages parsed to that many
+    and returns the outcomes so far (at least one): the caller hands the rest to another
+    task. A batch of web pages runs whole, while a long PDF runs alone, so a task never
+    holds the results of several large documents at once."""
     outcomes: list[Processed | StageFailed] = []
+    parsed = 0
     for job in jobs:
         try:
-            outcomes.append(process_source(job.source, settings, job.previous, url=job.url,
-                                           part=job.part))
+            outcome = process_source(job.source, settings, job.previous, url=job.url,
+                                     part=job.part)
         except StageFailed as failed:
-            outcomes.append(failed)
+            outcome = failed
         except Exception as exc:  # noqa: BLE001 - a bug must not lose the batch's others
-            outcomes.append(StageFailed("document", exc))
+            outcome = StageFailed("document", exc)
+        outcomes.append(outcome)
+        parsed += outcome.pages if isinstance(outcome, Processed) else 1
+        if pages is not None and parsed >= pages:
+            break
     return outcomes
 
 

@@ -44,13 +44,50 @@ def test_batches_grow_only_when_every_thread_has_tasks_to_spare(documents, expec
     assert batch_size(documents, threads=8) == expected
 
 
-def test_in_order_keeps_at_most_the_window_submitted_and_not_yet_handled():
-    from pledgeflow.ledger import in_order
+def test_a_batch_stops_at_its_pages_and_leaves_the_rest(http_server, settings, samples_dir):
+    pdf = (samples_dir / "pdf" / "cwac-thriving-economy-outcome-plan.pdf").read_bytes()  # 10 pages
+    page = (samples_dir / "html" / "bnes-libdem-children.html").read_bytes()
+    http_server.route("/pages/plan.pdf", body=pdf, headers={"Content-Type": "application/pdf"})
+    http_server.route("/pages/page.html", body=page, headers={"Content-Type": "text/html"})
+    web = [stages.Job(source(f"w{i}", http_server.url("/pages/page.html"))) for i in range(3)]
+    plan = stages.Job(source("plan", http_server.url("/pages/plan.pdf")))
+    # web pages count one page each: three fit a budget of three
+    assert len(stages.process_batch(web, settings, pages=3)) == 3
+    # the PDF alone has more pages than the budget: the task stops after it
+    outcomes = stages.process_batch([plan, *web], settings, pages=3)
+    assert len(outcomes) == 1 and outcomes[0].pages > 3
+    assert len(stages.process_batch([plan, *web], settings)) == 4  # no budget: all of them
 
-    submitted: list[int] = []
+
+def test_window_yields_as_futures_finish_and_never_holds_more_than_its_size():
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from pledgeflow.ledger import Window
+
+    release = {i: threading.Event() for i in range(7)}
+    running: list[int] = []
     handled: list[int] = []
-    for item, future in in_order(range(7), lambda i: submitted.append(i) or f"f{i}", 3):
-        assert future == f"f{item}"
-        assert len(submitted) - len(handled) <= 3
-        handled.append(item)
-    assert handled == submitted == list(range(7))
+
+    def work(i: int) -> int:
+        release[i].wait(10)
+        return i * 10
+
+    with ThreadPoolExecutor(7) as pool:
+        def submit(i: int):
+            running.append(i)
+            return pool.submit(work, i)
+
+        window = Window(submit, 3)
+        window.add(range(1, 6))
+        release[3].set()  # the third finishes first and is handled first
+        for item, future in window:
+            assert future.result() == item * 10
+            assert len(running) - len(handled) <= 3
+            handled.append(item)
+            if item == 3:
+                window.add([0], front=True)  # submitted next, ahead of 4 and 5
+                for i in (1, 2, 0, 4, 5):
+                    release[i].set()
+    assert handled[0] == 3 and sorted(handled) == list(range(6))
+    assert running == [1, 2, 3, 0, 4, 5]
