@@ -279,6 +279,27 @@ def immediate(db: sqlite_utils.Database) -> Iterator[None]:
 
 
 _record_tables: dict[tuple[str, int], list[str]] = {}
+_table_columns: dict[tuple[str, int, str], frozenset[str]] = {}
+
+
+def _schema_key(db: sqlite_utils.Database) -> tuple[str, int]:
+    """(database file, schema version): what a remembered fact about tables depends on."""
+    file = db.execute("PRAGMA database_list").fetchone()[2]
+    return file, db.execute("PRAGMA schema_version").fetchone()[0]
+
+
+def table_columns(db: sqlite_utils.Database, table: str) -> frozenset[str]:
+    """The table's column names (empty when it does not exist), remembered like
+    ``record_tables``: asking SQLite cost two queries per table per document loaded."""
+    file, version = _schema_key(db)
+    key = (file, version, table)
+    if not file or key not in _table_columns:
+        t = db.table(table)
+        columns = frozenset(t.columns_dict) if t.exists() else frozenset()
+        if not file:
+            return columns
+        _table_columns[key] = columns
+    return _table_columns[key]
 
 
 def record_tables(db: sqlite_utils.Database) -> list[str]:
@@ -287,8 +308,8 @@ def record_tables(db: sqlite_utils.Database) -> list[str]:
     Remembered per database file and schema version: reading every table's foreign keys
     took dozens of queries, twice a load, while the schema changes only when a new record
     kind arrives (which bumps ``schema_version``)."""
-    file = db.execute("PRAGMA database_list").fetchone()[2]
-    key = (file, db.execute("PRAGMA schema_version").fetchone()[0])
+    key = _schema_key(db)
+    file = key[0]
     if not file or key not in _record_tables:
         tables = [t.name for t in db.tables
                   if any(fk.column == "document_id" and fk.other_table == "documents"
@@ -320,7 +341,7 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
         db.execute("update documents set current = 0, superseded_at = ? "
                    "where source_id = ? and part_url is ? and current = 1",
                    [now(), source_id, part_url])
-        db.table("documents").insert({
+        _insert_rows(db, "documents", [{
             "id": doc.id, "source_id": source_id, "url": fetched.get("url", doc.url),
             "final_url": fetched.get("final_url"),
             "media_type": fetched.get("media_type", doc.media_type),
@@ -332,7 +353,7 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
             "extractors": json.dumps(extractor_versions, sort_keys=True), "loaded_at": now(),
             "version": version, "current": 1, "superseded_at": None,
             "part": part, "part_url": part_url,
-        })
+        }], fks=[])
         _insert_rows(db, "blocks", [{
             "id": f"{doc.id}:{b.index}", "document_id": doc.id, "idx": b.index, "kind": b.kind,
             "text": b.text, "page": b.page, "section": b.heading, "section_path": b.section,
@@ -365,8 +386,8 @@ def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any
     if not rows:
         return
     names = list(dict.fromkeys(name for row in rows for name in row))
-    existing = db.table(table).columns_dict if db.table(table).exists() else {}
-    if not existing or not set(names) <= set(existing):
+    existing = table_columns(db, table)
+    if not existing or not set(names) <= existing:
         db.table(table).insert_all(rows, pk="id", foreign_keys=fks or None, alter=True)
         db.table(table).create_index(["document_id"], if_not_exists=True)
         return
@@ -374,7 +395,15 @@ def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any
     marks = ", ".join("?" for _ in names)
     db.conn.executemany(
         f'insert into "{table}" ({columns}) values ({marks})',
-        [tuple(jsonify_if_needed(row.get(name)) for name in names) for row in rows])
+        [tuple(_sql_value(row.get(name)) for name in names) for row in rows])
+
+
+_PLAIN = frozenset({str, int, float, bool, bytes, type(None)})
+
+
+def _sql_value(value: Any) -> Any:
+    # Nearly every value is plain; sqlite-utils' converter tries each special type first.
+    return value if type(value) in _PLAIN else jsonify_if_needed(value)
 
 
 def _place_version(db: sqlite_utils.Database, source_id: str, document_id: str,

@@ -8,6 +8,7 @@ topic; the best few per pledge are stored in ``links`` with their score and meth
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 
@@ -28,6 +29,15 @@ def _terms(text: str) -> list[str]:
     return sorted({w for w in words if w not in STOPWORDS and len(w) > 2})
 
 
+@functools.cache
+def _classifier():
+    # Built once: a run relinks each council as its last document arrives, and building
+    # the classifier (word lists, topic patterns) cost more than scoring a small council.
+    from pledgeflow.extractors._classify import Classifier
+
+    return Classifier()
+
+
 def rebuild(db: sqlite_utils.Database, councils: Iterable[str] | None = None) -> int:
     """Recompute the links between current pledges and current KPIs and actions of the same
     council, for ``councils`` (every council when None); returns how many were stored.
@@ -35,9 +45,7 @@ def rebuild(db: sqlite_utils.Database, councils: Iterable[str] | None = None) ->
     Links never cross councils, so a run relinks only the councils it loaded documents for,
     and each council is scored against an index of its own measures: the cost of a run
     follows what it loaded, not the size of the database."""
-    from pledgeflow.extractors._classify import Classifier
-
-    classifier = Classifier()
+    classifier = _classifier()
     everything = councils is None
     if everything:
         councils = [r[0] for r in db.execute(
@@ -76,17 +84,19 @@ def _council_links(db: sqlite_utils.Database, council: str, classifier) -> list[
         join documents d on d.id = p.document_id join sources s on s.id = d.source_id
         where s.council = ?""", [council]))
     conn = db.conn
+    # A fresh index per council: emptying one leaves FTS5 deletion markers that slow
+    # every later query more than building anew costs.
     conn.execute("drop table if exists temp.link_candidates")
     conn.execute("create temp table link_candidates (target_table, target_id, document_id, "
                  "topic)")
     conn.execute("drop table if exists temp.link_fts")
     conn.execute("create virtual table temp.link_fts using fts5(text, tokenize='porter')")
-    for n, c in enumerate(candidates, 1):
-        conn.execute("insert into temp.link_candidates (rowid, target_table, target_id, "
+    conn.executemany("insert into temp.link_candidates (rowid, target_table, target_id, "
                      "document_id, topic) values (?, ?, ?, ?, ?)",
-                     [n, c["target_table"], c["target_id"], c["document_id"],
-                      classifier.topic(c["text"])])
-        conn.execute("insert into temp.link_fts (rowid, text) values (?, ?)", [n, c["text"]])
+                     [(n, c["target_table"], c["target_id"], c["document_id"],
+                       classifier.topic(c["text"])) for n, c in enumerate(candidates, 1)])
+    conn.executemany("insert into temp.link_fts (rowid, text) values (?, ?)",
+                     [(n, c["text"]) for n, c in enumerate(candidates, 1)])
     rows = []
     for pledge in pledges:
         terms = _terms(pledge["text"])
