@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import mimetypes
 import os
+import sqlite3
 import tempfile
 import threading
 import time
@@ -417,3 +418,10 @@ def write_catalog(path: Path, urls: dict[str, str]) -> Path:
                f'period = "2025-2029"\n' for source_id, url in urls.items()]
     path.write_text("\n".join(entries), encoding="utf-8")
     return path
+
+
+def failures_by_source(db: Path) -> dict[str, tuple[str, str, str]]:
+    """A run's recorded failures: source id -> (stage, error type, message)."""
+    with sqlite3.connect(db) as conn:
+        return {r[0]: r[1:] for r in conn.execute(
+            "select source_id, stage, error_type, message from failures")}

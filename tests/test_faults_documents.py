@@ -8,7 +8,7 @@ import sqlite3
 
 import pypdfium2 as pdfium
 import pytest
-from conftest import write_catalog
+from conftest import failures_by_source, write_catalog
 from pypdf import PdfReader, PdfWriter
 
 from pledgeflow.flows.pipeline import pipeline
@@ -84,9 +84,8 @@ def outcome(tmp_path_factory, samples_dir):
     summary = pipeline(sources=str(tmp / "catalog.toml"), db=str(tmp / "pf.db"),
                        raw_dir=str(tmp / "raw"), processed_dir=str(tmp / "processed"),
                        parse_timeout=8.0)
+    failures = failures_by_source(tmp / "pf.db")
     with sqlite3.connect(tmp / "pf.db") as conn:
-        failures = {row[0]: row[1:] for row in conn.execute(
-            "select source_id, stage, error_type, message from failures")}
         loaded: dict[str, list[str]] = {}
         for source_id, text in conn.execute(
                 "select d.source_id, p.text from documents d "

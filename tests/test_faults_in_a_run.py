@@ -8,7 +8,7 @@ import socket
 import sqlite3
 
 import pytest
-from conftest import write_catalog
+from conftest import failures_by_source, write_catalog
 
 from pledgeflow.flows.pipeline import pipeline
 
@@ -52,9 +52,8 @@ def run(tmp_path_factory, http_server):
     summary = pipeline(sources=str(tmp / "catalog.toml"), db=str(tmp / "pf.db"),
                        raw_dir=str(tmp / "raw"), processed_dir=str(tmp / "processed"),
                        fetch_timeout=2.0)
+    failures = failures_by_source(tmp / "pf.db")
     with sqlite3.connect(tmp / "pf.db") as conn:
-        failures = {r[0]: r[1:] for r in conn.execute(
-            "select source_id, stage, error_type, message from failures")}
         loaded = {r[0] for r in conn.execute("select source_id from documents")}
     return summary, failures, loaded, http_server, p
 
