@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 
 from bs4 import BeautifulSoup
@@ -176,11 +177,13 @@ def decode_html(data: bytes, charset: str | None = None) -> str:
 # defines as navigation (nav), tangential content (aside) and section/page footers (footer,
 # which inside an article is the "Posted in ..." entry metadata).
 # <title> is read before cleaning and removed so it cannot leak into the text.
-_ALWAYS_DROP = """
+_ALWAYS_DROP = frozenset(
+    """
     script style noscript template svg math iframe object embed canvas video audio picture map
     input select textarea option label datalist output progress meter dialog nav aside footer
     title
 """.split()
+)
 
 # ARIA roles for the same landmarks plus overlays (cookie and sign-up pop-ups).
 _BOILERPLATE_ROLES = frozenset(
@@ -222,10 +225,11 @@ _DESCRIPTIVE_CLASS = re.compile(
     r"|^(?:post|page|postid)[-_](?:id[-_])?\d|^page[-_]template",
 )
 
-_HEADING_TAGS = ["h1", "h2", "h3", "h4", "h5", "h6"]
-_HEADINGS = frozenset(_HEADING_TAGS)
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _LINK = frozenset({"a"})
-_SECTIONING = ["article", "aside", "main", "nav", "section"]
+_SECTIONING = frozenset({"article", "aside", "main", "nav", "section"})
+# What _Guard looks for below an element: the page's landmark or its title heading.
+_GUARDED = frozenset({"main", "h1"})
 
 
 def _is_text(node: object) -> bool:
@@ -233,8 +237,8 @@ def _is_text(node: object) -> bool:
     return isinstance(node, NavigableString) and not isinstance(node, PreformattedString)
 
 
-def _inside(node: object, names: frozenset[str], stop: Tag) -> bool:
-    """Whether ``node`` has an ancestor named in ``names`` below ``stop``.
+def _inside(node: object, names: Container[str], stop: Tag | None = None) -> bool:
+    """Whether ``node`` has an ancestor named in ``names`` below ``stop`` (if given).
 
     Bounded by ``stop`` so per-string checks cost the depth of the block, not of the page.
     """
@@ -256,8 +260,36 @@ def _gone(tag: Tag) -> bool:
     return bool(tag.__dict__.get("_decomposed"))
 
 
+# The helpers below stand in for bs4's find/find_all, which run every node through a generic
+# filter object: for plain name tests a walk over ``descendants`` costs a fraction of that,
+# and these searches run once per candidate element, so they dominated parse time.
+
+
+def _tags(scope: Tag, names: Container[str]) -> list[Tag]:
+    """``scope.find_all(names)``: the elements below ``scope`` named in ``names``, in order."""
+    return [node for node in scope.descendants if isinstance(node, Tag) and node.name in names]
+
+
+def _first(scope: Tag, names: Container[str]) -> Tag | None:
+    """``scope.find(names)``: the first element below ``scope`` named in ``names``."""
+    for node in scope.descendants:
+        if isinstance(node, Tag) and node.name in names:
+            return node
+    return None
+
+
+def _child_tags(tag: Tag, names: Container[str]) -> list[Tag]:
+    """``tag.find_all(names, recursive=False)``: the children named in ``names``, in order."""
+    return [child for child in tag.children if isinstance(child, Tag) and child.name in names]
+
+
+def _texts(tag: Tag) -> list[NavigableString]:
+    """The visible text nodes below ``tag``, in order (``find_all(string=True)``, filtered)."""
+    return [node for node in tag.descendants if _is_text(node)]
+
+
 def _text_len(tag: Tag) -> int:
-    return sum(len(s.strip()) for s in tag.find_all(string=True) if _is_text(s))
+    return sum(len(s.strip()) for s in _texts(tag))
 
 
 def _roles(tag: Tag) -> set[str]:
@@ -289,7 +321,7 @@ def _looks_hidden(tag: Tag) -> bool:
 def _is_page_header(tag: Tag) -> bool:
     # HTML: a <header> outside any sectioning element is the page banner (logo, menu); one
     # inside an article or section is that entry's header and usually holds its <h1>.
-    return tag.name == "header" and tag.find_parent(_SECTIONING) is None
+    return tag.name == "header" and not _inside(tag, _SECTIONING)
 
 
 class _Guard:
@@ -301,15 +333,16 @@ class _Guard:
     def protects(self, tag: Tag) -> bool:
         if tag.name in ("html", "head", "body", "main") or "main" in _roles(tag):
             return True
-        if tag.find("main") or tag.find(attrs={"role": "main"}) or tag.find("h1"):
-            return True
+        for node in tag.descendants:
+            if isinstance(node, Tag) and (node.name in _GUARDED or node.get("role") == "main"):
+                return True
         return self.total > 0 and _text_len(tag) > self.total / 2
 
 
 def _only_headings(tag: Tag) -> bool:
     """True if every visible text inside ``tag`` sits in a heading (or there is none)."""
-    for s in tag.find_all(string=True):
-        if _is_text(s) and s.strip() and not _inside(s, _HEADINGS, tag):
+    for s in _texts(tag):
+        if s.strip() and not _inside(s, _HEADINGS, tag):
             return False
     return True
 
@@ -337,7 +370,7 @@ def _remove_form(form: Tag, guard: _Guard) -> None:
 
 def _remove_boilerplate(scope: Tag) -> None:
     """Delete non-content elements from the tree, in place."""
-    for tag in scope.find_all(_ALWAYS_DROP):
+    for tag in _tags(scope, _ALWAYS_DROP):
         if not _gone(tag):
             tag.decompose()
     for br in scope.find_all("br"):
@@ -349,7 +382,7 @@ def _remove_boilerplate(scope: Tag) -> None:
     for tag in scope.find_all(True):
         if _gone(tag):
             continue
-        if tag.name == "button" and tag.find_parent(_HEADING_TAGS) is None:
+        if tag.name == "button" and not _inside(tag, _HEADINGS):
             # A button's text is UI ("Accept", "Menu"); inside a heading it is usually an
             # accordion trigger carrying the section title, so those stay.
             tag.decompose()
@@ -382,14 +415,14 @@ def _largest(tags: list[Tag]) -> Tag | None:
 def _non_link_len(tag: Tag) -> int:
     """Text length outside links: link lists (menus, "latest news") score near zero."""
     total = 0
-    for s in tag.find_all(string=True):
-        if _is_text(s) and not _inside(s, _LINK, tag):
+    for s in _texts(tag):
+        if not _inside(s, _LINK, tag):
             total += len(s.strip())
     return total
 
 
 # Text-bearing blocks the density fallback counts; only the innermost of nested ones count.
-_DENSITY_BLOCKS = ["p", "li", "blockquote", "pre", "dd", "td", "th"]
+_DENSITY_BLOCKS = frozenset({"p", "li", "blockquote", "pre", "dd", "td", "th"})
 # Wrappers that say nothing about where content lives: credit passes through them to the
 # element that holds them (layout tables, lists, inline wrappers such as <font>).
 _TRANSPARENT = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th", "ul", "ol"})
@@ -410,8 +443,8 @@ def _densest(scope: Tag) -> Tag | None:
     """The element whose paragraphs carry the most non-link text (readability-style)."""
     scores: dict[int, float] = {}
     tags: dict[int, Tag] = {}
-    for block in scope.find_all(_DENSITY_BLOCKS):
-        if block.find(_DENSITY_BLOCKS) is not None:
+    for block in _tags(scope, _DENSITY_BLOCKS):
+        if _first(block, _DENSITY_BLOCKS) is not None:
             continue  # its inner blocks are counted instead, so text counts once
         n = _non_link_len(block)
         if not n:
@@ -427,16 +460,18 @@ def _densest(scope: Tag) -> Tag | None:
 
 
 def _content_root(scope: Tag) -> Tag | None:
-    mains = scope.find_all("main") + scope.find_all(
-        lambda t: t.name != "main" and "main" in _roles(t)
-    )
+    # One walk serves <main>, [role=main] and <article>; bs4's find_all with a function is slow.
+    elements = scope.find_all(True)
+    mains = [t for t in elements if t.name == "main"] + [
+        t for t in elements if t.name != "main" and "main" in _roles(t)
+    ]
     main = _largest(mains)
     if main is not None:
         article = _largest(main.find_all("article"))
         if article is not None and _text_len(article) >= _ARTICLE_SHARE * _text_len(main):
             return article
         return main
-    article = _largest(scope.find_all("article"))
+    article = _largest([t for t in elements if t.name == "article"])
     if article is not None:
         return article
     return _densest(scope)
@@ -454,10 +489,12 @@ _INLINE = frozenset(
 """.split()
 )
 # Block elements an inline element may wrap by mistake (a card link around a <div>).
-_BLOCK_TAGS = """
+_BLOCK_TAGS = frozenset(
+    """
     address article blockquote dd div dl dt figcaption figure h1 h2 h3 h4 h5 h6 header hr li
     main ol p pre section table ul
 """.split()
+)
 _LISTS = frozenset({"ul", "ol", "menu"})
 
 # CMSes sometimes escape their own markup, so "<em>Title</em>" shows as literal text.
@@ -481,7 +518,9 @@ def _clean(text: str) -> str:
     """Leaked literal tags removed, invisible characters dropped, whitespace collapsed."""
     if "<" in text:
         text = _LITERAL_TAG.sub(_literal_tag_gap, text)
-    return " ".join(text.translate(_INVISIBLE).split())
+    if not text.isascii():  # the invisible characters are all non-ASCII; translate is slow
+        text = text.translate(_INVISIBLE)
+    return " ".join(text.split())
 
 
 def _raw_text(nodes: list[object], skip: frozenset[str] = frozenset()) -> tuple[str, list[Tag]]:
@@ -579,18 +618,18 @@ def _emit_paragraphs(out: list[_Raw], raw: str, caption: bool = False) -> None:
 
 def _table(table: Tag) -> tuple[list[list[str]], int] | None:
     """Rows and header-row count of a data table, or None for a layout table."""
-    if table.find("table") is not None:
+    if _first(table, {"table"}) is not None:
         return None  # nested tables are page layout, not data
     trs: list[tuple[Tag, bool]] = []
-    for child in table.find_all(["tr", "thead", "tbody", "tfoot"], recursive=False):
+    for child in _child_tags(table, {"tr", "thead", "tbody", "tfoot"}):
         if child.name == "tr":
             trs.append((child, False))
         else:
-            trs += [(tr, child.name == "thead") for tr in child.find_all("tr", recursive=False)]
+            trs += [(tr, child.name == "thead") for tr in _child_tags(child, {"tr"})]
     rows: list[list[str]] = []
     header_rows, in_header = 0, True
     for tr, in_thead in trs:
-        cells = tr.find_all(["th", "td"], recursive=False)
+        cells = _child_tags(tr, {"th", "td"})
         row = [_text(cell) for cell in cells]
         if not any(row):
             continue
@@ -610,7 +649,7 @@ def _segments(tag: Tag) -> list[tuple[str, object]]:
     run: list[object] = []
     for child in tag.children:
         if isinstance(child, Tag):
-            if child.name in _INLINE and child.find(_BLOCK_TAGS) is None:
+            if child.name in _INLINE and _first(child, _BLOCK_TAGS) is None:
                 run.append(child)
                 continue
             if run:
@@ -648,7 +687,7 @@ class _Walker:
 
     def _node(self, tag: Tag, ctx: _ListCtx | None) -> None:
         name = tag.name
-        if name in _HEADING_TAGS:
+        if name in _HEADINGS:
             text = _text(tag)
             if _keep(text):
                 self.out.append(_Raw("heading", text, level=int(name[1])))
@@ -659,9 +698,9 @@ class _Walker:
         elif name in _LISTS:
             self._list(tag, ctx)
         elif name == "table" and (table := _table(tag)) is not None:
-            caption = tag.find("caption", recursive=False)
-            if caption is not None:
-                _emit_paragraphs(self.out, _raw_text([caption])[0])
+            captions = _child_tags(tag, {"caption"})
+            if captions:
+                _emit_paragraphs(self.out, _raw_text([captions[0]])[0])
             rows, header_rows = table
             self.out.append(_Raw("table", table_text(rows), rows=rows, header_rows=header_rows))
         elif name not in ("hr", "img", "caption"):
@@ -839,14 +878,15 @@ def _clean_title(title: str) -> str:
 
 def _page_title(soup: BeautifulSoup) -> str | None:
     """The cleaned ``<title>`` of the page (not an SVG's), if any."""
-    for title in soup.find_all("title"):
-        if title.find_parent("svg") is None:
-            return _clean_title(_text(title)) or None
+    # A walk that stops at the first match: the title is near the top, find_all reads it all.
+    for node in soup.descendants:
+        if isinstance(node, Tag) and node.name == "title" and not _inside(node, {"svg"}):
+            return _clean_title(_text(node)) or None
     return None
 
 
 def _title(root: Tag, page_title: str | None) -> str | None:
-    h1 = root if root.name == "h1" else root.find("h1")
+    h1 = root if root.name == "h1" else _first(root, {"h1"})
     if h1 is not None and (text := _text(h1)):
         return text
     return page_title
