@@ -159,16 +159,22 @@ def serve_apart(folder: Path, n: int, seed: int) -> Iterator[Path]:
         [sys.executable, str(HERE / "corpus.py"), "--out", str(folder), "--n", str(n),
          "--seed", str(seed), "--serve", "--port", str(port)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    catalog = folder / "catalog.toml"
     try:
+        # Ready once the catalog names this server's port (it is written before the
+        # server answers; an older run's catalog may still be there until then).
         for _ in range(600):
             try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
+                ready = f"127.0.0.1:{port}" in catalog.read_text(encoding="utf-8")
             except OSError:
-                if server.poll() is not None:
-                    raise RuntimeError(server.stderr.read().decode()) from None
-                time.sleep(0.1)
-        yield folder / "catalog.toml"
+                ready = False
+            if ready:
+                break
+            if server.poll() is not None:
+                raise RuntimeError(server.stderr.read().decode())
+            time.sleep(0.1)
+        socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        yield catalog
     finally:
         server.terminate()
         server.wait(timeout=10)

@@ -97,8 +97,11 @@ def _council_links(db: sqlite_utils.Database, council: str, classifier) -> list[
                        classifier.topic(c["text"])) for n, c in enumerate(candidates, 1)])
     conn.executemany("insert into temp.link_fts (rowid, text) values (?, ?)",
                      [(n, c["text"]) for n, c in enumerate(candidates, 1)])
+    sources = {c["document_id"] for c in candidates}
     rows = []
     for pledge in pledges:
+        if sources == {pledge["document_id"]}:
+            continue  # every measure is in the pledge's own document: none may link
         terms = _terms(pledge["text"])
         if not terms:
             continue
