@@ -13,8 +13,10 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from spacy.attrs import IDS
 from spacy.matcher import Matcher, PhraseMatcher
-from spacy.tokens import Doc, Token
+from spacy.strings import get_string_id
+from spacy.tokens import Doc, Span, Token
 from spacy.vocab import Vocab
 
 HERE = Path(__file__).parent
@@ -58,11 +60,210 @@ def load_patterns(name: str, lexicon: dict[str, Any]) -> list[dict[str, Any]]:
     return rules
 
 
-def build_matcher(vocab: Vocab, rules: list[dict[str, Any]]) -> Matcher:
-    matcher = Matcher(vocab)
+def build_matcher(vocab: Vocab, rules: list[dict[str, Any]]) -> RuleMatcher:
+    matcher = RuleMatcher(vocab)
     for rule in rules:
         matcher.add(rule["id"], [rule["pattern"]])
     return matcher
+
+
+# Token attributes the gate below reads with Doc.to_array and compares exactly as the
+# Matcher does: string attributes (values are string ids) and lexical flags (0 or 1).
+GATE_STRING_ATTRS = {"ORTH", "TEXT", "LOWER", "NORM", "TAG"}
+GATE_FLAG_ATTRS = {"IS_ALPHA", "IS_ASCII", "IS_DIGIT", "IS_LOWER", "IS_UPPER", "IS_TITLE",
+                   "IS_PUNCT", "IS_SPACE", "IS_STOP", "LIKE_NUM", "LIKE_URL", "LIKE_EMAIL"}
+
+
+def min_repeats(op: Any) -> int:
+    """How many tokens a pattern token with operator ``op`` needs at least."""
+    if op in (None, "+"):
+        return 1
+    if not isinstance(op, str) or op in ("?", "*", "!"):
+        return 0  # "!" needs a token, but one that does *not* match: nothing to look for
+    bounds = re.fullmatch(r"\{(\d*)(?:,(\d*))?\}", op)
+    return int(bounds.group(1)) if bounds and bounds.group(1) else 0
+
+
+class RuleMatcher:
+    """A spaCy Matcher that runs, on each text, only the patterns that could match it.
+
+    Most paragraphs and sentences match no pattern, yet a Matcher call costs about the
+    same either way: it makes a Token object per token and calls a Python predicate per
+    ``IN`` list and token, for every pattern. A gate first reads the text's token
+    attributes as one array and keeps the patterns for which each token they cannot do
+    without has a candidate in the text (some token with one of the LOWER/ORTH/TAG
+    values or the flag the pattern asks for). No candidate pattern: no Matcher call.
+    Some: a Matcher holding just those (built once per set of patterns) is run.
+
+    The results are the same as the full Matcher's, in the same order:
+    - the gate is conservative by construction: whatever it cannot check cheaply
+      (regexes, NOT_IN, extension attributes, token order, repeats) is taken to be
+      satisfiable, so a pattern it drops has no match in the text;
+    - the Matcher follows each pattern's states independently, in the order the
+      patterns were added, so leaving out patterns without matches leaves the other
+      patterns' matches and their order as they were.
+
+    Called like a Matcher; anything else is passed on to the full Matcher.
+    """
+
+    MAX_SUBSETS = 256  # Matchers kept for sets of patterns; beyond that, the full one runs
+
+    def __init__(self, vocab: Vocab):
+        self.matcher = Matcher(vocab)
+        self.vocab = vocab
+        self._added: list[tuple[str, list, dict]] = []  # (key, patterns, options) per add()
+        # Each distinct requirement (attribute, allowed values) is one bit; per pattern,
+        # the bits it needs from string attributes and from flags.
+        self._requirement_bits: dict[tuple[str, frozenset[int]], int] = {}
+        self._needs: list[tuple[int, int]] = []
+        self._string_attrs: list[str] = []
+        self._flag_attrs: list[str] = []
+        # String values of all string attributes share one lookup: a value seen in one
+        # attribute may then meet a requirement on another, which only lets more through.
+        self._bits_by_value: dict[int, int] = {}
+        self._value_keys: frozenset[int] = frozenset()
+        self._flag_requirements: list[tuple[int, int, int]] = []  # (flag column, value, bit)
+        self._flags_wanted_set = self._flags_wanted_unset = False
+        self._attr_ids: list[int] = []
+        self._subsets: dict[tuple[int, ...], Matcher] = {}
+
+    def add(self, key: str, patterns: list[list[dict[str, Any]]], **kwargs: Any) -> None:
+        self.matcher.add(key, patterns, **kwargs)
+        self._added.append((key, list(patterns), kwargs))
+        self._needs.extend(self._need(pattern) for pattern in patterns)
+        self._subsets.clear()
+
+    def _need(self, pattern: list[dict[str, Any]]) -> tuple[int, int]:
+        strings = flags = 0
+        for spec in pattern:
+            if not isinstance(spec, dict) or min_repeats(spec.get("OP")) == 0:
+                continue
+            for attr, value in spec.items():
+                name = attr.upper() if isinstance(attr, str) else None
+                name = "ORTH" if name == "TEXT" else name
+                values = self._values(name, value)
+                if values is None:
+                    continue
+                if name in GATE_FLAG_ATTRS:
+                    flags |= self._bit(name, values)
+                else:
+                    strings |= self._bit(name, values)
+        return strings, flags
+
+    def _bit(self, attr: str, values: frozenset[int]) -> int:
+        if (attr, values) in self._requirement_bits:
+            return self._requirement_bits[attr, values]
+        bit = 1 << len(self._requirement_bits)
+        self._requirement_bits[attr, values] = bit
+        if attr in GATE_FLAG_ATTRS:
+            if attr not in self._flag_attrs:
+                self._flag_attrs.append(attr)
+            (value,) = values
+            self._flag_requirements.append((self._flag_attrs.index(attr), value, bit))
+            self._flags_wanted_set |= value == 1
+            self._flags_wanted_unset |= value == 0
+        else:
+            if attr not in self._string_attrs:
+                self._string_attrs.append(attr)
+            for value in values:
+                self._bits_by_value[value] = self._bits_by_value.get(value, 0) | bit
+            self._value_keys = frozenset(self._bits_by_value)
+        self._attr_ids = [IDS[a] for a in self._string_attrs + self._flag_attrs]
+        return bit
+
+    def _values(self, attr: str | None, value: Any) -> frozenset[int] | None:
+        """The values (as the Matcher stores them) one of which a token must have for
+        ``{attr: value}``; None when the gate does not check it."""
+        if attr in GATE_FLAG_ATTRS and isinstance(value, bool):
+            return frozenset({int(value)})
+        if attr not in GATE_STRING_ATTRS:
+            return None
+        if isinstance(value, str):
+            return frozenset({self.vocab.strings.add(value)})
+        if isinstance(value, dict):
+            listed = next((v for k, v in value.items() if str(k).upper() == "IN"), None)
+            if isinstance(listed, list) and all(isinstance(v, str) for v in listed):
+                return frozenset(get_string_id(v) for v in listed)
+        return None
+
+    def candidates(self, doclike: Doc | Span) -> tuple[int, ...]:
+        """The patterns (indices, in the order added) that might match ``doclike``."""
+        if not len(doclike):
+            return ()  # the Matcher finds nothing in an empty text either
+        if not self._attr_ids:
+            return tuple(range(len(self._needs)))  # nothing the gate can check
+        if isinstance(doclike, Span):  # Span.to_array is far slower than slicing the doc's
+            table = doclike.doc.to_array(self._attr_ids)[doclike.start:doclike.end]
+        else:
+            table = doclike.to_array(self._attr_ids)
+        table = table.reshape(len(doclike), len(self._attr_ids))  # one attribute: 1-d
+        met = 0
+        strings = len(self._string_attrs)
+        if strings:
+            for value in self._value_keys.intersection(table[:, :strings].ravel().tolist()):
+                met |= self._bits_by_value[value]
+        found = [i for i, (need, _) in enumerate(self._needs) if need & met == need]
+        if self._flag_attrs and any(self._needs[i][1] for i in found):
+            # per flag: is it set on some token (1 seen), unset on some token (0 seen)?
+            flags = table[:, strings:]
+            seen = {1: flags.any(axis=0).tolist() if self._flags_wanted_set else [],
+                    0: (~flags.all(axis=0)).tolist() if self._flags_wanted_unset else []}
+            met = 0
+            for column, value, bit in self._flag_requirements:
+                if seen[value][column]:
+                    met |= bit
+            found = [i for i in found if self._needs[i][1] & met == self._needs[i][1]]
+        return tuple(found)
+
+    def may_match(self, doclike: Doc | Span) -> bool:
+        """False when no pattern can match ``doclike``; True when one might."""
+        return bool(self.candidates(doclike))
+
+    def _matcher_for(self, patterns: tuple[int, ...]) -> Matcher:
+        if len(patterns) == len(self._needs):
+            return self.matcher
+        matcher = self._subsets.get(patterns)
+        if matcher is None:
+            if len(self._subsets) >= self.MAX_SUBSETS:
+                return self.matcher
+            matcher = self._subsets[patterns] = Matcher(self.vocab)
+            wanted, index = set(patterns), 0
+            for key, added, kwargs in self._added:
+                kept = [p for i, p in enumerate(added, index) if i in wanted]
+                index += len(added)
+                if kept:
+                    matcher.add(key, kept, **kwargs)
+        return matcher
+
+    def __call__(self, doclike: Doc | Span, *, patterns: tuple[int, ...] | None = None,
+                 **kwargs: Any) -> list:
+        """The Matcher's matches; ``patterns``: ``candidates(doclike)`` if already known."""
+        if not self._needs:
+            return self.matcher(doclike, **kwargs)  # as the Matcher, refuse to match nothing
+        if patterns is None:
+            patterns = self.candidates(doclike)
+        if not patterns:
+            return []
+        return self._matcher_for(patterns)(doclike, **kwargs)
+
+    def remove(self, key: str) -> None:
+        """As ``Matcher.remove``; the gate is rebuilt from the patterns left."""
+        self.matcher.remove(key)  # a KeyError for an unknown key, as the Matcher's
+        kept = [entry for entry in self._added if entry[0] != key]
+        self.__init__(self.vocab)
+        for k, patterns, kwargs in kept:
+            self.add(k, patterns, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.matcher)
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.matcher
+
+    def __getattr__(self, name: str) -> Any:
+        if name == "matcher":  # not set yet (copying, unpickling): do not recurse
+            raise AttributeError(name)
+        return getattr(self.matcher, name)
 
 
 def phrase_matcher(vocab: Vocab, phrases: list[str], tokenizer) -> PhraseMatcher:
@@ -98,6 +299,16 @@ def mentions_any(text: str, phrases: list[str]) -> bool:
 
 def clean_cell(text: str | None) -> str:
     return " ".join((text or "").split())
+
+
+def span_text(span: Span) -> str:
+    """``span.text``, sliced from the parsed text when ``doc.user_data["pf_text"]`` keeps it
+    (spaCy rebuilds ``span.text`` from the tokens on every access; its tokenizer keeps the
+    text as it was, so the slice is the same string)."""
+    source = span.doc.user_data.get("pf_text")
+    if source is None:
+        return span.text
+    return source[span.start_char:span.end_char]
 
 
 def span_of(doc: Doc, start: int, end: int) -> str:

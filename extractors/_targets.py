@@ -42,12 +42,18 @@ class TargetFinder:
 
     def find(self, extractor, doc, candidate, pledge: Pledge, nlp: Language) -> Iterator[Target]:
         span = candidate.span
-        if not self.may_hold_quantity.search(span.text):
-            return  # most pledges state no number: skip the matcher
+        matcher = self.matcher(nlp)
+        # most pledges state no number: skip the matcher (its gate is the cheaper check,
+        # so it goes first; either one failing means no target)
+        patterns = matcher.candidates(span)
+        if not patterns or not self.may_hold_quantity.search(candidate.text):
+            return
         for token in span:
-            token._.pf_plural = is_plural(token.text)
+            # extension writes are slow: set the plural ones, the default (False) is the rest
+            if is_plural(token.text):
+                token._.pf_plural = True
         seen: set[int] = set()
-        matches = sorted(self.matcher(nlp)(span), key=lambda m: (m[1], -m[2]))
+        matches = sorted(matcher(span, patterns=patterns), key=lambda m: (m[1], -m[2]))
         for match_id, start, end in matches:
             rule = nlp.vocab.strings[match_id]
             quantity = self.quantity(rule, span, start, end)
@@ -208,9 +214,12 @@ def end_year(match: re.Match) -> int | None:
     return stop if start < stop <= start + 10 else (None if match.re is PERIOD else start)
 
 
+ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
+
+
 def is_plural(word: str) -> bool:
     """'homes', 'GPs', 'PCSOs' (but not 'bus', 'process', 'this')."""
-    if re.fullmatch(r"[A-Z]{2,}s", word):
+    if ACRONYM_PLURAL.fullmatch(word):
         return True
     return (word.islower() and len(word) > 3 and word.endswith("s")
             and not word.endswith(("ss", "us", "is")))

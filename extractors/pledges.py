@@ -24,6 +24,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span
@@ -44,6 +45,7 @@ from ._rules import (
     mentions_any,
     phrase_matcher,
     provenance,
+    span_text,
     strip_numbering,
 )
 from ._tables import is_action_table, is_kpi_table, is_risk_table, read_table
@@ -63,6 +65,7 @@ class Candidate:
     """A pledge found in a block, before it becomes a record."""
 
     span: Span  # the tokens of the pledge text
+    text: str  # span.text, which spaCy rebuilds from the tokens on every access
     block: Block
     start: int  # document offsets
     end: int
@@ -84,12 +87,15 @@ class Rules:
         for party, forms in self.lexicon["parties"].items():
             self.parties.add(party, [nlp.make_doc(f) for f in forms])
             self.party_forms.update((f, party) for f in forms)
+        self.head_ids = {nlp.vocab.strings.add(w) for w in self.lexicon["actor_heads"]}
+        self.modifiers = set(self.lexicon["actor_modifiers"])
         self.negators = set(self.lexicon["negators"])
         self.inability = set(self.lexicon["inability"])
         self.stopwords = set(self.lexicon["stopwords"])
         self.not_before = set(self.lexicon["not_actor_before"])
         self.verbs = set(load_json("verbs.json")["verbs"])
         self.context_words = self.lexicon["pledge_context_words"]
+        self._context_seen: dict[str, bool] = {}  # text -> does it mention context words
         self.authors: set[str] | None = None  # parties the text speaks for; None: unknown
         self.block_parties: set[str] = set()  # a row's own party (statement data)
 
@@ -107,27 +113,31 @@ class Rules:
                 for token in span:
                     token.tag_ = ACTOR
                     token._.pf_party = span.label_
-        heads = set(self.lexicon["actor_heads"])
-        modifiers = set(self.lexicon["actor_modifiers"])
-        for token in doc:
-            if token.lower_ in heads and token.i > 0:
-                # walk back over names and modifiers ("Lib Dem", "SNP-led", "re-elected")
-                i = token.i - 1
-                while i >= 0 and doc[i].lower_ not in DETERMINERS and (
-                        doc[i].is_title or doc[i].is_upper or doc[i]._.pf_party
-                        or doc[i].lower_ in modifiers):
-                    i -= 1
-                # "a council" alone is anyone's; "the council", "a Labour council",
-                # "SNP councillors" are actors
-                names = doc[i + 1:token.i]
-                named = len(names) > 0 or (i >= 0 and doc[i].lower_ in {"the", "our", "this"})
-                if i >= 0 and doc[i].lower_ in DETERMINERS and named:
-                    for t in doc[i:token.i + 1]:
-                        t.tag_ = ACTOR
-                elif any(t._.pf_party for t in names):
-                    for t in names:
-                        t.tag_ = ACTOR
-                    token.tag_ = ACTOR
+        # actor heads are rare: find them in the doc's LOWER array rather than making a
+        # Token object for every token
+        lowers = doc.to_array(LOWER).tolist() if len(doc) else []
+        for head in [i for i, lower in enumerate(lowers) if lower in self.head_ids and i > 0]:
+            token = doc[head]
+            # walk back over names and modifiers ("Lib Dem", "SNP-led", "re-elected")
+            i = token.i - 1
+            while i >= 0:
+                before = doc[i]
+                if before.lower_ in DETERMINERS or not (
+                        before.is_title or before.is_upper or before._.pf_party
+                        or before.lower_ in self.modifiers):
+                    break
+                i -= 1
+            # "a council" alone is anyone's; "the council", "a Labour council",
+            # "SNP councillors" are actors
+            names = doc[i + 1:token.i]
+            named = len(names) > 0 or (i >= 0 and doc[i].lower_ in {"the", "our", "this"})
+            if i >= 0 and doc[i].lower_ in DETERMINERS and named:
+                for t in doc[i:token.i + 1]:
+                    t.tag_ = ACTOR
+            elif any(t._.pf_party for t in names):
+                for t in names:
+                    t.tag_ = ACTOR
+                token.tag_ = ACTOR
 
     def set_authors(self, doc: Document, nlp: Language) -> None:
         """Which parties the document speaks for: its catalog party, else the parties it
@@ -224,7 +234,7 @@ class Rules:
 
     def is_bare_lead_in(self, span: Span, commit_end: int) -> bool:
         """'To do this, we will:' or 'We will support this by:' carry no content of their own."""
-        if not span.text.rstrip().endswith(":"):
+        if not span_text(span).rstrip().endswith(":"):
             return False
         rest = [t.lower_ for t in span.doc[commit_end:span.end] if t.is_alpha]
         return len([w for w in rest if w not in self.stopwords]) <= 2
@@ -244,7 +254,15 @@ class Rules:
         return first.lower_ in self.verbs
 
     def in_pledge_context(self, *texts: str | None) -> bool:
-        return any(t and mentions_any(t, self.context_words) for t in texts)
+        return any(t and self._mentions_context(t) for t in texts)
+
+    def _mentions_context(self, text: str) -> bool:
+        # every block of a section asks about the same headings
+        if text not in self._context_seen:
+            if len(self._context_seen) > 10_000:
+                self._context_seen.clear()
+            self._context_seen[text] = mentions_any(text, self.context_words)
+        return self._context_seen[text]
 
 
 ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "therefore", "jointly",
@@ -272,13 +290,13 @@ class PledgeExtractor:
     def extract(self, doc: Document, nlp: Language) -> Iterator[Record]:
         rules = self.rules(nlp)
         for candidate in self.candidates(doc, nlp, rules):
-            span = candidate.span
+            span, text = candidate.span, candidate.text
             found = rules.commitment(span)
             pledge = Pledge(
-                text=span.text.strip(), lead_in=candidate.lead_in, section=candidate.section,
+                text=text.strip(), lead_in=candidate.lead_in, section=candidate.section,
                 pledge_kind=self._classify.kind(span, found[1] if found else None),
-                specific=self._classify.specific(span),
-                topic=self._classify.topic(" ".join(filter(None, [span.text, candidate.section]))),
+                specific=self._classify.specific(span, text),
+                topic=self._classify.topic(" ".join(filter(None, [text, candidate.section]))),
                 provenance=provenance(self, doc, candidate.block, candidate.start, candidate.end,
                                       candidate.rule, section=candidate.section),
             )
@@ -308,8 +326,16 @@ class PledgeExtractor:
                 yield from self._table(block, nlp, rules)
 
     def _parse(self, text: str, nlp: Language, rules: Rules) -> Doc:
-        sdoc = self._parsed.pop(text, None) or nlp(text)
-        rules.mark_actors(sdoc)
+        # Parsed texts are kept for the whole document: a list's lead-in is usually the
+        # paragraph just read, so it need not be tokenised again. Actors are marked once
+        # per parsed text (marking them again would change nothing).
+        sdoc = self._parsed.get(text)
+        if not sdoc:
+            sdoc = self._parsed[text] = nlp(text)
+        if "pf_actors" not in sdoc.user_data:
+            rules.mark_actors(sdoc)
+            sdoc.user_data["pf_actors"] = True
+            sdoc.user_data["pf_text"] = text  # for span_text
         return sdoc
 
     def _paragraph(self, block: Block, nlp: Language, rules: Rules) -> Iterator[Candidate]:
@@ -400,6 +426,7 @@ class PledgeExtractor:
     def _candidate(span: Span, block: Block, base: int, rule: str, lead_in: str | None,
                    section: str | None = None) -> Candidate:
         start = base + span.start_char
-        return Candidate(span=span, block=block, start=start, end=start + len(span.text),
+        text = span_text(span)
+        return Candidate(span=span, text=text, block=block, start=start, end=start + len(text),
                          rule=rule, lead_in=lead_in,
                          section=section if section is not None else block.heading)

@@ -395,3 +395,40 @@ def test_a_threshold_is_not_a_target():
 def test_target_years_come_from_deadlines_and_periods_only(text, year):
     (target,) = records(text, "targets")
     assert target.year == year
+
+
+@pytest.mark.parametrize("patterns", ["pledges.patterns.jsonl", "targets.patterns.jsonl"])
+def test_the_gated_matcher_finds_what_a_plain_matcher_finds(patterns, samples_dir):
+    """RuleMatcher skips patterns that cannot match a text; on every paragraph and list
+    item of the samples (and every sentence of them), it must find exactly what spaCy's
+    Matcher finds, in the same order."""
+    from spacy.matcher import Matcher
+
+    from pledgeflow.extractors._rules import build_matcher, load_json, load_patterns
+    from pledgeflow.extractors.pledges import ACTOR, ADVERBS, NO_TAG
+    from pledgeflow.parse import parse
+
+    lexicon = load_json(patterns.replace("patterns.jsonl", "lexicon.json"))
+    rules = load_patterns(patterns, lexicon | ADVERBS)
+    nlp = build_nlp()
+    gated = build_matcher(nlp.vocab, rules)
+    plain = Matcher(nlp.vocab)
+    for rule in rules:
+        plain.add(rule["id"], [rule["pattern"]])
+    texts = []
+    for path in sorted(samples_dir.glob("*/*.*")):
+        media = "application/pdf" if path.suffix == ".pdf" else "text/html"
+        document = parse(path.read_bytes(), media, document_id="x", url=path.as_uri())
+        texts += [b.text for b in document.blocks if b.kind in ("paragraph", "list_item")]
+    checked = found = 0
+    for doc in nlp.pipe(texts):
+        doc[0].tag_ = NO_TAG
+        for token in doc:  # mark likely actors so the TAG patterns have something to find
+            if token.lower_ in {"we", "council", "labour", "i"}:
+                token.tag_ = ACTOR
+        for doclike in [doc, *doc.sents]:
+            expected = plain(doclike)
+            assert gated(doclike) == expected, doclike.text
+            checked += 1
+            found += bool(expected)
+    assert checked > 300 and found > 20  # the comparison saw real matches
