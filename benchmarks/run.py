@@ -54,12 +54,15 @@ def _corpus_module():
 
 
 class PeakMemory:
-    """Samples the RSS of this process tree every 50 ms: the pipeline's processes, and the
-    Prefect server (a child running uvicorn) apart, since a deployment may run it elsewhere."""
+    """Samples the RSS of this process tree every 50 ms: the pipeline's processes (in
+    total, and this flow process and the largest worker apart), and the Prefect server (a
+    child running uvicorn) on its own, since a deployment may run it elsewhere."""
 
     def __init__(self) -> None:
         self.pipeline = 0
         self.server = 0
+        self.flow_process = 0
+        self.worker = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -77,8 +80,12 @@ class PeakMemory:
                     continue  # the benchmark's web server stands for the councils' sites
                 if "uvicorn" in command:
                     server += rss
+                    continue
+                pipeline += rss
+                if proc.pid == me.pid:
+                    self.flow_process = max(self.flow_process, rss)
                 else:
-                    pipeline += rss
+                    self.worker = max(self.worker, rss)
             self.pipeline = max(self.pipeline, pipeline)
             self.server = max(self.server, server)
 
@@ -252,6 +259,8 @@ def main() -> None:
         "overhead": round(flow_s / plain_s, 3),
         "stage_share": {k: round(v / work, 3) for k, v in stage_total.items()},
         "peak_rss_mb": {"pipeline": round(memory.pipeline / 2**20),
+                        "flow_process": round(memory.flow_process / 2**20),
+                        "largest_worker": round(memory.worker / 2**20),
                         "prefect_server": round(memory.server / 2**20)},
         "rerun": {"seconds": round(rerun_s, 2), "ratio": round(rerun_s / flow_s, 3),
                   "not_modified": sum(r["summary"]["not_modified"] for r in rerun.values()),
@@ -267,7 +276,9 @@ def main() -> None:
               f"{h['overhead']} (plain loop {h['plain_seconds']} s)")
     print(f"all: {result['docs_per_s']} docs/s, {result['pages_per_s']} pages/s, overhead "
           f"{result['overhead']}; stage shares {result['stage_share']}")
-    print(f"peak RSS: pipeline {result['peak_rss_mb']['pipeline']} MB, Prefect server "
+    print(f"peak RSS: pipeline {result['peak_rss_mb']['pipeline']} MB (flow process "
+          f"{result['peak_rss_mb']['flow_process']}, largest worker "
+          f"{result['peak_rss_mb']['largest_worker']}), Prefect server "
           f"{result['peak_rss_mb']['prefect_server']} MB; unchanged re-run ratio "
           f"{result['rerun']['ratio']} ({result['rerun']['not_modified']} not modified)")
     print(f"written to {args.json}")
