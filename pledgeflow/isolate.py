@@ -4,8 +4,8 @@ A hostile or broken document (a decompression bomb, a pathological PDF) must not
 or exhaust the pipeline. The CPU-bound work on a document runs in a pool of worker
 processes, one per core: each has an address-space limit (so a runaway parse fails with
 MemoryError instead of taking the machine down), each document has a time limit (past it
-the pool is killed and rebuilt, and the document fails with ParseTimeout), and workers are
-recycled after a number of documents so memory cannot creep. Every core works while the
+the pool is killed and rebuilt, and the document fails with ParseTimeout), and the workers
+are replaced after a number of documents so memory cannot creep. Every core works while the
 flow's threads wait on the network or on the pool.
 """
 
@@ -51,42 +51,62 @@ def _call(fn: Callable[..., T], args: tuple) -> T:
 
 
 class ParserPool:
-    """A pool of worker processes, created on first use and rebuilt after a timeout."""
+    """A pool of worker processes, created on first use, replaced as a whole after
+    ``documents_per_worker`` documents per worker, and rebuilt after a timeout.
 
-    def __init__(self, workers: int | None = None, memory: int = DEFAULT_MEMORY) -> None:
+    Recycling is done here, not with ProcessPoolExecutor's ``max_tasks_per_child``: on
+    Python 3.11 and 3.12 a worker that exits on that count is not always replaced (the
+    executor counts it as idle), and once every worker has gone the pool waits forever
+    with documents queued. Retiring the whole pool lets its running documents finish
+    while a fresh pool takes the next ones."""
+
+    def __init__(self, workers: int | None = None, memory: int = DEFAULT_MEMORY,
+                 documents_per_worker: int = DOCUMENTS_PER_WORKER) -> None:
         self.workers = workers or max(1, os.cpu_count() or 1)
         self.memory = memory
+        self.documents_per_worker = documents_per_worker
         self._pool: ProcessPoolExecutor | None = None
+        self._submitted = 0  # documents given to the current pool
         self._lock = threading.Lock()
 
-    def _executor(self) -> ProcessPoolExecutor:
+    def _submit(self, fn: Callable[..., T], args: tuple):
         with self._lock:
+            if self._pool is not None and \
+                    self._submitted >= self.workers * self.documents_per_worker:
+                self._pool.shutdown(wait=False)  # its documents finish, then it exits
+                self._pool = None
             if self._pool is None:
                 # spawn: the flow process has threads, and forking those is unsafe
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_limit_memory, initargs=(self.memory,),
-                    max_tasks_per_child=DOCUMENTS_PER_WORKER)
-            return self._pool
+                    initializer=_limit_memory, initargs=(self.memory,))
+                self._submitted = 0
+            self._submitted += 1
+            return self._pool, self._pool.submit(_call, fn, args)
 
     def run(self, fn: Callable[..., T], *args, timeout: float = DEFAULT_TIMEOUT) -> T:
         """``fn(*args)`` in a worker; ``fn`` must be importable by name (a module function)."""
-        future = self._executor().submit(_call, fn, args)
+        pool, future = self._submit(fn, args)
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:
-            self.reset(kill=True)
+            self._stop(pool, kill=True)
             raise ParseTimeout(f"parsing took longer than {timeout:g} s and was stopped") from None
         except BrokenProcessPool:
-            self.reset(kill=True)
+            self._stop(pool, kill=True)
             raise ParseError("the parser process died (out of memory or crashed)") from None
 
     def reset(self, kill: bool = False) -> None:
         """Stop the workers (killing them when a parse hangs); the next parse starts anew."""
         with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is None:
-            return
+            pool = self._pool
+        if pool is not None:
+            self._stop(pool, kill)
+
+    def _stop(self, pool: ProcessPoolExecutor, kill: bool = False) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
         if kill:
             for process in list(getattr(pool, "_processes", {}).values()):
                 process.kill()  # a hung parse never returns to be cancelled

@@ -4,6 +4,7 @@ one-line message, while the other documents of the same run are loaded."""
 from __future__ import annotations
 
 import io
+import os
 import sqlite3
 
 import pypdfium2 as pdfium
@@ -125,3 +126,20 @@ def test_odd_encodings_and_deep_nesting_still_parse(outcome, source):
 def test_the_run_goes_on_past_bad_documents(outcome):
     summary = outcome[0]
     assert summary["documents"] == 7 and summary["failed"] == 6
+
+
+def test_workers_are_replaced_after_their_documents_and_never_stall():
+    """The pool is retired and a fresh one started after documents_per_worker documents
+    a worker; every document still gets a result (Python's own max_tasks_per_child could
+    leave a pool with no workers and its documents waiting forever)."""
+    from pledgeflow.isolate import ParserPool
+
+    pool = ParserPool(workers=2, documents_per_worker=2)
+    try:
+        pids = [pool.run(os.getpid, timeout=60) for _ in range(9)]
+    finally:
+        pool.reset()
+    assert os.getpid() not in pids
+    assert len(set(pids[:4])) <= 2  # the first pool's two workers did the first four
+    assert not set(pids[:4]) & set(pids[4:8])  # then a new pool, with new workers
+    assert not set(pids[4:8]) & set(pids[8:])
