@@ -64,7 +64,7 @@ def main() -> None:
                    "threads); each is loaded as it finishes. Memory grows with it; on a "
                    "large Dask cluster raise it above the number of workers.")
 @click.option("--batch", type=click.IntRange(min=1), metavar="N",
-              help="Documents per task (default: one for a small catalog, up to 10 for a "
+              help="Documents per task (default: one for a small catalog, up to 25 for a "
                    "large one, where a task per web page would cost more in orchestration "
                    "than the page's work). A task also stops once its documents hold N "
                    "pages, so a long PDF has a task to itself.")

@@ -39,7 +39,7 @@ def test_a_failing_document_keeps_its_place_and_the_others_load(http_server, set
 
 
 @pytest.mark.parametrize(("documents", "expected"), [
-    (1, 1), (5, 1), (40, 1), (100, 3), (1000, MAX_BATCH), (100_000, MAX_BATCH)])
+    (1, 1), (5, 1), (40, 2), (100, 6), (1000, MAX_BATCH), (100_000, MAX_BATCH)])
 def test_batches_grow_only_when_every_thread_has_tasks_to_spare(documents, expected):
     assert batch_size(documents, threads=8) == expected
 
