@@ -104,7 +104,12 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     from pledgeflow import db as store
     from pledgeflow import stages
     from pledgeflow.catalog import load_catalog, select
-    from pledgeflow.flows.pipeline import DEFAULT_IN_FLIGHT, DEFAULT_THREADS, batch_size
+    from pledgeflow.flows.pipeline import (
+        DEFAULT_IN_FLIGHT,
+        DEFAULT_THREADS,
+        PAGES_PER_TASK,
+        batch_size,
+    )
     from pledgeflow.ledger import RunLedger, Window
 
     settings = stages.Settings(raw_dir=folder / "raw", processed_dir=folder / "processed")
@@ -120,7 +125,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ThreadPoolExecutor(DEFAULT_THREADS) as pool:
         def submit(batch):
-            return pool.submit(stages.process_batch, batch, settings, size)
+            return pool.submit(stages.process_batch, batch, settings, PAGES_PER_TASK)
 
         window = Window(submit, DEFAULT_IN_FLIGHT)
         window.add(batches)

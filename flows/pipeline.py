@@ -52,11 +52,15 @@ DEFAULT_THREADS = 2 * (os.cpu_count() or 1) + 4
 # workers) busy past a slow document; raise it above a large cluster's worker count.
 DEFAULT_IN_FLIGHT = 2 * DEFAULT_THREADS
 # Documents per task at most; a small catalog gets one per task, so every core still works.
-# A task also stops once its documents hold as many pages: web pages share a task, a long
-# PDF has one to itself (and the documents it left go to the next task). Each task run
-# cost the temporary Prefect server ~40 ms of CPU: on 500 web pages, batches of 25 rather
-# than 15 took its share from 2.0 to 0.8 s, and the flow from 10.1-10.3 to 9.1 s.
+# Each task run cost the temporary Prefect server ~40 ms of CPU: on 500 web pages, batches
+# of 25 rather than 15 took its share from 2.0 to 0.8 s, and the flow from 10.1-10.3 to
+# 9.1 s.
 MAX_BATCH = 25
+# A task also stops once its documents hold this many pages, and the documents it left go
+# to the next task: a few plans share a task, a long one has it to itself, so a task never
+# holds many plans' results at once. (One plan per task cost 10% more wall time than the
+# plain loop on the 500 generated plans: 500 task runs.)
+PAGES_PER_TASK = 200
 
 
 def batch_size(documents: int, threads: int = DEFAULT_THREADS) -> int:
@@ -125,7 +129,7 @@ def pipeline(
     def submit(batch_jobs: list[stages.Job]) -> PrefectFuture:
         label = batch_jobs[0].source.id + (f"+{len(batch_jobs) - 1}" if len(batch_jobs) > 1
                                            else "")
-        return documents_task.submit(batch_jobs, settings, label, pages=size)
+        return documents_task.submit(batch_jobs, settings, label, pages=PAGES_PER_TASK)
 
     # A window of tasks in flight, each loaded as it finishes: memory holds at most
     # ``in_flight`` tasks' documents whatever the catalog's size, and a slow document

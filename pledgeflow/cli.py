@@ -66,7 +66,7 @@ def main() -> None:
 @click.option("--batch", type=click.IntRange(min=1), metavar="N",
               help="Documents per task (default: one for a small catalog, up to 25 for a "
                    "large one, where a task per web page would cost more in orchestration "
-                   "than the page's work). A task also stops once its documents hold N "
+                   "than the page's work). A task also stops once its documents hold 200 "
                    "pages, so a long PDF has a task to itself.")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
