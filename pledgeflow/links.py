@@ -67,22 +67,30 @@ def rebuild(db: sqlite_utils.Database, councils: Iterable[str] | None = None) ->
     return stored
 
 
+def _current_rows(db: sqlite_utils.Database, table: str, columns: str,
+                  council: str) -> list[dict]:
+    """``columns`` of the council's rows of ``table`` (as ``x``) in current documents, in
+    document then row order.
+
+    Reached from the council's sources, not through the current_* views: those list every
+    current document first, so each council's query read the whole database (a run's
+    relinking grew with the square of its size)."""
+    return list(db.query(
+        f"select {columns} from sources s "
+        f"join documents d on d.source_id = s.id and d.current = 1 "
+        f'join "{table}" x on x.document_id = d.id '
+        f"where s.council = ? order by d.rowid, x.rowid", [council]))
+
+
 def _council_links(db: sqlite_utils.Database, council: str, classifier) -> list[tuple]:
-    candidates = list(db.query("""
-        select 'kpis' as target_table, k.id as target_id, k.measure as text, k.document_id
-               from current_kpis k join documents d on d.id = k.document_id
-               join sources s on s.id = d.source_id where s.council = :council
-        union all
-        select 'actions', a.id, a.text, a.document_id from current_actions a
-               join documents d on d.id = a.document_id join sources s on s.id = d.source_id
-               where s.council = :council
-    """, {"council": council}))
+    candidates = [
+        *_current_rows(db, "kpis", "'kpis' as target_table, x.id as target_id, "
+                       "x.measure as text, x.document_id", council),
+        *_current_rows(db, "actions", "'actions' as target_table, x.id as target_id, "
+                       "x.text, x.document_id", council)]
     if not candidates:
         return []
-    pledges = list(db.query("""
-        select p.id, p.text, p.topic, p.document_id from current_pledges p
-        join documents d on d.id = p.document_id join sources s on s.id = d.source_id
-        where s.council = ?""", [council]))
+    pledges = _current_rows(db, "pledges", "x.id, x.text, x.topic, x.document_id", council)
     conn = db.conn
     # A fresh index per council: emptying one leaves FTS5 deletion markers that slow
     # every later query more than building anew costs.
