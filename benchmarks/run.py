@@ -108,7 +108,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
         DEFAULT_IN_FLIGHT,
         DEFAULT_THREADS,
         PAGES_PER_TASK,
-        batch_size,
+        in_batches,
     )
     from pledgeflow.ledger import RunLedger, Window
 
@@ -121,14 +121,12 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
                        logger=logging.getLogger("plain-loop"))
     stage = {"fetch": 0.0, "parse": 0.0, "extract": 0.0, "load": 0.0}
     jobs = ledger.order([stages.Job(s, ledger.previous(s.id, None)) for s in sources])
-    size = batch_size(len(jobs))
-    batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
     with ThreadPoolExecutor(DEFAULT_THREADS) as pool:
         def submit(batch):
             return pool.submit(stages.process_batch, batch, settings, PAGES_PER_TASK)
 
         window = Window(submit, DEFAULT_IN_FLIGHT)
-        window.add(batches)
+        window.add(in_batches(jobs))
         for batch, future in window:
             outcomes = future.result()
             for outcome in outcomes:

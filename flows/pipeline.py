@@ -69,6 +69,12 @@ def batch_size(documents: int, threads: int = DEFAULT_THREADS) -> int:
     return max(1, min(MAX_BATCH, documents // (2 * threads)))
 
 
+def in_batches(jobs: list[stages.Job], size: int | None = None) -> list[list[stages.Job]]:
+    """The jobs as tasks' batches, in order: ``size`` each, or ``batch_size``'s choice."""
+    size = size or batch_size(len(jobs))
+    return [jobs[i:i + size] for i in range(0, len(jobs), size)]
+
+
 def _outcome(future: PrefectFuture):
     """The future's result, or the exception it failed with."""
     try:
@@ -123,8 +129,6 @@ def pipeline(
 
     jobs = ledger.order([stages.Job(source, ledger.previous(source.id, url), url, part)
                          for source, url, part in jobs])  # previous: conditional requests
-    size = batch or batch_size(len(jobs))
-    batches = [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
     def submit(batch_jobs: list[stages.Job]) -> PrefectFuture:
         label = batch_jobs[0].source.id + (f"+{len(batch_jobs) - 1}" if len(batch_jobs) > 1
@@ -135,7 +139,7 @@ def pipeline(
     # ``in_flight`` tasks' documents whatever the catalog's size, and a slow document
     # holds up nothing but itself. The ledger, in this process, is the only writer.
     window = Window(submit, in_flight)
-    window.add(batches)
+    window.add(in_batches(jobs, batch))
     for batch_jobs, future in window:
         rest = ledger.take_batch(batch_jobs, _outcome(future))
         if rest:  # the task stopped at its pages: the documents it left go next

@@ -10,7 +10,7 @@ import json
 import re
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -278,46 +278,40 @@ def immediate(db: sqlite_utils.Database) -> Iterator[None]:
         raise
 
 
-_record_tables: dict[tuple[str, int], list[str]] = {}
-_table_columns: dict[tuple[str, int, str], frozenset[str]] = {}
+_schema_facts: dict[tuple, Any] = {}
 
 
-def _schema_key(db: sqlite_utils.Database) -> tuple[str, int]:
-    """(database file, schema version): what a remembered fact about tables depends on."""
+def _schema_fact(db: sqlite_utils.Database, name: tuple, compute: Callable[[], Any]) -> Any:
+    """``compute()``, remembered per database file and schema version (which changes when a
+    table or column is added); an in-memory database has no file to key on, so it asks."""
     file = db.execute("PRAGMA database_list").fetchone()[2]
-    return file, db.execute("PRAGMA schema_version").fetchone()[0]
+    if not file:
+        return compute()
+    key = (file, db.execute("PRAGMA schema_version").fetchone()[0], *name)
+    if key not in _schema_facts:
+        _schema_facts[key] = compute()
+    return _schema_facts[key]
 
 
 def table_columns(db: sqlite_utils.Database, table: str) -> frozenset[str]:
-    """The table's column names (empty when it does not exist), remembered like
-    ``record_tables``: asking SQLite cost two queries per table per document loaded."""
-    file, version = _schema_key(db)
-    key = (file, version, table)
-    if not file or key not in _table_columns:
+    """The table's column names (empty when it does not exist), remembered: asking SQLite
+    cost two queries per table per document loaded."""
+    def columns() -> frozenset[str]:
         t = db.table(table)
-        columns = frozenset(t.columns_dict) if t.exists() else frozenset()
-        if not file:
-            return columns
-        _table_columns[key] = columns
-    return _table_columns[key]
+        return frozenset(t.columns_dict) if t.exists() else frozenset()
+
+    return _schema_fact(db, ("columns", table), columns)
 
 
 def record_tables(db: sqlite_utils.Database) -> list[str]:
     """Every table whose rows belong to a document (blocks, records, child rows), by FK.
 
-    Remembered per database file and schema version: reading every table's foreign keys
-    took dozens of queries, twice a load, while the schema changes only when a new record
-    kind arrives (which bumps ``schema_version``)."""
-    key = _schema_key(db)
-    file = key[0]
-    if not file or key not in _record_tables:
-        tables = [t.name for t in db.tables
-                  if any(fk.column == "document_id" and fk.other_table == "documents"
-                         for fk in t.foreign_keys)]
-        if not file:  # an in-memory database: nothing to key on
-            return tables
-        _record_tables[key] = tables
-    return list(_record_tables[key])
+    Remembered: reading every table's foreign keys took dozens of queries, twice a load,
+    while the schema changes only when a new record kind arrives."""
+    return list(_schema_fact(db, ("record_tables",), lambda: [
+        t.name for t in db.tables
+        if any(fk.column == "document_id" and fk.other_table == "documents"
+               for fk in t.foreign_keys)]))
 
 
 def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record], *,
