@@ -75,7 +75,8 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
     Documents are fetched, parsed and extracted in parallel; the database is written by this
-    process alone, one document per transaction.
+    process alone, one transaction per task's batch of documents (each document's load
+    all-or-nothing within it). Progress is logged every few seconds.
 
     \b
     Examples:

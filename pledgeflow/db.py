@@ -192,11 +192,76 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                           ("links", "council"), ("sources", "council"),
                           *((kind, "document_id") for kind in RECORD_COLUMNS)]:
         db.table(table).create_index([column], if_not_exists=True)
-    # replace=True only rebuilds when the FTS definition or its triggers differ.
-    db.table("blocks").enable_fts(["text", "section"], create_triggers=True, tokenize="porter",
-                            replace=True)
-    db.table("pledges").enable_fts(["text"], create_triggers=True, tokenize="porter", replace=True)
+    for table, columns in FTS_COLUMNS.items():
+        _ensure_fts(db, table, columns)
     _create_current_views(db)
+
+
+# Full-text indexes: the table and the columns its FTS5 index covers.
+FTS_COLUMNS = {"blocks": ("text", "section"), "pledges": ("text",)}
+
+
+def _ensure_fts(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]) -> None:
+    """An external-content FTS5 index on ``table``, with triggers for deletes and updates
+    but none for inserts: loads index their new rows themselves (``_index_rows``), once per
+    group of documents, because FTS5 writes a new index segment at every commit and
+    savepoint, which made a row-by-row insert trigger most of the cost of a load. Rows
+    inserted by other tools are not indexed: ``pledgeflow doctor`` reports them.
+
+    A database made before this has sqlite-utils' insert trigger as well: it goes (the
+    index it kept is in sync). With it gone, ``replace=True`` only rebuilds an index whose
+    definition differs, as sqlite-utils compares triggers only when all three exist."""
+    db.execute(f'DROP TRIGGER IF EXISTS "{table}_ai"')
+    db.table(table).enable_fts(list(columns), create_triggers=False, tokenize="porter",
+                               replace=True)
+    fts, names = f"{table}_fts", ", ".join(f'"{c}"' for c in columns)
+    old = ", ".join(f'old."{c}"' for c in columns)
+    new = ", ".join(f'new."{c}"' for c in columns)
+    take_out = (f'INSERT INTO "{fts}" ("{fts}", rowid, {names}) '
+                f"VALUES('delete', old.rowid, {old});")
+    put_in = f'INSERT INTO "{fts}" (rowid, {names}) VALUES (new.rowid, {new});'
+    db.execute(f'CREATE TRIGGER IF NOT EXISTS "{table}_ad" AFTER DELETE ON "{table}" '
+               f"BEGIN {take_out} END")
+    db.execute(f'CREATE TRIGGER IF NOT EXISTS "{table}_au" AFTER UPDATE ON "{table}" '
+               f"BEGIN {take_out} {put_in} END")
+
+
+def _index_rows(db: sqlite_utils.Database, document_ids: list[str]) -> None:
+    """Add these documents' blocks and pledges to the full-text indexes (their rows are
+    in, and not indexed yet)."""
+    if not document_ids:
+        return
+    marks = ", ".join("?" for _ in document_ids)
+    for table, columns in FTS_COLUMNS.items():
+        names = ", ".join(f'"{c}"' for c in columns)
+        db.execute(f'INSERT INTO "{table}_fts" (rowid, {names}) SELECT rowid, {names} '
+                   f'FROM "{table}" WHERE document_id IN ({marks})', document_ids)
+
+
+# Documents loaded in an open ``load_group`` and not yet in the full-text indexes, per
+# connection (``id(conn)``: the entry lives only while its group does).
+_unindexed: dict[int, list[str]] = {}
+
+
+@contextmanager
+def load_group(db: sqlite_utils.Database) -> Iterator[None]:
+    """One transaction for several documents' loads. Each ``load_document`` in it is still
+    all-or-nothing (a savepoint: a failed one leaves no row and the others stay), and the
+    full-text indexes take the group's new rows at once, before COMMIT, so a reader never
+    sees rows that search cannot find. A crash loses the group's loads, which the next
+    run makes again (nothing marks them done)."""
+    key = id(db.conn)
+    if key in _unindexed or db.conn.in_transaction:  # already in one: it indexes at its end
+        with immediate(db):
+            yield
+        return
+    _unindexed[key] = []
+    try:
+        with immediate(db):
+            yield
+            _index_rows(db, _unindexed[key])
+    finally:
+        del _unindexed[key]
 
 
 def _create_current_views(db: sqlite_utils.Database) -> None:
@@ -329,6 +394,13 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
     if doc.source_id not in (None, source_id):
         raise ValueError(f"document {doc.id} belongs to {doc.source_id}, not {source_id}")
     counts: dict[str, int] = dict.fromkeys([*RECORD_COLUMNS, "kpi_targets"], 0)
+    group = _unindexed.get(id(db.conn))
+    if group and db.execute("select 1 from documents where id = ?", [doc.id]).fetchone():
+        # Replacing a version: the delete triggers take its rows out of the full-text
+        # index, so they must be in it, and it may be one this group loaded. Outside this
+        # load's savepoint, so its failure does not undo the others' indexing.
+        _index_rows(db, group)
+        group.clear()
     with immediate(db):
         version, previous = _place_version(db, source_id, doc.id, part_url)
         _delete_documents(db, doc.id)
@@ -367,6 +439,10 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
                 {**row, "source_id": source_id, "document_id": doc.id,
                  "previous_document_id": previous, "detected_at": detected}
                 for row in changes.diff(db, previous, doc.id))
+        if group is None:
+            _index_rows(db, [doc.id])
+    if group is not None:  # indexed with the group's others, before its COMMIT
+        group.append(doc.id)
     return counts
 
 

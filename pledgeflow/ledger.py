@@ -8,6 +8,7 @@ single database writer: it records the run, its failures (with their stage) and 
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +20,10 @@ from pledgeflow import links, stages
 
 T = TypeVar("T")
 F = TypeVar("F")
+
+# Seconds between progress lines. Each document's own line is logged at DEBUG: one INFO
+# line per web page, shipped to the Prefect server, cost 1.5-2 s of a 500-page run.
+PROGRESS_SECONDS = 5.0
 
 
 class Window:
@@ -77,6 +82,9 @@ class RunLedger:
                               "failed": 0, "records": {}}
         self.councils: set[str] = set()  # councils whose records changed: to relink
         self.pending: Counter[str] = Counter()  # documents still to come, per council
+        self.total = 0  # documents this run takes (known once ``order`` has them)
+        self.taken = 0
+        self._reported = time.monotonic()
 
     def order(self, jobs: list[stages.Job]) -> list[stages.Job]:
         """The jobs grouped by council (catalog order within one), and counted: a council
@@ -84,6 +92,7 @@ class RunLedger:
         parsed, instead of every council at the end of the run."""
         jobs = sorted(jobs, key=lambda job: job.source.council or "")
         self.pending = Counter(job.source.council for job in jobs if job.source.council)
+        self.total += len(jobs)
         return jobs
 
     def previous(self, source_id: str, url: str | None) -> dict | None:
@@ -105,6 +114,7 @@ class RunLedger:
         """Record one document's outcome (a failure, unchanged, re-extracted or loaded);
         relink its council when it was the council's last document to come."""
         self._record(job.source.id, outcome)
+        self.taken += 1
         council = job.source.council
         if council and self.pending[council] > 0:
             self.pending[council] -= 1
@@ -117,16 +127,30 @@ class RunLedger:
         so each of its documents did); return the jobs the task left for another."""
         if isinstance(outcomes, BaseException):
             outcomes = [outcomes] * len(jobs)
-        for job, outcome in zip(jobs[:len(outcomes)], outcomes, strict=True):
-            self.take(job, outcome)
+        # One commit for the batch (each document's load still all-or-nothing): a commit
+        # per web page cost more than its rows, mostly in the full-text indexes.
+        with store.load_group(self.database):
+            for job, outcome in zip(jobs[:len(outcomes)], outcomes, strict=True):
+                self.take(job, outcome)
+        self.progress()
         return jobs[len(outcomes):]
+
+    def progress(self, every: float = PROGRESS_SECONDS) -> None:
+        """Log how far the run has gone, at most once every ``every`` seconds and when
+        the last document is in."""
+        if time.monotonic() - self._reported < every and self.taken < self.total:
+            return
+        self._reported = time.monotonic()
+        s = self.summary
+        self.logger.info("%d of %d documents: %d loaded, %d unchanged, %d failed",
+                         self.taken, self.total, s["documents"], s["unchanged"], s["failed"])
 
     def _link(self, councils: set[str]) -> None:
         n = links.rebuild(self.database, councils)
         self.councils -= councils
-        self.logger.info("linked pledges to measures in %s: %d links",
-                         next(iter(councils)) if len(councils) == 1
-                         else f"{len(councils)} councils", n)
+        self.logger.debug("linked pledges to measures in %s: %d links",
+                          next(iter(councils)) if len(councils) == 1
+                          else f"{len(councils)} councils", n)
 
     def _record(self, source_id: str, outcome: stages.Processed | BaseException) -> None:
         if isinstance(outcome, stages.StageFailed):
@@ -140,8 +164,8 @@ class RunLedger:
         self.summary["not_modified" if not_modified else "fetched"] += 1
         if store.document_is_current(self.database, item.document_id, self.versions):
             self.summary["unchanged"] += 1
-            self.logger.info("%s unchanged (%s%s), skipped", source_id, item.document_id[:12],
-                             ", 304" if not_modified else "")
+            self.logger.debug("%s unchanged (%s%s), skipped", source_id, item.document_id[:12],
+                              ", 304" if not_modified else "")
             return
         if extracted is None:  # same bytes, newer extractors: extract again from the saved parse
             try:
@@ -169,8 +193,8 @@ class RunLedger:
         records = self.summary["records"]
         for kind, n in counts.items():
             records[kind] = records.get(kind, 0) + n
-        self.logger.info("%s loaded: %s", source_id,
-                         ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+        self.logger.debug("%s loaded: %s", source_id,
+                          ", ".join(f"{n} {k}" for k, n in counts.items() if n))
 
     def finish(self, found_pages: dict[str, set[str]] | None = None) -> dict:
         """Relink, retire pages an index no longer links, close the run; the summary."""

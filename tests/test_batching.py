@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
+from pledgeflow import db as store
 from pledgeflow import stages
 from pledgeflow.catalog import Source
 from pledgeflow.flows.pipeline import MAX_BATCH, batch_size
+from pledgeflow.ledger import RunLedger
 
 
 def source(id_: str, url: str) -> Source:
@@ -91,3 +95,35 @@ def test_window_yields_as_futures_finish_and_never_holds_more_than_its_size():
                     release[i].set()
     assert handled[0] == 3 and sorted(handled) == list(range(6))
     assert running == [1, 2, 3, 0, 4, 5]
+
+
+def test_the_ledger_takes_a_batch_in_one_commit_and_reports_progress(
+        http_server, settings, samples_dir, tmp_path, caplog):
+    page = (samples_dir / "html" / "bnes-libdem-children.html").read_bytes()
+    http_server.route("/ledger/page.html", body=page, headers={"Content-Type": "text/html"})
+    http_server.route("/ledger/gone.html", status=404)
+    sources = [source("a", http_server.url("/ledger/page.html")),
+               source("gone", http_server.url("/ledger/gone.html"))]
+    database = store.open_db(tmp_path / "pf.db")
+    store.upsert_sources(database, sources)
+    logger = logging.getLogger("test-ledger")
+    ledger = RunLedger(database, catalog="test", sources=2, settings=settings, logger=logger)
+    jobs = ledger.order([stages.Job(s) for s in sources])
+    outcomes = stages.process_batch(jobs, settings)
+    commits = []
+    database.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
+    with caplog.at_level(logging.DEBUG, logger="test-ledger"):
+        assert ledger.take_batch(jobs, outcomes) == []
+    database.conn.set_trace_callback(None)
+    assert len(commits) == 1  # the page, the failure and the relinking: one transaction
+    pledges = database.execute("select count(*) from pledges").fetchone()[0]
+    assert pledges > 0
+    indexed = database.execute("select count(*) from pledges_fts_docsize").fetchone()[0]
+    assert indexed == pledges  # searchable as soon as it is committed
+    failures = [(r["source_id"], r["stage"]) for r in database.query(
+        "select source_id, stage from failures")]
+    assert failures == [("gone", "fetch")]
+    info = [r.getMessage() for r in caplog.records if r.levelno == logging.INFO]
+    assert info == ["2 of 2 documents: 1 loaded, 0 unchanged, 1 failed"]
+    assert any(r.levelno == logging.DEBUG and "a loaded:" in r.getMessage()
+               for r in caplog.records)

@@ -20,6 +20,7 @@ from pledgeflow.db import (
     document_is_current,
     finish_run,
     load_document,
+    load_group,
     open_db,
     record_counts,
     record_failure,
@@ -276,6 +277,73 @@ def test_blocks_fts_finds_words_and_follows_replacement(db):
     assert f"{new.id}:0" in search("transport")
     for fts in ("blocks_fts", "pledges_fts"):  # raises if the index is out of sync
         db.execute(f"insert into {fts}({fts}) values('integrity-check')")
+
+
+def fts_in_sync(db) -> None:
+    for fts in ("blocks_fts", "pledges_fts"):  # raises if the index is out of sync
+        db.execute(f"insert into {fts}({fts}) values('integrity-check')")
+    for table in ("blocks", "pledges"):
+        assert db.execute(f"select count(*) from {table}_fts_docsize").fetchone()[0] == \
+            db.execute(f"select count(*) from {table}").fetchone()[0]
+
+
+def pledge_search(db, word: str) -> set[str]:
+    return {r[0] for r in db.execute(
+        "select p.document_id from pledges_fts join pledges p on p.rowid = pledges_fts.rowid "
+        "where pledges_fts match ?", [word])}
+
+
+def test_a_load_group_commits_once_and_indexes_every_document_it_kept(db):
+    housing, transport = make_doc("Housing", b"one"), make_doc("Transport", b"two")
+    broken = make_doc("Parks", b"three")
+    with load_group(db):
+        load(db, housing, make_records(housing))
+        with pytest.raises(RuntimeError):
+            load(db, broken, [BrokenPledge(provenance=prov(broken, 1), text="boom")])
+        load(db, transport, make_records(transport))
+        load(db, housing, make_records(housing))  # the same bytes again: replaced in place
+        assert db.conn.in_transaction  # nothing committed until the group ends
+    assert not db.conn.in_transaction
+    assert rows_of(db, broken.id) == {t: 0 for t in rows_of(db, broken.id)}
+    assert pledge_search(db, "housing") == {housing.id}
+    assert pledge_search(db, "transport") == {transport.id}
+    assert pledge_search(db, "school") == {housing.id, transport.id}
+    fts_in_sync(db)
+
+
+def test_a_failed_group_commits_nothing(db):
+    before = snapshot(db)
+    doc = make_doc()
+    with pytest.raises(KeyboardInterrupt), load_group(db):
+        load(db, doc, make_records(doc))
+        raise KeyboardInterrupt  # the run stopped before the group's commit
+    assert snapshot(db) == before
+    load(db, doc, make_records(doc))  # the next run loads it again
+    assert pledge_search(db, "housing") == {doc.id}
+    fts_in_sync(db)
+
+
+def test_a_database_with_an_insert_trigger_drops_it_on_open(tmp_path):
+    # Databases made before loads indexed their own rows had sqlite-utils' three triggers.
+    path = tmp_path / "old.db"
+    db = open_db(path)
+    upsert_sources(db, [SOURCE])
+    doc = make_doc()
+    load(db, doc, make_records(doc))
+    for table, columns in (("blocks", "text, section"), ("pledges", "text")):
+        new = ", ".join(f"new.{c.strip()}" for c in columns.split(","))
+        db.execute(f"create trigger [{table}_ai] after insert on [{table}] begin insert into "
+                   f"[{table}_fts] (rowid, {columns}) values (new.rowid, {new}); end")
+    db.conn.commit()
+    db.close()
+    db = open_db(path)
+    triggers = {r[0] for r in db.execute("select name from sqlite_master where type='trigger'")}
+    assert triggers == {"blocks_ad", "blocks_au", "pledges_ad", "pledges_au"}
+    assert pledge_search(db, "housing") == {doc.id}
+    other = make_doc("Transport", b"version 2")
+    load(db, other, make_records(other))
+    assert pledge_search(db, "transport") == {other.id}
+    fts_in_sync(db)
 
 
 @pytest.mark.parametrize("bad", ["row_raises", "insert_fails_after_new_table"])

@@ -122,7 +122,9 @@ def test_a_pledge_whose_document_is_gone_is_an_orphan(copy):
     copy.sql("insert into pledges (id, document_id, text) values "
              f"('orphan', '{'0' * 64}', 'We will do something.')", foreign_keys=False)
     problems = diagnose(copy.db, copy.raw)
-    assert whats(problems) == [("error", "orphan pledges rows")]
+    # Rows inserted by hand are not in the full-text index either (loads index their own).
+    assert whats(problems) == [("error", "orphan pledges rows"),
+                               ("error", "full-text index out of sync")]
     assert "documents row (document_id) is missing" in problems[0].detail
     result = doctor(copy.db, copy.raw)
     assert result.exit_code == 1
