@@ -31,11 +31,9 @@ import re
 from collections.abc import Container
 from dataclasses import dataclass
 
-from bs4 import BeautifulSoup
-from bs4.element import NavigableString, PreformattedString, Tag
-
 from pledgeflow.document import Block, BlockKind, Document, table_text
 from pledgeflow.parse import ParseError
+from pledgeflow.parse._tree import Element, Text, parse_tree
 
 PARSER = "html"
 PARSER_VERSION = "1"
@@ -233,11 +231,11 @@ _GUARDED = frozenset({"main", "h1"})
 
 
 def _is_text(node: object) -> bool:
-    """A visible text node (not a comment, CDATA, doctype or processing instruction)."""
-    return isinstance(node, NavigableString) and not isinstance(node, PreformattedString)
+    """A visible text node (the tree keeps no comments, doctype or processing instructions)."""
+    return isinstance(node, Text)
 
 
-def _inside(node: object, names: Container[str], stop: Tag | None = None) -> bool:
+def _inside(node: object, names: Container[str], stop: Element | None = None) -> bool:
     """Whether ``node`` has an ancestor named in ``names`` below ``stop`` (if given).
 
     Bounded by ``stop`` so per-string checks cost the depth of the block, not of the page.
@@ -250,58 +248,53 @@ def _inside(node: object, names: Container[str], stop: Tag | None = None) -> boo
     return False
 
 
-def _gone(tag: Tag) -> bool:
-    """Whether ``tag`` was destroyed along with an ancestor we decomposed earlier.
-
-    Read from ``__dict__`` because bs4's ``decomposed`` property looks the flag up with
-    getattr, which on a live tag falls through to a child-tag search: one full subtree scan
-    per call, quadratic over a whole page.
-    """
-    return bool(tag.__dict__.get("_decomposed"))
+def _gone(tag: Element) -> bool:
+    """Whether ``tag`` was destroyed along with an ancestor we decomposed earlier."""
+    return tag.gone
 
 
-# The helpers below stand in for bs4's find/find_all, which run every node through a generic
-# filter object: for plain name tests a walk over ``descendants`` costs a fraction of that,
-# and these searches run once per candidate element, so they dominated parse time.
+# Searches by element name, the only kind this module needs (bs4's find/find_all, in short).
 
 
-def _tags(scope: Tag, names: Container[str]) -> list[Tag]:
+def _elements(scope: Element) -> list[Element]:
+    """``scope.find_all(True)``: every element below ``scope``, in document order."""
+    return [node for node in scope.descendants if isinstance(node, Element)]
+
+
+def _tags(scope: Element, names: Container[str]) -> list[Element]:
     """``scope.find_all(names)``: the elements below ``scope`` named in ``names``, in order."""
-    return [node for node in scope.descendants if isinstance(node, Tag) and node.name in names]
+    return [node for node in scope.descendants if isinstance(node, Element) and node.name in names]
 
 
-def _first(scope: Tag, names: Container[str]) -> Tag | None:
+def _first(scope: Element, names: Container[str]) -> Element | None:
     """``scope.find(names)``: the first element below ``scope`` named in ``names``."""
     for node in scope.descendants:
-        if isinstance(node, Tag) and node.name in names:
+        if isinstance(node, Element) and node.name in names:
             return node
     return None
 
 
-def _child_tags(tag: Tag, names: Container[str]) -> list[Tag]:
+def _child_tags(tag: Element, names: Container[str]) -> list[Element]:
     """``tag.find_all(names, recursive=False)``: the children named in ``names``, in order."""
-    return [child for child in tag.children if isinstance(child, Tag) and child.name in names]
+    return [child for child in tag.children if isinstance(child, Element) and child.name in names]
 
 
-def _texts(tag: Tag) -> list[NavigableString]:
+def _texts(tag: Element) -> list[Text]:
     """The visible text nodes below ``tag``, in order (``find_all(string=True)``, filtered)."""
-    return [node for node in tag.descendants if _is_text(node)]
+    return [node for node in tag.descendants if isinstance(node, Text)]
 
 
-def _text_len(tag: Tag) -> int:
+def _text_len(tag: Element) -> int:
     return sum(len(s.strip()) for s in _texts(tag))
 
 
-def _roles(tag: Tag) -> set[str]:
+def _roles(tag: Element) -> set[str]:
     return set(str(tag.get("role") or "").lower().split())
 
 
-def _names_boilerplate(tag: Tag) -> bool:
+def _names_boilerplate(tag: Element) -> bool:
     """Whether the element's class, id or aria-label names page chrome."""
-    classes = tag.get("class") or []
-    if isinstance(classes, str):
-        classes = classes.split()
-    tokens = [*classes, str(tag.get("id") or "")]
+    tokens = [*(tag.get("class") or "").split(), tag.get("id") or ""]
     for token in tokens:
         token = token.lower()
         if token and not _DESCRIPTIVE_CLASS.match(token) and _BOILERPLATE_NAME.search(token):
@@ -310,7 +303,7 @@ def _names_boilerplate(tag: Tag) -> bool:
     return bool(label and _BOILERPLATE_LABEL.search(str(label)))
 
 
-def _looks_hidden(tag: Tag) -> bool:
+def _looks_hidden(tag: Element) -> bool:
     return (
         tag.has_attr("hidden")
         or str(tag.get("aria-hidden") or "").lower() == "true"
@@ -318,7 +311,7 @@ def _looks_hidden(tag: Tag) -> bool:
     )
 
 
-def _is_page_header(tag: Tag) -> bool:
+def _is_page_header(tag: Element) -> bool:
     # HTML: a <header> outside any sectioning element is the page banner (logo, menu); one
     # inside an article or section is that entry's header and usually holds its <h1>.
     return tag.name == "header" and not _inside(tag, _SECTIONING)
@@ -327,19 +320,19 @@ def _is_page_header(tag: Tag) -> bool:
 class _Guard:
     """Decides whether a heuristic deletion would take the page's content with it."""
 
-    def __init__(self, scope: Tag) -> None:
+    def __init__(self, scope: Element) -> None:
         self.total = _text_len(scope)
 
-    def protects(self, tag: Tag) -> bool:
+    def protects(self, tag: Element) -> bool:
         if tag.name in ("html", "head", "body", "main") or "main" in _roles(tag):
             return True
         for node in tag.descendants:
-            if isinstance(node, Tag) and (node.name in _GUARDED or node.get("role") == "main"):
+            if isinstance(node, Element) and (node.name in _GUARDED or node.get("role") == "main"):
                 return True
         return self.total > 0 and _text_len(tag) > self.total / 2
 
 
-def _only_headings(tag: Tag) -> bool:
+def _only_headings(tag: Element) -> bool:
     """True if every visible text inside ``tag`` sits in a heading (or there is none)."""
     for s in _texts(tag):
         if s.strip() and not _inside(s, _HEADINGS, tag):
@@ -351,7 +344,7 @@ def _only_headings(tag: Tag) -> bool:
 _FORM_CLIMB_STOP = frozenset({"[document]", "html", "head", "body", "main", "article"})
 
 
-def _remove_form(form: Tag, guard: _Guard) -> None:
+def _remove_form(form: Element, guard: _Guard) -> None:
     """Delete a form and any wrapper left holding nothing but the form's heading."""
     if guard.protects(form):
         return  # ASP.NET-style pages wrap the whole page in one <form>
@@ -368,18 +361,18 @@ def _remove_form(form: Tag, guard: _Guard) -> None:
         parent = grandparent
 
 
-def _remove_boilerplate(scope: Tag) -> None:
+def _remove_boilerplate(scope: Element) -> None:
     """Delete non-content elements from the tree, in place."""
     for tag in _tags(scope, _ALWAYS_DROP):
         if not _gone(tag):
             tag.decompose()
-    for br in scope.find_all("br"):
+    for br in _tags(scope, {"br"}):
         br.replace_with("\n")  # kept as a line break so bullet lines can be split later
     guard = _Guard(scope)
-    for form in scope.find_all("form"):
+    for form in _tags(scope, {"form"}):
         if not _gone(form):
             _remove_form(form, guard)
-    for tag in scope.find_all(True):
+    for tag in _elements(scope):
         if _gone(tag):
             continue
         if tag.name == "button" and not _inside(tag, _HEADINGS):
@@ -403,7 +396,7 @@ def _remove_boilerplate(scope: Tag) -> None:
 _ARTICLE_SHARE = 0.5
 
 
-def _largest(tags: list[Tag]) -> Tag | None:
+def _largest(tags: list[Element]) -> Element | None:
     best, best_len = None, 0
     for tag in tags:
         n = _text_len(tag)
@@ -412,7 +405,7 @@ def _largest(tags: list[Tag]) -> Tag | None:
     return best
 
 
-def _non_link_len(tag: Tag) -> int:
+def _non_link_len(tag: Element) -> int:
     """Text length outside links: link lists (menus, "latest news") score near zero."""
     total = 0
     for s in _texts(tag):
@@ -428,9 +421,9 @@ _DENSITY_BLOCKS = frozenset({"p", "li", "blockquote", "pre", "dd", "td", "th"})
 _TRANSPARENT = frozenset({"table", "thead", "tbody", "tfoot", "tr", "td", "th", "ul", "ol"})
 
 
-def _containers(block: Tag, count: int) -> list[Tag]:
+def _containers(block: Element, count: int) -> list[Element]:
     """The ``count`` nearest ancestors of ``block`` that can hold a page's content."""
-    found: list[Tag] = []
+    found: list[Element] = []
     parent = block.parent
     while parent is not None and len(found) < count:
         if parent.name not in _TRANSPARENT and parent.name not in _INLINE:
@@ -439,10 +432,10 @@ def _containers(block: Tag, count: int) -> list[Tag]:
     return found
 
 
-def _densest(scope: Tag) -> Tag | None:
+def _densest(scope: Element) -> Element | None:
     """The element whose paragraphs carry the most non-link text (readability-style)."""
     scores: dict[int, float] = {}
-    tags: dict[int, Tag] = {}
+    tags: dict[int, Element] = {}
     for block in _tags(scope, _DENSITY_BLOCKS):
         if _first(block, _DENSITY_BLOCKS) is not None:
             continue  # its inner blocks are counted instead, so text counts once
@@ -459,15 +452,15 @@ def _densest(scope: Tag) -> Tag | None:
     return tags[max(scores, key=scores.__getitem__)]
 
 
-def _content_root(scope: Tag) -> Tag | None:
-    # One walk serves <main>, [role=main] and <article>; bs4's find_all with a function is slow.
-    elements = scope.find_all(True)
+def _content_root(scope: Element) -> Element | None:
+    # One walk serves <main>, [role=main] and <article>.
+    elements = _elements(scope)
     mains = [t for t in elements if t.name == "main"] + [
         t for t in elements if t.name != "main" and "main" in _roles(t)
     ]
     main = _largest(mains)
     if main is not None:
-        article = _largest(main.find_all("article"))
+        article = _largest(_tags(main, {"article"}))
         if article is not None and _text_len(article) >= _ARTICLE_SHARE * _text_len(main):
             return article
         return main
@@ -506,7 +499,7 @@ _LITERAL_TAG = re.compile(
 )
 _INLINE_LITERAL = frozenset("a abbr b code em font i small span strong sub sup u".split())
 # Characters that take no space on screen; NBSP and friends are handled by str.split().
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"))
+_INVISIBLE = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 
 
 def _literal_tag_gap(match: re.Match[str]) -> str:
@@ -518,12 +511,13 @@ def _clean(text: str) -> str:
     """Leaked literal tags removed, invisible characters dropped, whitespace collapsed."""
     if "<" in text:
         text = _LITERAL_TAG.sub(_literal_tag_gap, text)
-    if not text.isascii():  # the invisible characters are all non-ASCII; translate is slow
-        text = text.translate(_INVISIBLE)
+    if not text.isascii():  # the invisible characters are all non-ASCII
+        # A regex, not str.translate: translate does a dict lookup per character of the text.
+        text = _INVISIBLE.sub("", text)
     return " ".join(text.split())
 
 
-def _raw_text(nodes: list[object], skip: frozenset[str] = frozenset()) -> tuple[str, list[Tag]]:
+def _raw_text(nodes: list[object], skip: frozenset[str] = frozenset()) -> tuple[str, list[Element]]:
     """Concatenated text of ``nodes`` with spaces at block boundaries, uncleaned.
 
     Elements named in ``skip`` are not entered; they are returned, in order, so the caller can
@@ -531,13 +525,11 @@ def _raw_text(nodes: list[object], skip: frozenset[str] = frozenset()) -> tuple[
     nesting is safe. Line breaks from <br> stay as "\\n".
     """
     parts: list[str] = []
-    skipped: list[Tag] = []
+    skipped: list[Element] = []
     stack: list[object] = list(reversed(nodes))
     while stack:
         node = stack.pop()
-        if isinstance(node, str) and not isinstance(node, NavigableString):
-            parts.append(node)  # a separator pushed below
-        elif isinstance(node, Tag):
+        if isinstance(node, Element):
             if node.name in skip:
                 skipped.append(node)
                 continue
@@ -545,13 +537,13 @@ def _raw_text(nodes: list[object], skip: frozenset[str] = frozenset()) -> tuple[
             if block:
                 parts.append(" ")
                 stack.append(" ")
-            stack.extend(reversed(node.contents))
-        elif _is_text(node):
-            parts.append(str(node))
+            stack.extend(reversed(node.children))
+        else:
+            parts.append(node)  # a text node, or a block's closing separator pushed above
     return "".join(parts), skipped
 
 
-def _text(tag: Tag) -> str:
+def _text(tag: Element) -> str:
     return _clean(_raw_text([tag])[0])
 
 
@@ -616,11 +608,11 @@ def _emit_paragraphs(out: list[_Raw], raw: str, caption: bool = False) -> None:
             out.append(_Raw("paragraph", text, caption=caption))
 
 
-def _table(table: Tag) -> tuple[list[list[str]], int] | None:
+def _table(table: Element) -> tuple[list[list[str]], int] | None:
     """Rows and header-row count of a data table, or None for a layout table."""
     if _first(table, {"table"}) is not None:
         return None  # nested tables are page layout, not data
-    trs: list[tuple[Tag, bool]] = []
+    trs: list[tuple[Element, bool]] = []
     for child in _child_tags(table, {"tr", "thead", "tbody", "tfoot"}):
         if child.name == "tr":
             trs.append((child, False))
@@ -643,12 +635,12 @@ def _table(table: Tag) -> tuple[list[list[str]], int] | None:
     return rows, header_rows
 
 
-def _segments(tag: Tag) -> list[tuple[str, object]]:
+def _segments(tag: Element) -> list[tuple[str, object]]:
     """Split a container's children into runs of inline content and block children."""
     segments: list[tuple[str, object]] = []
     run: list[object] = []
     for child in tag.children:
-        if isinstance(child, Tag):
+        if isinstance(child, Element):
             if child.name in _INLINE and _first(child, _BLOCK_TAGS) is None:
                 run.append(child)
                 continue
@@ -670,7 +662,7 @@ class _Walker:
         self.out: list[_Raw] = []
         self.stack: list[tuple[str, object, _ListCtx | None]] = []
 
-    def run(self, root: Tag) -> list[_Raw]:
+    def run(self, root: Element) -> list[_Raw]:
         self.stack.append(("node", root, None))
         while self.stack:
             what, obj, ctx = self.stack.pop()
@@ -685,7 +677,7 @@ class _Walker:
     def _push(self, items: list[tuple[str, object, _ListCtx | None]]) -> None:
         self.stack.extend(reversed(items))
 
-    def _node(self, tag: Tag, ctx: _ListCtx | None) -> None:
+    def _node(self, tag: Element, ctx: _ListCtx | None) -> None:
         name = tag.name
         if name in _HEADINGS:
             text = _text(tag)
@@ -706,15 +698,15 @@ class _Walker:
         elif name not in ("hr", "img", "caption"):
             self._push([(kind, obj, None) for kind, obj in _segments(tag)])
 
-    def _list(self, tag: Tag, ctx: _ListCtx | None) -> None:
+    def _list(self, tag: Element, ctx: _ListCtx | None) -> None:
         # A list's items: <li>s, plus any stray element or text a CMS put there. A list nested
         # directly in a list (a common CMS mistake) belongs to the item before it.
         ctx = ctx or _ListCtx(depth=1, parent=None)
         items: list[list[object]] = []
         for child in tag.children:
-            if isinstance(child, Tag) and child.name in _LISTS and items:
+            if isinstance(child, Element) and child.name in _LISTS and items:
                 items[-1].append(child)
-            elif isinstance(child, Tag) or (_is_text(child) and child.strip()):
+            elif isinstance(child, Element) or (_is_text(child) and child.strip()):
                 items.append([child])
         key = id(tag)
         self._push([("item", (item, key), ctx) for item in items])
@@ -876,16 +868,16 @@ def _clean_title(title: str) -> str:
     return title
 
 
-def _page_title(soup: BeautifulSoup) -> str | None:
+def _page_title(document: Element) -> str | None:
     """The cleaned ``<title>`` of the page (not an SVG's), if any."""
-    # A walk that stops at the first match: the title is near the top, find_all reads it all.
-    for node in soup.descendants:
-        if isinstance(node, Tag) and node.name == "title" and not _inside(node, {"svg"}):
+    # A walk that stops at the first match: the title is near the top.
+    for node in document.descendants:
+        if isinstance(node, Element) and node.name == "title" and not _inside(node, {"svg"}):
             return _clean_title(_text(node)) or None
     return None
 
 
-def _title(root: Tag, page_title: str | None) -> str | None:
+def _title(root: Element, page_title: str | None) -> str | None:
     h1 = root if root.name == "h1" else _first(root, {"h1"})
     if h1 is not None and (text := _text(h1)):
         return text
@@ -900,16 +892,16 @@ def parse_html(
     ``charset`` is the HTTP-declared charset, if any. Raises ParseError when the page has no
     main content.
     """
-    soup = BeautifulSoup(decode_html(data, charset), "lxml")
-    page_title = _page_title(soup)
-    # The whole tree, not soup.body: libxml2 predates HTML5 and leaves a <main> that follows
+    document = parse_tree(decode_html(data, charset))
+    page_title = _page_title(document)
+    # The whole tree, not its <body>: libxml2 predates HTML5 and leaves a <main> that follows
     # bare head elements (no <body> tag) inside <head>.
-    _remove_boilerplate(soup)
-    root = _content_root(soup)
+    _remove_boilerplate(document)
+    root = _content_root(document)
     blocks = _tidy(_Walker().run(root)) if root is not None else []
     if not blocks and root is not None:
         # A landmark that held nothing readable: try the text-density choice instead.
-        root = _densest(soup)
+        root = _densest(document)
         blocks = _tidy(_Walker().run(root)) if root is not None else []
     if not blocks or root is None:
         raise ParseError("HTML page has no main content")
