@@ -11,6 +11,7 @@ flow's threads wait on the network or on the pool.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import threading
@@ -43,11 +44,23 @@ def _limit_memory(limit: int) -> None:
         pass  # not on this platform: the time limit still applies
 
 
+_frozen = False
+
+
 def _call(fn: Callable[..., T], args: tuple) -> T:
+    global _frozen
     try:
         return fn(*args)
     except MemoryError:
         raise ParseError("parsing needed more memory than a document may use") from None
+    finally:
+        if not _frozen:
+            # After the first document the worker holds what it keeps for life (spaCy,
+            # the extractors' patterns): out of the collector's sight, its collections
+            # scan only what a document makes, not that whole heap every time.
+            _frozen = True
+            gc.collect()
+            gc.freeze()
 
 
 class ParserPool:

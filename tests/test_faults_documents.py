@@ -143,3 +143,18 @@ def test_workers_are_replaced_after_their_documents_and_never_stall():
     assert len(set(pids[:4])) <= 2  # the first pool's two workers did the first four
     assert not set(pids[:4]) & set(pids[4:8])  # then a new pool, with new workers
     assert not set(pids[4:8]) & set(pids[8:])
+
+
+def test_a_worker_freezes_what_it_keeps_after_its_first_document():
+    """What a worker loads for life (spaCy, the extractors) is frozen after its first
+    document, so the collector no longer scans it after every document."""
+    import gc
+
+    from pledgeflow.isolate import ParserPool
+
+    pool = ParserPool(workers=1)
+    try:
+        first, later = (pool.run(gc.get_freeze_count, timeout=60) for _ in range(2))
+    finally:
+        pool.reset()
+    assert first == 0 and later > 0
