@@ -7,6 +7,7 @@ single database writer: it records the run, its failures (with their stage) and 
 
 from __future__ import annotations
 
+import gc
 import logging
 import time
 import uuid
@@ -74,6 +75,12 @@ class RunLedger:
         self.settings = settings
         self.logger = logger
         self.versions = stages.extractor_versions(settings)
+        # What the process holds by now (Prefect, the registries) outlives the run. Frozen,
+        # it is out of the collector's sight until ``finish``: collections scan what the run
+        # makes (the results unpickled from the workers), not 360,000 objects of Prefect's
+        # each time, which was 0.6 s of CPU in a 500-page run (0.15-0.2 s frozen).
+        gc.collect()
+        gc.freeze()
         self.run_id = str(uuid.uuid4())
         store.start_run(database, run_id=self.run_id, flow_run_id=flow_run_id,
                         catalog=catalog, sources=sources)
@@ -214,6 +221,7 @@ class RunLedger:
                          fetched=summary["fetched"], not_modified=summary["not_modified"],
                          parsed=summary["parsed"])
         summary["totals"] = store.current_counts(self.database)
+        gc.unfreeze()
         return summary
 
 

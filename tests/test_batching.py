@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 
 import pytest
@@ -108,6 +109,7 @@ def test_the_ledger_takes_a_batch_in_one_commit_and_reports_progress(
     store.upsert_sources(database, sources)
     logger = logging.getLogger("test-ledger")
     ledger = RunLedger(database, catalog="test", sources=2, settings=settings, logger=logger)
+    assert gc.get_freeze_count() > 0  # what the process held is out of the collector's way
     jobs = ledger.order([stages.Job(s) for s in sources])
     outcomes = stages.process_batch(jobs, settings)
     commits = []
@@ -127,3 +129,5 @@ def test_the_ledger_takes_a_batch_in_one_commit_and_reports_progress(
     assert info == ["2 of 2 documents: 1 loaded, 0 unchanged, 1 failed"]
     assert any(r.levelno == logging.DEBUG and "a loaded:" in r.getMessage()
                for r in caplog.records)
+    ledger.finish()
+    assert gc.get_freeze_count() == 0  # and back in it once the run is done
