@@ -190,7 +190,11 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
                           ("changes", "source_id"), ("changes", "document_id"),
                           ("links", "pledge_id"), ("links", "target_id"),
                           ("links", "council"), ("sources", "council"),
-                          *((kind, "document_id") for kind in RECORD_COLUMNS)]:
+                          *((kind, "document_id") for kind in RECORD_COLUMNS),
+                          *((kind, "block_id") for kind in RECORD_COLUMNS)]:
+        # block_id too: deleting a version's blocks checks each one's records by foreign
+        # key, a scan of every record table per block without an index (reloading one
+        # plan into a 100-plan database took minutes).
         db.table(table).create_index([column], if_not_exists=True)
     for table, columns in FTS_COLUMNS.items():
         _ensure_fts(db, table, columns)
@@ -459,7 +463,11 @@ def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any
     existing = table_columns(db, table)
     if not existing or not set(names) <= existing:
         db.table(table).insert_all(rows, pk="id", foreign_keys=fks or None, alter=True)
-        db.table(table).create_index(["document_id"], if_not_exists=True)
+        # Every foreign-key column indexed: deleting a parent row (a version's blocks or
+        # records) looks its children up by it.
+        for column in dict.fromkeys(["document_id", *(fk[0] for fk in fks)]):
+            if column in names:
+                db.table(table).create_index([column], if_not_exists=True)
         return
     columns = ", ".join(f'"{name}"' for name in names)
     marks = ", ".join("?" for _ in names)
