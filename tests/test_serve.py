@@ -138,6 +138,66 @@ def test_served_deployment_runs_when_triggered(tmp_path):
     assert all(p.returncode is not None for p in processes)
 
 
+@posix_only
+def test_dask_deployment_runs_through_a_work_pool_worker(tmp_path):
+    """docs/scaling.md's recipe: flows/dask_pipeline.py deployed to a process work pool,
+    a worker started, a run triggered; the worker's flow run puts the documents through
+    a Dask LocalCluster and loads them."""
+    pytest.importorskip("prefect_dask")
+    from prefect.deployments import run_deployment
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    port = free_port()
+    url = api_url(port)
+    db = tmp_path / "pf.db"
+    logs = {name: tmp_path / f"{name}.log" for name in ("server", "pool", "deploy", "worker")}
+    env = {**os.environ, **QUIET_ENV}
+    env.pop("PREFECT_API_URL", None)
+    bin_dir = Path(sys.executable).parent
+    project = Path(__file__).resolve().parents[1]
+    processes: list[subprocess.Popen] = []
+    try:
+        server = spawn([str(bin_dir / "pledgeflow"), "server", "--port", str(port),
+                        "--state-dir", str(tmp_path / "state"), "--no-ui"], env, logs["server"])
+        processes.append(server)
+        wait_for_server(url, timeout=60, process=server)
+        client_env = {**env, "PREFECT_API_URL": url, "PREFECT_HOME": str(tmp_path / "home")}
+        prefect = str(bin_dir / "prefect")
+        for name, command in [
+            ("pool", [prefect, "work-pool", "create", "--type", "process", "dask-pool"]),
+            ("deploy", [prefect, "--no-prompt", "deploy",
+                        "flows/dask_pipeline.py:pipeline_on_dask", "-n", "dask", "-p",
+                        "dask-pool", "--param", "isolate=false",
+                        "--param", f"sources={SAMPLE_CATALOG}", "--param", f"db={db}",
+                        "--param", f"raw_dir={tmp_path / 'raw'}",
+                        "--param", f"processed_dir={tmp_path / 'processed'}"])]:
+            with logs[name].open("wb") as out:
+                done = subprocess.run(command, env=client_env, cwd=project, stdout=out,
+                                      stderr=subprocess.STDOUT, timeout=120)
+            assert done.returncode == 0, tail(logs[name])
+        worker = spawn([prefect, "worker", "start", "--pool", "dask-pool"],
+                       {**client_env, "PREFECT_WORKER_QUERY_SECONDS": "1",
+                        "PREFECT_LOGGING_LEVEL": "INFO"}, logs["worker"])
+        processes.append(worker)
+        with temporary_settings({PREFECT_API_URL: url}):
+            flow_run = run_deployment("pipeline-dask/dask", timeout=180, poll_interval=1,
+                                      as_subflow=False)
+        assert flow_run.state is not None and flow_run.state.is_completed(), (
+            f"flow run ended {flow_run.state!r}\n" + tail(logs["worker"]))
+        assert "Creating a new Dask cluster" in logs["worker"].read_text(errors="replace")
+        with sqlite3.connect(db) as conn:
+            documents = conn.execute("select count(*) from documents").fetchone()[0]
+            pledges = conn.execute("select count(*) from pledges").fetchone()[0]
+            runs = conn.execute("select flow_run_id, status, documents from runs").fetchall()
+        assert (documents, pledges) == (5, 135)
+        assert runs == [(str(flow_run.id), "completed", 5)]
+    finally:
+        for process in reversed(processes):
+            stop_process_group(process)
+    leftovers = [p.pid for p in processes if process_group_alive(p.pid)]
+    assert not leftovers, f"process groups still alive: {leftovers}"
+
+
 def test_one_deployment_per_catalog_with_its_own_cron(tmp_path):
     common = {"db": tmp_path / "pf.db", "raw_dir": tmp_path / "raw",
               "processed_dir": tmp_path / "processed"}
