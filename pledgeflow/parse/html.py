@@ -230,11 +230,6 @@ _SECTIONING = frozenset({"article", "aside", "main", "nav", "section"})
 _GUARDED = frozenset({"main", "h1"})
 
 
-def _is_text(node: object) -> bool:
-    """A visible text node (the tree keeps no comments, doctype or processing instructions)."""
-    return isinstance(node, Text)
-
-
 def _inside(node: object, names: Container[str], stop: Element | None = None) -> bool:
     """Whether ``node`` has an ancestor named in ``names`` below ``stop`` (if given).
 
@@ -246,11 +241,6 @@ def _inside(node: object, names: Container[str], stop: Element | None = None) ->
             return True
         parent = parent.parent
     return False
-
-
-def _gone(tag: Element) -> bool:
-    """Whether ``tag`` was destroyed along with an ancestor we decomposed earlier."""
-    return tag.gone
 
 
 # Searches by element name, the only kind this module needs (bs4's find/find_all, in short).
@@ -364,16 +354,16 @@ def _remove_form(form: Element, guard: _Guard) -> None:
 def _remove_boilerplate(scope: Element) -> None:
     """Delete non-content elements from the tree, in place."""
     for tag in _tags(scope, _ALWAYS_DROP):
-        if not _gone(tag):
+        if not tag.gone:
             tag.decompose()
     for br in _tags(scope, {"br"}):
         br.replace_with("\n")  # kept as a line break so bullet lines can be split later
     guard = _Guard(scope)
     for form in _tags(scope, {"form"}):
-        if not _gone(form):
+        if not form.gone:
             _remove_form(form, guard)
     for tag in _elements(scope):
-        if _gone(tag):
+        if tag.gone:
             continue
         if tag.name == "button" and not _inside(tag, _HEADINGS):
             # A button's text is UI ("Accept", "Menu"); inside a heading it is usually an
@@ -648,7 +638,7 @@ def _segments(tag: Element) -> list[tuple[str, object]]:
                 segments.append(("run", run))
                 run = []
             segments.append(("node", child))
-        elif _is_text(child):
+        else:  # a text node: the tree keeps no comments or other nodes
             run.append(child)
     if run:
         segments.append(("run", run))
@@ -706,7 +696,7 @@ class _Walker:
         for child in tag.children:
             if isinstance(child, Element) and child.name in _LISTS and items:
                 items[-1].append(child)
-            elif isinstance(child, Element) or (_is_text(child) and child.strip()):
+            elif isinstance(child, Element) or child.strip():  # else a text node
                 items.append([child])
         key = id(tag)
         self._push([("item", (item, key), ctx) for item in items])
