@@ -23,6 +23,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pledgeflow import db as store
 from pledgeflow import stages
 from pledgeflow.catalog import load_catalog, select
+from pledgeflow.isolate import close_shared_pool
 from pledgeflow.ledger import RunLedger, Window, format_summary
 
 
@@ -100,55 +101,60 @@ def pipeline(
     batch: int | None = None,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
-    logger = get_run_logger()
-    # Every registered extractor runs: a document's records are replaced as a whole,
-    # so running a subset would drop the other extractors' records.
-    # Absolute folders: tasks may run in processes (Dask workers) with another cwd.
-    settings = stages.Settings(raw_dir=Path(raw_dir).resolve(),
-                               processed_dir=Path(processed_dir).resolve(),
-                               parse_timeout=parse_timeout, timeout=fetch_timeout,
-                               allow_files_outside=allow_files_outside, isolate=isolate)
-    catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
-    database = store.open_db(db)
-    store.upsert_sources(database, catalog)
-    ledger = RunLedger(database, catalog=sources, sources=len(catalog), settings=settings,
-                       logger=logger, flow_run_id=str(get_run_context().flow_run.id))
+    try:
+        logger = get_run_logger()
+        # Every registered extractor runs: a document's records are replaced as a whole,
+        # so running a subset would drop the other extractors' records.
+        # Absolute folders: tasks may run in processes (Dask workers) with another cwd.
+        settings = stages.Settings(raw_dir=Path(raw_dir).resolve(),
+                                   processed_dir=Path(processed_dir).resolve(),
+                                   parse_timeout=parse_timeout, timeout=fetch_timeout,
+                                   allow_files_outside=allow_files_outside, isolate=isolate)
+        catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
+        database = store.open_db(db)
+        store.upsert_sources(database, catalog)
+        ledger = RunLedger(database, catalog=sources, sources=len(catalog), settings=settings,
+                           logger=logger, flow_run_id=str(get_run_context().flow_run.id))
 
-    # A manifesto spread over pages: its index page names the documents to fetch.
-    discoveries = [(s, discover_task.submit(s, settings)) for s in catalog if s.discover]
-    jobs: list[tuple] = [(s, None, None) for s in catalog if not s.discover]
-    found_pages: dict[str, set[str]] = {}
-    for source, future in discoveries:
-        result = _outcome(future)
-        if isinstance(result, Exception):
-            ledger.fail(source.id, "discover", result)
-            continue
-        logger.info("%s: %s", source.id, result.summary())
-        found_pages[source.id] = {link.url for link in result.links}
-        jobs += [(source, link.url, link.order) for link in result.links]
+        # A manifesto spread over pages: its index page names the documents to fetch.
+        discoveries = [(s, discover_task.submit(s, settings)) for s in catalog if s.discover]
+        jobs: list[tuple] = [(s, None, None) for s in catalog if not s.discover]
+        found_pages: dict[str, set[str]] = {}
+        for source, future in discoveries:
+            result = _outcome(future)
+            if isinstance(result, Exception):
+                ledger.fail(source.id, "discover", result)
+                continue
+            logger.info("%s: %s", source.id, result.summary())
+            found_pages[source.id] = {link.url for link in result.links}
+            jobs += [(source, link.url, link.order) for link in result.links]
 
-    jobs = ledger.order([stages.Job(source, ledger.previous(source.id, url), url, part)
-                         for source, url, part in jobs])  # previous: conditional requests
+        jobs = ledger.order([stages.Job(source, ledger.previous(source.id, url), url, part)
+                             for source, url, part in jobs])  # previous: conditional requests
 
-    def submit(batch_jobs: list[stages.Job]) -> PrefectFuture:
-        label = batch_jobs[0].source.id + (f"+{len(batch_jobs) - 1}" if len(batch_jobs) > 1
-                                           else "")
-        return documents_task.submit(batch_jobs, settings, label, pages=PAGES_PER_TASK)
+        def submit(batch_jobs: list[stages.Job]) -> PrefectFuture:
+            label = batch_jobs[0].source.id + (f"+{len(batch_jobs) - 1}" if len(batch_jobs) > 1
+                                               else "")
+            return documents_task.submit(batch_jobs, settings, label, pages=PAGES_PER_TASK)
 
-    # A window of tasks in flight, each loaded as it finishes: memory holds at most
-    # ``in_flight`` tasks' documents whatever the catalog's size, and a slow document
-    # holds up nothing but itself. The ledger, in this process, is the only writer.
-    window = Window(submit, in_flight)
-    window.add(in_batches(jobs, batch))
-    for batch_jobs, future in window:
-        rest = ledger.take_batch(batch_jobs, _outcome(future))
-        if rest:  # the task stopped at its pages: the documents it left go next
-            window.add([rest], front=True)
+        # A window of tasks in flight, each loaded as it finishes: memory holds at most
+        # ``in_flight`` tasks' documents whatever the catalog's size, and a slow document
+        # holds up nothing but itself. The ledger, in this process, is the only writer.
+        window = Window(submit, in_flight)
+        window.add(in_batches(jobs, batch))
+        for batch_jobs, future in window:
+            rest = ledger.take_batch(batch_jobs, _outcome(future))
+            if rest:  # the task stopped at its pages: the documents it left go next
+                window.add([rest], front=True)
 
-    summary = ledger.finish(found_pages)
-    database.close()
-    logger.info(format_summary(summary))
-    return summary
+        summary = ledger.finish(found_pages)
+        database.close()
+        logger.info(format_summary(summary))
+        return summary
+    finally:
+        # Stop the workers this run started, so its process can exit when the flow
+        # ends (a served schedule waits for that): see close_shared_pool.
+        close_shared_pool()
 
 
 def task_runner(runner: str = "threads", address: str | None = None,
@@ -178,11 +184,17 @@ def run_pipeline(runner: str = "threads", address: str | None = None,
                  workers: int | None = None, **parameters) -> dict:
     """Run the pipeline flow on the chosen task runner. On Dask, each worker process is
     already the isolation a document needs, so no extra pool is started inside it."""
+    server = None
     if runner == "dask":
         _quiet_dask()
-        _share_api_with_workers()
-    chosen = pipeline.with_options(task_runner=task_runner(runner, address, workers))
-    return chosen(**parameters, isolate=runner != "dask")
+        server = _share_api_with_workers()
+    try:
+        chosen = pipeline.with_options(task_runner=task_runner(runner, address, workers))
+        return chosen(**parameters, isolate=runner != "dask")
+    finally:
+        if server is not None:  # started here, so stopped here: nothing outlives the run
+            server.stop()
+            os.environ.pop("PREFECT_API_URL", None)
 
 
 def _quiet_dask() -> None:
@@ -191,16 +203,17 @@ def _quiet_dask() -> None:
     logging.getLogger("distributed").setLevel(os.environ["DASK_LOGGING__DISTRIBUTED"].upper())
 
 
-def _share_api_with_workers() -> None:
+def _share_api_with_workers():
     """Dask workers are processes of their own: with no API URL set, each would start a
     temporary Prefect server and report its task runs there, out of the flow's sight. Start
     the flow's temporary server now and hand its URL down to the workers it spawns."""
     from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
 
     if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        return
+        return None
     from prefect.server.api.server import SubprocessASGIServer
 
     server = SubprocessASGIServer()  # the same instance the flow's client will use
     server.start()
     os.environ["PREFECT_API_URL"] = server.api_url
+    return server

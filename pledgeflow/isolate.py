@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.util
 import os
 import threading
 from collections.abc import Callable
@@ -134,3 +135,21 @@ def shared_pool() -> ParserPool:
     if _shared is None:
         _shared = ParserPool()
     return _shared
+
+
+def close_shared_pool() -> None:
+    """Stop the shared pool's workers and wait for them to exit; the next parse starts anew.
+
+    A flow calls this when it ends: its workers are its own children, and a process
+    started by ``multiprocessing`` (as Prefect's runner starts a served flow run) joins
+    every live child before it may exit, so workers left running keep the flow-run process
+    alive for ever, and a served schedule skips every later run as "at capacity"."""
+    global _shared
+    pool, _shared = _shared, None
+    if pool is not None:
+        pool.reset()
+
+
+# The same at interpreter exit, for callers that never close it: multiprocessing runs its
+# finalizers before it joins the children, so this comes first and the join returns.
+multiprocessing.util.Finalize(None, close_shared_pool, exitpriority=10)
