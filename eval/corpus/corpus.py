@@ -1,0 +1,313 @@
+"""The evaluation corpus: real public documents, kept in git as URLs, hashes and gold spans.
+
+No third-party text is committed. ``documents.jsonl`` lists each document (its URL, who
+wrote it, its kind, the sha256 of its text and its split); ``gold/<id>.json`` holds the
+gold annotations with every quoted string replaced by its ``[start, end]`` offsets into
+that text. The texts themselves live in ``texts/<id>.txt`` (git-ignored), rebuilt in a
+session from the stored copy of each page (see README.md).
+
+usage:
+  python eval/corpus/corpus.py freeze      # annotators' work/ + sources/ -> documents.jsonl, gold/
+  python eval/corpus/corpus.py build [--pdf] [--forms text,html]
+                                           # texts/ -> build/: gold with texts, pages, catalogs
+  python eval/corpus/corpus.py check       # which texts are present and match their hash
+
+``build`` writes, for each split (dev, test) and form, ``build/<form>/catalog-<split>.toml``
+and ``build/gold/<split>/<id>.json``; run the pipeline on a catalog and score it with
+``pledgeflow eval build/gold/<split> --db ...``. Forms: ``text`` (the capture as it is),
+``html`` (a page rebuilt from it: headings, lists, paragraphs, with a site's navigation and
+footer around), ``pdf`` and ``pdf2`` (that page printed by headless Chromium, in one
+column and in two).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import html
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+TEXTS, WORK, SOURCES, GOLD, BUILD = (HERE / n for n in ("texts", "work", "sources", "gold",
+                                                         "build"))
+DOCUMENTS = HERE / "documents.jsonl"
+KINDS = ("pledges", "targets", "kpis", "actions", "risks")
+# Strings of a record that quote the text; everything else (values, units, years) is data.
+QUOTED = {"text", "lead_in", "section", "measure", "baseline", "deadline", "owners",
+          "initiative", "risk", "mitigation", "owner", "id"}
+SPLITS = ("dev", "test")
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def read_documents() -> list[dict]:
+    if not DOCUMENTS.exists():
+        return []
+    return [json.loads(line) for line in DOCUMENTS.read_text().splitlines() if line.strip()]
+
+
+# -- freeze: annotators' files into committed spans
+
+
+def _span(text: str, value: str, doc_id: str, where: str) -> list[int]:
+    start = text.find(value)
+    if start < 0:
+        raise SystemExit(f"{doc_id} {where}: {value[:60]!r} is not in the text")
+    return [start, start + len(value)]
+
+
+def _to_spans(record: dict, text: str, doc_id: str, where: str) -> dict:
+    out = {}
+    for key, value in record.items():
+        if key in QUOTED and isinstance(value, str) and value:
+            out[key] = _span(text, value, doc_id, f"{where}.{key}")
+        elif key == "targets" and isinstance(value, dict):  # a KPI's period -> cell
+            out[key] = {period: _span(text, cell, doc_id, f"{where}.targets") if cell else cell
+                        for period, cell in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+def assign_splits(entries: list[dict]) -> None:
+    """Split once, stratified by kind: within a kind, documents ordered by the hash of
+    their id alternate test, dev. A document that already has a split keeps it."""
+    by_kind: dict[str, list[dict]] = {}
+    for entry in entries:
+        by_kind.setdefault(entry["kind"], []).append(entry)
+    for group in by_kind.values():
+        fixed = [e for e in group if e.get("split")]
+        counts = {s: sum(e["split"] == s for e in fixed) for s in SPLITS}
+        for entry in sorted((e for e in group if not e.get("split")),
+                            key=lambda e: hashlib.sha256(e["id"].encode()).hexdigest()):
+            entry["split"] = "test" if counts["test"] <= counts["dev"] else "dev"
+            counts[entry["split"]] += 1
+
+
+def freeze() -> None:
+    known = {d["id"]: d for d in read_documents()}
+    entries = []
+    for path in sorted(SOURCES.glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            if not line.strip():
+                continue
+            meta = json.loads(line)
+            text = (TEXTS / f"{meta['id']}.txt").read_text(encoding="utf-8")
+            entry = {k: meta.get(k) for k in ("id", "url", "title", "organisation", "council",
+                                               "party", "country", "kind", "period",
+                                               "original_form")}
+            entry["group"] = path.stem
+            entry["sha256"] = sha256(text)
+            entry["chars"] = len(text)
+            old = known.get(meta["id"])
+            if old and old["sha256"] != entry["sha256"]:
+                raise SystemExit(f"{meta['id']}: its text changed since it was frozen")
+            entry["split"] = old["split"] if old else None
+            entries.append(entry)
+            gold = json.loads((WORK / f"{meta['id']}.json").read_text(encoding="utf-8"))
+            spans = {kind: [_to_spans(r, text, meta["id"], f"{kind}[{i}]")
+                            for i, r in enumerate(gold.get(kind, []))] for kind in KINDS}
+            GOLD.mkdir(exist_ok=True)
+            (GOLD / f"{meta['id']}.json").write_text(json.dumps(spans, indent=1) + "\n")
+    assign_splits(entries)
+    DOCUMENTS.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
+    for split in SPLITS:
+        chosen = [e for e in entries if e["split"] == split]
+        kinds = sorted({e["kind"] for e in chosen})
+        print(f"{split}: {len(chosen)} documents; " + ", ".join(
+            f"{k} {sum(e['kind'] == k for e in chosen)}" for k in kinds))
+
+
+# -- build: texts back into gold with texts, pages and catalogs
+
+
+def present_texts() -> dict[str, str]:
+    """id -> text, for every document whose text is here and matches its hash."""
+    texts = {}
+    for entry in read_documents():
+        path = TEXTS / f"{entry['id']}.txt"
+        if path.exists():
+            text = path.read_text(encoding="utf-8")
+            if sha256(text) == entry["sha256"]:
+                texts[entry["id"]] = text
+    return texts
+
+
+def _from_spans(record: dict, text: str) -> dict:
+    out = {}
+    for key, value in record.items():
+        if key in QUOTED and isinstance(value, list):
+            out[key] = text[value[0]:value[1]]
+        elif key == "targets" and isinstance(value, dict):
+            out[key] = {p: text[c[0]:c[1]] if isinstance(c, list) else c
+                        for p, c in value.items()}
+        else:
+            out[key] = value
+    return out
+
+
+def gold_with_text(doc_id: str, text: str) -> dict:
+    spans = json.loads((GOLD / f"{doc_id}.json").read_text())
+    return {"document": f"{doc_id}.txt", **{
+        kind: [_from_spans(r, text) for r in spans.get(kind, [])] for kind in KINDS}}
+
+
+_BULLET = re.compile(r"^\s*(?:[\u2022\u25cf\u25aa\u2013\u2014*\-\u25e6\u27a2\u2714\u2713]|"
+                     r"\u00b7)\s+")
+_NUMBER = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)]\s+")
+_SENTENCE_END = re.compile(r"[.!?:;\"\u201d)]\s*$")
+
+
+def render_html(entry: dict, text: str, columns: int = 1) -> str:
+    """A web page rebuilt from a captured text: bulleted lines become list items,
+    numbered lines an ordered list, short unpunctuated lines between blank lines headings,
+    the rest paragraphs; with a navigation bar and a footer around it, as a site has."""
+    body: list[str] = []
+    lines = text.splitlines()
+    open_list: str | None = None
+    first_heading = True
+
+    def close_list() -> None:
+        nonlocal open_list
+        if open_list:
+            body.append(f"</{open_list}>")
+            open_list = None
+
+    for i, raw in enumerate(lines):
+        line = raw.strip()
+        if not line:
+            continue
+        tag = "ul" if _BULLET.match(raw) else "ol" if _NUMBER.match(raw) else None
+        if tag:
+            if open_list != tag:
+                close_list()
+                body.append(f"<{tag}>")
+                open_list = tag
+            item = (_BULLET if tag == "ul" else _NUMBER).sub("", raw, count=1).strip()
+            body.append(f"<li>{html.escape(item)}</li>")
+            continue
+        close_list()
+        before = lines[i - 1].strip() if i else ""
+        after = lines[i + 1].strip() if i + 1 < len(lines) else ""
+        short = len(line) <= 90 and not _SENTENCE_END.search(line)
+        if short and not before and (not after or i == 0):
+            level = 1 if first_heading else 2
+            first_heading = False
+            body.append(f"<h{level}>{html.escape(line)}</h{level}>")
+        else:
+            body.append(f"<p>{html.escape(line)}</p>")
+    close_list()
+    site = html.escape(entry.get("organisation") or "")
+    style = ("body{font-family:sans-serif;max-width:60em;margin:auto}"
+             + ("main{column-count:2;column-gap:2em}" if columns == 2 else ""))
+    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+            f"<title>{html.escape(entry.get('title') or '')}</title><style>{style}</style>"
+            f"</head><body><header><nav><a href=\"/\">{site}</a> <a href=\"/news\">News</a> "
+            f"<a href=\"/about\">About us</a> <a href=\"/join\">Join</a> "
+            f"<a href=\"/donate\">Donate</a></nav></header>\n<main><article>\n"
+            + "\n".join(body)
+            + f"\n</article></main>\n<footer><p>Promoted by {site}.</p>"
+            "<p><a href=\"/privacy\">Privacy policy</a> <a href=\"/cookies\">Cookies</a></p>"
+            "</footer></body></html>\n")
+
+
+def print_pdf(page: Path, out: Path) -> None:
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not chromium:
+        raise SystemExit("the pdf forms need Debian's chromium (apt-get install chromium)")
+    subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                    "--no-pdf-header-footer", f"--print-to-pdf={out}", page.as_uri()],
+                   check=True, capture_output=True, timeout=120)
+
+
+def _toml(value) -> str:
+    return json.dumps(value if value is not None else "", ensure_ascii=False)
+
+
+def build(forms: list[str]) -> None:
+    texts = present_texts()
+    entries = [e for e in read_documents() if e["id"] in texts]
+    missing = len(read_documents()) - len(entries)
+    if missing:
+        print(f"{missing} documents have no text here (or a changed one): see README.md",
+              file=sys.stderr)
+    for split in SPLITS:
+        gold_dir = BUILD / "gold" / split
+        gold_dir.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            if entry["split"] == split:
+                (gold_dir / f"{entry['id']}.json").write_text(json.dumps(
+                    gold_with_text(entry["id"], texts[entry["id"]]), indent=1,
+                    ensure_ascii=False))
+    for form in forms:
+        folder = BUILD / form
+        folder.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
+            text = texts[entry["id"]]
+            if form == "text":
+                (folder / f"{entry['id']}.txt").write_text(text, encoding="utf-8")
+            elif form == "html":
+                (folder / f"{entry['id']}.html").write_text(render_html(entry, text),
+                                                              encoding="utf-8")
+            else:
+                page = folder / f"{entry['id']}.html"
+                page.write_text(render_html(entry, text, 2 if form == "pdf2" else 1),
+                                encoding="utf-8")
+                print_pdf(page, folder / f"{entry['id']}.pdf")
+                page.unlink()
+        suffix = {"text": "txt", "html": "html"}.get(form, "pdf")
+        for split in SPLITS:
+            lines = []
+            for entry in entries:
+                if entry["split"] != split:
+                    continue
+                lines.append("[[sources]]\n" + "".join(
+                    f"{key} = {_toml(value)}\n" for key, value in [
+                        ("id", entry["id"]), ("url", f"{entry['id']}.{suffix}"),
+                        ("organisation", entry["organisation"]),
+                        ("council", entry["council"] or entry["country"]),
+                        ("party", entry["party"]), ("kind", entry["kind"]),
+                        ("title", entry["title"]), ("period", entry["period"] or "unknown")]
+                    if value is not None))
+            (folder / f"catalog-{split}.toml").write_text("\n".join(lines))
+        print(f"{form}: {len(entries)} documents in {folder}")
+
+
+def check() -> None:
+    documents = read_documents()
+    texts = present_texts()
+    for entry in documents:
+        path = TEXTS / f"{entry['id']}.txt"
+        state = "ok" if entry["id"] in texts else "changed" if path.exists() else "missing"
+        if state != "ok":
+            print(f"{entry['id']}: {state} ({entry['url']})")
+    print(f"{len(texts)} of {len(documents)} texts present and matching their hash")
+
+
+def main(argv: list[str]) -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("freeze", help="work/ and sources/ -> documents.jsonl and gold/ spans")
+    b = sub.add_parser("build", help="texts/ -> build/ (gold with texts, pages, catalogs)")
+    b.add_argument("--forms", default="text,html",
+                   help="comma-separated: text, html, pdf, pdf2 [default: text,html]")
+    sub.add_parser("check", help="which texts are present and match their hash")
+    args = parser.parse_args(argv)
+    if args.command == "freeze":
+        freeze()
+    elif args.command == "build":
+        build([f.strip() for f in args.forms.split(",") if f.strip()])
+    else:
+        check()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
