@@ -16,7 +16,7 @@ from spacy.tokens import Span
 
 from pledgeflow.records import Pledge, Target
 
-from ._rules import build_matcher, load_json, load_patterns, mentions_any
+from ._rules import build_matcher, load_json, load_patterns, mentions_any, span_text
 from ._values import CURRENCIES, MULTIPLIERS, WORD_NUMBERS, number
 
 YEAR = re.compile(r"\b(19[5-9]\d|20\d{2}|2100)\b")
@@ -66,7 +66,7 @@ class TargetFinder:
             prov = pledge.provenance
             change = self.lexicon["relative_changes"].get(span.doc[anchor].lower_)
             yield Target(
-                text=pledge.text, value=value, unit=unit,
+                text=self.sentence_of(span, anchor) or pledge.text, value=value, unit=unit,
                 comparator=(f"{change[1]} by" if change and rule == "relative_change"
                             else self.comparator(span, start)),
                 direction=(change[1] if change and rule == "relative_change" else
@@ -75,6 +75,17 @@ class TargetFinder:
                 year=self.year(pledge, candidate, span, anchor), pledge_id=pledge.key(),
                 provenance=type(prov)(**{**prov.__dict__, "rule": f"target_{rule}"}),
             )
+
+    @staticmethod
+    def sentence_of(span: Span, anchor: int) -> str | None:
+        """The sentence of a pledge of several that states the quantity ("3,000 new homes
+        for local people. We'll double recycling." holds two targets, each its sentence);
+        None when the pledge is one sentence."""
+        sent = span.doc[anchor].sent
+        start, end = max(sent.start, span.start), min(sent.end, span.end)
+        if start == span.start and end == span.end:
+            return None
+        return span_text(span.doc[start:end]).strip() or None
 
     def quantity(self, rule: str, span: Span, start: int, end: int):
         """(value, unit, anchor token index) or None when the match is not a quantity."""

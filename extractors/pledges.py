@@ -21,6 +21,7 @@ not one itself. Patterns are in ``pledges.patterns.jsonl``, word lists in
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -35,6 +36,7 @@ from pledgeflow.records import Pledge, Record
 from pledgeflow.registry import register
 
 from ._classify import Classifier
+from ._programme import ProgrammeLists
 from ._rules import (
     BULLET_LINE,
     build_matcher,
@@ -79,8 +81,9 @@ class Rules:
 
     def __init__(self, nlp: Language):
         self.lexicon = load_json("pledges.lexicon.json")
-        self.matcher = build_matcher(nlp.vocab, load_patterns("pledges.patterns.jsonl",
-                                                              self.lexicon | ADVERBS))
+        self.verbs = set(load_json("verbs.json")["verbs"])
+        self.matcher = build_matcher(nlp.vocab, load_patterns(
+            "pledges.patterns.jsonl", self.lexicon | ADVERBS))
         self.actors = phrase_matcher(nlp.vocab, self.lexicon["actor_phrases"], nlp.make_doc)
         self.parties = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.party_forms: dict[str, str] = {}  # surface form -> party
@@ -93,7 +96,9 @@ class Rules:
         self.inability = set(self.lexicon["inability"])
         self.stopwords = set(self.lexicon["stopwords"])
         self.not_before = set(self.lexicon["not_actor_before"])
-        self.verbs = set(load_json("verbs.json")["verbs"])
+        self.ambiguous = set(self.lexicon["ambiguous_commit_nouns"])
+        self.announcers = self.lexicon["list_announcers"]
+        self.lists = ProgrammeLists(self.lexicon, self.verbs)
         self.context_words = self.lexicon["pledge_context_words"]
         self._context_seen: dict[str, bool] = {}  # text -> does it mention context words
         self.authors: set[str] | None = None  # parties the text speaks for; None: unknown
@@ -207,6 +212,15 @@ class Rules:
                 continue  # "what the Council will focus on" describes, not commits
             if not self.speaks_for(self.subject(doc, actor_start, actor_end, span.start)):
                 continue
+            if rule in SUBJECTLESS and not self.nobody_else(span, end):
+                continue
+            if doc[span.start].lower_ in CONDITIONS and not self.nobody_else(
+                    doc[span.start:actor_start], actor_start):
+                continue  # "If the Tories win, we will ...": a warning about them
+            last = doc[end - 1]
+            if last.is_title and actor_end > actor_start and doc[actor_end - 1].is_title \
+                    and last.lower_ in self.ambiguous:
+                continue  # "the Council Plan": a name, not "the council plans"
             after = [t.lower_ for t in doc[end:min(end + 3, span.end)]]
             if after and after[0] in self.negators:
                 rest = [w for w in after if w not in self.negators]
@@ -215,6 +229,17 @@ class Rules:
                 return f"{rule}_negative", end
             return rule, end
         return None
+
+    def nobody_else(self, span: Span, end: int) -> bool:
+        """No party but the author's is named before the commitment, nor as its agent
+        ('the cuts the Tories made will be ...', '... will be scrapped by Labour')."""
+        doc = span.doc
+        named = {t._.pf_party for t in doc[span.start:end] if t._.pf_party}
+        if end < span.end and doc[end].lower_ == "by":
+            named |= {t._.pf_party for t in doc[end + 1:min(end + 4, span.end)]
+                      if t._.pf_party}
+        authors = self.block_parties or self.authors
+        return not named or (authors is not None and named <= authors)
 
     def programme(self, span: Span) -> bool:
         doc = span.doc
@@ -236,6 +261,8 @@ class Rules:
         """'To do this, we will:' or 'We will support this by:' carry no content of their own."""
         if not span_text(span).rstrip().endswith(":"):
             return False
+        if mentions_any(span.doc[commit_end:span.end].text, self.announcers):
+            return True  # "... are making five key promises:": the items carry them
         rest = [t.lower_ for t in span.doc[commit_end:span.end] if t.is_alpha]
         return len([w for w in rest if w not in self.stopwords]) <= 2
 
@@ -265,15 +292,27 @@ class Rules:
         return self._context_seen[text]
 
 
+# Rules whose subject is no actor (a plan, a passive): an opponent named in the sentence
+# before the commitment, or as its agent, makes it someone else's.
+SUBJECTLESS = {"plan_will", "passive_delivery"}
+# A sentence opening with one of these and a modal continues the pledge before it
+# ("This will remove the bottlenecks ...", "It will cut fares by ...").
+ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
+MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
+CONDITIONS = {"if", "unless", "should"}
+TOC_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
+
+
 ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "therefore", "jointly",
                        "together", "all", "both", "firmly", "absolutely", "continue", "again",
+                       "fully", "properly", "finally", "quickly", "soon",
                        "now", "too", "immediately", "urgently", "actively"]}
 
 
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "4"
+    version = "5"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:
@@ -314,6 +353,9 @@ class PledgeExtractor:
                  if b.kind in ("paragraph", "list_item")]
         self._parsed = dict(zip(texts, nlp.pipe(texts, batch_size=256), strict=True))
         rules.set_authors(doc, nlp)
+        self._programme_document = rules.lists.is_programme_document(doc)
+        self._list_shapes = rules.lists.lists(doc)
+        self._previous_pledge = False  # did the last paragraph end with a pledge?
         for block in doc.blocks:
             # a row of statement data names its own party in its section label
             rules.block_parties = (rules.parties_in(nlp.make_doc(" ".join(block.section)))
@@ -340,18 +382,24 @@ class PledgeExtractor:
 
     def _paragraph(self, block: Block, nlp: Language, rules: Rules) -> Iterator[Candidate]:
         skip = marker_length(block.text)
+        if is_headline(block.text[skip:]) or TOC_LEADER.search(block.text):
+            self._previous_pledge = False  # a headline or a contents line commits no one
+            return
         sdoc = self._parse(block.text[skip:], nlp, rules)
         whole = sdoc[:]
-        found = rules.commitment(whole)
-        if rules.in_pledge_context(*block.section) and (
-            rules.opens_like_item(whole) or (found and not rules.is_bare_lead_in(whole, found[1]))
-        ):
+        if rules.in_pledge_context(*block.section) and rules.opens_like_item(whole):
+            self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "pledge_section_item", None)
             return
         for sent in sdoc.sents:
             found = rules.commitment(sent)
             if found and not rules.is_bare_lead_in(sent, found[1]):
+                self._previous_pledge = True
                 yield self._candidate(sent, block, block.start + skip, found[0], None)
+            elif self._previous_pledge and continues_pledge(sent):
+                yield self._candidate(sent, block, block.start + skip, "continues_pledge", None)
+            else:
+                self._previous_pledge = False
 
     def _list_item(self, block: Block, nlp: Language, rules: Rules) -> Iterator[Candidate]:
         skip = marker_length(block.text)
@@ -363,9 +411,19 @@ class PledgeExtractor:
         if rule is None:
             found = next((rules.commitment(s) for s in sdoc.sents if rules.commitment(s)), None)
             rule = found[0] if found else None
+        if rule is None and self._programme_item(block, rules):
+            rule = "programme_list_item"
         if rule and len(whole) >= 2:
             self._pledge_items.add(block.text)
             yield self._candidate(whole, block, block.start + skip, rule, block.lead_in)
+
+    def _programme_item(self, block: Block, rules: Rules) -> bool:
+        """An item of a list that, as a whole, is the author's programme (see _programme)."""
+        shape = self._list_shapes.get(block.index)
+        if shape is None or not shape.is_programme(self._programme_document):
+            return False
+        kind = rules.lists.shape(block.text[marker_length(block.text):])
+        return kind not in {"record", "call", "name"}
 
     def _lead_in_rule(self, block: Block, nlp: Language, rules: Rules) -> str | None:
         """Why the items under this lead-in are pledges, or None."""
@@ -430,3 +488,22 @@ class PledgeExtractor:
         return Candidate(span=span, text=text, block=block, start=start, end=start + len(text),
                          rule=rule, lead_in=lead_in,
                          section=section if section is not None else block.heading)
+
+
+def is_headline(text: str) -> bool:
+    """A title set as a paragraph: most words capitalised, no closing full stop."""
+    words = [w for w in text.split() if w[:1].isalpha()]
+    if len(words) < 4 or text.rstrip().endswith((".", ":", ";", "!", "?")):
+        return False
+    capitalised = sum(w[0].isupper() for w in words)
+    return capitalised * 4 >= len(words) * 3
+
+
+def continues_pledge(sent: Span) -> bool:
+    """'This will remove ...', 'It will cut fares ...': a pronoun and a modal carry on
+    the commitment of the sentence before."""
+    words = [t for t in sent if not t.is_space and not t.is_punct]
+    if len(words) < 4 or words[0].lower_ not in ANAPHORS:
+        return False
+    return any(t.lower_ in MODALS for t in words[1:4]) and not any(
+        t.lower_ in {"not", "n't", "never"} for t in words[1:5])

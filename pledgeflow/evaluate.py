@@ -192,6 +192,11 @@ class Evaluation:
     spurious: list[Spurious] = field(default_factory=list)
     not_in_database: list[str] = field(default_factory=list)  # gold files of unknown sources
     not_scored: list[str] = field(default_factory=list)  # sources without a gold file
+    # the catalog's document kind (manifesto, council_plan, ...) -> record kind -> score
+    by_document_kind: dict[str, dict[str, Score]] = field(default_factory=dict)
+    # "extractor/rule" -> record kind -> score; gold is not attributed to rules, so only
+    # precision (matched predictions over predictions) says anything here
+    by_rule: dict[str, dict[str, Score]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -217,16 +222,24 @@ def load_gold(path: Path) -> dict[str, list[dict[str, Any]]]:
     return out
 
 
-def _source_ids(db: sqlite_utils.Database) -> list[str]:
+def _source_kinds(db: sqlite_utils.Database) -> dict[str, str]:
+    """Source id -> the catalog's kind of document."""
     if not db.table("sources").exists():
-        return []
-    return [row["id"] for row in db.query("select id from sources order by id")]
+        return {}
+    return {row["id"]: row["kind"] or "unknown"
+            for row in db.query("select id, kind from sources order by id")}
+
+
+def _add(table: dict[str, dict[str, Score]], key: str, kind: str, score: Score) -> None:
+    row = table.setdefault(key, {})
+    row[kind] = row.get(kind, Score.of(0, 0, 0)) + score
 
 
 def evaluate(db: sqlite_utils.Database, gold_dir: Path) -> Evaluation:
     """Score the current document of every source that has a ``<source id>.json`` gold file."""
     gold_paths = sorted(Path(gold_dir).glob("*.json"))
-    known = set(_source_ids(db))
+    kinds = _source_kinds(db)
+    known = set(kinds)
     totals = {kind: Score.of(0, 0, 0) for kind in KINDS}
     evaluation = Evaluation(totals=totals)
     for path in gold_paths:
@@ -246,8 +259,14 @@ def evaluate(db: sqlite_utils.Database, gold_dir: Path) -> Evaluation:
                           [record_key(kind, r) for r in pred_items])
             scores[kind] = Score.of(len(pairs), len(gold_items), len(pred_items))
             totals[kind] = totals[kind] + scores[kind]
+            _add(evaluation.by_document_kind, kinds.get(source_id, "unknown"), kind,
+                 scores[kind])
             hit_gold = {i for i, _ in pairs}
             hit_pred = {j for _, j in pairs}
+            for j, r in enumerate(pred_items):
+                prov = r.get("provenance") or {}
+                rule = f"{prov.get('extractor') or '?'}/{prov.get('rule') or '?'}"
+                _add(evaluation.by_rule, rule, kind, Score.of(int(j in hit_pred), 0, 1))
             evaluation.missed += [Missed(source_id, kind, _cells(kind, r))
                                   for i, r in enumerate(gold_items) if i not in hit_gold]
             for j, r in enumerate(pred_items):
@@ -293,6 +312,19 @@ def format_report(evaluation: Evaluation, details: bool = True) -> str:
     for kind, s in evaluation.totals.items():
         lines.append(f"{kind:8s} precision {s.precision:.2f} recall {s.recall:.2f} f1 {s.f1:.2f}"
                      f"  ({s.matched} matched, {s.gold} gold, {s.predicted} predicted)")
+    if len(evaluation.by_document_kind) > 1 or details:
+        lines += ["", "By document kind"]
+        for doc_kind, scores in sorted(evaluation.by_document_kind.items()):
+            cells = "  ".join(f"{kind} P {s.precision:.2f} R {s.recall:.2f} F1 {s.f1:.2f} "
+                              f"({s.matched}/{s.gold}/{s.predicted})"
+                              for kind, s in scores.items() if s.gold or s.predicted)
+            lines.append(f"  {doc_kind}: {cells or 'nothing to score'}")
+    if details and evaluation.by_rule:
+        lines += ["", "By rule (precision: predictions that matched gold / predictions)"]
+        ranked = sorted(((rule, kind, s) for rule, scores in evaluation.by_rule.items()
+                         for kind, s in scores.items()), key=lambda x: (x[2].precision, x[0]))
+        lines += [f"  {rule} ({kind}): {s.precision:.2f}  ({s.matched} of {s.predicted})"
+                  for rule, kind, s in ranked]
     if evaluation.not_in_database:
         lines.append("Gold files for sources not in the database (counted as predicting "
                      f"nothing): {', '.join(evaluation.not_in_database)}")

@@ -300,3 +300,25 @@ def test_cli_needs_an_existing_gold_directory(sample_run, tmp_path):
     shutil.copy(GOLD_DIR / f"{SOURCE}.json", tmp_path / "file.json")
     result = invoke("eval", str(tmp_path / "file.json"), "--db", str(sample_run.db_path))
     assert result.exit_code == 2
+
+
+def test_scores_break_down_by_document_kind_and_rule(db, tmp_path):
+    # Damage one manifesto's gold so that one rule's predictions turn spurious.
+    for path in GOLD_DIR.glob("*.json"):
+        data = json.loads(path.read_text())
+        if path.stem == "ealing-labour-2022":
+            data["pledges"] = data["pledges"][:-3]
+        (tmp_path / path.name).write_text(json.dumps(data))
+    evaluation = evaluate(db, tmp_path)
+    kinds = evaluation.by_document_kind
+    assert set(kinds) == {"manifesto", "campaign_page", "outcome_plan"}
+    assert kinds["outcome_plan"]["kpis"].f1 == 1.0
+    assert kinds["manifesto"]["pledges"].predicted - kinds["manifesto"]["pledges"].matched == 3
+    # every prediction is counted under the rule that made it, and the three now-spurious
+    # ones lower that rule's precision
+    assert sum(s.predicted for r in evaluation.by_rule.values() for k, s in r.items()
+               if k == "pledges") == evaluation.totals["pledges"].predicted
+    assert any(s.precision < 1.0 for r in evaluation.by_rule.values() for s in r.values())
+    report = format_report(evaluation)
+    assert "By document kind" in report and "By rule" in report
+    assert "by_rule" in evaluation.to_dict()

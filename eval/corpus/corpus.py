@@ -165,12 +165,43 @@ _NUMBER = re.compile(r"^\s*(?:\d{1,2}|[a-z])[.)]\s+")
 _SENTENCE_END = re.compile(r"[.!?:;\"\u201d)]\s*$")
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip())
+
+
+def logical_lines(text: str) -> list[str]:
+    """The capture's lines with wrapped lines joined back: a line that starts in lower
+    case continues the one before; so does a line indented under a list item's text, and
+    the body lines right under a numbered item (a title and its text)."""
+    out: list[str] = []
+    item_indent: int | None = None  # indent of the open list item's marker
+    numbered = False
+    for raw in text.splitlines():
+        line = raw.rstrip()
+        if not line.strip():
+            out.append("")
+            item_indent, numbered = None, False
+            continue
+        marker = _BULLET.match(line) or _NUMBER.match(line)
+        if out and out[-1] and not marker and (
+                line.lstrip()[:1].islower()
+                or (item_indent is not None and (_indent(line) > item_indent or numbered))):
+            out[-1] += " " + line.strip()
+            continue
+        if marker:
+            item_indent, numbered = _indent(line), bool(_NUMBER.match(line))
+        else:
+            item_indent, numbered = None, False
+        out.append(line)
+    return out
+
+
 def render_html(entry: dict, text: str, columns: int = 1) -> str:
     """A web page rebuilt from a captured text: bulleted lines become list items,
     numbered lines an ordered list, short unpunctuated lines between blank lines headings,
     the rest paragraphs; with a navigation bar and a footer around it, as a site has."""
     body: list[str] = []
-    lines = text.splitlines()
+    lines = logical_lines(text)
     open_list: str | None = None
     first_heading = True
 

@@ -1,0 +1,126 @@
+"""Document kind and list structure: when a list is the author's programme.
+
+A manifesto or a plan lists what its author will do, often with no lead-in at all:
+imperative bullets straight under a heading ("Scrap ...", "Open ..."), gerunds
+("Developing ..."), or bare noun phrases ("Free swimming for every under-16"). What makes
+them pledges is where they stand and what the list as a whole looks like, not any one
+item's grammar. A list is a programme when most of its items read as things to do or to
+have, and few read as a record ("We have delivered ..."), a statistic ("78 are green")
+or a call to vote or share. Word lists are in ``pledges.lexicon.json``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pledgeflow.document import Block, Document
+
+from ._classify import gerund_forms
+from ._rules import mentions_any
+
+CLAUSE_END = re.compile(r"\s[-\u2013\u2014]\s|[.:;!?](?:\s|$)")
+# What an item reads as.
+DOING = {"imperative", "gerund", "noun"}
+
+
+@dataclass(frozen=True)
+class ListShape:
+    items: int
+    doing: int  # imperative, gerund or noun-phrase items
+    imperative: int
+    record: int  # past achievements, statistics and calls
+
+    def is_programme(self, programme_document: bool) -> bool:
+        """A list of things to do or have. In a manifesto or plan, noun phrases and gerunds
+        count as things to do; elsewhere only a mostly imperative list does."""
+        if self.record * 4 > self.items:
+            return False
+        if programme_document:
+            return self.doing * 5 >= self.items * 3
+        return self.imperative * 5 >= self.items * 3 and self.items >= 2
+
+
+class ProgrammeLists:
+    """Which lists of a document are its author's programme."""
+
+    def __init__(self, lexicon: dict, verbs: set[str]) -> None:
+        self.kinds = set(lexicon["programme_kinds"])
+        self.title_words = lexicon["programme_title_words"]
+        self.calls = set(lexicon["call_verbs"])
+        self.finite = set(lexicon["finite_verbs"])
+        self.past = set(lexicon["past_markers"])
+        self.verbs = verbs
+        self.gerunds = {g for v in verbs for g in gerund_forms(v)}
+
+    def is_programme_document(self, doc: Document) -> bool:
+        """What the catalog calls it; without a catalog, what its title or top headings say."""
+        kind = (doc.meta or {}).get("kind")
+        if kind:
+            return kind in self.kinds
+        titles = [doc.title or ""] + [b.text for b in doc.blocks[:40]
+                                      if b.kind == "heading" and (b.level or 1) <= 2]
+        return any(mentions_any(t, self.title_words) for t in titles if t)
+
+    def shape(self, text: str) -> str:
+        """imperative, gerund, noun, name, record, call or sentence."""
+        # the item's own opening clause: a dash, colon or full stop ends it ("Three new
+        # schools - now that control has passed ...")
+        text = CLAUSE_END.split(text, maxsplit=1)[0]
+        words = [w.strip(".,;:()\"'\u2018\u2019\u201c\u201d!?") for w in text.split()]
+        words = [w for w in words if w]
+        if not words:
+            return "sentence"
+        lower = [w.lower() for w in words]
+        first = lower[0]
+        if first in self.calls:
+            return "call"
+        if first[0].isdigit() and len(lower) > 1 and lower[1] in {"are", "is", "was", "were"}:
+            return "record"  # a statistic: "78 are green (82%)"
+        for i, word in enumerate(lower[:-1]):
+            if word in self.past and (lower[i + 1].endswith(("ed", "en", "t", "n"))
+                                      or lower[i + 1] in {"been", "done", "made", "won"}):
+                return "record"  # "we have delivered", "has been cut"
+        if first in self.verbs:
+            return "imperative"
+        if first in self.gerunds:
+            return "gerund"
+        if first.endswith("ed") and first not in self.verbs:
+            return "record"  # "Delivered ...", "Opened ..."
+        if not any(w in self.finite for w in lower):
+            # a noun phrase says what the author will provide ("Free swimming for every
+            # under-16"); a bare name or a list of names ("Colleges", "Job Centre Plus")
+            # lists who or what, not a commitment
+            capitalised = sum(w[:1].isupper() for w in words if w[:1].isalpha())
+            if len(words) < 3 or capitalised * 4 >= len(words) * 3:
+                return "name"
+            return "noun"
+        return "sentence"
+
+    def lists(self, doc: Document) -> dict[int, ListShape]:
+        """Block index -> the shape of the top-level list it belongs to."""
+        shapes: dict[int, ListShape] = {}
+        run: list[Block] = []
+
+        def close() -> None:
+            if not run:
+                return
+            kinds = [self.shape(b.text) for b in run]
+            shape = ListShape(items=len(run), doing=sum(k in DOING for k in kinds),
+                              imperative=sum(k == "imperative" for k in kinds),
+                              record=sum(k in {"record", "call"} for k in kinds))
+            for block in run:
+                shapes[block.index] = shape
+            run.clear()
+
+        for block in doc.blocks:
+            if block.kind != "list_item":
+                close()
+                continue
+            if (block.depth or 1) > 1:
+                continue  # sub-items belong to their item
+            if run and (run[-1].lead_in != block.lead_in or run[-1].section != block.section):
+                close()
+            run.append(block)
+        close()
+        return shapes

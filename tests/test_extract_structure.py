@@ -1,0 +1,147 @@
+"""Pledges found from document structure and wider commitment grammar (issue 13's failure
+classes), on texts written for these tests."""
+
+from __future__ import annotations
+
+import pytest
+
+from pledgeflow.nlp import build_nlp
+from pledgeflow.parse.text import parse_text
+from pledgeflow.registry import get_extractors, run_extractors
+
+
+def pledges(markdown: str, kind: str | None = None, party: str | None = None) -> list[str]:
+    doc = parse_text(markdown.encode("utf-8"), document_id="s" * 64, markdown=True)
+    doc.meta = {k: v for k, v in {"kind": kind, "party": party}.items() if v}
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert not result.errors
+    return [r.text for r in result.records if r.kind == "pledges"]
+
+
+IMPERATIVE_LIST = """# Our priorities for Brackenford
+
+- Scrap the charge for green bin collections
+- Open the leisure centre on Sundays
+- Bring back the night bus to the hospital
+"""
+
+
+def test_an_imperative_list_under_a_manifesto_heading_is_a_list_of_pledges():
+    assert pledges(IMPERATIVE_LIST, kind="manifesto") == [
+        "Scrap the charge for green bin collections", "Open the leisure centre on Sundays",
+        "Bring back the night bus to the hospital"]
+
+
+def test_an_imperative_list_counts_without_a_catalog_too():
+    # no lead-in, no catalog kind: most of the items are imperatives, so it is a programme
+    assert len(pledges(IMPERATIVE_LIST.replace("Our priorities for", "In"))) == 3
+
+
+NOUN_LIST = """# Fairer Fenwick
+
+## Homes
+
+- 600 new council homes on brownfield land
+- Free swimming for every child under sixteen
+- Warm homes grants for pensioners on low incomes
+"""
+
+
+def test_verbless_items_in_a_manifesto_list_are_pledges():
+    assert pledges(NOUN_LIST, kind="manifesto") == [
+        "600 new council homes on brownfield land",
+        "Free swimming for every child under sixteen",
+        "Warm homes grants for pensioners on low incomes"]
+
+
+def test_verbless_items_are_not_pledges_outside_a_manifesto_or_plan():
+    assert pledges(NOUN_LIST, kind="campaign_statement") == []
+
+
+def test_lists_of_names_records_and_calls_are_not_pledges():
+    text = """# Partners
+
+- Colleges
+- Job Centre Plus
+- Local employers
+
+# Our record
+
+- Opened two new libraries in 2021
+- We have cut the waiting list by a third
+- Delivered free school meals all summer
+
+# Get involved
+
+- Vote Green on 7 May
+- Share this page with your friends
+"""
+    assert pledges(text, kind="manifesto") == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "Labour has committed £4 million to rebuild the Eastgate bridge.",
+    "We are investing £2 million in new bus shelters across the district.",
+    "The scheme will provide free bike repairs for every pupil.",
+    "Our new housing plan will double the number of social rents by 2030.",
+    "New pedestrian crossings will be built outside every primary school.",
+    "We would concentrate on cutting the backlog of repairs.",
+])
+def test_funding_plans_passives_and_would_are_commitments(sentence):
+    assert pledges(sentence, kind="campaign_statement", party="Labour") == [sentence]
+
+
+@pytest.mark.parametrize("sentence", [
+    "Under the Conservatives, the plan will put up bus fares.",
+    "Hundreds of families will be affected by the closure.",
+    "This strategy explains what the Council will do next.",
+    "The Council Plan sets out our vision for the next four years.",
+    "We would argue that the funding formula is unfair.",
+])
+def test_opponents_predictions_and_names_are_not_commitments(sentence):
+    assert pledges(sentence, kind="campaign_statement", party="Labour") == []
+
+
+def test_a_pronoun_and_a_modal_carry_on_the_pledge_before():
+    text = ("We will extend the tram line to the airport. It will cut journey times by half "
+            "by 2029. The airport is the region's largest employer.")
+    assert pledges(text, kind="campaign_statement") == [
+        "We will extend the tram line to the airport.",
+        "It will cut journey times by half by 2029."]
+
+
+def test_a_headline_in_title_case_is_not_a_pledge():
+    text = "Labour Will Build A New Hospital For The Valley\n\nWe will build a new hospital."
+    assert pledges(text, kind="campaign_statement") == ["We will build a new hospital."]
+
+
+def test_a_lead_in_that_announces_its_list_is_not_a_pledge_itself():
+    text = ("The Green Party is making four promises for this election:\n\n"
+            "- Plant a tree for every resident\n- Light every footpath to the station\n")
+    assert pledges(text, kind="manifesto", party="Green") == [
+        "Plant a tree for every resident", "Light every footpath to the station"]
+
+
+def test_a_consequence_of_an_opponent_winning_is_not_a_pledge():
+    assert pledges("If the Conservatives win on Thursday, we will lose the last library.",
+                   kind="campaign_statement", party="Labour") == []
+    assert pledges("If we win on Thursday, we will reopen the library.",
+                   kind="campaign_statement", party="Labour") == [
+        "If we win on Thursday, we will reopen the library."]
+
+
+def test_a_deadline_in_years_is_not_a_target_of_its_own():
+    doc = parse_text(b"We will build 300 council homes within five years.",
+                     document_id="y" * 64, markdown=True)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    targets = [(r.value, r.unit) for r in result.records if r.kind == "targets"]
+    assert targets == [(300, "count")]
+
+
+def test_a_target_in_a_pledge_of_several_sentences_is_its_own_sentence():
+    doc = parse_text(b"- Cleaner streets. We will double the number of street sweepers. "
+                     b"Residents deserve better.\n", document_id="z" * 64, markdown=True)
+    doc.meta = {"kind": "manifesto"}
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [r.text for r in result.records if r.kind == "targets"] == [
+        "We will double the number of street sweepers."]
