@@ -134,5 +134,26 @@ def action_rows(table: Table) -> int:
     return sum(1 for text in firsts if ACTION_REF.match(text) or BARE_REF.match(text))
 
 
+# A row number alone ("1", "2.", "3)"): a reference only in a plan with a deadline or lead.
+INDEX_REF = re.compile(r"^\s*(?P<ref>\d{1,3})[.)]?\s*$")
+
+
+def has_delivery_columns(table: Table) -> bool:
+    """A deadline or a lead column: what a plan of actions has and a KPI table has not."""
+    return table.column("deadline") is not None or table.column("owner") is not None
+
+
+def numbered_rows(table: Table) -> int:
+    """How many data rows open with a bare row number."""
+    return sum(1 for _, row in table.rows if row and INDEX_REF.match(clean_cell(row[0])))
+
+
 def is_action_table(table: Table) -> bool:
-    return action_rows(table) >= max(1, len(table.rows) // 2)
+    """Most rows open with an action reference, or, in a table with a deadline or lead
+    column, with a row number; whatever the other headers say. A KPI table with a column
+    of indicator codes ("EN01") and no deadline or lead is not a plan of actions."""
+    delivery = has_delivery_columns(table)
+    if is_kpi_table(table) and not delivery:
+        return False
+    half = max(1, len(table.rows) // 2)
+    return action_rows(table) >= half or (delivery and numbered_rows(table) >= max(2, half))

@@ -18,7 +18,16 @@ from pledgeflow.records import Action
 from pledgeflow.registry import register
 
 from ._rules import NUMBERED_TITLE, clean_cell, provenance, strip_numbering
-from ._tables import ACTION_REF, BARE_REF, Table, cell, is_action_table, read_table
+from ._tables import (
+    ACTION_REF,
+    BARE_REF,
+    INDEX_REF,
+    Table,
+    action_rows,
+    cell,
+    is_action_table,
+    read_table,
+)
 from ._values import parse_deadline
 
 # Owners are split on commas, semicolons, slashes, "&" and "and", but not inside
@@ -79,7 +88,7 @@ class Themes:
 @register
 class ActionExtractor:
     name = "actions"
-    version = "3"
+    version = "4"
     kinds = ("actions",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Action]:
@@ -98,10 +107,11 @@ class ActionExtractor:
         # With references in a column of their own, the text is in the action column.
         text_col = table.column("action", exclude=(0, deadline_col, owner_col)) or 1
         pending: Action | None = None
+        numbered = action_rows(table) < max(1, len(table.rows) // 2)  # rows "1", "2", ...
         for r, row in table.rows:
             first = clean_cell(row[0]) if row else ""
             # a reference alone ("P1.1") first: read as ref + text it would split wrongly
-            bare = BARE_REF.match(first)
+            bare = BARE_REF.match(first) or (INDEX_REF.match(first) if numbered else None)
             ref = None if bare else ACTION_REF.match(first)
             if ref or bare:
                 if pending:

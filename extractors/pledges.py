@@ -263,6 +263,9 @@ class Rules:
             return False
         if mentions_any(span.doc[commit_end:span.end].text, self.announcers):
             return True  # "... are making five key promises:": the items carry them
+        words = [t.lower_ for t in span if not t.is_punct]
+        if words and words[-1] in {"are", "is", "include", "includes"}:
+            return True  # "The principles we want at its heart are:" names what follows
         rest = [t.lower_ for t in span.doc[commit_end:span.end] if t.is_alpha]
         return len([w for w in rest if w not in self.stopwords]) <= 2
 
@@ -354,6 +357,7 @@ class PledgeExtractor:
         self._parsed = dict(zip(texts, nlp.pipe(texts, batch_size=256), strict=True))
         rules.set_authors(doc, nlp)
         self._programme_document = rules.lists.is_programme_document(doc)
+        self._statement_data = doc.parser == "csv"  # one statement a row
         self._list_shapes = rules.lists.lists(doc)
         self._previous_pledge = False  # did the last paragraph end with a pledge?
         for block in doc.blocks:
@@ -390,6 +394,13 @@ class PledgeExtractor:
         if rules.in_pledge_context(*block.section) and rules.opens_like_item(whole):
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "pledge_section_item", None)
+            return
+        if self._statement_data and rules.opens_like_item(whole) \
+                and rules.lists.shape(block.text[skip:]) == "imperative":
+            # a statement of its own in statement data: an imperative is a commitment
+            # ("Scrap the bedroom tax."), cut from the list it was published in
+            self._previous_pledge = True
+            yield self._candidate(whole, block, block.start + skip, "statement_imperative", None)
             return
         for sent in sdoc.sents:
             found = rules.commitment(sent)

@@ -145,3 +145,64 @@ def test_a_target_in_a_pledge_of_several_sentences_is_its_own_sentence():
     result = run_extractors(doc, get_extractors(), build_nlp())
     assert [r.text for r in result.records if r.kind == "targets"] == [
         "We will double the number of street sweepers."]
+
+
+KPIS_WITH_CODES = """
+| Ref | Performance indicator | Baseline | Target 2025/26 |
+|---|---|---|---|
+| EN01 | Household waste sent for reuse or recycling | 41% | 45% |
+| EN02 | Streets rated clean on inspection | 88% | 92% |
+"""
+
+NUMBERED_PLAN = """
+| No. | What we will do | Lead | Timescale |
+|---|---|---|---|
+| 1 | Review the allocations policy with tenants | Head of Housing | June 2026 |
+| 2 | Publish an empty homes plan | Housing Options Manager | Ongoing |
+| 3 | Open a second advice hub | Head of Customer Services | March 2027 |
+"""
+
+
+def kinds_found(markdown: str) -> dict[str, list]:
+    doc = parse_text(markdown.encode(), document_id="t" * 64, markdown=True)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    found: dict[str, list] = {}
+    for record in result.records:
+        found.setdefault(record.kind, []).append(record)
+    return found
+
+
+def test_a_kpi_table_with_indicator_codes_gives_kpis_not_actions():
+    found = kinds_found(KPIS_WITH_CODES)
+    assert [k.measure for k in found["kpis"]] == [
+        "Household waste sent for reuse or recycling", "Streets rated clean on inspection"]
+    assert "actions" not in found
+
+
+def test_a_plan_with_numbered_rows_and_a_lead_column_holds_actions():
+    actions = kinds_found(NUMBERED_PLAN)["actions"]
+    assert [(a.ref, a.text, a.deadline) for a in actions] == [
+        ("1", "Review the allocations policy with tenants", "June 2026"),
+        ("2", "Publish an empty homes plan", "Ongoing"),
+        ("3", "Open a second advice hub", "March 2027")]
+    assert actions[0].owners == "Head of Housing"
+
+
+def test_an_imperative_statement_in_statement_data_is_a_commitment():
+    from pledgeflow.parse.csv import parse_csv
+
+    data = (b"party,statement\n"
+            b"Labour,Scrap the bedroom tax for every council tenant.\n"
+            b"Labour,Unemployment rose by two per cent last year.\n"
+            b"Labour,Vote Labour on Thursday.\n")
+    doc = parse_csv(data, document_id="c" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [r.text for r in result.records if r.kind == "pledges"] == [
+        "Scrap the bedroom tax for every council tenant."]
+
+
+def test_a_lead_in_naming_what_follows_is_not_a_pledge():
+    text = ("The principles Labour wants at the heart of its programme are:\n\n"
+            "- Build homes people can afford\n- Fund the bus network properly\n")
+    assert pledges(text, kind="manifesto", party="Labour") == [
+        "Build homes people can afford", "Fund the bus network properly"]

@@ -8,7 +8,7 @@ session from the stored copy of each page (see README.md).
 
 usage:
   python eval/corpus/corpus.py freeze      # annotators' work/ + sources/ -> documents.jsonl, gold/
-  python eval/corpus/corpus.py build [--pdf] [--forms text,html]
+  python eval/corpus/corpus.py build [--forms text,html,pdf,pdf2,sentences]
                                            # texts/ -> build/: gold with texts, pages, catalogs
   python eval/corpus/corpus.py check       # which texts are present and match their hash
 
@@ -17,14 +17,17 @@ and ``build/gold/<split>/<id>.json``; run the pipeline on a catalog and score it
 ``pledgeflow eval build/gold/<split> --db ...``. Forms: ``text`` (the capture as it is),
 ``html`` (a page rebuilt from it: headings, lists, paragraphs, with a site's navigation and
 footer around), ``pdf`` and ``pdf2`` (that page printed by headless Chromium, in one
-column and in two).
+column and in two), ``sentences`` (the campaign statements as statement data: a CSV of one
+sentence per row, scored against ``build/sentences/gold-<split>``).
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import html
+import io
 import json
 import re
 import shutil
@@ -249,6 +252,24 @@ def render_html(entry: dict, text: str, columns: int = 1) -> str:
             "</footer></body></html>\n")
 
 
+_SENTENCE_SPLIT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"\u201d\u2019)]))\s+"
+                             r"(?=[\"\u201c\u2018(]?[A-Z0-9])")
+
+
+def sentences_csv(entry: dict, text: str) -> str:
+    """Statement data: one sentence (or list item) of the capture per row, as published
+    collections of campaign statements hold them."""
+    rows = []
+    for line in logical_lines(text):
+        line = _BULLET.sub("", line, count=1).strip() if _BULLET.match(line) else line.strip()
+        rows += [part.strip() for part in _SENTENCE_SPLIT.split(line) if part.strip()]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["party", "statement"])
+    writer.writerows([entry.get("party") or "", row] for row in rows)
+    return out.getvalue()
+
+
 def print_pdf(page: Path, out: Path) -> None:
     chromium = shutil.which("chromium") or shutil.which("chromium-browser")
     if not chromium:
@@ -284,6 +305,9 @@ def build(forms: list[str]) -> None:
             text = texts[entry["id"]]
             if form == "text":
                 (folder / f"{entry['id']}.txt").write_text(text, encoding="utf-8")
+            elif form == "sentences":
+                (folder / f"{entry['id']}.csv").write_text(sentences_csv(entry, text),
+                                                           encoding="utf-8")
             elif form == "html":
                 (folder / f"{entry['id']}.html").write_text(render_html(entry, text),
                                                               encoding="utf-8")
@@ -293,11 +317,12 @@ def build(forms: list[str]) -> None:
                                 encoding="utf-8")
                 print_pdf(page, folder / f"{entry['id']}.pdf")
                 page.unlink()
-        suffix = {"text": "txt", "html": "html"}.get(form, "pdf")
+        suffix = {"text": "txt", "html": "html", "sentences": "csv"}.get(form, "pdf")
         for split in SPLITS:
             lines = []
             for entry in entries:
-                if entry["split"] != split:
+                if entry["split"] != split or (form == "sentences"
+                                               and entry["kind"] != "campaign_statement"):
                     continue
                 lines.append("[[sources]]\n" + "".join(
                     f"{key} = {_toml(value)}\n" for key, value in [
@@ -308,6 +333,12 @@ def build(forms: list[str]) -> None:
                         ("title", entry["title"]), ("period", entry["period"] or "unknown")]
                     if value is not None))
             (folder / f"catalog-{split}.toml").write_text("\n".join(lines))
+            if form == "sentences":  # scored on the statements alone
+                gold = folder / f"gold-{split}"
+                gold.mkdir(exist_ok=True)
+                for entry in entries:
+                    if entry["split"] == split and entry["kind"] == "campaign_statement":
+                        shutil.copy(BUILD / "gold" / split / f"{entry['id']}.json", gold)
         print(f"{form}: {len(entries)} documents in {folder}")
 
 

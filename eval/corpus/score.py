@@ -32,7 +32,9 @@ def run_and_score(pledgeflow: str, form: str, split: str, work: Path) -> dict:
     subprocess.run([pledgeflow, "run", "--sources", str(catalog), "--db", str(db),
                     "--raw-dir", str(work / "raw"), "--processed-dir", str(work / "processed")],
                    check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    done = subprocess.run([pledgeflow, "eval", str(BUILD / "gold" / split), "--db", str(db),
+    gold = BUILD / form / f"gold-{split}"  # a form of some documents only has its own
+    gold = gold if gold.is_dir() else BUILD / "gold" / split
+    done = subprocess.run([pledgeflow, "eval", str(gold), "--db", str(db),
                            "--json"], check=True, env=env, capture_output=True, text=True)
     return json.loads(done.stdout)
 
