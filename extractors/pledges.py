@@ -303,6 +303,8 @@ SUBJECTLESS = {"plan_will", "passive_delivery"}
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
 CONDITIONS = {"if", "unless", "should"}
+# Rules that take a list item for what its heading or lead-in says the list is.
+CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
 TOC_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
 
 
@@ -422,6 +424,8 @@ class PledgeExtractor:
         if rule is None:
             found = next((rules.commitment(s) for s in sdoc.sents if rules.commitment(s)), None)
             rule = found[0] if found else None
+        if rule in CONTEXT_RULES and rules.lists.shape(block.text[skip:]) in {"record", "call"}:
+            rule = None  # a heading names pledges, but this item reports or calls to act
         if rule is None and self._programme_item(block, rules):
             rule = "programme_list_item"
         if rule and len(whole) >= 2:

@@ -206,3 +206,11 @@ def test_a_lead_in_naming_what_follows_is_not_a_pledge():
             "- Build homes people can afford\n- Fund the bus network properly\n")
     assert pledges(text, kind="manifesto", party="Labour") == [
         "Build homes people can afford", "Fund the bus network properly"]
+
+
+def test_a_plan_heading_does_not_make_a_record_a_pledge():
+    text = ("# Our plan for Oakbridge\n\n## What we have done\n\n"
+            "- We have opened two new libraries since 2022\n"
+            "- Delivered 400 affordable homes\n"
+            "- Halved the repairs backlog\n")
+    assert pledges(text, kind="manifesto") == []
