@@ -11,6 +11,7 @@ usage:
   python eval/corpus/corpus.py build [--forms text,html,pdf,pdf2,sentences]
                                            # texts/ -> build/: gold with texts, pages, catalogs
   python eval/corpus/corpus.py check       # which texts are present and match their hash
+  python eval/corpus/corpus.py catalog     # catalogs/corpus.toml: the sources at their live URLs
 
 ``build`` writes, for each split (dev, test) and form, ``build/<form>/catalog-<split>.toml``
 and ``build/gold/<split>/<id>.json``; run the pipeline on a catalog and score it with
@@ -342,6 +343,30 @@ def build(forms: list[str]) -> None:
         print(f"{form}: {len(entries)} documents in {folder}")
 
 
+CATALOG = HERE.parents[1] / "catalogs" / "corpus.toml"
+
+
+def write_catalog() -> None:
+    """catalogs/corpus.toml: every document at its live URL, for a machine with internet."""
+    lines = ["# The evaluation corpus's sources at their live URLs (eval/corpus/documents.jsonl),",
+             "# written by `python eval/corpus/corpus.py catalog`. With internet:",
+             "#   pledgeflow run --sources catalogs/corpus.toml --db processed/corpus.db",
+             "# Pages change and move: the gold in eval/corpus/gold is for the stored",
+             "# captures, so score the captures (eval/corpus/README.md), not these fetches.", ""]
+    for entry in read_documents():
+        period = entry["period"] or "unknown"
+        lines.append("[[sources]]\n" + "".join(
+            f"{key} = {_toml(value)}\n" for key, value in [
+                ("id", entry["id"]), ("url", entry["url"]),
+                ("organisation", entry["organisation"]),
+                ("council", entry["council"] or entry["country"]),
+                ("party", entry["party"]), ("kind", entry["kind"]),
+                ("title", entry["title"]), ("period", period)] if value is not None))
+    CATALOG.parent.mkdir(exist_ok=True)
+    CATALOG.write_text("\n".join(lines))
+    print(f"{CATALOG}: {len(read_documents())} sources")
+
+
 def check() -> None:
     documents = read_documents()
     texts = present_texts()
@@ -362,11 +387,14 @@ def main(argv: list[str]) -> None:
     b.add_argument("--forms", default="text,html",
                    help="comma-separated: text, html, pdf, pdf2 [default: text,html]")
     sub.add_parser("check", help="which texts are present and match their hash")
+    sub.add_parser("catalog", help="catalogs/corpus.toml: the documents at their live URLs")
     args = parser.parse_args(argv)
     if args.command == "freeze":
         freeze()
     elif args.command == "build":
         build([f.strip() for f in args.forms.split(",") if f.strip()])
+    elif args.command == "catalog":
+        write_catalog()
     else:
         check()
 
