@@ -28,7 +28,8 @@ RANGE_MARKS = {"-", "\u2013", "\u2014", "/", "to"}
 class TargetFinder:
     def __init__(self) -> None:
         self.lexicon = load_json("targets.lexicon.json")
-        words = [*WORD_NUMBERS, *self.lexicon["relative_changes"], "all", "every"]
+        words = [*WORD_NUMBERS, *self.lexicon["relative_changes"], "all", "every", "zero",
+                 "neutral"]
         self.may_hold_quantity = re.compile(
             r"\d|\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
         self._matchers: dict[int, object] = {}
@@ -94,6 +95,8 @@ class TargetFinder:
             if not mentions_any(span.text, self.lexicon["rating_verbs"]):
                 return None
             return 100.0, "%", span[start].i
+        if rule == "net_zero":  # zero net emissions, the measure named by the words
+            return 0.0, "net emissions", span[start].i
         if rule == "relative_change":  # "halve the number of ..." is a 50 % cut
             return float(self.lexicon["relative_changes"][tokens[0].lower_][0]), "%", tokens[0].i
         num = next((t for t in tokens if t.like_num and

@@ -214,3 +214,14 @@ def test_a_plan_heading_does_not_make_a_record_a_pledge():
             "- Delivered 400 affordable homes\n"
             "- Halved the repairs backlog\n")
     assert pledges(text, kind="manifesto") == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "We will make the council's own buildings net zero by 2030.",
+    "Our plan will make the borough carbon neutral by 2038.",
+])
+def test_net_zero_is_a_target_of_zero(sentence):
+    doc = parse_text(sentence.encode(), document_id="n" * 64, markdown=True)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    targets = [(r.value, r.year) for r in result.records if r.kind == "targets"]
+    assert len(targets) == 1 and targets[0][0] == 0 and targets[0][1] in (2030, 2038)
