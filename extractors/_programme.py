@@ -78,8 +78,7 @@ class ProgrammeLists:
         if first[0].isdigit() and len(lower) > 1 and lower[1] in {"are", "is", "was", "were"}:
             return "record"  # a statistic: "78 are green (82%)"
         for i, word in enumerate(lower[:-1]):
-            if word in self.past and (lower[i + 1].endswith(("ed", "en", "t", "n"))
-                                      or lower[i + 1] in {"been", "done", "made", "won"}):
+            if word in self.past and is_participle(lower[i + 1]):
                 return "record"  # "we have delivered", "has been cut"
         if first in self.verbs:
             return "imperative"
@@ -124,3 +123,13 @@ class ProgrammeLists:
             run.append(block)
         close()
         return shapes
+
+
+IRREGULAR_PARTICIPLES = {"built", "spent", "put", "cut", "set", "kept", "made", "won", "done",
+                         "paid", "held", "brought", "bought", "sent", "led", "met", "run",
+                         "begun", "grown", "shown", "known", "drawn", "got", "lost", "left"}
+
+
+def is_participle(word: str) -> bool:
+    """'delivered', 'given', 'built'; not 'an' or 'ten'."""
+    return (len(word) > 3 and word.endswith(("ed", "en"))) or word in IRREGULAR_PARTICIPLES

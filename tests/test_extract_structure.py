@@ -225,3 +225,12 @@ def test_net_zero_is_a_target_of_zero(sentence):
     result = run_extractors(doc, get_extractors(), build_nlp())
     targets = [(r.value, r.year) for r in result.records if r.kind == "targets"]
     assert len(targets) == 1 and targets[0][0] == 0 and targets[0][1] in (2030, 2038)
+
+
+def test_a_goal_stated_as_an_outcome_is_not_mistaken_for_a_record():
+    text = ("Our goals for 2026:\n\n"
+            "- Every school has an inclusion lead and exclusions are falling\n"
+            "- Waiting times for assessments are under twelve weeks\n")
+    assert pledges(text, kind="council_plan") == [
+        "Every school has an inclusion lead and exclusions are falling",
+        "Waiting times for assessments are under twelve weeks"]
