@@ -142,6 +142,20 @@ def test_heading_section_excludes_itself(cwac: Document) -> None:
     assert "Partners" not in heading.section
 
 
+@pytest.mark.parametrize("name", ["cwac", "ealing"])
+def test_heading_section_holds_only_headings_above_its_level(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """A heading's section is the headings it sits under, as in the HTML parser: not the
+    heading of the same level before it."""
+    doc: Document = request.getfixturevalue(name)
+    headings = [b for b in doc.blocks if b.kind == "heading"]
+    assert len({b.level for b in headings}) > 1
+    for block in headings:
+        levels = [next(h.level for h in headings if h.text == t) for t in block.section]
+        assert all(level < block.level for level in levels), (block.text, block.section)
+
+
 def test_bold_label_value_lines_stay_paragraphs(cwac: Document) -> None:
     assert block_starting(cwac, "Outcome Owner: Mark Parkinson").kind == "paragraph"
 
@@ -473,6 +487,28 @@ def test_numbered_line_in_large_font_is_a_heading(broken_paragraph: Document) ->
     heading = broken_paragraph.blocks[0]
     assert (heading.kind, heading.text, heading.level) == ("heading", "1. Our priorities", 1)
     assert block_starting(broken_paragraph, "Some introduction").section == ["1. Our priorities"]
+
+
+def test_numbered_paragraph_wrapping_under_its_number_is_a_paragraph() -> None:
+    """ "1. ..." typed into a web page's paragraph wraps back under the number; an ordered
+    list hangs its wrapped lines after the number, and its items stay list items."""
+    runs = [
+        (60, 100, 10, False, "1. Our budget has been cut by a third since 2015, and still we"),
+        (60, 114, 10, False, "will keep every library open and extend the hours of the busiest."),
+        (60, 140, 10, False, "Our first steps:"),
+        (60, 160, 10, False, "1. Freeze parking charges in every council car park"),
+        (73, 174, 10, False, "until April 2027."),
+        (60, 188, 10, False, "2. Review the budget with residents."),
+    ]
+    doc = parse_pdf(_text_pdf([runs]), document_id="numbered")
+    assert [(b.kind, b.text, b.lead_in) for b in doc.blocks] == [
+        ("paragraph", "1. Our budget has been cut by a third since 2015, and still we will keep "
+                      "every library open and extend the hours of the busiest.", None),
+        ("paragraph", "Our first steps:", None),
+        ("list_item", "1. Freeze parking charges in every council car park until April 2027.",
+         "Our first steps:"),
+        ("list_item", "2. Review the budget with residents.", "Our first steps:"),
+    ]
 
 
 def test_lone_page_number_is_dropped(broken_paragraph: Document) -> None:
