@@ -146,7 +146,31 @@ class TargetFinder:
             return False
         if after is not None and after.lower_ in self.lexicon["age_words"]:
             return False
-        return True
+        return not self.is_past_figure(num, span)
+
+    def is_past_figure(self, num, span: Span) -> bool:
+        """A figure the pledge reports rather than aims for: a past marker or a perfect
+        verb among the few words around it ("the 3,540 places we have already created",
+        "up from 120 last year", "since 2019 we delivered 400")."""
+        doc = span.doc
+        lo, hi = max(span.start, num.i - 3), min(span.end, num.i + 5)
+        words = [t.lower_ for t in doc[lo:hi]]
+        at = num.i - lo
+        # the window stops at a sentence or clause break on either side of the number
+        left = next((i + 1 for i in range(at - 1, -1, -1) if words[i] in {".", ";", ":"}), 0)
+        right = next((i for i in range(at + 1, len(words)) if words[i] in {".", ";", ":"}),
+                     len(words))
+        words = words[left:right]
+        past = self.lexicon["past_figure_markers"]
+        if any(w in past["words"] for w in words):
+            return True
+        joined = " ".join(words)
+        if any(phrase in joined for phrase in past["phrases"]):
+            return True
+        pairs = list(zip(words, words[1:], strict=False))
+        # "have built", "has delivered"; "we delivered", "they cut"
+        return any((a in past["auxiliaries"] or a in past["subjects"])
+                   and (b.endswith("ed") or b in past["participles"]) for a, b in pairs)
 
     def comparator(self, span: Span, start: int) -> str | None:
         before = " ".join(t.lower_ for t in span[max(0, start - 3):start])

@@ -234,3 +234,23 @@ def test_a_goal_stated_as_an_outcome_is_not_mistaken_for_a_record():
     assert pledges(text, kind="council_plan") == [
         "Every school has an inclusion lead and exclusions are falling",
         "Waiting times for assessments are under twelve weeks"]
+
+
+@pytest.mark.parametrize("sentence, values", [
+    ("We will build on the 3,540 places we have already created by adding 500 more places "
+     "by 2027.", [500]),
+    ("We will build 400 homes, up from 120 last year.", [400]),
+    ("Since 2019 we delivered 400 homes and we will build 600 more homes.", [600]),
+    ("We will spend £2m so that every child can learn to swim.", [2_000_000]),
+])
+def test_a_past_figure_inside_a_pledge_is_not_a_target(sentence, values):
+    doc = parse_text(sentence.encode(), document_id="p" * 64, markdown=True)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [r.value for r in result.records if r.kind == "targets"] == values
+
+
+def test_the_last_of_something_is_not_a_past_figure():
+    doc = parse_text(b"We will remove the last 15 level crossings on the line.",
+                     document_id="q" * 64, markdown=True)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [r.value for r in result.records if r.kind == "targets"] == [15]
