@@ -362,7 +362,12 @@ class PledgeExtractor:
         self._statement_data = doc.parser == "csv"  # one statement a row
         self._list_shapes = rules.lists.lists(doc)
         self._previous_pledge = False  # did the last paragraph end with a pledge?
+        # A commitment lead-in ending in a colon whose list a CMS or a capture set as
+        # plain paragraphs: the imperative paragraphs after it are its items.
+        self._open_lead_in: str | None = None
         for block in doc.blocks:
+            if block.kind != "paragraph":
+                self._open_lead_in = None
             # a row of statement data names its own party in its section label
             rules.block_parties = (rules.parties_in(nlp.make_doc(" ".join(block.section)))
                                    if doc.parser == "csv" else set())
@@ -404,8 +409,18 @@ class PledgeExtractor:
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "statement_imperative", None)
             return
-        for sent in sdoc.sents:
+        if self._open_lead_in and rules.opens_like_item(whole) \
+                and rules.lists.shape(block.text[skip:]) == "imperative":
+            self._previous_pledge = True
+            yield self._candidate(whole, block, block.start + skip, "paragraph_under_lead_in",
+                                  self._open_lead_in)
+            return
+        self._open_lead_in = None
+        sents = list(sdoc.sents)
+        for sent in sents:
             found = rules.commitment(sent)
+            if found and sent is sents[-1] and span_text(sent).rstrip().endswith(":"):
+                self._open_lead_in = span_text(sent).strip()
             if found and not rules.is_bare_lead_in(sent, found[1]):
                 self._previous_pledge = True
                 yield self._candidate(sent, block, block.start + skip, found[0], None)

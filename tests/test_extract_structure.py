@@ -254,3 +254,15 @@ def test_the_last_of_something_is_not_a_past_figure():
                      document_id="q" * 64, markdown=True)
     result = run_extractors(doc, get_extractors(), build_nlp())
     assert [r.value for r in result.records if r.kind == "targets"] == [15]
+
+
+def test_imperative_paragraphs_after_a_commitment_lead_in_are_its_items():
+    text = ("Rents have risen faster than wages for a decade.\n\n"
+            "A Labour council will:\n\n"
+            "Build 300 homes for social rent on council land.\n\n"
+            "License every private landlord in the borough.\n\n"
+            "Housing is the issue residents raise most often.\n\n"
+            "Cut the red tape that slows down planning.\n")
+    found = pledges(text, kind="campaign_statement", party="Labour")
+    assert found == ["Build 300 homes for social rent on council land.",
+                     "License every private landlord in the borough."]
