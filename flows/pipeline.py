@@ -123,7 +123,7 @@ def pipeline(
         for source, future in discoveries:
             result = _outcome(future)
             if isinstance(result, Exception):
-                ledger.fail(source.id, "discover", result)
+                ledger.fail(source.id, "discover", result, url=source.url)
                 continue
             logger.info("%s: %s", source.id, result.summary())
             found_pages[source.id] = {link.url for link in result.links}
