@@ -313,6 +313,7 @@ def eval(gold_dir: Path, db: Path, summary_only: bool, as_json: bool) -> None:
 # pipeline on a cron schedule against it (docs/scheduling.md).
 from pledgeflow.browse import browse_command  # noqa: E402
 from pledgeflow.doctor import doctor_command  # noqa: E402
+from pledgeflow.failures import failures_command  # noqa: E402
 from pledgeflow.report import report_command  # noqa: E402
 from pledgeflow.serving import serve_command, server_command  # noqa: E402
 
@@ -321,3 +322,4 @@ main.add_command(serve_command)
 main.add_command(browse_command)
 main.add_command(doctor_command)
 main.add_command(report_command)
+main.add_command(failures_command)

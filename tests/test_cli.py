@@ -17,7 +17,7 @@ def invoke(*args: str):
 def test_help_lists_every_command():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("run", "export", "extract", "extractors"):
+    for command in ("run", "export", "extract", "extractors", "failures"):
         assert command in result.output
 
 
