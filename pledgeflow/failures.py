@@ -121,7 +121,8 @@ def failures_command(db: Path, run_ref: str | None, as_json: bool) -> None:
     """List the failures a run recorded: one line per failure with its source id, stage,
     error and when (UTC), tab-separated. A line about the run goes to stderr first.
 
-    It reports; the exit code is 0 whatever it finds.
+    It reports; the exit code is 0 whatever it finds (`pledgeflow run` exits 1 when a
+    document failed).
 
     \b
     Examples:

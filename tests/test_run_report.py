@@ -1,5 +1,5 @@
-"""What a run tells the Prefect UI and the command line: the run report artifact the
-flow run ends with, and `pledgeflow failures`.
+"""What a run tells cron and the Prefect UI: `pledgeflow run`'s exit status, the run report
+artifact the flow run ends with, and `pledgeflow failures`.
 
 Real runs through the command line (click's runner, in this process, so they report to the
 session's Prefect test server), on a catalog of one sample page, a missing file and a file
@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import random
 import shutil
+import socket
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,8 +59,19 @@ def runs(tmp_path_factory, samples_dir, prefect_harness) -> dict[str, Run]:
     return out
 
 
-def test_a_run_with_broken_sources_loads_the_good_document(runs):
-    assert runs["clean"].loaded() == runs["faulty"].loaded() == {"good"}
+def test_a_clean_run_exits_0(runs):
+    clean = runs["clean"]
+    assert clean.result.exit_code == 0, clean.result.output
+    assert "1 documents loaded" in clean.result.stdout and "0 failed" in clean.result.stdout
+    assert clean.loaded() == {"good"}
+
+
+def test_a_run_with_broken_sources_exits_1_and_loads_the_good_document(runs):
+    faulty = runs["faulty"]
+    assert faulty.result.exit_code == 1, faulty.result.output
+    assert faulty.loaded() == {"good"}
+    assert "1 documents loaded" in faulty.result.stdout and "2 failed" in faulty.result.stdout
+    assert f"pledgeflow failures --db {faulty.db}" in faulty.result.stderr
 
 
 def test_failures_lists_the_latest_runs_failures_one_line_each(runs):
@@ -115,6 +127,22 @@ def test_the_flow_run_ends_with_a_report_of_counts_and_failures(runs):
     (clean,) = _artifacts(runs["clean"].flow_run_id())
     assert "## Failures (0)" in clean.data and "1 loaded, 0 unchanged, 0 failed" in (
         clean.description)
+
+
+def test_a_run_that_cannot_reach_prefect_exits_3(tmp_path, samples_dir, prefect_harness):
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed once the with-block ends
+    shutil.copy(samples_dir / "html" / "bnes-libdem-children.html", tmp_path / "good.html")
+    catalog = write_catalog(tmp_path / "catalog.toml", {"good": "good.html"})
+    with temporary_settings({PREFECT_API_URL: f"http://127.0.0.1:{port}/api"}):
+        result = cli("run", "--sources", str(catalog), "--db", str(tmp_path / "pf.db"),
+                     "--raw-dir", str(tmp_path / "raw"), "--processed-dir",
+                     str(tmp_path / "processed"))
+    assert result.exit_code == 3
+    assert "Failed to reach API" in result.stderr and "did not finish" in result.stderr
 
 
 def test_a_report_keeps_its_table_whole_whatever_the_message():
