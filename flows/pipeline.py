@@ -5,16 +5,19 @@ only declares how they run (one task per document: fetch, parse and extract) and
 the single SQLite writer in the flow itself, loading each document as its task finishes.
 Tasks run on threads feeding a pool of worker processes by default, or on a Dask cluster
 (``pledgeflow run --runner dask``). A document that fails at any stage is recorded in
-``failures`` with that stage, and the others go on.
+``failures`` with that stage, and the others go on. The flow run ends with a Markdown
+artifact: the run's counts and a row per failure (``pledgeflow.failures.report_markdown``).
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import re
 from pathlib import Path
 
 from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
@@ -23,6 +26,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from pledgeflow import db as store
 from pledgeflow import stages
 from pledgeflow.catalog import load_catalog, select
+from pledgeflow.failures import report_markdown, run_failures
 from pledgeflow.isolate import close_shared_pool
 from pledgeflow.ledger import RunLedger, Window, format_summary
 
@@ -123,7 +127,7 @@ def pipeline(
         for source, future in discoveries:
             result = _outcome(future)
             if isinstance(result, Exception):
-                ledger.fail(source.id, "discover", result)
+                ledger.fail(source.id, "discover", result, url=source.url)
                 continue
             logger.info("%s: %s", source.id, result.summary())
             found_pages[source.id] = {link.url for link in result.links}
@@ -148,13 +152,35 @@ def pipeline(
                 window.add([rest], front=True)
 
         summary = ledger.finish(found_pages)
+        report = report_markdown(summary, run_failures(database, ledger.run_id),
+                                 catalog=sources, db=db)
         database.close()
         logger.info(format_summary(summary))
+        _report_to_prefect(report, sources, summary, logger)
         return summary
     finally:
         # Stop the workers this run started, so its process can exit when the flow
         # ends (a served schedule waits for that): see close_shared_pool.
         close_shared_pool()
+
+
+def artifact_key(catalog: str) -> str:
+    """The key of a catalog's run reports: one per catalog, so the UI's Artifacts page
+    keeps each catalog's reports as one history (keys take a-z, 0-9 and dashes)."""
+    stem = re.sub(r"[^a-z0-9]+", "-", Path(catalog).stem.lower()).strip("-")
+    return f"pledgeflow-run-{stem or 'catalog'}"
+
+
+def _report_to_prefect(report: str, catalog: str, summary: dict, logger) -> None:
+    """End the flow run with its report as a Markdown artifact: the run's counts and a
+    row per failure, on the flow run's page and under the catalog's key in the UI."""
+    try:
+        create_markdown_artifact(
+            markdown=report, key=artifact_key(catalog),
+            description=f"{summary['sources']} sources: {summary['documents']} loaded, "
+                        f"{summary['unchanged']} unchanged, {summary['failed']} failed")
+    except Exception as exc:  # noqa: BLE001 - the data is loaded; a report lost is logged
+        logger.warning("could not create the run report artifact: %s", exc)
 
 
 def task_runner(runner: str = "threads", address: str | None = None,

@@ -5,7 +5,9 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import sqlite3
 import sys
+import traceback
 from pathlib import Path
 
 import click
@@ -13,6 +15,19 @@ import click
 from pledgeflow import __version__
 from pledgeflow.options import store_options
 from pledgeflow.stages import DEFAULT_CATALOG, DEFAULT_DB
+
+# `pledgeflow run` exit statuses, for cron and other schedulers (README, docs/reliability.md).
+EXIT_OK = 0  # every selected document loaded, or was unchanged
+EXIT_FAILURES = 1  # some documents failed (listed by `pledgeflow failures`); the rest loaded
+EXIT_USAGE = 2  # nothing ran: a bad option, catalog or database (click's own code for usage)
+EXIT_CRASHED = 3  # the run did not finish: an unexpected error (traceback on stderr)
+
+
+class SetupError(click.ClickException):
+    """The run cannot start: a catalog or database at fault, or a runner not installed.
+    Exit status 2, as click gives a bad option: nothing ran, so nothing is half done."""
+
+    exit_code = EXIT_USAGE
 
 
 def _quiet_prefect() -> None:
@@ -78,11 +93,24 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
     process alone, one transaction per task's batch of documents (each document's load
     all-or-nothing within it). Progress is logged every few seconds.
 
+    The flow run ends with a Markdown artifact in Prefect: the run's counts and a row per
+    failure. `pledgeflow failures` lists the failures from the database.
+
+    \b
+    Exit status:
+      0  every selected document loaded or was unchanged
+      1  some documents failed (recorded in failures); the others loaded
+      2  nothing ran: bad option, catalog missing or invalid, --only naming
+         an unknown id, --db not a pledgeflow database, runner not installed
+      3  the run did not finish: an unexpected error, such as the Prefect
+         API unreachable (traceback on stderr)
+
     \b
     Examples:
       pledgeflow run --sources samples/catalog.toml --db processed/pledgeflow.db
       pledgeflow run --runner dask --workers 4
       pledgeflow run --runner dask --address tcp://10.0.0.5:8786
+      pledgeflow run || pledgeflow failures
     """
     if (address or workers) and runner != "dask":
         raise click.UsageError("--address and --workers go with --runner dask")
@@ -94,7 +122,9 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
         select(load_catalog(sources), only=_split(only), kind=kind, organisation=organisation)
         open_db(db).close()  # refuse a foreign database before Prefect starts
     except (CatalogError, NotPledgeflowDatabase) as exc:
-        raise click.ClickException(str(exc)) from None
+        raise SetupError(str(exc)) from None
+    except (ValueError, OSError, sqlite3.Error) as exc:  # a newer schema, a folder unwritable
+        raise SetupError(f"{db}: {exc}") from None
     click.echo(f"pledgeflow: running {sources} into {db} (Prefect starts a local server "
                "unless PREFECT_API_URL is set)", err=True)
     from pledgeflow.flows.pipeline import format_summary, run_pipeline
@@ -109,11 +139,22 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
                                **({"in_flight": in_flight} if in_flight else {}))
     except RuntimeError as exc:
         if "prefect-dask" not in str(exc):
-            raise
-        raise click.ClickException(str(exc)) from None
+            _crashed()
+        raise SetupError(str(exc)) from None
+    except Exception:  # noqa: BLE001 - cron must tell a run that stopped from one with failures
+        _crashed()
     click.echo(format_summary(summary))
     if summary["failed"]:
-        click.echo(f"{summary['failed']} source(s) failed; see the failures table.", err=True)
+        click.echo(f"{summary['failed']} failure(s) recorded; list them with: pledgeflow "
+                   f"failures --db {db}", err=True)
+        sys.exit(EXIT_FAILURES)
+
+
+def _crashed() -> None:
+    traceback.print_exc()
+    click.echo("pledgeflow: the run did not finish (exit status 3); documents loaded before "
+               "the error are kept, and the next run loads the rest.", err=True)
+    sys.exit(EXIT_CRASHED)
 
 
 @main.command()
@@ -313,6 +354,7 @@ def eval(gold_dir: Path, db: Path, summary_only: bool, as_json: bool) -> None:
 # pipeline on a cron schedule against it (docs/scheduling.md).
 from pledgeflow.browse import browse_command  # noqa: E402
 from pledgeflow.doctor import doctor_command  # noqa: E402
+from pledgeflow.failures import failures_command  # noqa: E402
 from pledgeflow.report import report_command  # noqa: E402
 from pledgeflow.serving import serve_command, server_command  # noqa: E402
 
@@ -321,3 +363,4 @@ main.add_command(serve_command)
 main.add_command(browse_command)
 main.add_command(doctor_command)
 main.add_command(report_command)
+main.add_command(failures_command)

@@ -183,7 +183,9 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     db.execute("""CREATE TABLE IF NOT EXISTS failures (
         id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT,
         source_id TEXT REFERENCES sources(id), document_id TEXT, stage TEXT,
-        error_type TEXT, message TEXT, occurred_at TEXT)""")
+        error_type TEXT, message TEXT, occurred_at TEXT, url TEXT)""")
+    if "url" not in db.table("failures").columns_dict:  # added after schema version 2
+        db.table("failures").add_column("url", str)
     for table, column in [("documents", "source_id"), ("blocks", "document_id"),
                           ("kpi_targets", "kpi_id"), ("kpi_targets", "document_id"),
                           ("failures", "source_id"), ("failures", "run_id"),
@@ -579,13 +581,16 @@ def _singular(table: str) -> str:
 
 def record_failure(db: sqlite_utils.Database, *, run_id: str | None, source_id: str | None,
                    stage: str, error: BaseException | None = None, error_type: str | None = None,
-                   message: str | None = None, document_id: str | None = None) -> int:
-    """Store one failed stage of one source; returns the failure's id."""
+                   message: str | None = None, document_id: str | None = None,
+                   url: str | None = None) -> int:
+    """Store one failed stage of one source (``url``: the page or file that failed, which
+    for a discovered page is not the source's own URL); returns the failure's id."""
     with immediate(db):
         table = db.table("failures").insert({
             "run_id": run_id, "source_id": source_id, "document_id": document_id,
             "stage": stage, "error_type": error_type or (type(error).__name__ if error else None),
             "message": message or (str(error) if error else None), "occurred_at": now(),
+            "url": url,
         })
     return int(table.last_pk)
 

@@ -111,16 +111,16 @@ class RunLedger:
         return previous
 
     def fail(self, source_id: str, stage: str, error: BaseException,
-             document_id: str | None = None) -> None:
+             document_id: str | None = None, url: str | None = None) -> None:
         self.summary["failed"] += 1
         self.logger.warning("%s failed at %s: %s", source_id, stage, error)
         store.record_failure(self.database, run_id=self.run_id, source_id=source_id,
-                             stage=stage, error=error, document_id=document_id)
+                             stage=stage, error=error, document_id=document_id, url=url)
 
     def take(self, job: stages.Job, outcome: stages.Processed | BaseException) -> None:
         """Record one document's outcome (a failure, unchanged, re-extracted or loaded);
         relink its council when it was the council's last document to come."""
-        self._record(job.source.id, outcome)
+        self._record(job.source.id, outcome, job.url or job.source.url)
         self.taken += 1
         council = job.source.council
         if council and self.pending[council] > 0:
@@ -159,12 +159,13 @@ class RunLedger:
                           next(iter(councils)) if len(councils) == 1
                           else f"{len(councils)} councils", n)
 
-    def _record(self, source_id: str, outcome: stages.Processed | BaseException) -> None:
+    def _record(self, source_id: str, outcome: stages.Processed | BaseException,
+                url: str | None = None) -> None:
         if isinstance(outcome, stages.StageFailed):
-            self.fail(source_id, outcome.stage, outcome.error, outcome.document_id)
+            self.fail(source_id, outcome.stage, outcome.error, outcome.document_id, url)
             return
         if isinstance(outcome, BaseException):
-            self.fail(source_id, "document", outcome)
+            self.fail(source_id, "document", outcome, url=url)
             return
         item, extracted = outcome.item, outcome.extracted
         not_modified = item.fetched.not_modified
@@ -178,17 +179,17 @@ class RunLedger:
             try:
                 counts = stages.reextract(self.database, item.document_id, self.settings)
             except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
-                self.fail(source_id, "extract", exc, item.document_id)
+                self.fail(source_id, "extract", exc, item.document_id, url)
                 return
             self._loaded(item, counts)
             return
         self.summary["parsed"] += 0 if extracted.parsed.cached else 1
         for name, error in extracted.extraction.errors:
-            self.fail(source_id, f"extract:{name}", error, item.fetched.sha256)
+            self.fail(source_id, f"extract:{name}", error, item.fetched.sha256, url)
         try:
             counts = stages.load_extracted(self.database, item, extracted)
         except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
-            self.fail(source_id, "load", exc, item.fetched.sha256)
+            self.fail(source_id, "load", exc, item.fetched.sha256, url)
             return
         self._loaded(item, counts)
 

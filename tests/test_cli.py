@@ -17,7 +17,7 @@ def invoke(*args: str):
 def test_help_lists_every_command():
     result = invoke("--help")
     assert result.exit_code == 0
-    for command in ("run", "export", "extract", "extractors"):
+    for command in ("run", "export", "extract", "extractors", "failures"):
         assert command in result.output
 
 
@@ -65,7 +65,7 @@ def test_run_refuses_a_database_of_another_application(tmp_path, samples_dir):
     before = foreign.read_bytes()
     result = CliRunner().invoke(main, ["run", "--sources", str(samples_dir / "catalog.toml"),
                                        "--db", str(foreign)])
-    assert result.exit_code != 0
+    assert result.exit_code == 2  # nothing ran: a usage error, not failed documents
     assert "not a pledgeflow database" in result.output or "another application" in result.output
     assert foreign.read_bytes() == before
 
@@ -75,8 +75,18 @@ def test_run_reports_a_bad_catalog_clearly(tmp_path):
     bad.write_text('[[sources]]\nid = "Not A Slug"\n', encoding="utf-8")
     result = CliRunner().invoke(main, ["run", "--sources", str(bad), "--db",
                                        str(tmp_path / "x.db")])
-    assert result.exit_code != 0
+    assert result.exit_code == 2
     assert "missing" in result.output
+
+
+def test_run_exits_2_for_a_missing_catalog_or_an_unknown_source(tmp_path, samples_dir):
+    missing = CliRunner().invoke(main, ["run", "--sources", str(tmp_path / "none.toml"),
+                                        "--db", str(tmp_path / "x.db")])
+    assert missing.exit_code == 2 and "catalog not found" in missing.output
+    unknown = CliRunner().invoke(main, ["run", "--sources", str(samples_dir / "catalog.toml"),
+                                        "--db", str(tmp_path / "x.db"), "--only", "nosuch"])
+    assert unknown.exit_code == 2 and "not in the catalog: nosuch" in unknown.output
+    assert not (tmp_path / "x.db").exists()  # refused before anything was written
 
 
 def test_extract_names_an_unknown_extractor_clearly(samples_dir):

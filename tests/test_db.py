@@ -167,6 +167,17 @@ def test_open_db_creates_folder_schema_and_pragmas(tmp_path):
     assert ["document_id"] in [i.columns for i in db["pledges"].indexes]
 
 
+def test_a_failures_table_without_url_gains_the_column_on_open(tmp_path):
+    path = tmp_path / "p.db"
+    db = open_db(path)
+    record_failure(db, run_id="run-0", source_id=None, stage="fetch", message="old row")
+    db.execute("alter table failures drop column url")  # as a database from before it
+    db.conn.commit()
+    db.close()
+    db = open_db(path)
+    assert [(f["message"], f["url"]) for f in db["failures"].rows] == [("old row", None)]
+
+
 def test_reopening_leaves_schema_unchanged(tmp_path):
     path = tmp_path / "p.db"
     db = open_db(path)
@@ -443,7 +454,7 @@ def test_runs_and_failures_round_trip(db):
     start_run(db, run_id="run-1", flow_run_id="flow-1", catalog="catalog.toml", sources=3)
     assert db["runs"].get("run-1")["status"] == "running"
     failure_id = record_failure(db, run_id="run-1", source_id=SOURCE.id, stage="fetch",
-                                error=TimeoutError("timed out"))
+                                error=TimeoutError("timed out"), url="https://example.org/p2")
     record_failure(db, run_id="run-1", source_id=None, stage="catalog",
                    error_type="CatalogError", message="bad entry", document_id=None)
     finish_run(db, "run-1", status="completed", documents=1, unchanged=1, failed=1,
@@ -454,7 +465,7 @@ def test_runs_and_failures_round_trip(db):
     assert json.loads(run["records"]) == {"pledges": 2}
     failure = db["failures"].get(failure_id)
     assert (failure["error_type"], failure["message"]) == ("TimeoutError", "timed out")
-    assert failure["stage"] == "fetch" and failure["occurred_at"]
+    assert failure["stage"] == "fetch" and failure["occurred_at"] and failure["url"] == "https://example.org/p2"
     assert [f["error_type"] for f in db["failures"].rows_where("run_id = 'run-1'")] == [
         "TimeoutError", "CatalogError"]
 

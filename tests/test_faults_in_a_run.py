@@ -55,7 +55,7 @@ def run(tmp_path_factory, http_server):
     failures = failures_by_source(tmp / "pf.db")
     with sqlite3.connect(tmp / "pf.db") as conn:
         loaded = {r[0] for r in conn.execute("select source_id from documents")}
-    return summary, failures, loaded, http_server, p
+    return summary, failures, loaded, http_server, p, tmp / "pf.db"
 
 
 @pytest.mark.parametrize(("source", "stage", "error_type", "words"), [
@@ -73,14 +73,22 @@ def run(tmp_path_factory, http_server):
 ])
 def test_each_fault_is_recorded_with_stage_type_and_message(run, source, stage, error_type,
                                                             words):
-    _, failures, loaded, _, _ = run
+    _, failures, loaded, *_ = run
     assert failures[source][:2] == (stage, error_type)
     assert words.lower() in failures[source][2].lower(), failures[source][2]
     assert source not in loaded
 
 
+def test_each_failure_names_the_url_that_failed(run):
+    *_, db = run
+    with sqlite3.connect(db) as conn:
+        urls = dict(conn.execute("select source_id, url from failures"))
+    assert urls["outside"] == "file:///etc/hostname"
+    assert urls["missing"].endswith("/run-faults/missing.html")
+
+
 def test_retries_follow_the_kind_of_fault(run):
-    _, _, loaded, server, p = run
+    _, _, loaded, server, p, _ = run
     assert len(server.requests_for(f"{p}/missing.html")) == 1  # 404: never retried
     assert len(server.requests_for(f"{p}/broken.html")) == 3  # 500: three attempts
     assert len(server.requests_for(f"{p}/busy.html")) == 2  # 503 + Retry-After, then 200
@@ -88,6 +96,6 @@ def test_retries_follow_the_kind_of_fault(run):
 
 
 def test_the_other_documents_of_the_run_are_loaded(run):
-    summary, failures, loaded, _, _ = run
+    summary, failures, loaded, *_ = run
     assert loaded == {"good", "busy"}
     assert summary["failed"] == len(failures) == 11
