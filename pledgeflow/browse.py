@@ -115,6 +115,15 @@ COLUMNS = {
     "records": "Records loaded per kind (JSON)",
 }
 
+# The full-text term goes through FTS_TERM: Datasette's own escape_fts() (the function its
+# table search box uses, registered on every connection) quotes each typed word, so
+# punctuation and the operators of the FTS5 query syntax (AND, OR, NOT, NEAR, *, ^,
+# parentheses, "column:") are read as plain words, and a "quoted phrase" stays a phrase.
+# Two gaps of escape_fts() are closed in SQL: it pairs quotes only within a line, so a
+# line break is read as a space first; and for text with no words ('', spaces, a lone
+# quote) it returns '', which FTS5 rejects, so '""' (an empty phrase, no rows) stands in.
+FTS_TERM = "coalesce(nullif(escape_fts(replace(:term, char(10), ' ')), ''), '\"\"')"
+
 QUERIES = {
     "pledges_by_topic": {
         "title": "Pledges of one organisation, by topic",
@@ -122,12 +131,19 @@ QUERIES = {
                "join documents d on d.id = p.document_id join sources s on s.id = d.source_id "
                "where s.organisation like '%' || :organisation || '%' order by p.topic, p.start",
     },
+    # '' -> no rows: a search for nothing finds nothing; listing every pledge instead
+    # would read as if each one had matched.
     "pledges_mentioning": {
         "title": "Pledges mentioning a term, across councils",
+        "description": "Pledges containing every word typed, in any order and case, word "
+                       "endings ignored (school finds schools); put words in double quotes "
+                       "to find them side by side. Punctuation and search operators (AND, "
+                       "OR, *, ...) are read as plain words. Empty: no rows.",
         "sql": "select s.council, s.organisation, p.text, d.url, p.page from pledges_fts "
                "join pledges p on p.rowid = pledges_fts.rowid "
                "join documents d on d.id = p.document_id and d.current = 1 "
-               "join sources s on s.id = d.source_id where pledges_fts match :term "
+               "join sources s on s.id = d.source_id "
+               f"where pledges_fts match {FTS_TERM} "
                "order by s.council",
     },
     "kpis_side_by_side": {
