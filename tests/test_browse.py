@@ -127,6 +127,51 @@ def current_pledges(db) -> list[str]:
         return [text for (text,) in conn.execute("select text from current_pledges")]
 
 
+def test_every_canned_query_opens_before_a_value_is_typed(served):
+    """Datasette runs a canned query as its page opens, every parameter ''."""
+    import sqlite3
+
+    base, db = served
+    answers = {}
+    for name in QUERIES:
+        status, data = get(f"{base}/{name}.json?_shape=objects")
+        assert status == 200, (name, data)
+        answers[name] = data["rows"]
+        page = urllib.request.urlopen(f"{base}/{name}", timeout=10).read().decode()
+        assert "message-error" not in page, name
+    with sqlite3.connect(db) as conn:
+        count = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]  # noqa: S608
+                 for t in ("current_pledges", "current_actions", "changes", "links")}
+    assert answers["pledges_mentioning"] == []  # a search for nothing finds nothing
+    assert len(answers["pledges_by_topic"]) == len(answers["pledge_in_context"]) == 135
+    assert len(answers["pledge_to_measures"]) == len(answers["measure_to_pledges"]) \
+        == count["links"] > 0
+    assert len(answers["changes_since"]) == count["changes"]
+    actions = answers["actions_due"]  # no period: every action, undated ones last
+    assert len(actions) == count["current_actions"] == 25
+    deadlines = [row["deadline"] for row in actions]
+    assert deadlines[0] == "February 2017 onwards" and deadlines[-1] in ("Ongoing",
+                                                                         "Annually (July)",
+                                                                         "Annually (Autumn)",
+                                                                         "Annually (September)")
+
+
+def test_actions_due_reads_years_and_open_ends(served):
+    base, _ = served
+
+    def deadlines(start: str, end: str) -> list[str]:
+        status, data = get(f"{base}/actions_due.json?_shape=objects&"
+                           + urllib.parse.urlencode({"start": start, "end": end}))
+        assert status == 200, data
+        return [row["deadline"] for row in data["rows"]]
+
+    assert deadlines("2018", "2018") == ["July 2018", "July 2018", "September 2018",
+                                         "September 2018", "December 2018"]
+    assert deadlines("2019-03-15", "") == ["March 2019"] * 9 + ["March 2020"]
+    assert deadlines("", "2017-12") == ["February 2017 onwards", "From June 2017"]
+    assert deadlines("2018-07", "2019-03") == deadlines("2018-07-01", "2019-03-31")
+
+
 def test_the_term_query_finds_words_with_apostrophes_and_hyphens(served):
     import re
 
