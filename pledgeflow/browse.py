@@ -115,19 +115,42 @@ COLUMNS = {
     "records": "Records loaded per kind (JSON)",
 }
 
+# Canned queries. Datasette runs a canned query as soon as its page opens, with every
+# parameter not yet typed bound to '' (datasette/views/database.py), so each query below
+# must answer for '' too. What '' means is chosen per query and noted beside it.
+#
+# The full-text term goes through FTS_TERM: Datasette's own escape_fts() (the function its
+# table search box uses, registered on every connection) quotes each typed word, so
+# punctuation and the operators of the FTS5 query syntax (AND, OR, NOT, NEAR, *, ^,
+# parentheses, "column:") are read as plain words, and a "quoted phrase" stays a phrase.
+# Two gaps of escape_fts() are closed in SQL: it pairs quotes only within a line, so a
+# line break is read as a space first; and for text with no words ('', spaces, a lone
+# quote) it returns '', which FTS5 rejects, so '""' (an empty phrase, no rows) stands in.
+FTS_TERM = "coalesce(nullif(escape_fts(replace(:term, char(10), ' ')), ''), '\"\"')"
+
 QUERIES = {
+    # '' -> every organisation: the list of all pledges by topic reads well on its own.
     "pledges_by_topic": {
         "title": "Pledges of one organisation, by topic",
+        "description": "Part of the organisation's name, e.g. Labour; empty lists every "
+                       "organisation.",
         "sql": "select p.topic, p.text, p.section, d.url, p.page from current_pledges p "
                "join documents d on d.id = p.document_id join sources s on s.id = d.source_id "
                "where s.organisation like '%' || :organisation || '%' order by p.topic, p.start",
     },
+    # '' -> no rows: a search for nothing finds nothing; listing every pledge instead
+    # would read as if each one had matched.
     "pledges_mentioning": {
         "title": "Pledges mentioning a term, across councils",
+        "description": "Pledges containing every word typed, in any order and case, word "
+                       "endings ignored (school finds schools); put words in double quotes "
+                       "to find them side by side. Punctuation and search operators (AND, "
+                       "OR, *, ...) are read as plain words. Empty: no rows.",
         "sql": "select s.council, s.organisation, p.text, d.url, p.page from pledges_fts "
                "join pledges p on p.rowid = pledges_fts.rowid "
                "join documents d on d.id = p.document_id and d.current = 1 "
-               "join sources s on s.id = d.source_id where pledges_fts match :term "
+               "join sources s on s.id = d.source_id "
+               f"where pledges_fts match {FTS_TERM} "
                "order by s.council",
     },
     "kpis_side_by_side": {
@@ -137,15 +160,29 @@ QUERIES = {
                "k.id order by position) t) as targets from current_kpis k join documents d on "
                "d.id = k.document_id join sources s on s.id = d.source_id order by s.council",
     },
+    # '' -> that end of the period is open, so with both empty every action shows, those
+    # without a dated deadline ("Ongoing", "Annually") last; an empty page would hide
+    # the actions just to ask for dates. A start counts from its month (2019 or 2019-03
+    # or 2019-03-15 starts with March 2019's deadlines) and an end includes what it
+    # names (2020 includes December 2020): deadline_date is YYYY-MM.
     "actions_due": {
         "title": "Actions due in a period",
+        "description": "Deadlines from start to end, each YYYY, YYYY-MM or YYYY-MM-DD; leave "
+                       "either empty for an open end (both empty: every action, undated "
+                       "ones last).",
         "sql": "select a.ref, a.text, a.deadline, a.owners, a.initiative, s.council "
                "from current_actions a join documents d on d.id = a.document_id "
                "join sources s on s.id = d.source_id "
-               "where a.deadline_date between :start and :end order by a.deadline_date",
+               "where (:start = '' or a.deadline_date >= substr(:start, 1, 7)) "
+               "and (:end = '' or substr(a.deadline_date, 1, length(:end)) <= :end) "
+               "order by a.deadline_date is null, a.deadline_date",
     },
+    # '' -> every pledge (the three queries on :words): all pledges, or all links, in
+    # context is a useful list to scroll; the text typed is matched as part of the
+    # pledge's or measure's text (LIKE: any case for A-Z; % and _ are wildcards).
     "pledge_in_context": {
         "title": "A pledge in its context: source, page, section and the surrounding block",
+        "description": "Words from the pledge, e.g. 2000 new; empty lists every pledge.",
         "sql": "select p.text as pledge, s.organisation, d.url, p.page, p.section, "
                "b.text as block_text, p.rule from current_pledges p "
                "join documents d on d.id = p.document_id join sources s on s.id = d.source_id "
@@ -154,6 +191,7 @@ QUERIES = {
     },
     "pledge_to_measures": {
         "title": "Pledge -> KPIs and actions on the same subject",
+        "description": "Words from the pledge; empty lists the links of every pledge.",
         "sql": "select p.text as pledge, l.rank, l.score, l.target_table, "
                "coalesce(k.measure, a.ref || ' ' || a.text) as measure_or_action, l.council "
                "from links l join pledges p on p.id = l.pledge_id "
@@ -163,6 +201,8 @@ QUERIES = {
     },
     "measure_to_pledges": {
         "title": "KPI or action -> the pledges it answers",
+        "description": "Words from the KPI's measure or the action's text; empty lists "
+                       "every link.",
         "sql": "select coalesce(k.measure, a.ref || ' ' || a.text) as measure_or_action, "
                "l.rank, l.score, p.text as pledge, l.council from links l "
                "join pledges p on p.id = l.pledge_id "
@@ -171,8 +211,10 @@ QUERIES = {
                "where coalesce(k.measure, a.text) like '%' || :words || '%' "
                "order by measure_or_action, l.score desc",
     },
+    # '' -> every change: "since the beginning" is the natural reading of no date.
     "changes_since": {
         "title": "What changed since a date",
+        "description": "A date, e.g. 2025-01-01; empty lists every change.",
         "sql": "select c.detected_at, c.source_id, c.kind, c.change, c.text from changes c "
                "where c.detected_at >= :since order by c.detected_at desc",
     },

@@ -71,6 +71,24 @@ def test_every_canned_query_runs_in_the_browser(site, page):
             assert page.locator("table.rows-and-columns tbody tr").count() > 0, name
 
 
+def test_every_canned_query_opens_before_a_value_is_typed(site, page):
+    """As a researcher first opens one: no error, and the form waits for a value."""
+    base, _, folder = site
+    for name in QUERIES:
+        page.goto(f"{base}/pf/{name}")
+        assert page.locator(".message-error").count() == 0, name
+    page.goto(f"{base}/pf/pledges_mentioning")
+    assert "0 results" in page.inner_text("body")
+    for typed in ("children's", "COVID-19", '"unbalanced', "£5", "AND", "schools OR"):
+        page.fill("input[name=term]", typed)
+        page.press("input[name=term]", "Enter")
+        page.wait_for_load_state()
+        assert page.locator(".message-error").count() == 0, typed
+        assert page.input_value("input[name=term]") == typed
+    page.screenshot(path=str(folder / "query-typed.png"), full_page=True)
+    assert page.locator("table.rows-and-columns tbody tr").count() == 2  # schools OR
+
+
 def test_a_write_through_the_browser_fails_and_changes_nothing(site, page):
     base, db, folder = site
     before = hashlib.sha256(db.read_bytes()).hexdigest()
