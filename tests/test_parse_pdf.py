@@ -475,6 +475,28 @@ def test_numbered_line_in_large_font_is_a_heading(broken_paragraph: Document) ->
     assert block_starting(broken_paragraph, "Some introduction").section == ["1. Our priorities"]
 
 
+def test_numbered_paragraph_wrapping_under_its_number_is_a_paragraph() -> None:
+    """ "1. ..." typed into a web page's paragraph wraps back under the number; an ordered
+    list hangs its wrapped lines after the number, and its items stay list items."""
+    runs = [
+        (60, 100, 10, False, "1. Our budget has been cut by a third since 2015, and still we"),
+        (60, 114, 10, False, "will keep every library open and extend the hours of the busiest."),
+        (60, 140, 10, False, "Our first steps:"),
+        (60, 160, 10, False, "1. Freeze parking charges in every council car park"),
+        (73, 174, 10, False, "until April 2027."),
+        (60, 188, 10, False, "2. Review the budget with residents."),
+    ]
+    doc = parse_pdf(_text_pdf([runs]), document_id="numbered")
+    assert [(b.kind, b.text, b.lead_in) for b in doc.blocks] == [
+        ("paragraph", "1. Our budget has been cut by a third since 2015, and still we will keep "
+                      "every library open and extend the hours of the busiest.", None),
+        ("paragraph", "Our first steps:", None),
+        ("list_item", "1. Freeze parking charges in every council car park until April 2027.",
+         "Our first steps:"),
+        ("list_item", "2. Review the budget with residents.", "Our first steps:"),
+    ]
+
+
 def test_lone_page_number_is_dropped(broken_paragraph: Document) -> None:
     assert broken_paragraph.blocks[-1].text == "Another paragraph."
 

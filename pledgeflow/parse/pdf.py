@@ -3,7 +3,10 @@
 Every page's words come from pdfium (``pdf_text``; pdfminer, behind pdfplumber, reads
 about ten pages a second) with their font size and weight; they are grouped into lines,
 ordered for reading (two-column bands left column first), and grouped into paragraphs,
-headings and list items by spacing and font. Ruled tables are found by pdfplumber's table
+headings and list items by spacing and font. List bullets drawn as shapes (browsers and
+design tools draw discs, circles and squares, not characters) are found in the same pass
+over the page's drawing as the table ruling, and become bullet glyphs at the start of
+their lines (``pdf_layout.add_markers``). Ruled tables are found by pdfplumber's table
 algorithm run on the ruling rebuilt from pdfium's drawing (``pdf_tables.ruled_tables``),
 and their cells are read from the same pdfium words: pdfplumber never opens the PDF, so
 pdfminer does not run. A table broken by a page break is joined back into one block.
@@ -34,14 +37,20 @@ from pledgeflow.parse.pdf_blocks import (
     merge_page_break_tables,
     page_blocks,
 )
-from pledgeflow.parse.pdf_layout import group_lines
-from pledgeflow.parse.pdf_tables import has_ruled_table, read_tables, ruled_tables
+from pledgeflow.parse.pdf_layout import add_markers, group_lines
+from pledgeflow.parse.pdf_tables import (
+    has_ruled_table,
+    page_drawing,
+    read_tables,
+    ruled_tables,
+)
 from pledgeflow.parse.pdf_text import PageFrame, page_words
 
 PARSER = "pdf"
 # 2: words from pdfium, pdfplumber only on pages with ruled tables; 3: table cells found from
-# pdfium's drawing with pdfplumber's table functions, pdfplumber's PDF never opened
-PARSER_VERSION = "3"
+# pdfium's drawing with pdfplumber's table functions, pdfplumber's PDF never opened; 4: list
+# items from drawn markers, nested items' lead-ins, numbered paragraphs
+PARSER_VERSION = "4"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.
@@ -93,8 +102,9 @@ def read_pdf(data: bytes) -> PdfReading:
                 page = doc[index]
                 try:
                     frame = PageFrame.of(page)
-                    words = page_words(page)
-                    grids = ruled_tables(page, frame)
+                    edges, marks = page_drawing(page, frame)
+                    words = add_markers(page_words(page), marks)
+                    grids = ruled_tables(page, frame, edges)
                     found, words = read_tables(grids, index + 1, words)
                     if grids:
                         reading.table_pages.append(index + 1)

@@ -49,6 +49,7 @@ class RawBlock:
     lines: list[Line] = field(default_factory=list)
     text: str = ""
     glyph_x: float | None = None  # x of the bullet glyph or number, for list depth
+    numbered: bool = False  # a list item opened by a number, not a bullet
     table: TableItem | None = None
     first_on_page: bool = False
     last_on_page: bool = False
@@ -143,9 +144,11 @@ def _continues(block: RawBlock, prev: Line, line: Line) -> bool:
         return False  # paragraph spacing, or a jump to the next column
     if min(prev.x1, line.x1) <= max(prev.x0, line.x0):
         return False  # side by side lines of different columns
-    if block.kind == "list_item" and block.glyph_x is not None and line.x0 <= block.glyph_x + 1:
-        return False  # back at the glyph's x: the item ended
     left = min(ln.x0 for ln in block.lines)
+    if block.kind == "list_item" and block.glyph_x is not None and line.x0 <= block.glyph_x + 1:
+        # Back at the glyph's x: the item ended, unless a numbered paragraph ("1. We will
+        # ...", no hanging indent) wraps there from a full line.
+        return block.numbered and not _is_short(prev, left) and not _ends_sentence(prev.text)
     return not (_is_short(prev, left) and _ends_sentence(prev.text))
 
 
@@ -154,10 +157,14 @@ def _start_block(line: Line, page: int, is_item: bool) -> RawBlock:
         return RawBlock("text", page, [line], line.text)
     match = bullet_match(line.text)
     text = line.text[match.end() :] if match else line.text  # numbering stays in the text
-    return RawBlock("list_item", page, [line], text, glyph_x=line.x0)
+    return RawBlock("list_item", page, [line], text, glyph_x=line.x0, numbered=not match)
 
 
 def _add_line(block: RawBlock, prev: Line, line: Line) -> None:
+    if block.kind == "list_item" and block.glyph_x is not None and line.x0 <= block.glyph_x + 1:
+        # wrapped back under its number: a numbered paragraph, as typed into a web page's
+        # <p>, not an item of a list (a list hangs its lines after the number)
+        block.kind, block.glyph_x = "text", None
     block.text = (
         block.text + " " + line.text
         if same_row(prev, line)
@@ -353,15 +360,24 @@ def build_blocks(raw: list[RawBlock], body: float) -> list[Block]:
 def _list_blocks(
     items: Sequence[RawBlock], before: Block | None, section: list[str]
 ) -> list[Block]:
+    """List items with their depth and lead-in, as the HTML parser gives them: a top-level
+    item is introduced by the last sentence of the paragraph before the list (none after a
+    heading or a table), a nested item by the item it hangs from."""
     lead_in = last_sentence(before.text) if before and before.kind == "paragraph" else None
-    return [
-        Block(
-            "list_item",
-            item.text.strip(),
-            page=item.page,
-            section=list(section),
-            depth=depth,
-            lead_in=lead_in,
+    blocks: list[Block] = []
+    parents: list[str] = []  # the text of the last item at each depth so far
+    for item, depth in zip(items, _list_depths(items), strict=True):
+        text = item.text.strip()
+        del parents[depth - 1 :]
+        blocks.append(
+            Block(
+                "list_item",
+                text,
+                page=item.page,
+                section=list(section),
+                depth=depth,
+                lead_in=parents[-1] if depth > 1 and parents else lead_in,
+            )
         )
-        for item, depth in zip(items, _list_depths(items), strict=True)
-    ]
+        parents.extend([text] * (depth - len(parents)))
+    return blocks

@@ -13,8 +13,11 @@ from dataclasses import dataclass, field
 from operator import attrgetter
 from typing import Protocol, TypeVar
 
-# Glyphs that open a bullet even when glued to the word after them.
-BULLET_GLYPHS = "•▪●◦‣○■□►▸➢✓∙·"
+import numpy as np
+
+# Glyphs that open a bullet even when glued to the word after them; the private-use ones
+# are Symbol and Wingdings bullets as word processors export them (, , , ❖, ✓).
+BULLET_GLYPHS = "•▪●◦‣○■□►▸➢✓∙·\uf0b7\uf0a7\uf0d8\uf076\uf0fc"
 # Dashes and asterisks only count as bullets when a space follows ("-5%" is not a bullet).
 DASH_BULLETS = "-–—*"
 _BULLET_RE = re.compile(rf"^(?:[{BULLET_GLYPHS}]\s*|[{re.escape(DASH_BULLETS)}]\s+)(?=\S)")
@@ -25,6 +28,8 @@ _LIGATURES = str.maketrans(_LIGATURE_TEXT)
 LIGATURE_CHARS = frozenset(_LIGATURE_TEXT)
 _BOLD_RE = re.compile(r"bold|black|heavy|semibold|demi", re.IGNORECASE)
 _ALNUM_RE = re.compile(r"[^\W_]")  # one str.isalnum() character
+# More small shapes than this on a page is a chart or a pattern, not list markers.
+MAX_MARKS = 200
 
 
 # slots: a 500-page PDF holds ~10^5 of these; not frozen, as that doubles the cost of
@@ -128,6 +133,56 @@ def dominant_size(words: Iterable[Word]) -> float:
     return counts.most_common(1)[0][0] if counts else 0.0
 
 
+@dataclass(slots=True)
+class Mark:
+    """A small drawn shape that may be a list marker, in page coordinates."""
+
+    x0: float
+    x1: float
+    top: float
+    bottom: float
+    glyph: str  # the bullet character it stands for
+
+
+def add_markers(words: list[Word], marks: Sequence[Mark]) -> list[Word]:
+    """Words with a bullet glyph added for each drawn marker that opens a line.
+
+    Browsers and design tools draw list bullets as shapes, so the text layer holds none. A
+    mark counts when it sits at mid-height of a word that starts within three ems to its
+    right and no word on that row ends just before it (it opens the line). A page where a
+    square or triangle mark would be the only marker keeps it out: an icon, not a list. The
+    glyph gets the following word's row and font, so lines and bullets read as typed ones.
+    """
+    if not marks or not words or len(marks) > MAX_MARKS:
+        return words
+    x0, x1, top, bottom, size = np.array(
+        [(w.x0, w.x1, w.top, w.bottom, w.size) for w in words], float
+    ).T
+    height = bottom - top
+    row_lo, row_hi = top + 0.15 * height, bottom - 0.1 * height
+    added: list[Word] = []
+    for mark in marks:
+        mid = (mark.top + mark.bottom) / 2
+        row = (row_lo <= mid) & (mid <= row_hi)
+        if not row.any():
+            continue
+        right = row & (x0 >= mark.x1 - 0.5)
+        # something stands just before the mark: it does not open a line
+        if (row & ~right & (x1 > mark.x0 - 1.5 * size)).any():
+            continue
+        near = np.flatnonzero(right & (x0 - mark.x1 <= 3 * size))
+        if near.size == 0:
+            continue
+        after = words[int(near[np.argmin(x0[near])])]
+        if _ALNUM_RE.search(after.text) and not bullet_match(after.text):
+            added.append(
+                Word(mark.glyph, mark.x0, mark.x1, after.top, after.bottom, after.size, after.bold)
+            )
+    if len(added) == 1 and added[0].text not in "•◦":
+        return words
+    return [*words, *added] if added else words
+
+
 def bullet_match(text: str) -> re.Match[str] | None:
     return _BULLET_RE.match(text)
 
@@ -188,6 +243,11 @@ def _rows(boxes: Sequence[B]) -> list[list[B]]:
     return [sorted(r, key=_BY_X0) if len(r) > 1 else r for r in rows]
 
 
+def _lone_bullet(text: str) -> bool:
+    """A bullet glyph on its own, set off from its item's text by a tab."""
+    return len(text) == 1 and text in BULLET_GLYPHS
+
+
 def group_lines(words: Sequence[Word], split_gaps: bool = True) -> list[Line]:
     """Words into lines; a gap wider than 1.5 em splits a row (column gutters, tab stops)."""
     lines: list[Line] = []
@@ -196,7 +256,11 @@ def group_lines(words: Sequence[Word], split_gaps: bool = True) -> list[Line]:
         current: list[Word] = [prev]
         for word in row[1:]:
             em = word.size if word.size >= prev.size else prev.size
-            if split_gaps and word.x0 - prev.x1 > 1.5 * em:
+            if (
+                split_gaps
+                and word.x0 - prev.x1 > 1.5 * em
+                and not (len(current) == 1 and _lone_bullet(prev.text))
+            ):
                 lines.append(Line(current))
                 current = []
             current.append(word)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pypdfium2 as pdfium
 
-from pledgeflow.parse.pdf_layout import Word, bullet_match, group_lines, join_wrapped
+from pledgeflow.parse.pdf_layout import Mark, Word, bullet_match, group_lines, join_wrapped
 from pledgeflow.parse.pdf_text import PageFrame, native
 
 if TYPE_CHECKING:
@@ -223,6 +223,8 @@ _MOVETO, _BEZIERTO = 2, 1  # FPDF_SEGMENT_*
 _EDGE_ORDER = {"line": 0, "rect_edge": 1, "curve_edge": 2}
 # pdfplumber's TableSettings edge_min_length_prefilter: shorter edges never reach its finder.
 _PREFILTER = 1
+# A drawn list marker's width and height, in points (a browser's disc is 3 pt at 10.5 pt).
+MARK_MIN, MARK_MAX = 1.5, 10.0
 
 Matrix = tuple[float, float, float, float, float, float]
 Point = tuple[float, float]
@@ -236,11 +238,15 @@ class _Drawing:
         self.edges = edges
 
 
-def ruled_tables(page: pdfium.PdfPage, frame: PageFrame) -> list[Table]:
+def ruled_tables(
+    page: pdfium.PdfPage, frame: PageFrame, edges: list[dict] | None = None
+) -> list[Table]:
     """pdfplumber's ``page.find_tables(TABLE_SETTINGS)`` for this page, found on the edges
-    rebuilt from pdfium's drawing; only the tables of two or more columns (a single column
-    of boxes reads as paragraphs, see ``build_table``)."""
-    edges = ruling_edges(page, frame)
+    rebuilt from pdfium's drawing (``edges``, when the caller read them already); only the
+    tables of two or more columns (a single column of boxes reads as paragraphs, see
+    ``build_table``)."""
+    if edges is None:
+        edges = ruling_edges(page, frame)
     vertical = sum(1 for e in edges if e["orientation"] == "v")
     if vertical < 3 or len(edges) - vertical < 2:
         return []  # two columns need three vertical rules and two horizontal ones
@@ -259,13 +265,47 @@ def ruling_edges(page: pdfium.PdfPage, frame: PageFrame) -> list[dict]:
     """pdfplumber's ``page.edges`` that its "lines" strategies keep (horizontal or vertical,
     1 pt long or more), rebuilt from pdfium's path objects, forms included, in pdfplumber's
     order: content order within line edges, then rectangle edges, then curve edges."""
+    return page_drawing(page, frame)[0]
+
+
+def page_drawing(page: pdfium.PdfPage, frame: PageFrame) -> tuple[list[dict], list[Mark]]:
+    """One pass over the page's painted paths: the ruling edges (``ruling_edges``) and the
+    small shapes that may be list markers (``Mark``: a disc, circle, square or triangle a
+    browser or design tool drew instead of a bullet character)."""
     edges: list[dict] = []
-    for obj, matrix in _path_objects(ctypes.cast(page.raw, _P).value):
+    marks: list[Mark] = []
+    for obj, matrix, filled in _path_objects(ctypes.cast(page.raw, _P).value):
+        xs: list[float] = []
+        ys: list[float] = []
+        curved = False
         for shape, points in _subpaths(obj):
             pts = [frame.point(*_apply(matrix, p)) for p in points]
             edges.extend(e for e in _shape_edges(shape, pts) if _kept(e))
+            xs.extend(p[0] for p in pts)
+            ys.extend(p[1] for p in pts)
+            curved = curved or "c" in shape
+        if xs:
+            mark = _mark(min(xs), max(xs), min(ys), max(ys), len(xs), curved, filled)
+            if mark is not None:
+                marks.append(mark)
     edges.sort(key=lambda e: _EDGE_ORDER[e["object_type"]])  # stable: content order stays
-    return edges
+    return edges, marks
+
+
+def _mark(x0, x1, top, bottom, points: int, curved: bool, filled: bool) -> Mark | None:
+    """A path small and compact enough to be a list marker, with the glyph it stands for."""
+    width, height = x1 - x0, bottom - top
+    if not (MARK_MIN <= width <= MARK_MAX and MARK_MIN <= height <= MARK_MAX):
+        return None
+    if not 0.5 <= width / height <= 2.0 or points > 40:
+        return None
+    if curved:
+        glyph = "•" if filled else "◦"
+    elif points <= 4:  # a triangle: three corners and the close
+        glyph = "▸"
+    else:
+        glyph = "▪" if filled else "□"
+    return Mark(x0, x1, top, bottom, glyph)
 
 
 def _kept(edge: dict) -> bool:
@@ -275,9 +315,9 @@ def _kept(edge: dict) -> bool:
     return orientation == "h" and edge["width"] >= _PREFILTER
 
 
-def _path_objects(page: int) -> Iterator[tuple[int, Matrix]]:
-    """Painted path objects with their matrix to page space, in content order, a form's
-    objects in its place (as pdfminer lays them out)."""
+def _path_objects(page: int) -> Iterator[tuple[int, Matrix, bool]]:
+    """Painted path objects with their matrix to page space and whether they are filled, in
+    content order, a form's objects in its place (as pdfminer lays them out)."""
     # (holder, is a form, its matrix, the next object to look at)
     stack: list[tuple[int, bool, Matrix, int]] = [(page, False, (1, 0, 0, 1, 0, 0), 0)]
     fs_matrix = pdfium.raw.FS_MATRIX()
@@ -299,7 +339,7 @@ def _path_objects(page: int) -> Iterator[tuple[int, Matrix]]:
                 break
             _draw_mode(obj, ctypes.addressof(fill), ctypes.addressof(stroke))
             if fill.value or stroke.value:  # pdfminer only sees painted paths
-                yield obj, matrix
+                yield obj, matrix, bool(fill.value)
 
 
 def _subpaths(obj: int) -> Iterator[tuple[str, list[Point]]]:
