@@ -142,6 +142,20 @@ def test_heading_section_excludes_itself(cwac: Document) -> None:
     assert "Partners" not in heading.section
 
 
+@pytest.mark.parametrize("name", ["cwac", "ealing"])
+def test_heading_section_holds_only_headings_above_its_level(
+    name: str, request: pytest.FixtureRequest
+) -> None:
+    """A heading's section is the headings it sits under, as in the HTML parser: not the
+    heading of the same level before it."""
+    doc: Document = request.getfixturevalue(name)
+    headings = [b for b in doc.blocks if b.kind == "heading"]
+    assert len({b.level for b in headings}) > 1
+    for block in headings:
+        levels = [next(h.level for h in headings if h.text == t) for t in block.section]
+        assert all(level < block.level for level in levels), (block.text, block.section)
+
+
 def test_bold_label_value_lines_stay_paragraphs(cwac: Document) -> None:
     assert block_starting(cwac, "Outcome Owner: Mark Parkinson").kind == "paragraph"
 

@@ -328,9 +328,10 @@ def build_blocks(raw: list[RawBlock], body: float) -> list[Block]:
         if heading_flags[i]:
             level = levels[round(block.size * 2) / 2]
             text = " ".join(block.text.split())
-            blocks.append(Block("heading", text, page=block.page, section=section, level=level))
             while stack and stack[-1][0] >= level:
-                stack.pop()
+                stack.pop()  # a heading's section holds the headings above it, not beside
+            section = [t for _, t in stack]
+            blocks.append(Block("heading", text, page=block.page, section=section, level=level))
             stack.append((level, text))
         elif block.kind == "list_item":
             j = i
