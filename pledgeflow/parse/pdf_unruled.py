@@ -1,0 +1,283 @@
+"""Tables without ruling lines, found from how their words line up.
+
+A browser prints an HTML table without borders, and Word or InDesign set tables, as words
+alone: no line is drawn, so ``pdf_tables`` (pdfplumber's "lines" strategy) sees nothing.
+Here such a table is found from its columns of whitespace:
+
+1. Rows of the page's lines where a wide gap (over 1.5 em, which already splits a line in
+   ``group_lines``) leaves two or more pieces are *seeds*: tables put such gaps between
+   their columns, prose does not (a two-column page does, and is ruled out in step 4).
+2. A block grows from a seed, down and then up, one visual row at a time, as long as the
+   *rivers* stay open: x intervals at least half an em wide that no word of the block
+   covers. A full-width line of prose closes them, so it ends the table; a header with
+   small gaps or a cell's wrapped line leaves them open. A vertical gap clearly wider than
+   the block's row spacing ends it too.
+3. The rivers split the block into columns, and each word goes to the column holding its
+   centre. Visual rows are one table row each, unless the row spacing has two levels
+   (cells that wrap): then a row starts after the wider spacing.
+4. A block is a table when it has three rows or more, two or more columns, every column
+   holds text in two rows at least, and it is not columns of prose: when every column
+   averages four words a line or more, it is two- or three-column text, read by
+   ``reading_order`` column by column instead.
+
+The first row is a header row when it is bold and the body is not. The cost is a pass
+over a page's lines for pages whose rows never split (most prose pages), and a sweep
+over the words of each candidate block otherwise.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from pledgeflow.parse.pdf_layout import Line, Word, _lone_bullet, _rows
+from pledgeflow.parse.pdf_tables import TableItem, cell_text
+
+# A river between columns is at least this wide, in ems of the text beside it.
+RIVER_EM = 0.5
+# A column of prose averages this many words a line or more.
+PROSE_WORDS = 4.0
+MIN_ROWS = 3
+_NUMBER = re.compile(r"^\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]$")
+# Lines of one wrapped cell sit at most this many ems apart, top to top.
+WRAP_PITCH = 1.75
+
+
+@dataclass
+class _Block:
+    rows: list[list[Line]]  # visual rows of lines, top to bottom
+    rivers: list[tuple[float, float]]
+
+
+def has_split_rows(lines: Sequence[Line], at_least: int = 2) -> bool:
+    """Do ``at_least`` rows hold two lines side by side? (``group_lines`` splits a row at a
+    gap over 1.5 em and emits its pieces one after the other.) Cheap: no sorting."""
+    found = 0
+    for a, b in zip(lines, lines[1:], strict=False):
+        if b.x0 > a.x1 and b.top < a.bottom and a.top < b.bottom:
+            found += 1
+            if found >= at_least:
+                return True
+    return False
+
+
+def unruled_tables(
+    page_no: int, lines: Sequence[Line]
+) -> tuple[list[TableItem], list[Line]]:
+    """Tables found from the alignment of the page's lines, and the lines outside them.
+
+    Seeds with the most rivers grow first: a table row has a river between each pair of
+    columns, two columns of prose one, which a table across the page keeps open; grown
+    first, the table stops where the prose's rows close its other rivers."""
+    rows = _rows(lines)
+    seeds = [(len(rivers), k) for k, row in enumerate(rows)
+             if len(row) >= 2 and _one_size(row) and (rivers := _rivers_of(_words(row)))]
+    tables: list[TableItem] = []
+    taken = [False] * len(rows)  # rows of a table, or of a block that was not one
+    for _, seed in sorted(seeds, key=lambda s: (-s[0], s[1])):
+        if taken[seed]:
+            continue
+        block, first, last = _grow(rows, seed, taken)
+        if block is None:
+            continue
+        table = _table(page_no, block)
+        for k in range(first, last + 1):
+            taken[k] = True
+        if table is not None:
+            tables.append(table)
+            for k in range(first, last + 1):
+                for ln in rows[k]:
+                    ln.col_right = -1.0  # marks the line as inside a table, dropped below
+    if not tables:
+        return [], list(lines)
+    return tables, [ln for ln in lines if ln.col_right != -1.0]
+
+
+def _words(row: list[Line]) -> list[Word]:
+    """The row's words that place columns: a bullet or number opening a line is left out,
+    as the gap after it is a list's indent, not a column's edge."""
+    words = []
+    for ln in row:
+        first = ln.words[0]
+        if len(ln.words) > 1 and (_lone_bullet(first.text) or _NUMBER.match(first.text)):
+            words.extend(ln.words[1:])
+        else:
+            words.extend(ln.words)
+    return words
+
+
+Spans = list[tuple[float, float]]
+
+
+def _spans(words: Sequence[Word]) -> Spans:
+    return sorted((w.x0, w.x1) for w in words)
+
+
+def _cover(spans: Spans, min_gap: float) -> Spans:
+    """Sorted x spans merged where they overlap or lie closer than ``min_gap``."""
+    merged: Spans = []
+    for x0, x1 in spans:
+        if merged and x0 - merged[-1][1] < min_gap:
+            if x1 > merged[-1][1]:
+                merged[-1] = (merged[-1][0], x1)
+        else:
+            merged.append((x0, x1))
+    return merged
+
+
+def _rivers(cover: Spans) -> Spans:
+    """The gaps between covered spans: the rivers between columns."""
+    return [(a[1], b[0]) for a, b in zip(cover, cover[1:], strict=False)]
+
+
+def _rivers_of(words: Sequence[Word]) -> Spans:
+    if not words:
+        return []
+    size = sorted(w.size for w in words)[len(words) // 2]
+    return _rivers(_cover(_spans(words), RIVER_EM * size))
+
+
+def _keeps(rivers: Spans, new: Spans) -> bool:
+    """Every river stays open (narrowed, perhaps) with the new row's words added."""
+    return all(any(b0 < a1 and a0 < b1 for b0, b1 in new) for a0, a1 in rivers)
+
+
+def _columns_used(spans: Spans, cover: Spans) -> int:
+    """How many of the covered spans (columns) the row's spans fall in."""
+    return len({sum(1 for c in cover if c[0] <= x0) for x0, _ in spans})
+
+
+def _gap(upper: list[Line], lower: list[Line]) -> float:
+    return min(ln.top for ln in lower) - max(ln.bottom for ln in upper)
+
+
+def _size(row: list[Line]) -> float:
+    return max(row, key=lambda ln: ln.chars).size
+
+
+def _one_size(row: list[Line]) -> bool:
+    """A table row is set in one size; a heading beside a column of text is not."""
+    sizes = [ln.size for ln in row]
+    return max(sizes) - min(sizes) <= 1.0
+
+
+def _grow(
+    rows: list[list[Line]], seed: int, taken: list[bool]
+) -> tuple[_Block | None, int, int]:
+    """The block grown from a seed row, not into ``taken`` rows: (block or None, first
+    row, last row). A row joins when it keeps every river open, is in the seed's font
+    size, and is no further from the block than its rows are from each other (an em at
+    first); above the block it must fill two columns (a header, not a heading), and below
+    it a row in one column only joins at the block's closest spacing (a wrapped cell)."""
+    size = _size(rows[seed])
+    min_gap = RIVER_EM * size
+    cover = _cover(_spans(_words(rows[seed])), min_gap)
+    rivers = _rivers(cover)
+    if not rivers:
+        return None, seed, seed
+    first = last = seed
+    gaps: list[float] = []
+
+    def fits(k: int, gap: float, below: bool) -> Spans | None:
+        if abs(_size(rows[k]) - size) > 1.0 or not _one_size(rows[k]):
+            return None
+        limit = max(1.2 * size, 1.6 * max(gaps)) if gaps else 1.2 * size
+        if gap > limit or gap < -0.3 * size:
+            return None
+        spans = _spans(_words(rows[k]))
+        new = _cover(sorted(cover + spans), min_gap)
+        if len(new) < 2 or not _keeps(rivers, _rivers(new)):
+            return None
+        if _columns_used(spans, new) < 2 and (
+            not below or gap > 1.15 * (min(gaps) if gaps else 0.6 * size)
+        ):
+            return None
+        return new
+
+    while last + 1 < len(rows) and not taken[last + 1]:
+        gap = _gap(rows[last], rows[last + 1])
+        new = fits(last + 1, gap, below=True)
+        if new is None:
+            break
+        last += 1
+        cover, rivers, gaps = new, _rivers(new), [*gaps, gap]
+    while first - 1 >= 0 and not taken[first - 1]:
+        gap = _gap(rows[first - 1], rows[first])
+        new = fits(first - 1, gap, below=False)
+        if new is None:
+            break
+        first -= 1
+        cover, rivers, gaps = new, _rivers(new), [*gaps, gap]
+    if last - first + 1 < MIN_ROWS:
+        return None, seed, seed
+    return _Block(rows[first : last + 1], rivers), first, last
+
+
+def _table(page_no: int, block: _Block) -> TableItem | None:
+    """Cells of a block, or None when it does not read as a table (see the module)."""
+    bounds = [r1 for r1, _ in block.rivers]  # a column ends where its river starts
+    n_cols = len(bounds) + 1
+    visual: list[list[list[Word]]] = []  # per visual row, per column, the words
+    for row in block.rows:
+        cells: list[list[Word]] = [[] for _ in range(n_cols)]
+        for w in _words(row):
+            centre = (w.x0 + w.x1) / 2
+            cells[sum(1 for b in bounds if centre > b)].append(w)
+        visual.append(cells)
+    # Columns of prose: every column averages PROSE_WORDS words a line or more.
+    per_line = [
+        [len(cells[j]) for cells in visual if cells[j]] for j in range(n_cols)
+    ]
+    if all(counts and sum(counts) / len(counts) >= PROSE_WORDS for counts in per_line):
+        return None
+    groups = _table_rows(block.rows, visual)
+    rows = [
+        [cell_text(sorted((w for v in group for w in v[j]), key=lambda w: (w.top, w.x0)))
+         for j in range(n_cols)]
+        for group in groups
+    ]
+    if len(rows) < MIN_ROWS or any(sum(1 for r in rows if r[j]) < 2 for j in range(n_cols)):
+        return None
+    filled = sum(1 for r in rows if sum(1 for c in r if c) >= 2)
+    if filled < 2 or (n_cols == 2 and filled < 0.75 * len(rows)):
+        return None  # two columns hold a table when their rows pair up
+    first = [w for v in groups[0] for cell in v for w in cell]
+    body = [w for group in groups[1:] for v in group for cell in v for w in cell]
+    bold_first = all(w.bold for w in first) and not all(w.bold for w in body)
+    all_words = [w for cells in visual for cell in cells for w in cell]
+    return TableItem(
+        page=page_no,
+        x0=min(w.x0 for w in all_words),
+        top=min(w.top for w in all_words),
+        x1=max(w.x1 for w in all_words),
+        bottom=max(w.bottom for w in all_words),
+        rows=rows,
+        col_x=[min((w.x0 for cells in visual for w in cells[j]), default=0.0)
+               for j in range(n_cols)],
+        bold_first_row=bold_first,
+        header_rows=1 if bold_first else 0,
+        pages=[page_no],
+    )
+
+
+def _table_rows(
+    rows: list[list[Line]], visual: list[list[list[Word]]]
+) -> list[list[list[list[Word]]]]:
+    """Visual rows grouped into table rows. With one row spacing, each visual row is a table
+    row; with two (cells that wrap), a table row starts after the wider spacing."""
+    tops = [min(ln.top for ln in row) for row in rows]
+    steps = [b - a for a, b in zip(tops, tops[1:], strict=False)]
+    sizes = sorted(ln.size for row in rows for ln in row)
+    short = min(steps)
+    if short > WRAP_PITCH * sizes[len(sizes) // 2]:
+        return [[cells] for cells in visual]  # the closest rows are further than a line
+    groups: list[list[list[list[Word]]]] = [[visual[0]]]
+    for step, cells in zip(steps, visual[1:], strict=True):
+        if step > 1.12 * short:
+            groups.append([cells])
+        else:
+            groups[-1].append(cells)
+    if len(groups) == 1 or all(len(g) == 1 for g in groups):
+        return [[cells] for cells in visual]
+    return groups
