@@ -64,6 +64,11 @@ def manifesto() -> Document:
 
 
 @pytest.fixture(scope="module")
+def columns() -> Document:
+    return pdf("manifesto-columns")
+
+
+@pytest.fixture(scope="module")
 def unruled() -> Document:
     return pdf("unruled-tables")
 
@@ -129,6 +134,30 @@ def test_printed_page_reads_as_its_html(manifesto: Document) -> None:
     """Every block of the printed page, list items and tables included, is the block the
     HTML parser reads from the same page (an ordered list's numbers aside)."""
     assert as_html_reads_it(manifesto) == as_html_reads_it(html("manifesto"))
+
+
+# --- two columns ------------------------------------------------------------------------------
+
+
+def test_two_column_print_reads_as_the_one_column_print(
+    columns: Document, manifesto: Document
+) -> None:
+    """CSS ``column-count: 2`` with the title and tables spanning both columns: read left
+    column, then right, the spanning tables in their place between, it gives the blocks of
+    the one-column print, even where the browser left a heading at the foot of the left
+    column above a table, or a heading alone in the left column beside its paragraph."""
+    assert as_html_reads_it(columns) == as_html_reads_it(manifesto)
+
+
+def test_two_column_order_around_a_spanning_table(columns: Document) -> None:
+    texts = [b.text for b in columns.blocks]
+    kpi = next(b.index for b in tables(columns) if b.rows[0][0] == "Measure")
+    assert texts.index("We will report these measures to full council every year.") < kpi
+    assert kpi < texts.index("Action plan")
+    # the right column's list comes after the left column's last paragraph
+    assert texts.index("Each of these commitments is costed in our budget statement.") < (
+        texts.index("Repair every broken streetlight within five working days.")
+    )
 
 
 # --- tables without rules ---------------------------------------------------------------------
