@@ -511,6 +511,32 @@ def test_numbered_paragraph_wrapping_under_its_number_is_a_paragraph() -> None:
     ]
 
 
+def test_bold_question_over_a_list_is_its_lead_in_not_a_heading() -> None:
+    """A web page's <p><strong>What is the council doing?</strong></p> above a list is
+    printed as a bold line in the body size: the HTML parser reads a lead-in there."""
+    runs = [
+        (60, 80, 16, True, "Schools"),
+        (60, 110, 10, False, "The council runs nine schools and funds another twelve."),
+        (60, 130, 10, True, "What is the council doing?"),
+        (60, 150, 10, False, "- Repairing the roofs of three primary schools."),
+        (60, 164, 10, False, "- Extending free breakfast clubs to every school."),
+        (60, 190, 10, True, "Why does it matter?"),
+        (60, 210, 10, False, "Children learn better in warm, dry classrooms."),
+    ]
+    doc = parse_pdf(_text_pdf([runs]), document_id="question")
+    assert [(b.kind, b.text, b.lead_in) for b in doc.blocks] == [
+        ("heading", "Schools", None),
+        ("paragraph", "The council runs nine schools and funds another twelve.", None),
+        ("paragraph", "What is the council doing?", None),
+        ("list_item", "Repairing the roofs of three primary schools.",
+         "What is the council doing?"),
+        ("list_item", "Extending free breakfast clubs to every school.",
+         "What is the council doing?"),
+        ("heading", "Why does it matter?", None),
+        ("paragraph", "Children learn better in warm, dry classrooms.", None),
+    ]
+
+
 def test_lone_page_number_is_dropped(broken_paragraph: Document) -> None:
     assert broken_paragraph.blocks[-1].text == "Another paragraph."
 
