@@ -23,7 +23,7 @@ from pledgeflow.parse.pdf import (
     table_pages,
 )
 from pledgeflow.parse.pdf_blocks import last_sentence
-from pledgeflow.parse.pdf_layout import Word, join_wrapped
+from pledgeflow.parse.pdf_layout import Word, group_lines, join_wrapped
 from pledgeflow.parse.pdf_tables import (
     TABLE_SETTINGS,
     TableItem,
@@ -368,6 +368,18 @@ def test_wrapped_lines_join_with_space_unless_letter_hyphen(
     text: str, continuation: str, joined: str
 ) -> None:
     assert join_wrapped(text, continuation) == joined
+
+
+def test_two_small_lines_beside_a_large_heading_stay_two_lines() -> None:
+    """A 24 pt heading in the left column overlaps two 12 pt lines of the right column;
+    both lines join its row, but they are no one line (their words interleaved)."""
+    big = [Word("Our", 30, 70, 100, 124, 24.0, True), Word("plan", 76, 130, 100, 124, 24.0, True)]
+    first = [Word("Keep", 350, 378, 101, 113, 12.0, False),
+             Word("libraries", 381, 430, 101, 113, 12.0, False)]
+    second = [Word("Extend", 350, 388, 114.5, 126.5, 12.0, False),
+              Word("clubs", 391, 420, 114.5, 126.5, 12.0, False)]
+    lines = group_lines([*big, *first, *second])
+    assert [line.text for line in lines] == ["Our plan", "Keep libraries", "Extend clubs"]
 
 
 def test_lead_in_is_the_last_sentence_of_the_paragraph() -> None:

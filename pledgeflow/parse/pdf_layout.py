@@ -222,13 +222,15 @@ _BY_X0 = attrgetter("x0")
 def _rows(boxes: Sequence[B]) -> list[list[B]]:
     """Group boxes into visual rows, top to bottom, each row left to right. A box joins the
     row when it is on one row with the row's first box (``same_row``, inlined: this runs
-    for every word of every page)."""
+    for every word of every page) and does not lie wholly below a box already in the row:
+    beside a large heading in one column, two lines of small text in the other column
+    both overlap the heading, but not each other."""
     rows: list[list[B]] = []
     row: list[B] = []
-    head_top = head_bottom = head_height = 0.0
+    head_top = head_bottom = head_height = floor = 0.0
     for box in sorted(boxes, key=_BY_TOP):
         top, bottom = box.top, box.bottom
-        if row:
+        if row and top < floor:
             height = bottom - top
             shorter = head_height if head_height <= height else height
             overlap = (head_bottom if head_bottom <= bottom else bottom) - (
@@ -236,10 +238,13 @@ def _rows(boxes: Sequence[B]) -> list[list[B]]:
             )
             if overlap >= 0.5 * (shorter if shorter >= 0.1 else 0.1):
                 row.append(box)
+                if bottom < floor:
+                    floor = bottom
                 continue
         row = [box]
         rows.append(row)
         head_top, head_bottom, head_height = top, bottom, bottom - top
+        floor = bottom
     return [sorted(r, key=_BY_X0) if len(r) > 1 else r for r in rows]
 
 
