@@ -51,11 +51,18 @@ class _Block:
 
 
 def has_split_rows(lines: Sequence[Line], at_least: int = 2) -> bool:
-    """Do ``at_least`` rows hold two lines side by side? (``group_lines`` splits a row at a
-    gap over 1.5 em and emits its pieces one after the other.) Cheap: no sorting."""
+    """Do ``at_least`` rows hold two lines side by side, one of them short? (``group_lines``
+    splits a row at a gap over 1.5 em and emits its pieces one after the other.) Two
+    columns of prose split every row, but into long lines: a table's cells are short.
+    Cheap: no sorting, so pages of prose cost one pass over their lines."""
     found = 0
     for a, b in zip(lines, lines[1:], strict=False):
-        if b.x0 > a.x1 and b.top < a.bottom and a.top < b.bottom:
+        if (
+            b.x0 > a.x1
+            and b.top < a.bottom
+            and a.top < b.bottom
+            and min(len(a.words), len(b.words)) < PROSE_WORDS
+        ):
             found += 1
             if found >= at_least:
                 return True
