@@ -82,6 +82,7 @@ def unruled_tables(
              if len(row) >= 2 and _one_size(row) and (rivers := _rivers_of(_words(row)))]
     tables: list[TableItem] = []
     taken = [False] * len(rows)  # rows of a table, or of a block that was not one
+    inside: set[int] = set()  # id() of the lines that went into a table
     for _, seed in sorted(seeds, key=lambda s: (-s[0], s[1])):
         if taken[seed]:
             continue
@@ -93,12 +94,10 @@ def unruled_tables(
             taken[k] = True
         if table is not None:
             tables.append(table)
-            for k in range(first, last + 1):
-                for ln in rows[k]:
-                    ln.col_right = -1.0  # marks the line as inside a table, dropped below
+            inside.update(id(ln) for k in range(first, last + 1) for ln in rows[k])
     if not tables:
         return [], list(lines)
-    return tables, [ln for ln in lines if ln.col_right != -1.0]
+    return tables, [ln for ln in lines if id(ln) not in inside]
 
 
 def _words(row: list[Line]) -> list[Word]:
