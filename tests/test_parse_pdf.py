@@ -549,6 +549,19 @@ def test_bold_question_over_a_list_is_its_lead_in_not_a_heading() -> None:
     ]
 
 
+def test_text_beside_a_column_of_links_is_not_a_table() -> None:
+    """The foot of a text column beside a sidebar of short links: two columns whose rows
+    pair up, but a sentence runs on from row to row, so they are lines, not table rows."""
+    left = ["Working with young carers, we will develop", "a new carers strategy that will set",
+            "out how the council supports those who", "give unpaid care to someone else."]
+    right = ["Privacy policy", "Cookie policy", "Contact us", "Promoted by Fernbrook Together"]
+    runs = [(60, 100 + 14 * i, 10, False, text) for i, text in enumerate(left)]
+    runs += [(330, 100 + 14 * i, 10, False, text) for i, text in enumerate(right)]
+    doc = parse_pdf(_text_pdf([runs]), document_id="sidebar")
+    assert not [b for b in doc.blocks if b.kind == "table"]
+    assert "Working with young carers, we will develop a new carers strategy" in doc.text
+
+
 def test_lone_page_number_is_dropped(broken_paragraph: Document) -> None:
     assert broken_paragraph.blocks[-1].text == "Another paragraph."
 
