@@ -23,7 +23,7 @@ from pledgeflow.parse.pdf import (
     table_pages,
 )
 from pledgeflow.parse.pdf_blocks import last_sentence
-from pledgeflow.parse.pdf_layout import Word, join_wrapped
+from pledgeflow.parse.pdf_layout import Word, group_lines, join_wrapped
 from pledgeflow.parse.pdf_tables import (
     TABLE_SETTINGS,
     TableItem,
@@ -370,6 +370,18 @@ def test_wrapped_lines_join_with_space_unless_letter_hyphen(
     assert join_wrapped(text, continuation) == joined
 
 
+def test_two_small_lines_beside_a_large_heading_stay_two_lines() -> None:
+    """A 24 pt heading in the left column overlaps two 12 pt lines of the right column;
+    both lines join its row, but they are no one line (their words interleaved)."""
+    big = [Word("Our", 30, 70, 100, 124, 24.0, True), Word("plan", 76, 130, 100, 124, 24.0, True)]
+    first = [Word("Keep", 350, 378, 101, 113, 12.0, False),
+             Word("libraries", 381, 430, 101, 113, 12.0, False)]
+    second = [Word("Extend", 350, 388, 114.5, 126.5, 12.0, False),
+              Word("clubs", 391, 420, 114.5, 126.5, 12.0, False)]
+    lines = group_lines([*big, *first, *second])
+    assert [line.text for line in lines] == ["Our plan", "Keep libraries", "Extend clubs"]
+
+
 def test_lead_in_is_the_last_sentence_of_the_paragraph() -> None:
     text = "This will be achieved. If we succeed, by 2020 we would expect to see:"
     assert last_sentence(text) == "If we succeed, by 2020 we would expect to see:"
@@ -509,6 +521,45 @@ def test_numbered_paragraph_wrapping_under_its_number_is_a_paragraph() -> None:
          "Our first steps:"),
         ("list_item", "2. Review the budget with residents.", "Our first steps:"),
     ]
+
+
+def test_bold_question_over_a_list_is_its_lead_in_not_a_heading() -> None:
+    """A web page's <p><strong>What is the council doing?</strong></p> above a list is
+    printed as a bold line in the body size: the HTML parser reads a lead-in there."""
+    runs = [
+        (60, 80, 16, True, "Schools"),
+        (60, 110, 10, False, "The council runs nine schools and funds another twelve."),
+        (60, 130, 10, True, "What is the council doing?"),
+        (60, 150, 10, False, "- Repairing the roofs of three primary schools."),
+        (60, 164, 10, False, "- Extending free breakfast clubs to every school."),
+        (60, 190, 10, True, "Why does it matter?"),
+        (60, 210, 10, False, "Children learn better in warm, dry classrooms."),
+    ]
+    doc = parse_pdf(_text_pdf([runs]), document_id="question")
+    assert [(b.kind, b.text, b.lead_in) for b in doc.blocks] == [
+        ("heading", "Schools", None),
+        ("paragraph", "The council runs nine schools and funds another twelve.", None),
+        ("paragraph", "What is the council doing?", None),
+        ("list_item", "Repairing the roofs of three primary schools.",
+         "What is the council doing?"),
+        ("list_item", "Extending free breakfast clubs to every school.",
+         "What is the council doing?"),
+        ("heading", "Why does it matter?", None),
+        ("paragraph", "Children learn better in warm, dry classrooms.", None),
+    ]
+
+
+def test_text_beside_a_column_of_links_is_not_a_table() -> None:
+    """The foot of a text column beside a sidebar of short links: two columns whose rows
+    pair up, but a sentence runs on from row to row, so they are lines, not table rows."""
+    left = ["Working with young carers, we will develop", "a new carers strategy that will set",
+            "out how the council supports those who", "give unpaid care to someone else."]
+    right = ["Privacy policy", "Cookie policy", "Contact us", "Promoted by Fernbrook Together"]
+    runs = [(60, 100 + 14 * i, 10, False, text) for i, text in enumerate(left)]
+    runs += [(330, 100 + 14 * i, 10, False, text) for i, text in enumerate(right)]
+    doc = parse_pdf(_text_pdf([runs]), document_id="sidebar")
+    assert not [b for b in doc.blocks if b.kind == "table"]
+    assert "Working with young carers, we will develop a new carers strategy" in doc.text
 
 
 def test_lone_page_number_is_dropped(broken_paragraph: Document) -> None:

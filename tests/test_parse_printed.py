@@ -16,9 +16,11 @@ from pathlib import Path
 import pytest
 
 from pledgeflow.document import Block, Document
+from pledgeflow.nlp import build_nlp
 from pledgeflow.parse.html import parse_html
 from pledgeflow.parse.pdf import parse_pdf
 from pledgeflow.parse.pdf_layout import Mark, Word, add_markers
+from pledgeflow.registry import get_extractors, run_extractors
 
 PRINTED = Path(__file__).resolve().parent / "fixtures" / "printed"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -26,6 +28,25 @@ CHROMIUM = Path("/usr/bin/chromium")
 WE_WILL = "If residents elect a Fernbrook Together council, we will:"
 THREE_STEPS = "In our first hundred days we will take three steps:"
 TREES = "Plant 5,000 street trees, starting in the wards with the least green space:"
+KPI_ROWS = [
+    ["Measure", "Baseline", "2026/27", "2027/28", "2028/29"],
+    ["Council homes started", "40", "120", "180", "220"],
+    ["Household waste recycled", "38%", "42%", "46%", "50%"],
+    ["Streetlights repaired within five days", "61%", "80%", "90%", "95%"],
+    ["Residents satisfied with parks", "55%", "60%", "65%", "70%"],
+]
+ACTION_ROWS = [
+    ["Ref", "Action", "Deadline", "Lead"],
+    ["FT1", "Agree a delivery plan for council homes with the district's housing "
+            "associations and the two largest local builders", "September 2026",
+     "Cabinet Member for Housing"],
+    ["FT2", "Publish the land and buildings register online", "July 2026",
+     "Head of Property"],
+    ["FT3", "Recruit the residents' budget panel by open invitation", "October 2026",
+     "Leader of the Council"],
+    ["FT4", "Start the street tree planting season in Ashcombe", "November 2026",
+     "Cabinet Member for Environment"],
+]
 
 
 def pdf(name: str) -> Document:
@@ -42,8 +63,22 @@ def manifesto() -> Document:
     return pdf("manifesto")
 
 
+@pytest.fixture(scope="module")
+def columns() -> Document:
+    return pdf("manifesto-columns")
+
+
+@pytest.fixture(scope="module")
+def unruled() -> Document:
+    return pdf("unruled-tables")
+
+
 def items(doc: Document) -> list[Block]:
     return [b for b in doc.blocks if b.kind == "list_item"]
+
+
+def tables(doc: Document) -> list[Block]:
+    return [b for b in doc.blocks if b.kind == "table"]
 
 
 def unnumbered(text: str) -> str:
@@ -93,6 +128,137 @@ def test_numbered_list_items_keep_their_numbers_and_lead_in(manifesto: Document)
     numbered = [b for b in items(manifesto) if b.lead_in == THREE_STEPS]
     assert [b.text[:3] for b in numbered] == ["1. ", "2. ", "3. "]
     assert numbered[1].text.endswith("spending plans before they are agreed.")
+
+
+def test_printed_page_reads_as_its_html(manifesto: Document) -> None:
+    """Every block of the printed page, list items and tables included, is the block the
+    HTML parser reads from the same page (an ordered list's numbers aside)."""
+    assert as_html_reads_it(manifesto) == as_html_reads_it(html("manifesto"))
+
+
+# --- two columns ------------------------------------------------------------------------------
+
+
+def test_two_column_print_reads_as_the_one_column_print(
+    columns: Document, manifesto: Document
+) -> None:
+    """CSS ``column-count: 2`` with the title and tables spanning both columns: read left
+    column, then right, the spanning tables in their place between, it gives the blocks of
+    the one-column print, even where the browser left a heading at the foot of the left
+    column above a table, or a heading alone in the left column beside its paragraph."""
+    assert as_html_reads_it(columns) == as_html_reads_it(manifesto)
+
+
+def test_two_column_order_around_a_spanning_table(columns: Document) -> None:
+    texts = [b.text for b in columns.blocks]
+    kpi = next(b.index for b in tables(columns) if b.rows[0][0] == "Measure")
+    assert texts.index("We will report these measures to full council every year.") < kpi
+    assert kpi < texts.index("Action plan")
+    # the right column's list comes after the left column's last paragraph
+    assert texts.index("Each of these commitments is costed in our budget statement.") < (
+        texts.index("Repair every broken streetlight within five working days.")
+    )
+
+
+# --- tables without rules ---------------------------------------------------------------------
+
+
+def test_borderless_kpi_table_has_rows_columns_and_header(manifesto: Document) -> None:
+    kpi = next(b for b in tables(manifesto) if b.rows[0][0] == "Measure")
+    assert kpi.rows == KPI_ROWS
+    assert kpi.header_rows == 1
+    assert kpi.heading == "How we will measure progress"
+    assert kpi.text.split("\n")[0] == "Measure\tBaseline\t2026/27\t2027/28\t2028/29"
+
+
+def test_borderless_action_table_joins_wrapped_cells(manifesto: Document) -> None:
+    actions = next(b for b in tables(manifesto) if b.rows[0][0] == "Ref")
+    assert actions.rows == ACTION_ROWS
+    assert actions.header_rows == 1
+
+
+def test_prose_around_tables_is_not_a_table(manifesto: Document) -> None:
+    assert len(tables(manifesto)) == 2
+    table_text = " ".join(b.text for b in tables(manifesto))
+    for line in ("We will report these measures", "Every action has a named lead",
+                 "Promoted by the Fernbrook Together"):
+        assert line not in table_text
+        assert any(b.kind == "paragraph" and b.text.startswith(line) for b in manifesto.blocks)
+
+
+def test_two_column_prose_stays_paragraphs_in_order() -> None:
+    printed = pdf("prose-columns")
+    assert tables(printed) == []
+    assert [(b.kind, b.text) for b in printed.blocks] == [
+        (b.kind, b.text) for b in html("prose-columns").blocks
+    ]
+
+
+def test_word_processor_tables_without_rules(unruled: Document) -> None:
+    """reportlab, set as a word processor sets a plan: numbers right-aligned under
+    right-aligned headers, an action column that wraps, no ruling at all."""
+    kpi, actions = tables(unruled)
+    assert kpi.rows == [
+        ["Measure", "Baseline", "2026/27", "2027/28", "2028/29"],
+        ["Council homes started", "40", "120", "180", "220"],
+        ["Household waste recycled", "38%", "42%", "46%", "50%"],
+        ["Planning applications decided on time", "71%", "80%", "85%", "90%"],
+        ["Empty homes brought back into use", "25", "60", "90", "120"],
+    ]
+    assert actions.rows[1] == [
+        "CP1", "Adopt a housing delivery plan with the district's registered providers and "
+        "publish quarterly progress reports", "June 2026", "Director of Place",
+    ]
+    assert [r[0] for r in actions.rows] == ["Ref", "CP1", "CP2", "CP3"]
+    assert (kpi.header_rows, actions.header_rows) == (1, 1)
+    after = unruled.blocks[actions.index + 1]
+    assert after.kind == "paragraph"
+    assert after.text == "The actions are reviewed at every quarterly report."
+
+
+def test_two_column_prose_page_of_a_plan_has_no_table(unruled: Document) -> None:
+    page = [b for b in unruled.blocks if b.page == 2]
+    assert {b.kind for b in page} == {"heading", "paragraph"}
+    firsts = [b.text.split(".")[0] for b in page if b.kind == "paragraph"]
+    assert len(firsts) == 10
+    assert firsts[:5] == firsts[5:]  # left column, then right: the text written twice
+    assert all(b.text.endswith(".") for b in page if b.kind == "paragraph")
+
+
+# --- extraction from the printed page ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def nlp():
+    return build_nlp()
+
+
+def records(doc: Document, nlp) -> dict[str, list[dict]]:
+    result = run_extractors(doc, get_extractors(), nlp)
+    assert not result.errors
+    out: dict[str, list[dict]] = {}
+    for record in result.records:
+        row = record.row()
+        if record.kind == "kpis":
+            row["targets"] = {c["period"]: c["raw"] for c in record.children()["kpi_targets"]}
+        out.setdefault(record.kind, []).append(row)
+    return out
+
+
+def test_printed_page_gives_the_html_pages_records(manifesto: Document, nlp) -> None:
+    """Pledges, KPIs with their targets and actions with their references: the same from
+    the printed page as from its HTML."""
+    got, expected = records(manifesto, nlp), records(html("manifesto"), nlp)
+    kpis = {r["measure"]: (r["baseline"], r["targets"]) for r in got.get("kpis", [])}
+    assert kpis == {r["measure"]: (r["baseline"], r["targets"]) for r in expected["kpis"]}
+    assert kpis["Household waste recycled"] == (
+        "38%", {"2026/27": "42%", "2027/28": "46%", "2028/29": "50%"}
+    )
+    refs = sorted(r["ref"] for r in got.get("actions", []))
+    assert refs == sorted(r["ref"] for r in expected["actions"]) == ["FT1", "FT2", "FT3", "FT4"]
+    assert sorted(unnumbered(r["text"]) for r in got["pledges"]) == sorted(
+        r["text"] for r in expected["pledges"]
+    )
 
 
 # --- drawn markers, unit by unit -------------------------------------------------------------

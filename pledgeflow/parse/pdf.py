@@ -9,11 +9,14 @@ over the page's drawing as the table ruling, and become bullet glyphs at the sta
 their lines (``pdf_layout.add_markers``). Ruled tables are found by pdfplumber's table
 algorithm run on the ruling rebuilt from pdfium's drawing (``pdf_tables.ruled_tables``),
 and their cells are read from the same pdfium words: pdfplumber never opens the PDF, so
-pdfminer does not run. A table broken by a page break is joined back into one block.
-Running headers, footers and page numbers are dropped.
+pdfminer does not run. Tables without ruling (a browser's borderless HTML table, a word
+processor's) are found from the rivers of whitespace between the columns of the page's
+lines (``pdf_unruled``), two-column prose kept out. A table broken by a page break is
+joined back into one block. Running headers, footers and page numbers are dropped.
 
-The layout and block logic live in ``pdf_layout``, ``pdf_tables`` and ``pdf_blocks``; this
-module only opens the PDF, reads it a page at a time and assembles the ``Document``.
+The layout and block logic live in ``pdf_layout``, ``pdf_tables``, ``pdf_unruled`` and
+``pdf_blocks``; this module only opens the PDF, reads it a page at a time and assembles
+the ``Document``.
 """
 
 from __future__ import annotations
@@ -45,11 +48,13 @@ from pledgeflow.parse.pdf_tables import (
     ruled_tables,
 )
 from pledgeflow.parse.pdf_text import PageFrame, page_words
+from pledgeflow.parse.pdf_unruled import has_split_rows, unruled_tables
 
 PARSER = "pdf"
 # 2: words from pdfium, pdfplumber only on pages with ruled tables; 3: table cells found from
 # pdfium's drawing with pdfplumber's table functions, pdfplumber's PDF never opened; 4: list
-# items from drawn markers, nested items' lead-ins, numbered paragraphs
+# items from drawn markers, nested items' lead-ins, numbered paragraphs, headings' sections,
+# tables without rules
 PARSER_VERSION = "4"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
@@ -108,9 +113,11 @@ def read_pdf(data: bytes) -> PdfReading:
                     found, words = read_tables(grids, index + 1, words)
                     if grids:
                         reading.table_pages.append(index + 1)
-                    reading.pages.append(
-                        PageContent(index + 1, frame.height, group_lines(words), found)
-                    )
+                    lines = group_lines(words)
+                    if has_split_rows(lines):  # most prose pages stop here
+                        unruled, lines = unruled_tables(index + 1, lines)
+                        found.extend(unruled)
+                    reading.pages.append(PageContent(index + 1, frame.height, lines, found))
                 finally:
                     page.close()  # pages are read one at a time, so memory stays flat
         finally:

@@ -280,6 +280,16 @@ def is_heading(block: RawBlock, body: float) -> bool:
     )
 
 
+def _asks_before_list(block: RawBlock, after: RawBlock, body: float) -> bool:
+    """A bold question in the body size right above a list introduces the list, as a web
+    page's <p><strong>What are we doing?</strong></p> does: a lead-in, not a heading."""
+    return (
+        after.kind == "list_item"
+        and block.text.rstrip().endswith("?")
+        and not _clearly_larger(block.size, body)
+    )
+
+
 def heading_levels(sizes: Sequence[float]) -> dict[float, int]:
     """Rank distinct heading sizes (to the half point), largest first, as levels 1, 2, ..."""
     distinct = sorted({round(s * 2) / 2 for s in sizes}, reverse=True)
@@ -318,6 +328,9 @@ def _column_key(item: RawBlock) -> tuple[int, int]:
 def build_blocks(raw: list[RawBlock], body: float) -> list[Block]:
     """Final blocks: headings with levels, section paths, list depth and lead-ins, tables."""
     heading_flags = [is_heading(b, body) for b in raw]
+    for i, block in enumerate(raw[:-1]):
+        if heading_flags[i] and _asks_before_list(block, raw[i + 1], body):
+            heading_flags[i] = False
     levels = heading_levels([b.size for b, h in zip(raw, heading_flags, strict=True) if h])
     blocks: list[Block] = []
     stack: list[tuple[int, str]] = []

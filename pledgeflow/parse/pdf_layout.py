@@ -222,13 +222,15 @@ _BY_X0 = attrgetter("x0")
 def _rows(boxes: Sequence[B]) -> list[list[B]]:
     """Group boxes into visual rows, top to bottom, each row left to right. A box joins the
     row when it is on one row with the row's first box (``same_row``, inlined: this runs
-    for every word of every page)."""
+    for every word of every page) and does not lie wholly below a box already in the row:
+    beside a large heading in one column, two lines of small text in the other column
+    both overlap the heading, but not each other."""
     rows: list[list[B]] = []
     row: list[B] = []
-    head_top = head_bottom = head_height = 0.0
+    head_top = head_bottom = head_height = floor = 0.0
     for box in sorted(boxes, key=_BY_TOP):
         top, bottom = box.top, box.bottom
-        if row:
+        if row and top < floor:
             height = bottom - top
             shorter = head_height if head_height <= height else height
             overlap = (head_bottom if head_bottom <= bottom else bottom) - (
@@ -236,10 +238,13 @@ def _rows(boxes: Sequence[B]) -> list[list[B]]:
             )
             if overlap >= 0.5 * (shorter if shorter >= 0.1 else 0.1):
                 row.append(box)
+                if bottom < floor:
+                    floor = bottom
                 continue
         row = [box]
         rows.append(row)
         head_top, head_bottom, head_height = top, bottom, bottom - top
+        floor = bottom
     return [sorted(r, key=_BY_X0) if len(r) > 1 else r for r in rows]
 
 
@@ -299,13 +304,14 @@ def _is_two_columns(run: _Run, gutter: float, width: float) -> bool:
         return False
     left = [i for i in run.items if i.x1 <= gutter]
     right = [i for i in run.items if i.x0 >= gutter]
-    if len(left) < 2 or len(right) < 2:
+    lone = _lone_item(left, right, width)
+    if not lone and (len(left) < 2 or len(right) < 2):
         return False
     # Narrow label columns (key: value lists, unruled tables) should stay row by row.
-    if max(i.x1 for i in left) - min(i.x0 for i in left) < 0.25 * width:
-        return False
-    if max(i.x1 for i in right) - min(i.x0 for i in right) < 0.25 * width:
-        return False
+    for side in (left, right):
+        if len(side) > 1 or not lone:
+            if max(i.x1 for i in side) - min(i.x0 for i in side) < 0.25 * width:
+                return False
     if min(i.x0 for i in right) - max(i.x1 for i in left) < 5:
         return False
     side_by_side = _overlap(
@@ -315,6 +321,20 @@ def _is_two_columns(run: _Run, gutter: float, width: float) -> bool:
         max(i.bottom for i in right),
     )
     return side_by_side > 0
+
+
+def _lone_item(side: list[Box], other: list[Box], width: float) -> bool:
+    """One item alone in the left column, beside a real right column that starts above
+    it: a browser balancing a short stretch between two full-width items (a heading at
+    the foot of the left column, its paragraph in the right). A label beside its value
+    starts on the value's first row instead; a lone item on the right (a web address in a
+    page's header band) stays read row by row."""
+    if len(side) != 1 or len(other) < 2:
+        return False
+    if max(i.x1 for i in other) - min(i.x0 for i in other) < 0.25 * width:
+        return False
+    first = min(other, key=lambda i: i.top)
+    return side[0].top > first.bottom
 
 
 def _find_gutter(items: Sequence[Box]) -> float | None:

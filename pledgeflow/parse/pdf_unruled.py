@@ -18,7 +18,9 @@ Here such a table is found from its columns of whitespace:
 4. A block is a table when it has three rows or more, two or more columns, every column
    holds text in two rows at least, and it is not columns of prose: when every column
    averages four words a line or more, it is two- or three-column text, read by
-   ``reading_order`` column by column instead.
+   ``reading_order`` column by column instead; and when a sentence runs on from one row's
+   cell into the cell below (no sentence end, then lower case), its rows are lines of
+   text beside each other (once with two columns, twice with more).
 
 The first row is a header row when it is bold and the body is not. The cost is a pass
 over a page's lines for pages whose rows never split (most prose pages), and a sweep
@@ -51,11 +53,18 @@ class _Block:
 
 
 def has_split_rows(lines: Sequence[Line], at_least: int = 2) -> bool:
-    """Do ``at_least`` rows hold two lines side by side? (``group_lines`` splits a row at a
-    gap over 1.5 em and emits its pieces one after the other.) Cheap: no sorting."""
+    """Do ``at_least`` rows hold two lines side by side, one of them short? (``group_lines``
+    splits a row at a gap over 1.5 em and emits its pieces one after the other.) Two
+    columns of prose split every row, but into long lines: a table's cells are short.
+    Cheap: no sorting, so pages of prose cost one pass over their lines."""
     found = 0
     for a, b in zip(lines, lines[1:], strict=False):
-        if b.x0 > a.x1 and b.top < a.bottom and a.top < b.bottom:
+        if (
+            b.x0 > a.x1
+            and b.top < a.bottom
+            and a.top < b.bottom
+            and min(len(a.words), len(b.words)) < PROSE_WORDS
+        ):
             found += 1
             if found >= at_least:
                 return True
@@ -75,6 +84,7 @@ def unruled_tables(
              if len(row) >= 2 and _one_size(row) and (rivers := _rivers_of(_words(row)))]
     tables: list[TableItem] = []
     taken = [False] * len(rows)  # rows of a table, or of a block that was not one
+    inside: set[int] = set()  # id() of the lines that went into a table
     for _, seed in sorted(seeds, key=lambda s: (-s[0], s[1])):
         if taken[seed]:
             continue
@@ -86,12 +96,10 @@ def unruled_tables(
             taken[k] = True
         if table is not None:
             tables.append(table)
-            for k in range(first, last + 1):
-                for ln in rows[k]:
-                    ln.col_right = -1.0  # marks the line as inside a table, dropped below
+            inside.update(id(ln) for k in range(first, last + 1) for ln in rows[k])
     if not tables:
         return [], list(lines)
-    return tables, [ln for ln in lines if ln.col_right != -1.0]
+    return tables, [ln for ln in lines if id(ln) not in inside]
 
 
 def _words(row: list[Line]) -> list[Word]:
@@ -242,6 +250,8 @@ def _table(page_no: int, block: _Block) -> TableItem | None:
     filled = sum(1 for r in rows if sum(1 for c in r if c) >= 2)
     if filled < 2 or (n_cols == 2 and filled < 0.75 * len(rows)):
         return None  # two columns hold a table when their rows pair up
+    if _runs_on(rows) >= (1 if n_cols == 2 else 2):
+        return None  # a sentence runs on from row to row: lines of text, not table rows
     first = [w for v in groups[0] for cell in v for w in cell]
     body = [w for group in groups[1:] for v in group for cell in v for w in cell]
     bold_first = all(w.bold for w in first) and not all(w.bold for w in body)
@@ -259,6 +269,19 @@ def _table(page_no: int, block: _Block) -> TableItem | None:
         header_rows=1 if bold_first else 0,
         pages=[page_no],
     )
+
+
+def _runs_on(rows: list[list[str]]) -> int:
+    """How often a cell goes on in the cell below it: no sentence end, then lower case.
+    Wrapped cells are joined into their row first, so a table rarely has one; columns of
+    text beside each other (the foot of a page's text beside a sidebar) do."""
+    count = 0
+    for j in range(len(rows[0])):
+        cells = [r[j] for r in rows if r[j]]
+        for above, below in zip(cells, cells[1:], strict=False):
+            if below[:1].islower() and not above.rstrip().endswith((".", ":", ";", "!", "?")):
+                count += 1
+    return count
 
 
 def _table_rows(
