@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pledgeflow.document import Block, Document
 
 from ._classify import gerund_forms
-from ._rules import mentions_any
+from ._rules import marker_length, mentions_any
 
 CLAUSE_END = re.compile(r"\s[-\u2013\u2014]\s|[.:;!?](?:\s|$)")
 # What an item reads as.
@@ -96,20 +96,25 @@ class ProgrammeLists:
             return "noun"
         return "sentence"
 
-    def lists(self, doc: Document) -> dict[int, ListShape]:
-        """Block index -> the shape of the top-level list it belongs to."""
-        shapes: dict[int, ListShape] = {}
+    def item_shape(self, block: Block) -> str:
+        """What a list item or paragraph reads as, its list marker left out."""
+        return self.shape(block.text[marker_length(block.text):])
+
+    def shapes(self, doc: Document) -> dict[int, tuple[ListShape, str]]:
+        """Block index of a top-level list item -> the shape of its list, and what the
+        item itself reads as."""
+        shapes: dict[int, tuple[ListShape, str]] = {}
         run: list[Block] = []
 
         def close() -> None:
             if not run:
                 return
-            kinds = [self.shape(b.text) for b in run]
+            kinds = [self.item_shape(b) for b in run]
             shape = ListShape(items=len(run), doing=sum(k in DOING for k in kinds),
                               imperative=sum(k == "imperative" for k in kinds),
                               record=sum(k in {"record", "call"} for k in kinds))
-            for block in run:
-                shapes[block.index] = shape
+            for block, kind in zip(run, kinds, strict=True):
+                shapes[block.index] = (shape, kind)
             run.clear()
 
         for block in doc.blocks:

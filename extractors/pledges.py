@@ -360,7 +360,7 @@ class PledgeExtractor:
         rules.set_authors(doc, nlp)
         self._programme_document = rules.lists.is_programme_document(doc)
         self._statement_data = doc.parser == "csv"  # one statement a row
-        self._list_shapes = rules.lists.lists(doc)
+        self._list_shapes = rules.lists.shapes(doc)
         self._previous_pledge = False  # did the last paragraph end with a pledge?
         # A commitment lead-in ending in a colon whose list a CMS or a capture set as
         # plain paragraphs: the imperative paragraphs after it are its items.
@@ -402,18 +402,18 @@ class PledgeExtractor:
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "pledge_section_item", None)
             return
-        if self._statement_data and rules.opens_like_item(whole) \
-                and rules.lists.shape(block.text[skip:]) == "imperative":
-            # a statement of its own in statement data: an imperative is a commitment
-            # ("Scrap the bedroom tax."), cut from the list it was published in
+        if (self._statement_data or self._open_lead_in) and rules.opens_like_item(whole) \
+                and rules.lists.item_shape(block) == "imperative":
+            # An imperative is a commitment as a statement of its own in statement data
+            # ("Scrap the bedroom tax.", cut from the list it was published in), and as an
+            # item of a commitment lead-in whose list was set as paragraphs.
             self._previous_pledge = True
-            yield self._candidate(whole, block, block.start + skip, "statement_imperative", None)
-            return
-        if self._open_lead_in and rules.opens_like_item(whole) \
-                and rules.lists.shape(block.text[skip:]) == "imperative":
-            self._previous_pledge = True
-            yield self._candidate(whole, block, block.start + skip, "paragraph_under_lead_in",
-                                  self._open_lead_in)
+            if self._statement_data:
+                yield self._candidate(whole, block, block.start + skip, "statement_imperative",
+                                      None)
+            else:
+                yield self._candidate(whole, block, block.start + skip,
+                                      "paragraph_under_lead_in", self._open_lead_in)
             return
         self._open_lead_in = None
         sents = list(sdoc.sents)
@@ -439,20 +439,22 @@ class PledgeExtractor:
         if rule is None:
             found = next((rules.commitment(s) for s in sdoc.sents if rules.commitment(s)), None)
             rule = found[0] if found else None
-        if rule in CONTEXT_RULES and rules.lists.shape(block.text[skip:]) in {"record", "call"}:
+        _, kind = self._list_shapes.get(block.index, (None, None))
+        if kind is None:  # a sub-item: not part of a top-level list's shape
+            kind = rules.lists.item_shape(block)
+        if rule in CONTEXT_RULES and kind in {"record", "call"}:
             rule = None  # a heading names pledges, but this item reports or calls to act
-        if rule is None and self._programme_item(block, rules):
+        if rule is None and self._programme_item(block):
             rule = "programme_list_item"
         if rule and len(whole) >= 2:
             self._pledge_items.add(block.text)
             yield self._candidate(whole, block, block.start + skip, rule, block.lead_in)
 
-    def _programme_item(self, block: Block, rules: Rules) -> bool:
+    def _programme_item(self, block: Block) -> bool:
         """An item of a list that, as a whole, is the author's programme (see _programme)."""
-        shape = self._list_shapes.get(block.index)
+        shape, kind = self._list_shapes.get(block.index, (None, None))
         if shape is None or not shape.is_programme(self._programme_document):
             return False
-        kind = rules.lists.shape(block.text[marker_length(block.text):])
         return kind not in {"record", "call", "name"}
 
     def _lead_in_rule(self, block: Block, nlp: Language, rules: Rules) -> str | None:

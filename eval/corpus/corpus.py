@@ -284,6 +284,17 @@ def _toml(value) -> str:
     return json.dumps(value if value is not None else "", ensure_ascii=False)
 
 
+def catalog_entry(entry: dict, url: str) -> str:
+    """A document as a catalog's [[sources]] table; with no council, its country stands in,
+    and a period the page does not state is "unknown"."""
+    return "[[sources]]\n" + "".join(
+        f"{key} = {_toml(value)}\n" for key, value in [
+            ("id", entry["id"]), ("url", url), ("organisation", entry["organisation"]),
+            ("council", entry["council"] or entry["country"]), ("party", entry["party"]),
+            ("kind", entry["kind"]), ("title", entry["title"]),
+            ("period", entry["period"] or "unknown")] if value is not None)
+
+
 def build(forms: list[str]) -> None:
     texts = present_texts()
     entries = [e for e in read_documents() if e["id"] in texts]
@@ -325,14 +336,7 @@ def build(forms: list[str]) -> None:
                 if entry["split"] != split or (form == "sentences"
                                                and entry["kind"] != "campaign_statement"):
                     continue
-                lines.append("[[sources]]\n" + "".join(
-                    f"{key} = {_toml(value)}\n" for key, value in [
-                        ("id", entry["id"]), ("url", f"{entry['id']}.{suffix}"),
-                        ("organisation", entry["organisation"]),
-                        ("council", entry["council"] or entry["country"]),
-                        ("party", entry["party"]), ("kind", entry["kind"]),
-                        ("title", entry["title"]), ("period", entry["period"] or "unknown")]
-                    if value is not None))
+                lines.append(catalog_entry(entry, f"{entry['id']}.{suffix}"))
             (folder / f"catalog-{split}.toml").write_text("\n".join(lines))
             if form == "sentences":  # scored on the statements alone
                 gold = folder / f"gold-{split}"
@@ -353,18 +357,11 @@ def write_catalog() -> None:
              "#   pledgeflow run --sources catalogs/corpus.toml --db processed/corpus.db",
              "# Pages change and move: the gold in eval/corpus/gold is for the stored",
              "# captures, so score the captures (eval/corpus/README.md), not these fetches.", ""]
-    for entry in read_documents():
-        period = entry["period"] or "unknown"
-        lines.append("[[sources]]\n" + "".join(
-            f"{key} = {_toml(value)}\n" for key, value in [
-                ("id", entry["id"]), ("url", entry["url"]),
-                ("organisation", entry["organisation"]),
-                ("council", entry["council"] or entry["country"]),
-                ("party", entry["party"]), ("kind", entry["kind"]),
-                ("title", entry["title"]), ("period", period)] if value is not None))
+    documents = read_documents()
+    lines += [catalog_entry(entry, entry["url"]) for entry in documents]
     CATALOG.parent.mkdir(exist_ok=True)
     CATALOG.write_text("\n".join(lines))
-    print(f"{CATALOG}: {len(read_documents())} sources")
+    print(f"{CATALOG}: {len(documents)} sources")
 
 
 def check() -> None:
