@@ -20,8 +20,12 @@ from ._classify import gerund_forms
 from ._rules import marker_length, mentions_any
 
 CLAUSE_END = re.compile(r"\s[-\u2013\u2014]\s|[.:;!?](?:\s|$)")
+# A topic label of at most six words before a colon: "CLIMATE ACTION: ...", "Housing: ..."
+LABEL = re.compile(r"^\s*[A-Z][\w'\u2019&,/ -]{0,60}?:\s+(?=\S)")
 # What an item reads as.
-DOING = {"imperative", "gerund", "noun"}
+DOING = {"imperative", "gerund", "noun", "effect"}
+PRONOUNS = {"this", "it", "they", "that", "these", "those", "there", "he", "she", "we", "i",
+            "you", "which", "who", "what"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +67,12 @@ class ProgrammeLists:
         return any(mentions_any(t, self.title_words) for t in titles if t)
 
     def shape(self, text: str) -> str:
-        """imperative, gerund, noun, name, record, call or sentence."""
+        """imperative, gerund, noun, effect, name, record, call or sentence."""
+        # a label before a colon names the item's topic ("HOUSING: More council homes
+        # ..."); what follows it is the item
+        label = LABEL.match(text)
+        if label and len(label.group().split()) <= 6:
+            text = text[label.end():]
         # the item's own opening clause: a dash, colon or full stop ends it ("Three new
         # schools - now that control has passed ...")
         text = CLAUSE_END.split(text, maxsplit=1)[0]
@@ -86,6 +95,11 @@ class ProgrammeLists:
             return "gerund"
         if first.endswith("ed") and first not in self.verbs:
             return "record"  # "Delivered ...", "Opened ..."
+        if "will" in lower[2:] and lower[0] not in PRONOUNS and not any(
+                w in self.finite for w in lower[:lower.index("will")]):
+            # a policy as the subject, and what it will do: "Greater support for carers
+            # will improve care", "Doubling tree cover ... will protect our green spaces"
+            return "effect"
         if not any(w in self.finite for w in lower):
             # a noun phrase says what the author will provide ("Free swimming for every
             # under-16"); a bare name or a list of names ("Colleges", "Job Centre Plus")

@@ -53,21 +53,27 @@ class TargetFinder:
             # extension writes are slow: set the plural ones, the default (False) is the rest
             if is_plural(token.text):
                 token._.pf_plural = True
-        seen: set[int] = set()
+        found = []
         matches = sorted(matcher(span, patterns=patterns), key=lambda m: (m[1], -m[2]))
         for match_id, start, end in matches:
             rule = nlp.vocab.strings[match_id]
             quantity = self.quantity(rule, span, start, end)
-            if quantity is None:
-                continue
-            value, unit, anchor = quantity
-            if anchor in seen:
+            if quantity is None or any(quantity[2] == f[5] for f in found):
                 continue  # one target per number, from the first (longest) rule
-            seen.add(anchor)
+            role = range_role(span, start)
+            if role == "end":
+                continue  # "between £700m and £1.1bn" is one aim, held by its first amount
+            if role == "start":  # an amount not yet known: no single value to hold to
+                quantity = (None, *quantity[1:])
+            same_sentence = [f for f in found if span.doc[f[5]].sent == span.doc[start].sent]
+            if same_sentence and not coordinated(span.doc, same_sentence[-1][5], quantity[2]):
+                continue  # what the first aim buys, or the far end of its range
+            found.append((rule, start, end, *quantity))
+        for rule, start, end, value, unit, anchor in found:
             prov = pledge.provenance
             change = self.lexicon["relative_changes"].get(span.doc[anchor].lower_)
             yield Target(
-                text=self.sentence_of(span, anchor) or pledge.text, value=value, unit=unit,
+                text=target_text(span, anchor) or pledge.text, value=value, unit=unit,
                 comparator=(f"{change[1]} by" if change and rule == "relative_change"
                             else self.comparator(span, start)),
                 direction=(change[1] if change and rule == "relative_change" else
@@ -76,17 +82,6 @@ class TargetFinder:
                 year=self.year(pledge, candidate, span, anchor), pledge_id=pledge.key(),
                 provenance=type(prov)(**{**prov.__dict__, "rule": f"target_{rule}"}),
             )
-
-    @staticmethod
-    def sentence_of(span: Span, anchor: int) -> str | None:
-        """The sentence of a pledge of several that states the quantity ("3,000 new homes
-        for local people. We'll double recycling." holds two targets, each its sentence);
-        None when the pledge is one sentence."""
-        sent = span.doc[anchor].sent
-        start, end = max(sent.start, span.start), min(sent.end, span.end)
-        if start == span.start and end == span.end:
-            return None
-        return span_text(span.doc[start:end]).strip() or None
 
     def quantity(self, rule: str, span: Span, start: int, end: int):
         """(value, unit, anchor token index) or None when the match is not a quantity."""
@@ -140,8 +135,13 @@ class TargetFinder:
         before = doc[num.i - 1] if num.i > 0 else None
         after = doc[num.i + 1] if num.i + 1 < len(doc) else None
         labels = self.lexicon["label_words"]
-        if before is not None and (before.text in RANGE_MARKS or before.lower_ in labels):
+        if before is not None and before.lower_ in labels:
             return False
+        if before is not None and before.text in RANGE_MARKS - {"to"}:
+            return False
+        if before is not None and before.lower_ == "to" and any(
+                t.like_num for t in doc[max(span.start, num.i - 3):num.i - 1]):
+            return False  # the far end of "200 to 300"; "commit to 300 homes" is an aim
         if after is not None and after.text in RANGE_MARKS - {"to"}:
             return False
         if after is not None and after.lower_ in self.lexicon["age_words"]:
@@ -198,8 +198,11 @@ class TargetFinder:
         """
         if rule == "all_rated":
             return span[start + 1:end].text
-        if rule == "count":
-            return span[start + 1:end].text
+        if rule == "count":  # "50 million more appointments": the multiplier is no word counted
+            first = start + 1
+            while first < end - 1 and span[first].lower_ in MULTIPLIERS:
+                first += 1
+            return span[first:end].text
         rest = list(span[end:])
         prepositions = {"money": ("on", "into", "in", "for", "to"), "percent": ("of",)}
         wanted = prepositions["money" if rule.startswith("money") else "percent"]
@@ -250,6 +253,70 @@ def end_year(match: re.Match) -> int | None:
         return start
     stop = int(end) if len(end) == 4 else start // 100 * 100 + int(end)
     return stop if start < stop <= start + 10 else (None if match.re is PERIOD else start)
+
+
+DASHES = {"-", "\u2013", "\u2014"}
+# Words that join two quantified aims in one sentence ("50 more nurses and 20 more GPs"),
+# and words that make the second what the first buys ("£82m, which would pay for ...").
+COORDINATORS = {";", "and", "with", "plus", "while", "whilst", "alongside"}
+SUBORDINATORS = {"which", "that", "so", "to", "paying", "funding", "enough"}
+
+
+def target_text(span: Span, anchor: int) -> str | None:
+    """The statement of the aim that holds the quantity at ``anchor``, or None when that
+    is the whole pledge: the sentence of a pledge of several, and of a list item
+    "Headline - comment" the headline side of the dash ("Three new schools - now that
+    control has passed ..."). Two quantities of one sentence share its text, as the
+    annotation guide's examples quote a target: the sentence that states it."""
+    doc = span.doc
+    sent = doc[anchor].sent
+    lo, hi = max(sent.start, span.start), min(sent.end, span.end)
+    lo, hi = _piece(doc, lo, hi, anchor, [i for i in range(lo, hi) if _is_separator_dash(doc, i)])
+    if lo == span.start and hi == span.end:
+        return None
+    return span_text(doc[lo:hi]).strip(" ,;:-\u2013\u2014") or None
+
+
+def range_role(span: Span, start: int) -> str | None:
+    """'start' or 'end' for the two amounts of "between £700m and £1.1bn" (the match
+    starting at ``start``), else None."""
+    doc = span.doc
+    if start - 1 >= span.start and doc[start - 1].lower_ == "between":
+        return "start"
+    if start - 1 >= span.start and doc[start - 1].lower_ == "and":
+        window = doc[max(span.start, start - 6):start - 1]
+        if any(t.lower_ == "between" for t in window) and any(t.like_num for t in window):
+            return "end"
+    return None
+
+
+def coordinated(doc, first: int, second: int) -> bool:
+    """Whether two quantities of a sentence are aims of their own, joined by a
+    coordinator ("50 more nurses and 20 more GPs"), rather than one aim and what it
+    buys ("£82m, which would pay for 500 more police")."""
+    between = {t.lower_ for t in doc[first + 1:second]}
+    return bool(between & COORDINATORS) and not between & SUBORDINATORS
+
+
+def _piece(doc, lo: int, hi: int, anchor: int, cuts: list[int]) -> tuple[int, int]:
+    """The tokens between the cuts on either side of ``anchor`` (a cut token belongs to
+    neither side); (lo, hi) unchanged when that leaves fewer than two words."""
+    left = max((c + 1 for c in cuts if c < anchor), default=lo)
+    right = min((c for c in cuts if c > anchor), default=hi)
+    if sum(not t.is_punct for t in doc[left:right]) < 2:
+        return lo, hi
+    return left, right
+
+
+def _is_separator_dash(doc, i: int) -> bool:
+    """A dash set off by spaces between words ("Three new schools - now that ..."), not a
+    range ("2022 - 2026") or a hyphen."""
+    token = doc[i]
+    if token.text not in DASHES or i == 0 or i + 1 >= len(doc):
+        return False
+    before, after = doc[i - 1], doc[i + 1]
+    return (bool(before.whitespace_) and bool(token.whitespace_)
+            and not before.like_num and not after.like_num)
 
 
 ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")

@@ -208,7 +208,10 @@ class Rules:
             actor_end = start
             while actor_end < end and doc[actor_end].tag_ == ACTOR:
                 actor_end += 1
-            if actor_start > span.start and doc[actor_start - 1].lower_ in self.not_before:
+            before = actor_start - 1
+            if before > span.start and doc[before].lower_ in ARTICLES:
+                before -= 1  # "what the Lib Dems would do"
+            if before >= span.start and doc[before].lower_ in self.not_before:
                 continue  # "what the Council will focus on" describes, not commits
             if not self.speaks_for(self.subject(doc, actor_start, actor_end, span.start)):
                 continue
@@ -222,6 +225,10 @@ class Rules:
                     and last.lower_ in self.ambiguous:
                 continue  # "the Council Plan": a name, not "the council plans"
             after = [t.lower_ for t in doc[end:min(end + 3, span.end)]]
+            if last.lower_ in OBJECT_VERBS and (not after or after[0] in NOUN_FOLLOWERS):
+                continue  # "the council plan is ...", "the retailers we all want."
+            if after[:1] == ["be"] and after[1:2] and after[1] in COURTESY:
+                continue  # "we will be pleased to send a copy": a courtesy
             if after and after[0] in self.negators:
                 rest = [w for w in after if w not in self.negators]
                 if not rest or rest[0] in self.inability:
@@ -259,11 +266,13 @@ class Rules:
 
     def is_bare_lead_in(self, span: Span, commit_end: int) -> bool:
         """'To do this, we will:' or 'We will support this by:' carry no content of their own."""
+        words = [t.lower_ for t in span if not t.is_punct and not t.is_space]
+        if words and words[-1] in LEAD_IN_ENDS:
+            return True  # "If you elect me, I will" before its list: the items carry it
         if not span_text(span).rstrip().endswith(":"):
             return False
         if mentions_any(span.doc[commit_end:span.end].text, self.announcers):
             return True  # "... are making five key promises:": the items carry them
-        words = [t.lower_ for t in span if not t.is_punct]
         if words and words[-1] in {"are", "is", "include", "includes"}:
             return True  # "The principles we want at its heart are:" names what follows
         rest = [t.lower_ for t in span.doc[commit_end:span.end] if t.is_alpha]
@@ -297,12 +306,28 @@ class Rules:
 
 # Rules whose subject is no actor (a plan, a passive): an opponent named in the sentence
 # before the commitment, or as its agent, makes it someone else's.
-SUBJECTLESS = {"plan_will", "passive_delivery"}
+SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery"}
 # A sentence opening with one of these and a modal continues the pledge before it
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
+ARTICLES = {"the", "a", "an"}
+# Commitment words that need what they commit to after them: with nothing, or with a
+# verb or a full stop after them, they are nouns or end a relative clause.
+OBJECT_VERBS = {"plan", "plans", "pledge", "pledges", "promise", "promises", "aim", "aims",
+                "vow", "vows", "guarantee", "guarantees", "want", "wants", "seek", "seeks",
+                "intend", "intends", "propose", "proposes"}
+NOUN_FOLLOWERS = {"is", "are", "was", "were", "will", "would", "has", "have", "had", "sets",
+                  "set", "includes", "of", "and", "or", "which", "'s", "\u2019s", ".",
+                  ",", ";", ":", "!", "?", ")", "-", "\u2013", "\u2014"}
+COURTESY = {"pleased", "happy", "delighted", "glad", "grateful"}
+# A commitment that stops at its verb ("... I will", "we pledge to") is a lead-in cut
+# from its list, whatever punctuation ends it.
+LEAD_IN_ENDS = MODALS | {"to", "must", "pledge", "promise", "commit"}
 CONDITIONS = {"if", "unless", "should"}
+# What a paragraph under an open commitment lead-in must read as to be one of its items:
+# a thing to do or to have ("Provide grants ...", "Pump £1bn into ...", "Free meals ...").
+LEAD_IN_ITEMS = {"imperative", "gerund", "noun"}
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
 TOC_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
@@ -317,7 +342,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "5"
+    version = "6"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:
@@ -402,8 +427,9 @@ class PledgeExtractor:
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "pledge_section_item", None)
             return
-        if (self._statement_data or self._open_lead_in) and rules.opens_like_item(whole) \
-                and rules.lists.item_shape(block) == "imperative":
+        shape = rules.lists.item_shape(block)
+        if ((self._statement_data and rules.opens_like_item(whole) and shape == "imperative")
+                or (self._open_lead_in and shape in LEAD_IN_ITEMS)):
             # An imperative is a commitment as a statement of its own in statement data
             # ("Scrap the bedroom tax.", cut from the list it was published in), and as an
             # item of a commitment lead-in whose list was set as paragraphs.

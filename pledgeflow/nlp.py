@@ -10,10 +10,18 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.util import compile_suffix_regex
+
+# "£2.5bn", "£1million", "$1.1billion", "5k": the stock tokenizer splits "£100m" but keeps
+# these whole, so the amount is no number and the target is lost. A multiplier glued to
+# digits becomes its own token.
+GLUED_MULTIPLIER = r"(?<=[0-9])(?:million|billion|trillion|thousand|bn|mn|tn|k)$"
 
 
 @lru_cache(maxsize=1)
 def build_nlp() -> Language:
     nlp = spacy.blank("en")
+    suffixes = [*nlp.Defaults.suffixes, GLUED_MULTIPLIER]
+    nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.add_pipe("sentencizer")
     return nlp

@@ -91,6 +91,11 @@ class Target(Record):
     year: int | None = None
     pledge_id: str | None = None  # the pledge whose sentence states this target
 
+    def identity(self) -> str:
+        # one sentence may aim for two quantities ("50 more nurses and 20 more GPs"):
+        # both are targets, with the same text
+        return f"{self.text}|{self.value}|{self.unit}|{self.measure}"
+
 
 @dataclass(kw_only=True)
 class KpiTarget:

@@ -432,3 +432,82 @@ def test_the_gated_matcher_finds_what_a_plain_matcher_finds(patterns, samples_di
             checked += 1
             found += bool(expected)
     assert checked > 300 and found > 20  # the comparison saw real matches
+
+
+@pytest.mark.parametrize(("sentence", "value", "unit"), [
+    ("We will spend over £1million extra on gritting the roads.", 1_000_000, "GBP"),
+    ("We will put £2.5bn into rebuilding schools.", 2_500_000_000, "GBP"),
+    ("We will create 30 warden-controlled bed sit style units for rough sleepers.", 30, "count"),
+    ("We will deliver 50 million more GP appointments a year.", 50_000_000, "count"),
+    ("The plan commits to 300 new homes for social rent.", 300, "count"),
+])
+def test_glued_multipliers_long_counts_and_counts_after_to(sentence, value, unit):
+    (target,) = records(sentence, "targets")
+    assert (target.value, target.unit) == (value, unit)
+
+
+def test_two_aims_of_one_sentence_are_two_targets_with_its_text():
+    sentence = "We will fund 500 more nurses and 200 more midwives for the county."
+    found = records(sentence, "targets")
+    assert [(t.value, t.measure, t.text) for t in found] == [
+        (500, "more nurses", sentence), (200, "more midwives", sentence)]
+    assert len({t.key() for t in found}) == 2  # both are stored, though their texts agree
+
+
+@pytest.mark.parametrize("sentence", [
+    "We will lobby for £40m of road funding, which would pay for 300 more crossings.",
+    "At a cost of between $700m and $1.1 billion, we will rebuild the hospital.",
+])
+def test_what_an_aim_buys_and_the_far_end_of_a_range_are_not_targets(sentence):
+    found = records(sentence, "targets")
+    assert len(found) == 1
+    if "between" in sentence:
+        assert found[0].value is None  # a range holds no single value
+
+
+def test_a_headline_before_a_dash_is_the_targets_text():
+    (target,) = records("- Four new health centres - the last council closed two of them, "
+                        "and we will reopen them.", "targets")
+    assert (target.text, target.value) == ("Four new health centres", 4)
+
+
+def test_labelled_items_of_a_manifesto_list_are_pledges():
+    md = ("# Our manifesto for Ashcombe\n\n"
+          "1. CLEAN AIR: Planting a tree for every child will protect our streets.\n"
+          "2. OUR HIGH STREET: Lower parking charges will bring shoppers back.\n"
+          "3. LIBRARIES: Longer opening hours will give students a place to study.\n")
+    assert len(pledge_texts(md)) == 3
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("The manifesto also promises to spend an extra £400,000 on drainage.", True),
+    ("Our manifesto pledges to cut bus fares for under-18s.", True),
+    ("Over the next decade our investment will be $2 billion greater than theirs.", True),
+    ("A renewed pledge to abolish the cabinet system.", True),
+    ("The council plan is our overarching strategy for the borough.", False),
+    ("We need new ideas to bring in the shops we all want.", False),
+    ("We will be pleased to send a copy of this manifesto in large print.", False),
+    ("Residents often ask what the Liberal Democrats would do differently.", False),
+])
+def test_plans_commitments_as_nouns_and_words_that_only_look_like_commitments(
+        sentence, is_pledge):
+    assert pledge_texts(sentence) == ([sentence] if is_pledge else [])
+
+
+def test_a_lead_in_cut_from_its_list_is_not_a_pledge_but_its_items_are():
+    texts = pledge_texts("If you elect me as your councillor, I will\n\n"
+                         "- Oppose the closure of the cottage hospital.\n"
+                         "- Support a weekly bin collection.\n")
+    assert texts == ["Oppose the closure of the cottage hospital.",
+                     "Support a weekly bin collection."]
+
+
+def test_paragraphs_under_an_open_lead_in_are_its_items_whatever_their_first_verb():
+    texts = pledge_texts("Together we will make the county work, through ensuring that "
+                         "councils:\n\n"
+                         "Channel £5m more into local firms through procurement.\n\n"
+                         "Free school meals for every primary pupil.\n\n"
+                         "The county has 40 schools.\n")
+    assert "Channel £5m more into local firms through procurement." in texts
+    assert "Free school meals for every primary pupil." in texts
+    assert "The county has 40 schools." not in texts

@@ -19,7 +19,7 @@ from pledgeflow.document import Block, Document
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse.html import parse_html
 from pledgeflow.parse.pdf import parse_pdf
-from pledgeflow.parse.pdf_layout import Mark, Word, add_markers
+from pledgeflow.parse.pdf_layout import Line, Mark, Word, add_markers, reading_order
 from pledgeflow.registry import get_extractors, run_extractors
 
 PRINTED = Path(__file__).resolve().parent / "fixtures" / "printed"
@@ -259,6 +259,57 @@ def test_printed_page_gives_the_html_pages_records(manifesto: Document, nlp) -> 
     assert sorted(unnumbered(r["text"]) for r in got["pledges"]) == sorted(
         r["text"] for r in expected["pledges"]
     )
+
+
+# --- two columns: numbered lists, lines that meet across the gutter, footers ------------------
+
+
+def test_a_numbered_list_in_two_columns_stays_one_level_deep() -> None:
+    """Browsers right-align list numbers, so "10." starts left of "9."; read from the
+    number's left edge, items 1-9 in the second column looked nested under item 10."""
+    one, two = pdf("pledges"), pdf("pledges-columns")
+    numbered = [b for b in items(two) if re.match(r"\d+\. ", b.text)]
+    assert [b.text.split(".")[0] for b in numbered] == [str(n) for n in range(1, 11)]
+    assert {b.depth for b in numbered} == {1}
+    assert [(b.text, b.depth, b.lead_in) for b in items(two)] == [
+        (b.text, b.depth, b.lead_in) for b in items(one)]
+
+
+def line(text: str, x0: float, top: float, size: float = 10.5) -> Line:
+    words, x = [], x0
+    for piece in text.split():
+        words.append(Word(piece, x, x + 0.55 * size * len(piece), top, top + size, size, False))
+        x += 0.55 * size * len(piece) + 0.3 * size
+    return Line(words)
+
+
+def column(texts: list[str], x0: float, top: float) -> list[Line]:
+    return [line(t, x0, top + 14.0 * i) for i, t in enumerate(texts)]
+
+
+def test_lines_of_two_columns_that_meet_on_one_row_are_split_at_the_gutter() -> None:
+    left = column(["Residents ask what we will", "do for the town centre and", "its markets",
+                   "and the answer is below."], 30.0, 130.0)
+    right = column(["build new homes on the", "old depot site and keep", "the library open",
+                    "every day of the week."], 320.0, 130.0)
+    # a title in the left column and a heading in the right on one row, words 20pt apart
+    title = Line([*line("Our Manifesto for", 30.0, 100.0, 20.0).words,
+                  *line("Pledge Two", 320.0, 100.0, 20.0).words])
+    order = [getattr(b, "text", "") for b in reading_order([title, *left, *right])]
+    assert order.index("Our Manifesto for") < order.index("Residents ask what we will")
+    assert order.index("its markets") < order.index("Pledge Two") < order.index(
+        "build new homes on the")
+
+
+def test_a_footer_below_both_columns_is_read_after_the_right_column() -> None:
+    left = column(["We will build homes and", "keep the library open and", "we will refuse to"],
+                  30.0, 100.0)
+    right = column(["close any park in the town,", "whatever the county says.", "We will also",
+                    "plant trees on every street."], 320.0, 100.0)
+    footer = line("Promoted by the Residents.", 30.0, 100.0 + 14.0 * 4 + 12.0)
+    order = [b.text for b in reading_order([*left, *right, footer])]
+    assert order.index("we will refuse to") + 1 == order.index("close any park in the town,")
+    assert order[-1] == "Promoted by the Residents."
 
 
 # --- drawn markers, unit by unit -------------------------------------------------------------

@@ -55,7 +55,7 @@ PARSER = "pdf"
 # pdfium's drawing with pdfplumber's table functions, pdfplumber's PDF never opened; 4: list
 # items from drawn markers, nested items' lead-ins, numbered paragraphs, headings' sections,
 # tables without rules
-PARSER_VERSION = "4"
+PARSER_VERSION = "5"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.

@@ -48,7 +48,10 @@ class RawBlock:
     page: int
     lines: list[Line] = field(default_factory=list)
     text: str = ""
-    glyph_x: float | None = None  # x of the bullet glyph or number, for list depth
+    glyph_x: float | None = None  # x of the bullet glyph or number, where its lines wrap
+    # where the item's depth is read: the glyph's x, or the number's right edge, since
+    # browsers right-align list numbers ("9." starts right of "10." in the same list)
+    depth_x: float | None = None
     numbered: bool = False  # a list item opened by a number, not a bullet
     table: TableItem | None = None
     first_on_page: bool = False
@@ -125,7 +128,8 @@ def _item_marker(line: Line, prev: Line | None, block: RawBlock | None, body: fl
     if prev is None or block is None or block.kind == "list_item":
         return True
     left = min(ln.x0 for ln in block.lines)
-    return _ends_sentence(prev.text) or _is_short(prev, left)
+    # a heading's line ends where its font does, with or without a full stop
+    return _ends_sentence(prev.text) or _is_short(prev, left) or _font_changes(prev, line)
 
 
 def _font_changes(a: Line, b: Line) -> bool:
@@ -157,7 +161,9 @@ def _start_block(line: Line, page: int, is_item: bool) -> RawBlock:
         return RawBlock("text", page, [line], line.text)
     match = bullet_match(line.text)
     text = line.text[match.end() :] if match else line.text  # numbering stays in the text
-    return RawBlock("list_item", page, [line], text, glyph_x=line.x0, numbered=not match)
+    depth_x = line.x0 if match else line.words[0].x1
+    return RawBlock("list_item", page, [line], text, glyph_x=line.x0, depth_x=depth_x,
+                    numbered=not match)
 
 
 def _add_line(block: RawBlock, prev: Line, line: Line) -> None:
@@ -304,7 +310,7 @@ def _list_depths(items: Sequence[RawBlock]) -> list[int]:
     column so a list that goes on in the next column starts again at depth 1 there."""
     indents: dict[tuple[int, int], list[float]] = {}
     for item in items:
-        indents.setdefault(_column_key(item), []).append(item.glyph_x or 0.0)
+        indents.setdefault(_column_key(item), []).append(_depth_x(item))
     steps: dict[tuple[int, int], list[float]] = {}
     for key, xs in indents.items():
         distinct: list[float] = []
@@ -313,9 +319,14 @@ def _list_depths(items: Sequence[RawBlock]) -> list[int]:
                 distinct.append(x)
         steps[key] = distinct
     return [
-        1 + max(k for k, x in enumerate(steps[_column_key(i)]) if (i.glyph_x or 0.0) >= x - 3)
+        1 + max(k for k, x in enumerate(steps[_column_key(i)]) if _depth_x(i) >= x - 3)
         for i in items
     ]
+
+
+def _depth_x(item: RawBlock) -> float:
+    x = item.depth_x if item.depth_x is not None else item.glyph_x
+    return x or 0.0
 
 
 def _column_key(item: RawBlock) -> tuple[int, int]:

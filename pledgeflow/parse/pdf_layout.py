@@ -362,6 +362,45 @@ def _with_column_edge(items: list[Box]) -> list[Box]:
     return items
 
 
+def _split_at_gutter(items: Sequence[Box], gutter: float) -> list[Box]:
+    """Lines of two columns that met on one row across the gutter ("Labour's Manifesto
+    for" beside "homes our Borough needs," in a larger font, where the gutter is narrower
+    than the word gap that splits lines) are two lines again, one per column."""
+    out: list[Box] = []
+    for item in items:
+        if isinstance(item, Line) and _crosses(item, gutter):
+            words = item.words
+            # the gap must hold the gutter and be wider than a word space
+            cut = next((k for k in range(1, len(words))
+                        if words[k - 1].x1 <= gutter + 0.5 <= words[k].x0 + 1.0
+                        and words[k].x0 - words[k - 1].x1 > 0.6 * item.size), None)
+            if cut is not None:
+                out.extend((Line(words[:cut]), Line(words[cut:])))
+                continue
+        out.append(item)
+    return out
+
+
+def _below_columns(left: list[Box], right: list[Box]) -> tuple[list[Box], list[Box]]:
+    """The left column, and what stands below both columns after a gap when the left
+    column broke off mid-sentence: a page footer narrower than the gutter ("Promoted by
+    ...") is read after the right column, not between the halves of the sentence that
+    runs on at the right column's top. A heading left at the foot of the left column
+    (after a finished sentence) stays where it is, before the column it introduces."""
+    if not right:
+        return left, []
+    floor = max(i.bottom for i in right)
+    ordered = sorted(left, key=_BY_TOP)
+    for k in range(1, len(ordered)):
+        item, prev = ordered[k], ordered[k - 1]
+        if item.top > floor and item.top - prev.bottom > 0.6 * (prev.bottom - prev.top):
+            text = getattr(prev, "text", "").rstrip()
+            if text and not text.endswith((".", ":", ";", "!", "?")):
+                return ordered[:k], ordered[k:]
+            return left, []
+    return left, []
+
+
 def reading_order(items: Sequence[Box], depth: int = 0) -> list[Box]:
     """Order page items for reading: a two-column band is read left column first.
 
@@ -373,6 +412,7 @@ def reading_order(items: Sequence[Box], depth: int = 0) -> list[Box]:
     gutter = _find_gutter(items)
     if gutter is None:
         return _with_column_edge([b for row in _rows(items) for b in row])
+    items = _split_at_gutter(items, gutter)
     lo = min(i.x0 for i in items)
     width = max(i.x1 for i in items) - lo
     ordered: list[Box] = []
@@ -385,7 +425,9 @@ def reading_order(items: Sequence[Box], depth: int = 0) -> list[Box]:
         pending = []
         left = [i for i in run.items if i.x1 <= gutter]
         right = [i for i in run.items if i.x1 > gutter]
+        left, after = _below_columns(left, right)
         ordered.extend(reading_order(left, depth + 1))
         ordered.extend(reading_order(right, depth + 1))
+        pending = after
     ordered.extend(_with_column_edge([b for row in _rows(pending) for b in row]))
     return ordered
