@@ -144,8 +144,11 @@ class TargetFinder:
             return False  # the far end of "200 to 300"; "commit to 300 homes" is an aim
         if after is not None and after.text in RANGE_MARKS - {"to"}:
             return False
-        if after is not None and after.lower_ in self.lexicon["age_words"]:
+        if after is not None and (after.lower_ in self.lexicon["age_words"]
+                                  or after.lower_ in self.lexicon["measure_units"]):
             return False
+        if num.is_alpha and num.is_title and num.i > num.sent.start:
+            return False  # "Hydro One", "Channel Four": a word number inside a name
         return not self.is_past_figure(num, span)
 
     def is_past_figure(self, num, span: Span) -> bool:

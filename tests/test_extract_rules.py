@@ -511,3 +511,11 @@ def test_paragraphs_under_an_open_lead_in_are_its_items_whatever_their_first_ver
     assert "Channel £5m more into local firms through procurement." in texts
     assert "Free school meals for every primary pupil." in texts
     assert "The county has 40 schools." not in texts
+
+
+@pytest.mark.parametrize("sentence", [
+    "We will bring in 20 mph speed limits outside every school.",
+    "We will put Hydro One back in public hands.",
+])
+def test_settings_and_names_are_not_counts(sentence):
+    assert records(sentence, "targets") == []
