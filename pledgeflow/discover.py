@@ -104,7 +104,8 @@ from pledgeflow.fetch import (
     fetch,
 )
 from pledgeflow.parse import ParseError
-from pledgeflow.parse.html import decode_html, parse_html
+from pledgeflow.parse.html import parse_html
+from pledgeflow.text_decode import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -249,7 +250,7 @@ def discover(
 
 
 def _soup(data: bytes, charset: str | None) -> BeautifulSoup:
-    return BeautifulSoup(decode_html(data, charset), "lxml")
+    return BeautifulSoup(decode_text(data, charset, markup=True).text, "lxml")
 
 
 def _page_links(data: bytes, charset: str | None, page_url: str) -> list[tuple[str, str]]:
@@ -344,7 +345,7 @@ def _read_robots(site: _Site, fetch_fn: FetchFn, user_agent: str, timeout: float
         return robots
     except FetchError as exc:
         raise _robots_unavailable(url, exc) from exc
-    robots.parse(fetched.data.decode("utf-8", errors="replace").splitlines())
+    robots.parse(decode_text(fetched.data, fetched.charset).text.splitlines())
     return robots
 
 
