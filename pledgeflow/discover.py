@@ -291,11 +291,11 @@ def _fetch_index(index_url: str, previous: IndexPage | None, fetch_fn: FetchFn,
         raise DiscoveryError(
             f"index page is not HTML ({index.media_type}): {index.final_url}", url=index_url
         )
+    soup = _soup(index.data, index.charset)
     return IndexPage(url=index_url, final_url=index.final_url, etag=index.etag,
                      last_modified=index.last_modified,
-                     links=_page_links(index.data, index.charset, index.final_url),
-                     title=_title(index), has_content=_has_content(index),
-                     fetched_at=index.fetched_at), index
+                     links=_page_links(soup, index.final_url), title=_title(soup),
+                     has_content=_has_content(index), fetched_at=index.fetched_at), index
 
 
 # --- links --------------------------------------------------------------------------------
@@ -305,9 +305,8 @@ def _soup(data: bytes, charset: str | None) -> BeautifulSoup:
     return BeautifulSoup(decode_text(data, charset, markup=True).text, "lxml")
 
 
-def _page_links(data: bytes, charset: str | None, page_url: str) -> list[tuple[str, str]]:
+def _page_links(soup: BeautifulSoup, page_url: str) -> list[tuple[str, str]]:
     """(absolute URL, text) of every link on the page, in document order."""
-    soup = _soup(data, charset)
     base = page_url
     base_tag = soup.find("base", href=True)
     if base_tag is not None and base_tag["href"].strip():
@@ -427,6 +426,6 @@ def _has_content(index: Fetched) -> bool:
     return True
 
 
-def _title(index: Fetched) -> str | None:
-    title = _soup(index.data, index.charset).title
+def _title(soup: BeautifulSoup) -> str | None:
+    title = soup.title
     return " ".join(title.get_text(" ").split()) if title is not None else None
