@@ -36,8 +36,8 @@ from pledgeflow.ledger import RunLedger, Window, format_summary
 # Retries live in fetch_with_retries, not on the task: they need the server's Retry-After
 # and must not retry a 404, which a task-level retry policy cannot see.
 @task(cache_policy=NO_CACHE, task_run_name="discover-{source.id}")
-def discover_task(source, settings: stages.Settings):
-    return stages.discover_pages(source, settings)
+def discover_task(source, settings: stages.Settings, previous=None):
+    return stages.discover_pages(source, settings, previous)
 
 
 # A task is a document, or a few small ones: a task run costs 10-35 ms of orchestration,
@@ -121,7 +121,9 @@ def pipeline(
                            logger=logger, flow_run_id=str(get_run_context().flow_run.id))
 
         # A manifesto spread over pages: its index page names the documents to fetch.
-        discoveries = [(s, discover_task.submit(s, settings)) for s in catalog if s.discover]
+        # Asked for conditionally: a 304 reads the links kept from the last discovery.
+        discoveries = [(s, discover_task.submit(s, settings, ledger.previous_index(s.id)))
+                       for s in catalog if s.discover]
         jobs: list[tuple] = [(s, None, None) for s in catalog if not s.discover]
         found_pages: dict[str, set[str]] = {}
         for source, future in discoveries:
@@ -130,6 +132,7 @@ def pipeline(
                 ledger.fail(source.id, "discover", result, url=source.url)
                 continue
             logger.info("%s: %s", source.id, result.summary())
+            ledger.discovered(source.id, result)
             found_pages[source.id] = {link.url for link in result.links}
             jobs += [(source, link.url, link.order) for link in result.links]
 

@@ -48,7 +48,11 @@ TABLES = {
                 ["initiative", "deadline"]),
     "risks": ("Risks", "Rows of risk registers: risk, mitigation, owner.", ["owner"]),
     "changes": ("Changes", "Pledges, targets and KPIs each new version of a source added or "
-                "removed.", ["kind", "change", "source_id"]),
+                "removed, and pages an index page stopped linking (retired).",
+                ["kind", "change", "source_id"]),
+    "index_pages": ("Index pages", "What the last discovery kept of each discovering "
+                    "source's index page: validators for a conditional request, its links.",
+                    []),
     "links": ("Links", "Each pledge's best-matching KPIs and actions in other documents about "
               "the same council (BM25 with a same-topic bonus), ranked.",
               ["target_table", "council", "rank"]),
@@ -100,7 +104,11 @@ COLUMNS = {
     "part_url": "The discovered page's URL", "idx": "Position in the document",
     "level": "Heading level", "depth": "List depth", "rows": "Table cells (JSON)",
     "header_rows": "Number of header rows", "section_path": "Headings above it (JSON)",
-    "change": "added or removed", "record_id": "The record added or removed",
+    "change": "added or removed; retired for a page an index page stopped linking",
+    "record_id": "The record added or removed",
+    "links": "Every link of the page, [URL, text], in page order (JSON)",
+    "has_content": "1 when the page has main content of its own",
+    "checked_at": "When a run last asked for it (UTC)",
     "previous_document_id": "The version compared with", "detected_at": "When (UTC)",
     "target_table": "kpis or actions", "target_id": "The KPI or action",
     "rank": "1 = closest", "score": "Similarity (higher is closer)", "method": "How linked",

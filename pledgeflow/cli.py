@@ -216,8 +216,38 @@ def history(source_id: str, db: Path) -> None:
         for change in database.query(
                 "select kind, change, text from changes where document_id = ? "
                 "order by kind, change, id", [v["id"]]):
+            if change["change"] == "retired":
+                click.echo(f"  retired: no longer linked from the index page ({change['text']})")
+                continue
             sign = "+" if change["change"] == "added" else "-"
             click.echo(f"  {sign} {change['kind']}: {change['text']}")
+
+
+@main.command()
+@click.option("--db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=DEFAULT_DB, show_default=True, help="Database to read.")
+@click.option("--source", "source_id", metavar="ID", help="Only this source's changes.")
+@click.option("--since", metavar="DATE", help="Only changes detected on or after this date "
+              "(UTC, e.g. 2025-01-01).")
+def changes(db: Path, source_id: str | None, since: str | None) -> None:
+    """List what changed, oldest first: records each new version of a source added or
+    removed, and pages an index page stopped linking (retired). One line each,
+    tab-separated: when (UTC), source id, kind, change, text (a retired page's URL).
+
+    \b
+    Examples:
+      pledgeflow changes --since 2025-06-01
+      pledgeflow changes --source somewhere-greens-2025
+    """
+    database = _open(db)
+    rows = database.execute(
+        "select detected_at, source_id, kind, change, text from changes "
+        "where (:source is null or source_id = :source) and "
+        "(:since is null or detected_at >= :since) order by detected_at, id",
+        {"source": source_id, "since": since}).fetchall()
+    for row in rows:
+        click.echo("\t".join(" ".join(str(v or "").split()) for v in row))
+    click.echo(f"{len(rows)} change(s)", err=True)
 
 
 @main.command()

@@ -29,7 +29,8 @@ SCHEMA_VERSION = 2
 BUSY_TIMEOUT_MS = 30_000
 
 # Tables pledgeflow itself manages; no extractor's record kind may take one of these names.
-CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "blocks", "runs", "failures"})
+CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "blocks", "runs", "failures",
+                         "index_pages"})
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 _PROVENANCE: dict[str, Any] = {
@@ -186,6 +187,13 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
         error_type TEXT, message TEXT, occurred_at TEXT, url TEXT)""")
     if "url" not in db.table("failures").columns_dict:  # added after schema version 2
         db.table("failures").add_column("url", str)
+    if "run_id" not in db.table("changes").columns_dict:  # added with retirements
+        db.table("changes").add_column("run_id", str)
+    db.table("index_pages").create(
+        {"source_id": str, "url": str, "final_url": str, "etag": str, "last_modified": str,
+         "fetched_at": str, "links": str, "title": str, "has_content": int, "run_id": str,
+         "checked_at": str},
+        pk="source_id", foreign_keys=[("source_id", "sources", "id")], if_not_exists=True)
     for table, column in [("documents", "source_id"), ("blocks", "document_id"),
                           ("kpi_targets", "kpi_id"), ("kpi_targets", "document_id"),
                           ("failures", "source_id"), ("failures", "run_id"),
@@ -294,8 +302,11 @@ def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:
 
 def document_is_current(db: sqlite_utils.Database, document_id: str,
                         extractor_versions: dict[str, str]) -> bool:
-    """True when these exact bytes were already loaded by these exact extractor versions."""
-    row = db.execute("select extractors from documents where id = ?", [document_id]).fetchone()
+    """True when these exact bytes are a current version, loaded by these exact extractor
+    versions. Bytes of a superseded version (a page back to what it was, or linked again
+    after its index had dropped it) are not: loading them makes them current again."""
+    row = db.execute("select extractors from documents where id = ? and current = 1",
+                     [document_id]).fetchone()
     return row is not None and json.loads(row[0] or "{}") == extractor_versions
 
 
@@ -312,6 +323,31 @@ def previous_fetch(db: sqlite_utils.Database, source_id: str,
     out = dict(zip(keys, row, strict=True))
     out["extractors"] = json.loads(out["extractors"] or "{}")
     return out
+
+
+def previous_index(db: sqlite_utils.Database, source_id: str) -> dict | None:
+    """What the last discovery kept of a source's index page (``save_index_page``), as the
+    fields of ``discover.IndexPage``; None before the first."""
+    row = db.execute("select url, final_url, etag, last_modified, links, title, has_content, "
+                     "fetched_at from index_pages where source_id = ?", [source_id]).fetchone()
+    if row is None:
+        return None
+    keys = ("url", "final_url", "etag", "last_modified", "links", "title", "has_content",
+            "fetched_at")
+    out = dict(zip(keys, row, strict=True))
+    out["links"] = [tuple(link) for link in json.loads(out["links"] or "[]")]
+    out["has_content"] = bool(out["has_content"])
+    return out
+
+
+def save_index_page(db: sqlite_utils.Database, source_id: str, page: dict,
+                    run_id: str | None = None) -> None:
+    """Keep a discovered index page's validators and links for the next run (one row per
+    source, replaced each time)."""
+    row = {**page, "source_id": source_id, "links": json.dumps(page["links"]),
+           "has_content": int(page["has_content"]), "run_id": run_id, "checked_at": now()}
+    with immediate(db):
+        db.table("index_pages").upsert(row, pk="source_id")
 
 
 def source_councils(db: sqlite_utils.Database, source_ids: list[str]) -> set[str]:
@@ -509,15 +545,24 @@ def _place_version(db: sqlite_utils.Database, source_id: str, document_id: str,
     return (latest[0] or 0) + 1, current[0] if current else None
 
 
-def retire_parts(db: sqlite_utils.Database, source_id: str, keep: set[str]) -> int:
-    """Pages the source's index no longer links are no longer current; returns how many."""
+def retire_parts(db: sqlite_utils.Database, source_id: str, keep: set[str],
+                 run_id: str | None = None) -> list[str]:
+    """Pages the source's index no longer links are no longer current, each with a
+    ``changes`` row (kind ``pages``, change ``retired``, text its URL); returns their URLs."""
+    marks = ", ".join("?" for _ in keep) or "''"
     with immediate(db):
-        marks = ", ".join("?" for _ in keep) or "''"
-        cursor = db.execute(
-            f"update documents set current = 0, superseded_at = ? where source_id = ? "
-            f"and current = 1 and part_url is not null and part_url not in ({marks})",
-            [now(), source_id, *keep])
-    return cursor.rowcount
+        retired = db.execute(
+            f"select id, part_url from documents where source_id = ? and current = 1 "
+            f"and part_url is not null and part_url not in ({marks}) order by part",
+            [source_id, *keep]).fetchall()
+        when = now()
+        db.conn.executemany("update documents set current = 0, superseded_at = ? where id = ?",
+                            [(when, document_id) for document_id, _ in retired])
+        db.table("changes").insert_all(
+            {"source_id": source_id, "document_id": document_id, "kind": "pages",
+             "change": "retired", "text": url, "detected_at": when, "run_id": run_id}
+            for document_id, url in retired)
+    return [url for _, url in retired]
 
 
 def _delete_documents(db: sqlite_utils.Database, document_id: str) -> None:

@@ -40,6 +40,13 @@ What is kept, step by step (``DiscoveryResult`` says what was dropped and why):
 6. **Cap**: at most ``max_pages`` links are kept (the index page is not counted); the
    number dropped is ``skipped_cap`` and a warning is logged.
 
+**Conditional requests.** ``previous`` is what the last discovery kept of the same index
+page (``DiscoveryResult.page``, stored by the flow in the ``index_pages`` table): its ETag
+and Last-Modified go out as If-None-Match and If-Modified-Since (``fetch``'s own
+conditional request), and on 304 Not Modified the links it read then go through steps
+2-6 again, so a changed ``link_pattern`` or ``max_pages`` still applies and robots.txt is
+still read. A 304 keeps every page the index linked to.
+
 Kept links are numbered ``order`` 1, 2, 3... in page order. With ``include_index=True`` the
 index page itself comes first as order 0, provided the HTML parser finds main content in it
 (a bare list of links does not make a document); ``DiscoveryResult.index`` holds the
@@ -88,7 +95,7 @@ import logging
 import posixpath
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit, urlunsplit
 from urllib.robotparser import RobotFileParser
 
@@ -104,7 +111,8 @@ from pledgeflow.fetch import (
     fetch,
 )
 from pledgeflow.parse import ParseError
-from pledgeflow.parse.html import decode_html, parse_html
+from pledgeflow.parse.html import parse_html
+from pledgeflow.text_decode import decode_text
 
 log = logging.getLogger(__name__)
 
@@ -139,6 +147,22 @@ class Link:
 
 
 @dataclass
+class IndexPage:
+    """What discovery keeps of an index page between runs: its validators, for a
+    conditional request next time, and what it read from it, for when the server answers
+    304 Not Modified (the links are read again from here instead of from the page)."""
+
+    url: str  # the index URL asked for; validators only count for the same URL
+    final_url: str  # after redirects
+    etag: str | None
+    last_modified: str | None
+    links: list[tuple[str, str]]  # every link (absolute URL, text), in page order, unfiltered
+    title: str | None  # the page's <title>, for the index as a document (include_index)
+    has_content: bool  # the HTML parser finds main content in it (include_index)
+    fetched_at: str = ""  # when its bytes were last fetched (not a 304)
+
+
+@dataclass
 class DiscoveryResult:
     """What discovery kept and what it ignored, so the flow can report both."""
 
@@ -150,11 +174,14 @@ class DiscoveryResult:
     skipped_cap: int = 0  # links over max_pages, dropped from the end of the page
     crawl_delay: float | None = None  # robots.txt Crawl-delay for our User-Agent, if any
     index: Fetched | None = field(default=None, repr=False)  # the fetched index page
+    page: IndexPage | None = field(default=None, repr=False)  # to keep for the next run
+    not_modified: bool = False  # the server answered 304: links read from ``previous``
 
     def summary(self) -> str:
         """One line for the flow's log."""
+        unchanged = " (index page not modified)" if self.not_modified else ""
         return (
-            f"discovered {len(self.links)} document(s) from {self.index_url}; skipped "
+            f"discovered {len(self.links)} document(s) from {self.index_url}{unchanged}; skipped "
             f"{len(self.skipped_offsite)} off-site, {len(self.skipped_pattern)} not matching, "
             f"{len(self.skipped_robots)} disallowed by robots.txt, {self.skipped_cap} over the cap"
         )
@@ -183,30 +210,30 @@ def discover(
     user_agent: str = USER_AGENT,
     timeout: float = DEFAULT_TIMEOUT,
     max_bytes: int = DEFAULT_MAX_BYTES,
+    previous: IndexPage | None = None,
 ) -> DiscoveryResult:
     """Fetch ``index_url`` and return the same-site links to ingest, in page order.
 
     ``index_url`` is an absolute http(s) or file URL (``resolve_url`` a catalog entry
     first). ``fetch_fn`` is called like ``pledgeflow.fetch.fetch`` for the index page and
-    robots.txt only. See the module docstring for every rule and error.
+    robots.txt only. ``previous`` (the ``page`` of the last discovery of this index) makes
+    the index request conditional; on 304 its links are filtered again as if the page had
+    been read. See the module docstring for every rule and error.
     """
     if max_pages < 1:
         raise ValueError(f"max_pages must be at least 1, not {max_pages}")
     regex = compile_pattern(pattern)
 
-    index = fetch_fn(index_url, timeout=timeout, max_bytes=max_bytes, user_agent=user_agent)
-    if index.media_type not in _HTML_TYPES:
-        raise DiscoveryError(
-            f"index page is not HTML ({index.media_type}): {index.final_url}", url=index_url
-        )
-    final_url = _normalise(index.final_url) or index.final_url
-    result = DiscoveryResult(index_url=final_url, index=index)
+    page, index = _fetch_index(index_url, previous, fetch_fn, timeout, max_bytes, user_agent)
+    final_url = _normalise(page.final_url) or page.final_url
+    result = DiscoveryResult(index_url=final_url, index=index, page=page,
+                             not_modified=index.not_modified)
     site = _Site(final_url)
     itself = {u for u in (_normalise(index_url), final_url) if u}
 
     candidates: list[tuple[str, str]] = []
     seen: set[str] = set()
-    for url, text in _page_links(index.data, index.charset, index.final_url):
+    for url, text in page.links:
         if url in seen or url in itself:
             continue
         seen.add(url)
@@ -236,8 +263,8 @@ def discover(
         )
         candidates = candidates[:max_pages]
 
-    if include_index and _has_content(index):
-        result.links.append(Link(url=final_url, text=_title(index) or "", order=0))
+    if include_index and page.has_content:
+        result.links.append(Link(url=final_url, text=page.title or "", order=0))
     result.links.extend(
         Link(url=url, text=text, order=n) for n, (url, text) in enumerate(candidates, 1)
     )
@@ -245,16 +272,41 @@ def discover(
     return result
 
 
+# --- the index page -----------------------------------------------------------------------
+
+
+def _fetch_index(index_url: str, previous: IndexPage | None, fetch_fn: FetchFn,
+                 timeout: float, max_bytes: int, user_agent: str) -> tuple[IndexPage, Fetched]:
+    """The index page, asked for conditionally with what ``previous`` holds of the same URL
+    (fetch's own If-None-Match / If-Modified-Since); a 304 gives ``previous`` back, with
+    any validators the 304 updated."""
+    held = previous if previous is not None and previous.url == index_url else None
+    index = fetch_fn(index_url, timeout=timeout, max_bytes=max_bytes, user_agent=user_agent,
+                     etag=held.etag if held else None,
+                     last_modified=held.last_modified if held else None)
+    if index.not_modified and held is not None:
+        return replace(held, etag=index.etag or held.etag,
+                       last_modified=index.last_modified or held.last_modified), index
+    if index.media_type not in _HTML_TYPES:
+        raise DiscoveryError(
+            f"index page is not HTML ({index.media_type}): {index.final_url}", url=index_url
+        )
+    soup = _soup(index.data, index.charset)
+    return IndexPage(url=index_url, final_url=index.final_url, etag=index.etag,
+                     last_modified=index.last_modified,
+                     links=_page_links(soup, index.final_url), title=_title(soup),
+                     has_content=_has_content(index), fetched_at=index.fetched_at), index
+
+
 # --- links --------------------------------------------------------------------------------
 
 
 def _soup(data: bytes, charset: str | None) -> BeautifulSoup:
-    return BeautifulSoup(decode_html(data, charset), "lxml")
+    return BeautifulSoup(decode_text(data, charset, markup=True).text, "lxml")
 
 
-def _page_links(data: bytes, charset: str | None, page_url: str) -> list[tuple[str, str]]:
+def _page_links(soup: BeautifulSoup, page_url: str) -> list[tuple[str, str]]:
     """(absolute URL, text) of every link on the page, in document order."""
-    soup = _soup(data, charset)
     base = page_url
     base_tag = soup.find("base", href=True)
     if base_tag is not None and base_tag["href"].strip():
@@ -344,7 +396,7 @@ def _read_robots(site: _Site, fetch_fn: FetchFn, user_agent: str, timeout: float
         return robots
     except FetchError as exc:
         raise _robots_unavailable(url, exc) from exc
-    robots.parse(fetched.data.decode("utf-8", errors="replace").splitlines())
+    robots.parse(decode_text(fetched.data, fetched.charset).text.splitlines())
     return robots
 
 
@@ -374,6 +426,6 @@ def _has_content(index: Fetched) -> bool:
     return True
 
 
-def _title(index: Fetched) -> str | None:
-    title = _soup(index.data, index.charset).title
+def _title(soup: BeautifulSoup) -> str | None:
+    title = soup.title
     return " ".join(title.get_text(" ").split()) if title is not None else None

@@ -56,6 +56,10 @@ class Document:
     # what the catalog says of the source (organisation, party, council, kind): extractors
     # use it, e.g. to tell the author's commitments from an opponent's
     meta: dict = field(default_factory=dict)
+    # how the bytes became text (text formats): the codec, and what chose it (a BOM, the
+    # HTTP charset, a <meta>, the NUL pattern of UTF-16...; see pledgeflow.text_decode)
+    encoding: str | None = None
+    encoding_source: str | None = None
 
     @classmethod
     def from_blocks(cls, blocks: list[Block], **fields) -> Document:

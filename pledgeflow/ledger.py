@@ -13,11 +13,13 @@ import time
 import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict
 from queue import SimpleQueue
 from typing import TypeVar
 
 from pledgeflow import db as store
 from pledgeflow import links, stages
+from pledgeflow.discover import DiscoveryResult, IndexPage
 
 T = TypeVar("T")
 F = TypeVar("F")
@@ -109,6 +111,17 @@ class RunLedger:
         if previous is not None:
             previous["current"] = previous["extractors"] == self.versions
         return previous
+
+    def previous_index(self, source_id: str) -> IndexPage | None:
+        """What the last discovery kept of the source's index page: for a conditional
+        request, and the links to read again when the server answers 304."""
+        held = store.previous_index(self.database, source_id)
+        return IndexPage(**held) if held is not None else None
+
+    def discovered(self, source_id: str, result: DiscoveryResult) -> None:
+        """Keep the index page's validators and links for the next run."""
+        if result.page is not None:
+            store.save_index_page(self.database, source_id, asdict(result.page), self.run_id)
 
     def fail(self, source_id: str, stage: str, error: BaseException,
              document_id: str | None = None, url: str | None = None) -> None:
@@ -208,10 +221,10 @@ class RunLedger:
         """Relink, retire pages an index no longer links, close the run; the summary."""
         summary = self.summary
         for source_id, pages in (found_pages or {}).items():
-            retired = store.retire_parts(self.database, source_id, pages)
+            retired = store.retire_parts(self.database, source_id, pages, self.run_id)
             if retired:
-                self.logger.info("%s: %d page(s) no longer linked from the index",
-                                 source_id, retired)
+                self.logger.info("%s: %d page(s) no longer linked from the index, retired: %s",
+                                 source_id, len(retired), ", ".join(retired))
                 self.councils.update(store.source_councils(self.database, [source_id]))
         if self.councils:  # new or retired records not yet relinked
             self._link(set(self.councils))

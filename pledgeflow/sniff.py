@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from urllib.parse import urlsplit
 
+from pledgeflow.text_decode import decode_text
+
 PDF = "application/pdf"
 HTML = "text/html"
 MARKDOWN = "text/markdown"
@@ -22,12 +24,6 @@ BINARY = "application/octet-stream"
 # start; binary detection looks further so one odd byte early on does not decide alone.
 HEAD_BYTES = 1024
 BINARY_SAMPLE_BYTES = 8192
-
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (b"\xef\xbb\xbf", "utf-8"),
-    (b"\xff\xfe", "utf-16-le"),
-    (b"\xfe\xff", "utf-16-be"),
-)
 
 # Formats that are certainly not text, so they are never mistaken for it even when their
 # first kilobyte happens to hold no NUL byte.
@@ -121,39 +117,12 @@ def sniff_media_type(data: bytes, declared: str | None = None, url: str | None =
 def _decode_sample(sample: bytes) -> str | None:
     """Decode the start of a document for inspection, or return None if it is binary.
 
-    Encodings other than UTF-16 are decoded as Latin-1: every byte maps to one character,
-    so ASCII markup is found in any ASCII-compatible encoding (UTF-8, Windows-1252, ...).
+    Decoded as every reader decodes (``text_decode``), so sniffing and parsing agree on
+    what is text: UTF-16 or UTF-32 with or without a BOM included. A sample may end inside
+    a character; that costs one replacement character, never the verdict.
     """
-    encoding, bom_length = _detect_encoding(sample)
-    if encoding is None:
-        text = sample.decode("latin-1")
-    else:
-        body = sample[bom_length:]
-        if encoding.startswith("utf-16"):
-            body = body[: len(body) // 2 * 2]  # the sample may cut a code unit in half
-        text = body.decode(encoding, errors="replace")
+    text = decode_text(sample).text
     return None if _is_binary_text(text) else text
-
-
-def _detect_encoding(sample: bytes) -> tuple[str | None, int]:
-    """Return the encoding a BOM (or UTF-16's NUL pattern) announces and the BOM's length."""
-    for bom, encoding in _BOMS:
-        if sample.startswith(bom):
-            return encoding, len(bom)
-    return _guess_bomless_utf16(sample), 0
-
-
-def _guess_bomless_utf16(sample: bytes) -> str | None:
-    """Recognise UTF-16 without a BOM: ASCII-range text has a NUL in every other byte."""
-    pairs = sample[:512]
-    if len(pairs) < 8:
-        return None
-    even, odd = pairs[0::2], pairs[1::2]
-    if even.count(0) <= len(even) // 10 and odd.count(0) >= len(odd) * 9 // 10:
-        return "utf-16-le"
-    if odd.count(0) <= len(odd) // 10 and even.count(0) >= len(even) * 9 // 10:
-        return "utf-16-be"
-    return None
 
 
 def _is_binary_text(text: str) -> bool:

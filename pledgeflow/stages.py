@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pledgeflow import db as store
 from pledgeflow.catalog import Source
-from pledgeflow.discover import DiscoveryResult, discover
+from pledgeflow.discover import DiscoveryResult, IndexPage, discover
 from pledgeflow.document import Document
 from pledgeflow.fetch import Fetched, fetch_with_retries, resolve_url, store_raw
 from pledgeflow.isolate import shared_pool
@@ -122,12 +122,15 @@ def _fetcher(source: Source, settings: Settings):
                              deadline=settings.fetch_deadline, allowed_root=root)
 
 
-def discover_pages(source: Source, settings: Settings) -> DiscoveryResult:
-    """The pages and PDFs a discovering source's index page links to, in page order."""
+def discover_pages(source: Source, settings: Settings,
+                   previous: IndexPage | None = None) -> DiscoveryResult:
+    """The pages and PDFs a discovering source's index page links to, in page order;
+    asked for conditionally when ``previous`` (``db.previous_index``) holds the page."""
     return discover(resolve_url(source.url, Path(source.catalog_dir)),
                     pattern=source.link_pattern, max_pages=source.max_pages,
                     include_index=source.include_index, timeout=settings.timeout,
-                    max_bytes=settings.max_bytes, fetch_fn=_fetcher(source, settings))
+                    max_bytes=settings.max_bytes, fetch_fn=_fetcher(source, settings),
+                    previous=previous)
 
 
 def fetch_source(source: Source, settings: Settings, previous: dict | None = None,

@@ -24,6 +24,8 @@ from pledgeflow.db import (
     open_db,
     record_counts,
     record_failure,
+    retire_parts,
+    save_index_page,
     start_run,
     upsert_sources,
 )
@@ -487,6 +489,19 @@ def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
                   extractor_versions=VERSIONS)
     links.rebuild(db)
     start_run(db, run_id="run-1", flow_run_id=None, catalog="catalog.toml", sources=1)
+    # a page an index page linked, then dropped: retired, with a row in changes
+    section_url = "https://example.org/manifesto/parks"
+    section = make_doc("Parks", b"a section page")
+    load_document(db, section, make_records(section), source_id=SOURCE.id,
+                  fetched={"url": section_url}, raw_path="raw/parks",
+                  processed_path="p/parks", extractor_versions=VERSIONS, part=1,
+                  part_url=section_url)
+    assert retire_parts(db, SOURCE.id, keep=set(), run_id="run-1") == [section_url]
+    save_index_page(db, SOURCE.id, {
+        "url": "https://example.org/manifesto/", "final_url": "https://example.org/manifesto/",
+        "etag": '"i1"', "last_modified": None, "links": [[section_url, "Parks"]],
+        "title": "Manifesto", "has_content": False, "fetched_at": "2024-05-01T09:00:00+00:00"},
+        run_id="run-1")
     record_failure(db, run_id="run-1", source_id=SOURCE.id, stage="parse",
                    error=ValueError("bad html"))
     finish_run(db, "run-1", status="completed", documents=1, unchanged=0, failed=1,

@@ -9,7 +9,7 @@ import pytest
 
 from pledgeflow.document import Block, Document
 from pledgeflow.parse import ParseError
-from pledgeflow.parse.html import PARSER, PARSER_VERSION, decode_html, parse_html
+from pledgeflow.parse.html import PARSER, PARSER_VERSION, parse_html
 
 SAMPLES = Path(__file__).resolve().parent.parent / "samples" / "html"
 
@@ -228,11 +228,6 @@ def test_libdem_page_drops_sidebar_cookie_banner_and_imprint():
 # --- encoding ----------------------------------------------------------------------------------
 
 
-def test_utf8_bom_is_stripped_and_wins_over_declarations():
-    data = b"\xef\xbb\xbf" + '<meta charset="windows-1252"><p>caf\u00e9 “x”</p>'.encode()
-    assert decode_html(data, charset="iso-8859-1").endswith("<p>café “x”</p>")
-
-
 def test_utf16_with_bom_decodes():
     data = "<html><body><main><p>Pledge “one” – £5</p></main></body></html>".encode("utf-16")
     doc = parse_html(data, document_id="u16")
@@ -242,17 +237,6 @@ def test_utf16_with_bom_decodes():
 def test_meta_charset_iso_8859_1_is_read_as_windows_1252():
     data = b'<meta charset="iso-8859-1"><main><p>\x93Good\x94 \x96 caf\xe9</p></main>'
     assert parse_html(data, document_id="m").text == "“Good” – café"
-
-
-def test_http_equiv_content_type_charset_is_honoured():
-    head = '<meta http-equiv="Content-Type" content="text/html; charset=windows-1252">'
-    data = f"<html><head>{head}</head><body><p>x</p></body></html>".encode() + b"\x92"
-    assert decode_html(data).endswith("’")
-
-
-def test_http_charset_beats_meta_charset():
-    data = '<meta charset="windows-1252"><p>Ωmega</p>'.encode("iso-8859-7")
-    assert "Ωmega" in decode_html(data, charset="ISO-8859-7")
 
 
 def test_undeclared_utf8_decodes_as_utf8():

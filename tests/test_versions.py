@@ -133,3 +133,28 @@ def test_a_saved_parse_of_the_same_bytes_and_parser_version_is_reused(tmp_path, 
     second = stages.parse_fetched(fetched, settings)
     assert (first.cached, second.cached) == (False, True)
     assert second.document.blocks == first.document.blocks
+
+
+def test_a_page_back_to_earlier_bytes_is_current_again(tmp_path, http_server):
+    path = "/versions/back-again.html"
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text(f"""[[sources]]
+id = "back-again-2025"
+url = "{http_server.url(path)}"
+organisation = "Back Again"
+council = "Brookfield"
+kind = "manifesto"
+title = "Back again"
+period = "2025-2029"
+""", encoding="utf-8")
+    for items, etag in ((FIRST, '"a"'), (EDITED, '"b"'), (FIRST, '"a"')):
+        serve(http_server, path, items, etag)
+        summary = pipeline(sources=str(catalog), db=str(tmp_path / "pf.db"),
+                           raw_dir=str(tmp_path / "raw"), processed_dir=str(tmp_path / "processed"))
+        assert (summary["documents"], summary["failed"]) == (1, 0)
+    with sqlite3.connect(tmp_path / "pf.db") as conn:
+        current = {r[0] for r in conn.execute("select text from current_pledges")}
+        versions = conn.execute("select version, current from documents "
+                                "order by version").fetchall()
+    assert current == set(FIRST)
+    assert versions == [(2, 0), (3, 1)]  # the first bytes' row is now version 3

@@ -14,10 +14,10 @@ import io
 
 from pledgeflow.document import Block, Document
 from pledgeflow.parse import ParseError
-from pledgeflow.parse.common import decode_text
+from pledgeflow.text_decode import decode_text
 
 PARSER = "csv"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: one decoder for every text format (text_decode)
 TEXT_HEADERS = ("text", "statement", "pledge", "promise", "content", "quote", "body",
                 "commitment", "description")
 
@@ -34,7 +34,8 @@ def _text_column(header: list[str], rows: list[list[str]]) -> int:
 
 def parse_csv(data: bytes, *, document_id: str, url: str | None = None,
               charset: str | None = None) -> Document:
-    text = decode_text(data, charset)
+    decoded = decode_text(data, charset)
+    text = decoded.text
     try:
         dialect = csv.Sniffer().sniff(text[:4096], delimiters=",\t;|")
     except csv.Error:
@@ -56,4 +57,5 @@ def parse_csv(data: bytes, *, document_id: str, url: str | None = None,
     if not blocks:
         raise ParseError("the CSV file's text column is empty")
     return Document.from_blocks(blocks, id=document_id, media_type="text/csv",
-                                parser=PARSER, parser_version=PARSER_VERSION, url=url)
+                                parser=PARSER, parser_version=PARSER_VERSION, url=url,
+                                encoding=decoded.encoding, encoding_source=decoded.source)

@@ -2,8 +2,9 @@
 
 Approach, in five steps, each one function below:
 
-1. **Decode** the bytes ourselves (BOM, HTTP charset, ``<meta>`` prescan, strict UTF-8,
-   windows-1252) so no library guesses, and legacy pages keep their curly quotes.
+1. **Decode** the bytes ourselves (``pledgeflow.text_decode``: BOM, UTF-16/32 NUL pattern,
+   HTTP charset, ``<meta>`` and XML declaration, UTF-8, windows-1252) so no library
+   guesses, and legacy pages keep their curly quotes.
 2. **Parse once** with lxml and delete what a reader never sees or never reads as content:
    scripts and sprites, hidden elements, page landmarks (nav, aside, footer, the page header),
    forms, and elements whose class/id/role names boilerplate (cookie banners, share bars,
@@ -26,7 +27,6 @@ any particular site.
 
 from __future__ import annotations
 
-import codecs
 import re
 from collections.abc import Container
 from dataclasses import dataclass
@@ -34,138 +34,12 @@ from dataclasses import dataclass
 from pledgeflow.document import Block, BlockKind, Document, table_text
 from pledgeflow.parse import ParseError
 from pledgeflow.parse._tree import Element, Text, parse_tree
+from pledgeflow.text_decode import decode_text
 
 PARSER = "html"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: one decoder for every text format (text_decode)
 
-# --------------------------------------------------------------------------------------------
-# 1. Decoding
-# --------------------------------------------------------------------------------------------
-
-# UTF-32 BOMs start with the UTF-16 ones, so they must be tested first.
-_BOMS = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-
-# Browsers look for the meta charset in the first 1024 bytes; 2 KB tolerates long heads.
-_META_SNIFF_BYTES = 2048
-_META_CHARSET = re.compile(rb"""<meta\b[^>]*?charset\s*=\s*["']?\s*([a-z0-9._:-]+)""", re.I)
-
-# WHATWG: ISO-8859-1 and US-ASCII labels mean windows-1252, which only adds printable
-# characters (curly quotes, dashes) in 0x80-0x9F where ISO-8859-1 has control codes.
-_WINDOWS_1252_ALIASES = {"latin-1", "iso8859-1", "ascii", "cp1252"}
-
-# Legacy single-byte codecs decode any byte string, so a wrong declaration of one of them
-# never fails; it silently turns UTF-8 into mojibake. See decode_html.
-_SINGLE_BYTE_PREFIXES = ("cp125", "iso8859", "koi8", "mac-", "cp437", "cp850")
-
-
-def _build_windows_1252_table() -> dict[int, str]:
-    # Python's cp1252 leaves 0x81, 0x8D, 0x8F, 0x90 and 0x9D undefined; browsers map them to
-    # the C1 control of the same value, so decoding can never fail or emit U+FFFD.
-    table = {}
-    for byte in range(0x80, 0xA0):
-        try:
-            table[byte] = bytes([byte]).decode("cp1252")
-        except UnicodeDecodeError:
-            table[byte] = chr(byte)
-    return table
-
-
-_WINDOWS_1252_TABLE = _build_windows_1252_table()
-
-
-def _decode_windows_1252(data: bytes) -> str:
-    return data.decode("latin-1").translate(_WINDOWS_1252_TABLE)
-
-
-def _codec_name(label: str | None) -> str | None:
-    """Python's codec name for a charset label, or None if the label is unknown."""
-    if not label:
-        return None
-    try:
-        name = codecs.lookup(label.strip().strip("\"'").lower()).name
-    except LookupError:
-        return None
-    return "cp1252" if name in _WINDOWS_1252_ALIASES else name
-
-
-def _meta_charset(data: bytes) -> str | None:
-    """The charset a ``<meta charset>`` or ``http-equiv`` tag declares near the top."""
-    match = _META_CHARSET.search(data[:_META_SNIFF_BYTES])
-    if not match:
-        return None
-    label = match.group(1).decode("ascii", errors="ignore")
-    # A byte-oriented meta tag cannot be telling the truth about UTF-16 (WHATWG rule).
-    return "utf-8" if label.lower().startswith("utf-16") else label
-
-
-def _is_utf8_with_non_ascii(data: bytes) -> bool:
-    if data.isascii():
-        return False
-    try:
-        data.decode("utf-8")
-    except UnicodeDecodeError:
-        return False
-    return True
-
-
-def _decode_as(data: bytes, codec: str) -> str | None:
-    if codec == "cp1252":
-        return _decode_windows_1252(data)
-    try:
-        return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
-def _utf16_without_bom(data: bytes) -> str | None:
-    """UTF-16 with no BOM shows itself: markup is ASCII, so every other byte is zero."""
-    head = data[:512]
-    if len(head) < 8 or head.count(0) < len(head) // 3:
-        return None
-    odd_zeros = head[1::2].count(0)
-    even_zeros = head[0::2].count(0)
-    if odd_zeros > 0.8 * (len(head) // 2) and even_zeros == 0:
-        return "utf-16-le"
-    if even_zeros > 0.8 * (len(head) // 2) and odd_zeros == 0:
-        return "utf-16-be"
-    return None
-
-
-def decode_html(data: bytes, charset: str | None = None) -> str:
-    """Decode an HTML page: BOM, HTTP charset, meta charset, strict UTF-8, windows-1252.
-
-    Two deliberate departures from browsers, both for misconfigured servers: a declaration
-    the bytes cannot be decoded with is skipped rather than forced (so a wrong HTTP ``utf-8``
-    does not hide a correct meta tag), and valid non-ASCII UTF-8 beats a declared single-byte
-    charset (servers often default to ISO-8859-1; real legacy text is almost never valid
-    UTF-8 by accident).
-    """
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(codec, errors="replace")
-    wide = _utf16_without_bom(data)
-    if wide:
-        return data.decode(wide, errors="replace")
-    for label in (charset, _meta_charset(data)):
-        codec = _codec_name(label)
-        if codec is None:
-            continue
-        if codec.startswith(_SINGLE_BYTE_PREFIXES) and _is_utf8_with_non_ascii(data):
-            return data.decode("utf-8")
-        text = _decode_as(data, codec)
-        if text is not None:
-            return text
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return _decode_windows_1252(data)
-
+# 1. Decoding is ``pledgeflow.text_decode``'s, as for every text format (see parse_html).
 
 # --------------------------------------------------------------------------------------------
 # 2. Removing what is not content
@@ -882,7 +756,8 @@ def parse_html(
     ``charset`` is the HTTP-declared charset, if any. Raises ParseError when the page has no
     main content.
     """
-    document = parse_tree(decode_html(data, charset))
+    decoded = decode_text(data, charset, markup=True)
+    document = parse_tree(decoded.text)
     page_title = _page_title(document)
     # The whole tree, not its <body>: libxml2 predates HTML5 and leaves a <main> that follows
     # bare head elements (no <body> tag) inside <head>.
@@ -904,4 +779,6 @@ def parse_html(
         parser=PARSER,
         parser_version=PARSER_VERSION,
         url=url,
+        encoding=decoded.encoding,
+        encoding_source=decoded.source,
     )

@@ -10,10 +10,11 @@ import re
 
 from pledgeflow.document import Block, Document, table_text
 from pledgeflow.parse import ParseError
-from pledgeflow.parse.common import decode_text, last_sentence
+from pledgeflow.parse.common import last_sentence
+from pledgeflow.text_decode import decode_text
 
 PARSER = "text"
-PARSER_VERSION = "1"
+PARSER_VERSION = "2"  # 2: one decoder for every text format (text_decode)
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 BULLET = re.compile(r"^(\s*)(?:[-*+\u2022\u25aa\u25cf\u25e6]|\d+[.)])\s+(.*)$")
@@ -61,7 +62,8 @@ def parse_text(
     charset: str | None = None,
     markdown: bool = False,
 ) -> Document:
-    text = decode_text(data, charset)
+    decoded = decode_text(data, charset)
+    text = decoded.text
     blocks: list[Block] = []
     section: list[tuple[int, str]] = []
     previous_paragraph: str | None = None
@@ -122,4 +124,6 @@ def parse_text(
         parser=PARSER,
         parser_version=PARSER_VERSION,
         url=url,
+        encoding=decoded.encoding,
+        encoding_source=decoded.source,
     )
