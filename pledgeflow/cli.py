@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from pledgeflow import __version__
-from pledgeflow.options import store_options
+from pledgeflow.options import ocr_options, store_options
 from pledgeflow.stages import DEFAULT_CATALOG, DEFAULT_DB
 
 # `pledgeflow run` exit statuses, for cron and other schedulers (README, docs/reliability.md).
@@ -62,6 +62,7 @@ def main() -> None:
 @click.option("--parse-timeout", type=float, default=120.0, show_default=True,
               help="Seconds one document may take to parse before it is stopped and recorded "
                    "as a failure.")
+@ocr_options
 @click.option("--allow-files-outside", is_flag=True,
               help="Let file:// and path entries read files outside the catalog's folder.")
 @click.option("--runner", type=click.Choice(["threads", "dask"]), default="threads",
@@ -85,8 +86,9 @@ def main() -> None:
                    "pages, so a long PDF has a task to itself.")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
-        allow_files_outside: bool, runner: str, address: str | None,
-        workers: int | None, in_flight: int | None, batch: int | None) -> None:
+        ocr: bool, ocr_pages: int, ocr_seconds: float, allow_files_outside: bool,
+        runner: str, address: str | None, workers: int | None, in_flight: int | None,
+        batch: int | None) -> None:
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
     Documents are fetched, parsed and extracted in parallel; the database is written by this
@@ -133,8 +135,8 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
         summary = run_pipeline(runner, address, workers, sources=str(sources), db=str(db),
                                raw_dir=str(raw_dir), processed_dir=str(processed_dir),
                                only=_split(only), kind=kind, organisation=organisation,
-                               parse_timeout=parse_timeout,
-                               allow_files_outside=allow_files_outside,
+                               parse_timeout=parse_timeout, ocr=ocr, ocr_pages=ocr_pages,
+                               ocr_seconds=ocr_seconds, allow_files_outside=allow_files_outside,
                                batch=batch,
                                **({"in_flight": in_flight} if in_flight else {}))
     except RuntimeError as exc:

@@ -34,6 +34,7 @@ class Block:
     lead_in: str | None = None  # sentence introducing the list this item belongs to
     rows: list[list[str]] | None = None  # table cells, row by row
     header_rows: int = 0  # how many leading rows of ``rows`` are header rows
+    ocr: bool = False  # read by OCR from a picture of the page (a scan), not a text layer
 
     @property
     def heading(self) -> str | None:
@@ -56,6 +57,10 @@ class Document:
     # what the catalog says of the source (organisation, party, council, kind): extractors
     # use it, e.g. to tell the author's commitments from an opponent's
     meta: dict = field(default_factory=dict)
+    ocr_pages: list[int] = field(default_factory=list)  # pages read by OCR (PDF only)
+    # scanned pages (pictures, no text layer) left unread, and why, one line per reason
+    unread_pages: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def from_blocks(cls, blocks: list[Block], **fields) -> Document:
@@ -79,6 +84,8 @@ class Document:
         data = {name: getattr(self, name) for name in _DOCUMENT_FIELDS}
         data["blocks"] = [_block_dict(b) for b in self.blocks]
         data["meta"] = dict(self.meta)
+        for name in ("ocr_pages", "unread_pages", "warnings"):
+            data[name] = list(data[name])
         return data
 
     @classmethod
