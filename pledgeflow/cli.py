@@ -277,7 +277,9 @@ def list_extractors() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--extractor", "extractors", multiple=True, metavar="NAME",
               help="Run only these extractors (default: all registered).")
-def extract(file: Path, extractors: tuple[str, ...]) -> None:
+@ocr_options
+def extract(file: Path, extractors: tuple[str, ...], ocr: bool, ocr_pages: int,
+            ocr_seconds: float) -> None:
     """Parse one local file (HTML, PDF, Markdown, text or CSV) and print its records as JSON.
 
     No Prefect, no database: a quick way to see what the rules find.
@@ -288,6 +290,7 @@ def extract(file: Path, extractors: tuple[str, ...]) -> None:
     """
     from pledgeflow.nlp import build_nlp
     from pledgeflow.parse import ParseError, parse
+    from pledgeflow.parse.ocr import OcrOptions
     from pledgeflow.registry import get_extractors, run_extractors
     from pledgeflow.sniff import sniff_media_type
 
@@ -295,9 +298,11 @@ def extract(file: Path, extractors: tuple[str, ...]) -> None:
     media_type = sniff_media_type(data, url=file.name)
     try:
         doc = parse(data, media_type, document_id=hashlib.sha256(data).hexdigest(),
-                    url=file.resolve().as_uri())
+                    url=file.resolve().as_uri(), ocr=OcrOptions(ocr, ocr_pages, ocr_seconds))
     except ParseError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
+    for warning in doc.warnings:  # scanned pages left unread
+        click.echo(f"{file}: {warning}", err=True)
     try:
         chosen = get_extractors(_split(extractors))
     except KeyError as exc:
@@ -311,6 +316,7 @@ def extract(file: Path, extractors: tuple[str, ...]) -> None:
             row.update(children)
         out["records"].setdefault(record.kind, []).append(row)
     out["errors"] = [f"{name}: {type(e).__name__}: {e}" for name, e in result.errors]
+    out["warnings"] = list(doc.warnings)
     json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 
