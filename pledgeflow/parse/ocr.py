@@ -32,6 +32,9 @@ if TYPE_CHECKING:
 DEFAULT_MAX_PAGES = 20  # OCR pages a document, at most
 DEFAULT_SECONDS = 60.0  # seconds of OCR a document, at most (half the default parse timeout)
 RENDER_DPI = 150  # enough for 9 pt print; 200 dpi read no better here and took longer
+# A poster-sized page is rendered smaller: the detector scales pictures to 2000 px anyway,
+# and a page of 14,400 pt a side at 150 dpi would be a 900 MB picture.
+MAX_RENDER_PX = 4000
 # A page with fewer characters in its text layer than this, and pictures over at least
 # MIN_IMAGE_SHARE of its area, is a scanned page (a scanner's stamp or a page number in
 # the text layer does not count as text).
@@ -157,7 +160,7 @@ def is_scanned(page: pdfium.PdfPage, words: list[Word]) -> bool:
 
 def read_page(page: pdfium.PdfPage) -> tuple[list[Word], list[Mark]]:
     """The page's words and list markers, in points, top-down, as pdfplumber has them."""
-    scale = RENDER_DPI / 72
+    scale = min(RENDER_DPI / 72, MAX_RENDER_PX / max(*page.get_size(), 1.0))
     bitmap = page.render(scale=scale, grayscale=True)
     try:
         gray = bitmap.to_numpy().copy()
