@@ -19,7 +19,9 @@ from click.testing import CliRunner
 from pypdf import PdfReader, PdfWriter
 
 from pledgeflow.cli import main
+from pledgeflow.db import open_db
 from pledgeflow.document import Document
+from pledgeflow.export import source_records
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import NeedsOCR
 from pledgeflow.parse.ocr import OcrOptions, page_ranges
@@ -209,5 +211,8 @@ period = "2026-2030"
                               ).fetchall()
     assert (TREES, 1, 1) in rows and all(ocr == 1 for _, _, ocr in rows)
     assert blocks[0] > 0 and blocks[1] == 1
+    exported = source_records(open_db(db), "scan")
+    assert exported["pledges"] and all(p["provenance"]["ocr"] is True
+                                       for p in exported["pledges"])
     assert newest == [("PagesNotRead", "page 2: no text layer, not read: past the limit of 1 "
                                        "OCR pages a document")]

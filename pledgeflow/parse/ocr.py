@@ -125,9 +125,11 @@ def engine():
     """The process's OCR engine, loaded once (about a second) and kept: parse workers
     take many documents. One thread: the pool already runs a worker per core."""
     try:
+        import cv2
         from rapidocr import RapidOCR
     except ImportError:
         raise OcrUnavailable(f"no OCR engine ({INSTALL_HINT})") from None
+    cv2.setNumThreads(1)  # OpenCV's resizing would start a thread per core too
     try:
         return RapidOCR(params={
             "Global.log_level": "critical",
