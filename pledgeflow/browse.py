@@ -100,6 +100,7 @@ COLUMNS = {
     "part_url": "The discovered page's URL", "idx": "Position in the document",
     "level": "Heading level", "depth": "List depth", "rows": "Table cells (JSON)",
     "header_rows": "Number of header rows", "section_path": "Headings above it (JSON)",
+    "ocr": "1 when read by OCR from a scanned page (docs/parsing.md)",
     "change": "added or removed", "record_id": "The record added or removed",
     "previous_document_id": "The version compared with", "detected_at": "When (UTC)",
     "target_table": "kpis or actions", "target_id": "The KPI or action",

@@ -216,3 +216,24 @@ period = "2026-2030"
                                        for p in exported["pledges"])
     assert newest == [("PagesNotRead", "page 2: no text layer, not read: past the limit of 1 "
                                        "OCR pages a document")]
+
+
+def test_a_saved_parse_with_unread_pages_is_parsed_again_once_ocr_is_on(tmp_path):
+    from pledgeflow import stages
+    from pledgeflow.catalog import Source
+
+    (tmp_path / "mixed.pdf").write_bytes(text_then_scan())
+    source = Source(id="mixed", url="mixed.pdf", organisation="Ashcombe District Council",
+                    council="Ashcombe", kind="council_plan", title="Mixed", period="2026-2030",
+                    catalog_dir=str(tmp_path))
+    off = stages.Settings(raw_dir=tmp_path / "raw", processed_dir=tmp_path / "processed",
+                          ocr=OcrOptions(enabled=False))
+    on = stages.Settings(raw_dir=off.raw_dir, processed_dir=off.processed_dir)
+    fetched = stages.fetch_source(source, off)
+    first = stages.parse_fetched(fetched, off)
+    again_off = stages.parse_fetched(fetched, off)
+    with_ocr = stages.parse_fetched(fetched, on)
+    reused = stages.parse_fetched(fetched, on)
+    assert first.document.unread_pages == [2] and again_off.cached
+    assert not with_ocr.cached and with_ocr.document.ocr_pages == [2]
+    assert reused.cached and reused.document.unread_pages == []
