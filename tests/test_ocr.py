@@ -237,3 +237,37 @@ def test_a_saved_parse_with_unread_pages_is_parsed_again_once_ocr_is_on(tmp_path
     assert first.document.unread_pages == [2] and again_off.cached
     assert not with_ocr.cached and with_ocr.document.ocr_pages == [2]
     assert reused.cached and reused.document.unread_pages == []
+
+
+def test_pledgeflow_run_no_ocr_exits_1_and_failures_names_the_reason(tmp_path):
+    """The option as a user types it: through the command, the flow and a parse worker."""
+    import os
+
+    (tmp_path / "scan.pdf").write_bytes(SCANNED.read_bytes())
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text("""
+[[sources]]
+id = "scan"
+url = "scan.pdf"
+organisation = "Ashcombe District Council"
+council = "Ashcombe"
+kind = "council_plan"
+title = "Greener Streets Plan"
+period = "2026-2030"
+""")
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           "PREFECT_HOME": str(tmp_path / "prefect"),
+           # the run's temporary server starts slowly on a busy machine (20 s by default)
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+    env.pop("PREFECT_API_URL", None)  # the run's own temporary server
+    pledgeflow = Path(sys.executable).parent / "pledgeflow"
+    db = tmp_path / "pf.db"
+    run = subprocess.run([str(pledgeflow), "run", "--no-ocr", "--sources", str(catalog),
+                          "--db", str(db), "--raw-dir", str(tmp_path / "raw"),
+                          "--processed-dir", str(tmp_path / "processed")],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert run.returncode == 1, f"{run.stdout}\n{run.stderr}"
+    listed = subprocess.run([str(pledgeflow), "failures", "--db", str(db)], capture_output=True,
+                            text=True, env=env, cwd=tmp_path, timeout=120, check=True).stdout
+    assert listed.startswith("scan\tparse\tNeedsOCR: PDF has no text layer")
+    assert "OCR is off (--no-ocr)" in listed
