@@ -77,6 +77,24 @@ def test_a_scan_is_read_into_headings_paragraphs_and_list_items(read):
     assert items[0].section == ["Greener Streets Plan 2026 to 2030", "Our commitments"]
 
 
+def test_a_skewed_grainy_two_column_scan_keeps_its_lines_paragraphs_and_lists():
+    # made here by make.py (turned 1.2 degrees, grainy, Times at 10 pt): a line's words
+    # must stay one line, columns read one after the other, and the size estimates stay
+    # one per style so paragraphs do not break
+    sys.path.insert(0, str(SCANNED.parent))
+    try:
+        from make import TWO_COLUMNS, two_column_scan
+    finally:
+        sys.path.remove(str(SCANNED.parent))
+    doc = parse_pdf(two_column_scan(), document_id="two-columns")
+    assert doc.blocks[0].kind == "heading" and doc.blocks[0].text == TWO_COLUMNS["heading"]
+    paragraphs = [b.text for b in doc.blocks if b.kind == "paragraph"]
+    assert paragraphs.count(TWO_COLUMNS["paragraph"]) == 2
+    items = [b.text for b in doc.blocks if b.kind == "list_item"]
+    numbered = [f"{n}. {item}" for n, item in enumerate(TWO_COLUMNS["items"], start=1)]
+    assert items == numbered * 2
+
+
 def test_pledges_from_a_scan_carry_ocr_in_their_provenance(read):
     result = run_extractors(read, get_extractors(), build_nlp())
     pledges = [r for r in result.records if r.kind == "pledges"]

@@ -18,6 +18,7 @@ Document with the reason, and the run records them in ``failures``.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -43,6 +44,7 @@ MIN_IMAGE_SHARE = 0.1
 INSTALL_HINT = "install the OCR extra: pip install 'pledgeflow[ocr]'"
 _INK = 128  # grey level below which a pixel is ink
 _X_HEIGHT = 0.52  # x-height / font size of common sans and serif faces
+_ALNUM = re.compile(r"[^\W_]")
 
 
 @dataclass(frozen=True)
@@ -173,21 +175,73 @@ def read_page(page: pdfium.PdfPage) -> tuple[list[Word], list[Mark]]:
     result = engine()(np.repeat(gray[..., None], 3, axis=2))
     if result.txts is None or not result.word_results:
         return [], []
+    lines = [[(text.strip(), np.asarray(quad, float)) for text, _score, quad in line
+              if text.strip()] for line in result.word_results]
+    lines = [line for line in lines if line]
+    # A sheet a little askew on the glass: the words' boxes and the picture are turned
+    # straight, or a line's words climb or fall out of its row, columns lean, and the ink
+    # measured in a word's box takes in the slant.
+    turn = _Deskew(_skew(lines), gray.shape[1] / 2, gray.shape[0] / 2)
+    gray = turn.picture(gray)
     words: list[Word] = []
     marks: list[Mark] = []
-    for line in result.word_results:
-        boxes = [(text, _px_box(box)) for text, _score, box in line if text.strip()]
-        if not boxes:
-            continue
-        size = _line_size(gray, [b for _, b in boxes]) / scale / _X_HEIGHT
-        for text, (x0, x1, top, bottom) in boxes:
-            words.append(Word(text.strip(), x0 / scale, x1 / scale, top / scale,
-                              bottom / scale, round(size, 2), False))
-        mark = _marker(gray, [b for _, b in boxes])
+    for line in lines:
+        boxes = [turn.box(quad) for _, quad in line]
+        size = _line_size(gray, boxes, [text for text, _ in line]) / scale / _X_HEIGHT
+        # one row for the whole line, as OCR found it
+        top = float(np.median([b[2] for b in boxes]))
+        bottom = float(np.median([b[3] for b in boxes]))
+        for (text, _), (x0, x1, _, _) in zip(line, boxes, strict=True):
+            words.append(Word(text, x0 / scale, x1 / scale, top / scale, bottom / scale,
+                              round(size, 2), False))
+        mark = _marker(gray, boxes)
         if mark is not None:
-            x0, x1, top, bottom = mark
-            marks.append(Mark(x0 / scale, x1 / scale, top / scale, bottom / scale, "•"))
+            x0, x1, mtop, mbottom = mark
+            marks.append(Mark(x0 / scale, x1 / scale, mtop / scale, mbottom / scale, "•"))
     return words, marks
+
+
+def _skew(lines: list[list[tuple[str, np.ndarray]]]) -> float:
+    """The scan's skew in radians: the median slope of its long lines' top edges (a
+    sheet a little askew on the glass turns every line by the same angle)."""
+    slopes = []
+    for line in lines:
+        first, last = line[0][1], line[-1][1]
+        dx, dy = last[1][0] - first[0][0], last[1][1] - first[0][1]
+        height = first[3][1] - first[0][1]
+        if dx > 3 * max(height, 1.0):
+            slopes.append(float(np.arctan2(dy, dx)))
+    return float(np.median(slopes)) if slopes else 0.0
+
+
+@dataclass(frozen=True)
+class _Deskew:
+    """Turns picture points back by the skew, about the picture's centre."""
+
+    angle: float
+    cx: float
+    cy: float
+
+    def box(self, quad: np.ndarray) -> tuple[float, float, float, float]:
+        """x0, x1, top, bottom of a quadrilateral once straightened."""
+        if abs(self.angle) < 1e-4:
+            return _px_box(quad)
+        cos, sin = np.cos(-self.angle), np.sin(-self.angle)
+        x, y = quad[:, 0] - self.cx, quad[:, 1] - self.cy
+        xs, ys = self.cx + x * cos - y * sin, self.cy + x * sin + y * cos
+        return float(xs.min()), float(xs.max()), float(ys.min()), float(ys.max())
+
+    def picture(self, gray: np.ndarray) -> np.ndarray:
+        """The picture turned the same way (a turn by -angle in picture coordinates, y
+        down, is Pillow's counter-clockwise turn by angle)."""
+        if abs(self.angle) < 1e-4:
+            return gray
+        from PIL import Image
+
+        turned = Image.fromarray(gray).rotate(
+            float(np.degrees(self.angle)), resample=Image.Resampling.BILINEAR,
+            center=(self.cx, self.cy), fillcolor=255)
+        return np.asarray(turned)
 
 
 def _px_box(quad) -> tuple[float, float, float, float]:
@@ -202,23 +256,29 @@ def _ink_rows(gray: np.ndarray, box: tuple[float, float, float, float]) -> np.nd
     return crop.mean(axis=1) if crop.size else np.zeros(0)
 
 
-def _x_height(gray: np.ndarray, box: tuple[float, float, float, float]) -> float | None:
-    """The band of rows where a word's ink is densest: its x-height, in pixels. Measured
-    word by word, as a scan's slight skew would blur a whole line's profile."""
+def _band(gray: np.ndarray, box: tuple[float, float, float, float]) -> float | None:
+    """The height of the band of rows where the ink in ``box`` is densest, in pixels."""
     rows = _ink_rows(gray, box)
     if rows.size == 0 or rows.max() <= 0:
         return None
-    band = np.flatnonzero(rows >= 0.3 * rows.max())
+    band = np.flatnonzero(rows >= 0.5 * rows.max())
     return float(band[-1] - band[0] + 1)
 
 
-def _line_size(gray: np.ndarray, boxes: list[tuple[float, float, float, float]]) -> float:
-    """A line's x-height in pixels: the median of its words' (a capital or a digit alone
-    reads taller), or half the box height when no word shows ink."""
-    heights = [h for h in (_x_height(gray, b) for b in boxes) if h]
-    if not heights:
+def _line_size(gray: np.ndarray, boxes: list[tuple[float, float, float, float]],
+               texts: list[str] | None = None) -> float:
+    """A line's x-height in pixels. A word's densest band of ink is its x-height, or
+    more where capitals, digits or ascenders are many ("2026"): never less. So the
+    line's lower quartile of its words' bands (words of two letters or more) is taken.
+    Half the box height when no word shows ink."""
+    texts = texts or ["xx"] * len(boxes)
+    bands = [h for box, text in zip(boxes, texts, strict=True)
+             if len(_ALNUM.findall(text)) >= 2 and (h := _band(gray, box))]
+    if not bands:
+        bands = [h for box in boxes if (h := _band(gray, box))]
+    if not bands:
         return 0.5 * float(np.median([b[3] - b[2] for b in boxes]))
-    return float(np.median(heights))
+    return float(np.percentile(bands, 25, method="lower"))
 
 
 def _marker(gray: np.ndarray, boxes: list[tuple[float, float, float, float]]
@@ -253,25 +313,51 @@ def _marker(gray: np.ndarray, boxes: list[tuple[float, float, float, float]]
 
 
 def snap_sizes(pages: list[list[Word]]) -> None:
-    """One size for each run of estimated sizes within 12% of each other, across the
-    document's OCR'd pages: estimates wobble by a pixel or two, and the layout splits
-    paragraphs where the font size changes."""
+    """Make the estimated sizes of the document's OCR'd words one per style. Estimates
+    wobble (a pixel of x-height is a tenth of it in small print, more on a skewed or noisy
+    scan), and the layout starts a new paragraph, or takes a heading, where the size
+    changes. The body size is where most characters are: every size within ``BODY_BAND``
+    of it becomes it (a heading is clearly larger, 1.2 times the body at least, so none is
+    lost). Other sizes are made one where each is within 12% of the next."""
     words = [w for page in pages for w in page]
     if not words:
         return
     chars: dict[float, int] = {}
     for w in words:
         chars[w.size] = chars.get(w.size, 0) + len(w.text)
+    body = _body_estimate(chars)
     snapped: dict[float, float] = {}
     cluster: list[float] = []
     for size in sorted(chars):
-        if cluster and size > cluster[0] * 1.12:
+        if body / BODY_BAND < size < body * BODY_BAND:
+            snapped[size] = round(body * 2) / 2
+            continue
+        if cluster and (size > cluster[-1] * 1.12 or (cluster[-1] < body < size)):
             _settle(cluster, chars, snapped)
             cluster = []
         cluster.append(size)
-    _settle(cluster, chars, snapped)
+    if cluster:
+        _settle(cluster, chars, snapped)
     for w in words:
         w.size = snapped[w.size]
+
+
+BODY_BAND = 1.2
+
+
+def _body_estimate(chars: dict[float, int]) -> float:
+    """The size with the most characters within 10% either side of it, as the
+    character-weighted median of those."""
+    sizes = sorted(chars)
+    best = max(sizes, key=lambda s: sum(n for t, n in chars.items() if s / 1.1 <= t <= s * 1.1))
+    near = [t for t in sizes if best / 1.1 <= t <= best * 1.1]
+    total = sum(chars[t] for t in near)
+    running = 0
+    for t in near:
+        running += chars[t]
+        if 2 * running >= total:
+            return t
+    return best
 
 
 def _settle(cluster: list[float], chars: dict[float, int], snapped: dict[float, float]) -> None:
