@@ -111,7 +111,7 @@ class OcrBudget:
 
 
 def page_ranges(pages: list[int]) -> str:
-    """"page 3", "pages 2-4, 7": a list of page numbers for a person."""
+    """Page numbers for a person, as a line's lead: "page 3:", "pages 2-4, 7:"."""
     spans: list[list[int]] = []
     for p in sorted(pages):
         if spans and p == spans[-1][1] + 1:
