@@ -29,6 +29,9 @@ from pledgeflow.catalog import load_catalog, select
 from pledgeflow.failures import report_markdown, run_failures
 from pledgeflow.isolate import close_shared_pool
 from pledgeflow.ledger import RunLedger, Window, format_summary
+from pledgeflow.parse.ocr import DEFAULT_MAX_PAGES as DEFAULT_OCR_PAGES
+from pledgeflow.parse.ocr import DEFAULT_SECONDS as DEFAULT_OCR_SECONDS
+from pledgeflow.parse.ocr import OcrOptions
 
 
 # Inputs are documents and bytes: hashing them for a cache key would cost more than
@@ -103,6 +106,9 @@ def pipeline(
     isolate: bool = True,
     in_flight: int = DEFAULT_IN_FLIGHT,
     batch: int | None = None,
+    ocr: bool = True,
+    ocr_pages: int = DEFAULT_OCR_PAGES,
+    ocr_seconds: float = DEFAULT_OCR_SECONDS,
 ) -> dict:
     """Fetch, parse, extract and load every selected source of a catalog; return a summary."""
     try:
@@ -113,7 +119,8 @@ def pipeline(
         settings = stages.Settings(raw_dir=Path(raw_dir).resolve(),
                                    processed_dir=Path(processed_dir).resolve(),
                                    parse_timeout=parse_timeout, timeout=fetch_timeout,
-                                   allow_files_outside=allow_files_outside, isolate=isolate)
+                                   allow_files_outside=allow_files_outside, isolate=isolate,
+                                   ocr=OcrOptions(ocr, ocr_pages, ocr_seconds))
         catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
         database = store.open_db(db)
         store.upsert_sources(database, catalog)

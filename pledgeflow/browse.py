@@ -104,6 +104,7 @@ COLUMNS = {
     "part_url": "The discovered page's URL", "idx": "Position in the document",
     "level": "Heading level", "depth": "List depth", "rows": "Table cells (JSON)",
     "header_rows": "Number of header rows", "section_path": "Headings above it (JSON)",
+    "ocr": "1 when read by OCR from a scanned page (docs/parsing.md)",
     "change": "added or removed; retired for a page an index page stopped linking",
     "record_id": "The record added or removed",
     "links": "Every link of the page, [URL, text], in page order (JSON)",

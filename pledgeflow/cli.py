@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from pledgeflow import __version__
-from pledgeflow.options import store_options
+from pledgeflow.options import ocr_options, store_options
 from pledgeflow.stages import DEFAULT_CATALOG, DEFAULT_DB
 
 # `pledgeflow run` exit statuses, for cron and other schedulers (README, docs/reliability.md).
@@ -62,6 +62,7 @@ def main() -> None:
 @click.option("--parse-timeout", type=float, default=120.0, show_default=True,
               help="Seconds one document may take to parse before it is stopped and recorded "
                    "as a failure.")
+@ocr_options
 @click.option("--allow-files-outside", is_flag=True,
               help="Let file:// and path entries read files outside the catalog's folder.")
 @click.option("--runner", type=click.Choice(["threads", "dask"]), default="threads",
@@ -85,8 +86,9 @@ def main() -> None:
                    "pages, so a long PDF has a task to itself.")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
-        allow_files_outside: bool, runner: str, address: str | None,
-        workers: int | None, in_flight: int | None, batch: int | None) -> None:
+        ocr: bool, ocr_pages: int, ocr_seconds: float, allow_files_outside: bool,
+        runner: str, address: str | None, workers: int | None, in_flight: int | None,
+        batch: int | None) -> None:
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
     Documents are fetched, parsed and extracted in parallel; the database is written by this
@@ -133,8 +135,8 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
         summary = run_pipeline(runner, address, workers, sources=str(sources), db=str(db),
                                raw_dir=str(raw_dir), processed_dir=str(processed_dir),
                                only=_split(only), kind=kind, organisation=organisation,
-                               parse_timeout=parse_timeout,
-                               allow_files_outside=allow_files_outside,
+                               parse_timeout=parse_timeout, ocr=ocr, ocr_pages=ocr_pages,
+                               ocr_seconds=ocr_seconds, allow_files_outside=allow_files_outside,
                                batch=batch,
                                **({"in_flight": in_flight} if in_flight else {}))
     except RuntimeError as exc:
@@ -305,7 +307,9 @@ def list_extractors() -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--extractor", "extractors", multiple=True, metavar="NAME",
               help="Run only these extractors (default: all registered).")
-def extract(file: Path, extractors: tuple[str, ...]) -> None:
+@ocr_options
+def extract(file: Path, extractors: tuple[str, ...], ocr: bool, ocr_pages: int,
+            ocr_seconds: float) -> None:
     """Parse one local file (HTML, PDF, Markdown, text or CSV) and print its records as JSON.
 
     No Prefect, no database: a quick way to see what the rules find.
@@ -316,6 +320,7 @@ def extract(file: Path, extractors: tuple[str, ...]) -> None:
     """
     from pledgeflow.nlp import build_nlp
     from pledgeflow.parse import ParseError, parse
+    from pledgeflow.parse.ocr import OcrOptions
     from pledgeflow.registry import get_extractors, run_extractors
     from pledgeflow.sniff import sniff_media_type
 
@@ -323,9 +328,11 @@ def extract(file: Path, extractors: tuple[str, ...]) -> None:
     media_type = sniff_media_type(data, url=file.name)
     try:
         doc = parse(data, media_type, document_id=hashlib.sha256(data).hexdigest(),
-                    url=file.resolve().as_uri())
+                    url=file.resolve().as_uri(), ocr=OcrOptions(ocr, ocr_pages, ocr_seconds))
     except ParseError as exc:
         raise click.ClickException(f"{file}: {exc}") from None
+    for warning in doc.warnings:  # scanned pages left unread
+        click.echo(f"{file}: {warning}", err=True)
     try:
         chosen = get_extractors(_split(extractors))
     except KeyError as exc:
@@ -339,6 +346,7 @@ def extract(file: Path, extractors: tuple[str, ...]) -> None:
             row.update(children)
         out["records"].setdefault(record.kind, []).append(row)
     out["errors"] = [f"{name}: {type(e).__name__}: {e}" for name, e in result.errors]
+    out["warnings"] = list(doc.warnings)
     json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
     sys.stdout.write("\n")
 

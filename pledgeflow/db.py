@@ -36,6 +36,7 @@ SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 _PROVENANCE: dict[str, Any] = {
     "block": int, "page": int, "section": str, "start": int, "end": int,
     "extractor": str, "extractor_version": str, "rule": str, "block_id": str,
+    "ocr": int,  # 1: the record's block was read by OCR from a scanned page
 }
 # Columns of the built-in record kinds, in Record.row() order; new fields added to a
 # record class later are still loaded, as insert uses alter=True.
@@ -467,6 +468,7 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
             "text": b.text, "page": b.page, "section": b.heading, "section_path": b.section,
             "level": b.level, "depth": b.depth, "lead_in": b.lead_in, "start": b.start,
             "end": b.end, "rows": b.rows, "header_rows": b.header_rows,
+            "ocr": int(b.ocr),
         } for b in doc.blocks], fks=[])
         ours = set(record_tables(db))
         for table, (rows, fks) in _record_rows(doc, records).items():

@@ -34,6 +34,7 @@ class Block:
     lead_in: str | None = None  # sentence introducing the list this item belongs to
     rows: list[list[str]] | None = None  # table cells, row by row
     header_rows: int = 0  # how many leading rows of ``rows`` are header rows
+    ocr: bool = False  # read by OCR from a picture of the page (a scan), not a text layer
 
     @property
     def heading(self) -> str | None:
@@ -60,6 +61,10 @@ class Document:
     # HTTP charset, a <meta>, the NUL pattern of UTF-16...; see pledgeflow.text_decode)
     encoding: str | None = None
     encoding_source: str | None = None
+    ocr_pages: list[int] = field(default_factory=list)  # pages read by OCR (PDF only)
+    # scanned pages (pictures, no text layer) left unread, and why, one line per reason
+    unread_pages: list[int] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
     @classmethod
     def from_blocks(cls, blocks: list[Block], **fields) -> Document:
@@ -83,6 +88,8 @@ class Document:
         data = {name: getattr(self, name) for name in _DOCUMENT_FIELDS}
         data["blocks"] = [_block_dict(b) for b in self.blocks]
         data["meta"] = dict(self.meta)
+        for name in ("ocr_pages", "unread_pages", "warnings"):
+            data[name] = list(data[name])
         return data
 
     @classmethod

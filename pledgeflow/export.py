@@ -14,11 +14,14 @@ from pathlib import Path
 import sqlite_utils
 
 PROVENANCE = ("document_id", "block", "page", "section", "start", "end", "extractor",
-              "extractor_version", "rule")
+              "extractor_version", "rule", "ocr")
 
 
 def _provenance(row: dict) -> dict:
-    return {k: row[k] for k in PROVENANCE if k in row}
+    out = {k: row[k] for k in PROVENANCE if k in row}
+    if "ocr" in out:
+        out["ocr"] = bool(out["ocr"])
+    return out
 
 
 def _bool(value) -> bool | None:
@@ -99,7 +102,7 @@ CSV_COLUMNS = {
     "actions": ("id", "ref", "text", "deadline", "deadline_date", "owners", "initiative"),
     "risks": ("id", "risk", "mitigation", "owner"),
 }
-PROVENANCE_COLUMNS = ("start", "end", "extractor", "extractor_version", "rule")
+PROVENANCE_COLUMNS = ("start", "end", "extractor", "extractor_version", "rule", "ocr")
 
 
 def export_csv(db: sqlite_utils.Database, out_dir: Path) -> list[Path]:
@@ -111,7 +114,10 @@ def export_csv(db: sqlite_utils.Database, out_dir: Path) -> list[Path]:
     written = []
     for kind, columns in CSV_COLUMNS.items():
         provenance = () if kind == "kpi_targets" else PROVENANCE_COLUMNS
-        own = ", ".join(f'r."{c}"' for c in (*columns, *provenance))
+        held = set(db.table(kind).columns_dict)
+        # a database made before a column was added (ocr) gives it as empty until it loads
+        own = ", ".join(f'r."{c}"' if c in held or kind == "kpi_targets" else f'null as "{c}"'
+                        for c in (*columns, *provenance))
         page_section = ("k.page, k.section" if kind == "kpi_targets" else "r.page, r.section")
         join_kpi = "join kpis k on k.id = r.kpi_id" if kind == "kpi_targets" else ""
         # document order: by page part, block and offset (a KPI's cells by position)

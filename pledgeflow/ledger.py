@@ -20,6 +20,7 @@ from typing import TypeVar
 from pledgeflow import db as store
 from pledgeflow import links, stages
 from pledgeflow.discover import DiscoveryResult, IndexPage
+from pledgeflow.parse import PagesNotRead
 
 T = TypeVar("T")
 F = TypeVar("F")
@@ -204,6 +205,8 @@ class RunLedger:
         except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
             self.fail(source_id, "load", exc, item.fetched.sha256, url)
             return
+        for warning in extracted.parsed.document.warnings:  # scanned pages left unread
+            self.fail(source_id, "parse", PagesNotRead(warning), item.fetched.sha256, url)
         self._loaded(item, counts)
 
     def _loaded(self, item: stages.Fetch, counts: dict[str, int]) -> None:

@@ -22,6 +22,7 @@ class Provenance:
     extractor: str = ""  # filled in by the registry from the extractor that ran
     extractor_version: str = ""
     rule: str = ""  # the pattern or rule id that fired
+    ocr: bool = False  # the block was read by OCR from a scanned page (set by the registry)
 
 
 @dataclass(kw_only=True)
@@ -54,6 +55,7 @@ class Record:
         row.update(
             block=p.block, page=p.page, section=p.section, start=p.start, end=p.end,
             extractor=p.extractor, extractor_version=p.extractor_version, rule=p.rule,
+            ocr=int(p.ocr),
         )
         return row
 

@@ -106,6 +106,12 @@ class Extraction:
     versions: dict[str, str] = field(default_factory=dict)
 
 
+def _read_by_ocr(doc: Document, block: int) -> bool:
+    """Whether the record's block came from OCR: set here, from the block, so every
+    extractor's records carry it without each extractor copying it."""
+    return 0 <= block < len(doc.blocks) and doc.blocks[block].ocr
+
+
 def run_extractors(doc: Document, extractors: dict[str, Extractor], nlp: Language) -> Extraction:
     """Run every extractor on one document; one extractor failing does not stop the others."""
     result = Extraction()
@@ -119,5 +125,6 @@ def run_extractors(doc: Document, extractors: dict[str, Extractor], nlp: Languag
         for record in records:
             record.provenance.extractor = name
             record.provenance.extractor_version = extractor.version
+            record.provenance.ocr = _read_by_ocr(doc, record.provenance.block)
         result.records.extend(records)
     return result

@@ -19,6 +19,7 @@ from pledgeflow.fetch import Fetched, fetch_with_retries, resolve_url, store_raw
 from pledgeflow.isolate import shared_pool
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse, parser_id
+from pledgeflow.parse.ocr import OcrOptions
 from pledgeflow.registry import (
     Extraction,
     extractors_for_thread,
@@ -42,6 +43,7 @@ class Settings:
     fetch_attempts: int = 3  # tries for timeouts, 5xx and 429 (backoff, Retry-After)
     fetch_deadline: float | None = None  # seconds for a whole transfer; None: 10 x timeout
     allow_files_outside: bool = False  # let file:// entries read outside the catalog folder
+    ocr: OcrOptions = OcrOptions()  # OCR of scanned PDF pages: on or off, and its bounds
 
 
 @dataclass
@@ -164,10 +166,10 @@ def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
     started = time.perf_counter()
     f = item.fetched
     path = processed_path(f.sha256, settings)
-    saved = _saved_parse(path, f.media_type)
+    saved = _saved_parse(path, f.media_type, settings.ocr)
     cached = saved is not None
     document = saved if cached else parse(f.data, f.media_type, document_id=f.sha256,
-                                          url=f.final_url, charset=f.charset)
+                                          url=f.final_url, charset=f.charset, ocr=settings.ocr)
     document.source_id = item.source_id
     document.meta = dict(item.source_meta)
     document.save(path)
@@ -175,7 +177,9 @@ def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
                   cached=cached, seconds=time.perf_counter() - started)
 
 
-def _saved_parse(path: Path, media_type: str) -> Document | None:
+def _saved_parse(path: Path, media_type: str, ocr: OcrOptions) -> Document | None:
+    """The saved parse, when its parser and version are the ones in use; a parse that
+    left scanned pages unread is not reused while OCR is on (it may read them now)."""
     if not path.exists():
         return None
     try:
@@ -183,7 +187,9 @@ def _saved_parse(path: Path, media_type: str) -> Document | None:
     except (ValueError, TypeError, KeyError):
         return None  # an unreadable or older-format file is parsed again
     wanted = parser_id(media_type)
-    return document if wanted == (document.parser, document.parser_version) else None
+    if wanted != (document.parser, document.parser_version):
+        return None
+    return None if document.unread_pages and ocr.enabled else document
 
 
 def extractor_versions(settings: Settings) -> dict[str, str]:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import importlib
+from typing import TYPE_CHECKING
 
 from pledgeflow.document import Document
+
+if TYPE_CHECKING:
+    from pledgeflow.parse.ocr import OcrOptions
 
 
 class ParseError(Exception):
@@ -16,6 +20,12 @@ class NeedsOCR(ParseError):
 
     Recorded in ``failures`` with error type ``NeedsOCR`` so such documents can be found
     and sent to OCR, rather than loaded as empty documents."""
+
+
+class PagesNotRead(ParseError):
+    """A document loaded, but some of its scanned pages were not read (OCR off, not
+    installed, past the document's OCR bounds, or failed): recorded in ``failures``, with
+    the pages and the reason, so nothing goes missing in silence."""
 
 
 class ParseTimeout(ParseError):
@@ -42,12 +52,13 @@ def parser_id(media_type: str) -> tuple[str, str] | None:
 
 
 def parse(data: bytes, media_type: str, *, document_id: str, url: str | None = None,
-          charset: str | None = None) -> Document:
-    """Parse ``data`` by its (sniffed) media type."""
+          charset: str | None = None, ocr: OcrOptions | None = None) -> Document:
+    """Parse ``data`` by its (sniffed) media type; ``ocr`` bounds OCR of scanned PDF pages
+    (the defaults of ``pledgeflow.parse.ocr`` when None)."""
     if media_type == "application/pdf":
         from pledgeflow.parse.pdf import parse_pdf
 
-        return parse_pdf(data, document_id=document_id, url=url)
+        return parse_pdf(data, document_id=document_id, url=url, ocr=ocr)
     if media_type in ("text/html", "application/xhtml+xml"):
         from pledgeflow.parse.html import parse_html
 

@@ -14,6 +14,10 @@ processor's) are found from the rivers of whitespace between the columns of the 
 lines (``pdf_unruled``), two-column prose kept out. A table broken by a page break is
 joined back into one block. Running headers, footers and page numbers are dropped.
 
+A page with no text layer but pictures (a scan) is rendered and read by OCR (``ocr``),
+within the document's OCR budget; its words take the same path from ``add_markers`` on,
+and its blocks carry ``ocr=True``. Pages left unread are listed on the Document with why.
+
 The layout and block logic live in ``pdf_layout``, ``pdf_tables``, ``pdf_unruled`` and
 ``pdf_blocks``; this module only opens the PDF, reads it a page at a time and assembles
 the ``Document``.
@@ -30,6 +34,7 @@ import pypdfium2 as pdfium
 
 from pledgeflow.document import Block, Document
 from pledgeflow.parse import NeedsOCR, ParseError
+from pledgeflow.parse.ocr import OcrBudget, OcrOptions, is_scanned, snap_sizes
 from pledgeflow.parse.pdf_blocks import (
     PageContent,
     RawBlock,
@@ -40,7 +45,7 @@ from pledgeflow.parse.pdf_blocks import (
     merge_page_break_tables,
     page_blocks,
 )
-from pledgeflow.parse.pdf_layout import add_markers, group_lines
+from pledgeflow.parse.pdf_layout import Mark, Word, add_markers, group_lines
 from pledgeflow.parse.pdf_tables import (
     has_ruled_table,
     page_drawing,
@@ -54,8 +59,10 @@ PARSER = "pdf"
 # 2: words from pdfium, pdfplumber only on pages with ruled tables; 3: table cells found from
 # pdfium's drawing with pdfplumber's table functions, pdfplumber's PDF never opened; 4: list
 # items from drawn markers, nested items' lead-ins, numbered paragraphs, headings' sections,
-# tables without rules
-PARSER_VERSION = "5"
+# tables without rules; 5: OCR of scanned pages, blocks' ``ocr`` flag, pages left unread;
+# 6: two-column order (lines split at the gutter, footers after the columns), list depth
+# from a number's right edge
+PARSER_VERSION = "6"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.
@@ -70,14 +77,17 @@ class PdfReading:
     title: str | None  # the metadata Title
     # 1-based pages holding a ruled table of two or more columns, found in pdfium's drawing
     table_pages: list[int] = field(default_factory=list)
+    ocr: OcrBudget = field(default_factory=lambda: OcrBudget(OcrOptions()))
 
 
-def parse_pdf(data: bytes, *, document_id: str, url: str | None = None) -> Document:
-    """Parse PDF bytes into a Document; raise ParseError when the PDF cannot be read."""
-    reading = read_pdf(data)
+def parse_pdf(data: bytes, *, document_id: str, url: str | None = None,
+              ocr: OcrOptions | None = None) -> Document:
+    """Parse PDF bytes into a Document; raise ParseError when the PDF cannot be read, and
+    NeedsOCR when no page has text (after OCR, where it ran)."""
+    reading = read_pdf(data, ocr)
     pages = reading.pages
     if not any(page.lines or page.tables for page in pages):
-        raise NeedsOCR("PDF has no text layer (scanned or image-only); it needs OCR")
+        raise NeedsOCR(_no_text(reading.ocr))
     drop_running_lines(pages)
     body = body_size(pages)
     raw: list[RawBlock] = []
@@ -85,6 +95,8 @@ def parse_pdf(data: bytes, *, document_id: str, url: str | None = None) -> Docum
         raw.extend(page_blocks(page, body))
     raw = merge_broken_paragraphs(merge_page_break_tables(raw))
     blocks = build_blocks(raw, body)
+    for block in blocks:
+        block.ocr = block.page in reading.ocr.pages
     return Document.from_blocks(
         blocks,
         id=document_id,
@@ -94,21 +106,42 @@ def parse_pdf(data: bytes, *, document_id: str, url: str | None = None) -> Docum
         parser=PARSER,
         parser_version=PARSER_VERSION,
         url=url,
+        ocr_pages=list(reading.ocr.pages),
+        unread_pages=sorted(reading.ocr.unread),
+        warnings=reading.ocr.warnings(),
     )
 
 
-def read_pdf(data: bytes) -> PdfReading:
-    """Every page's lines and tables, one page at a time; unreadable PDFs raise ParseError."""
+def _no_text(budget: OcrBudget) -> str:
+    """Why a PDF gave no text: nothing to read, or what kept its scanned pages unread."""
+    if budget.unread:
+        reasons = "; ".join(dict.fromkeys(budget.unread.values()))
+        return f"PDF has no text layer (scanned or image-only) and was not OCR'd: {reasons}"
+    if budget.pages:
+        return "PDF has no text layer and OCR found no text on its scanned pages"
+    return "PDF has no text layer (scanned or image-only) and no pictures to OCR"
+
+
+def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> PdfReading:
+    """Every page's lines and tables, one page at a time; unreadable PDFs raise ParseError.
+    Scanned pages are OCR'd within ``ocr``'s bounds (the defaults when None)."""
     with _PDFIUM_LOCK, _pdfium_errors():
         doc = pdfium.PdfDocument(data)
         try:
-            reading = PdfReading([], _metadata_title(doc))
+            reading = PdfReading([], _metadata_title(doc), ocr=OcrBudget(ocr or OcrOptions()))
+            scanned: list[tuple[int, float, list[Word], list[Mark]]] = []
             for index in range(len(doc)):
                 page = doc[index]
                 try:
                     frame = PageFrame.of(page)
+                    words = page_words(page)
+                    if is_scanned(page, words):
+                        found = reading.ocr.read(page, index + 1)
+                        if found is not None:  # laid out once every page's sizes are known
+                            scanned.append((index + 1, frame.height, *found))
+                            continue
                     edges, marks = page_drawing(page, frame)
-                    words = add_markers(page_words(page), marks)
+                    words = add_markers(words, marks)
                     grids = ruled_tables(page, frame, edges)
                     found, words = read_tables(grids, index + 1, words)
                     if grids:
@@ -122,9 +155,25 @@ def read_pdf(data: bytes) -> PdfReading:
                     page.close()  # pages are read one at a time, so memory stays flat
         finally:
             doc.close()
+    if scanned:
+        reading.pages = sorted([*reading.pages, *_ocr_pages(scanned)], key=lambda p: p.number)
     if not reading.pages:
         raise ParseError("PDF has no pages")
     return reading
+
+
+def _ocr_pages(scanned: list[tuple[int, float, list[Word], list[Mark]]]) -> list[PageContent]:
+    """OCR'd pages laid out as text pages are, their estimated sizes made one per style
+    across the document first. A scan has no drawing, so no ruled tables."""
+    snap_sizes([words for _, _, words, _ in scanned])
+    pages = []
+    for number, height, words, marks in scanned:
+        lines = group_lines(add_markers(words, marks))
+        found = []
+        if has_split_rows(lines):
+            found, lines = unruled_tables(number, lines)
+        pages.append(PageContent(number, height, lines, found))
+    return pages
 
 
 def table_pages(data: bytes) -> list[int]:

@@ -1,0 +1,291 @@
+"""Scanned PDF pages read by OCR, bounded per document, and turned off by --no-ocr.
+
+``fixtures/scanned/scanned-plan.pdf`` is two pages of pictures and no text layer, made by
+``make.py`` there from text written for these tests (a fictional council). OCR runs for
+real (RapidOCR, the ``ocr`` extra, which the test extra installs).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader, PdfWriter
+
+from pledgeflow.cli import main
+from pledgeflow.db import open_db
+from pledgeflow.document import Document
+from pledgeflow.export import source_records
+from pledgeflow.nlp import build_nlp
+from pledgeflow.parse import NeedsOCR
+from pledgeflow.parse.ocr import OcrOptions, page_ranges
+from pledgeflow.parse.pdf import parse_pdf
+from pledgeflow.registry import get_extractors, run_extractors
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SCANNED = FIXTURES / "scanned" / "scanned-plan.pdf"
+PRINTED = FIXTURES / "printed" / "manifesto.pdf"
+TREES = "We will plant 3,000 street trees by March 2028."
+ITEMS = ["resurface 40 miles of footway in the wards with the worst pavements",
+         "open two new recycling centres by the end of 2027"]
+
+
+def scanned(ocr: OcrOptions | None = None, data: bytes | None = None) -> Document:
+    return parse_pdf(data or SCANNED.read_bytes(), document_id="scanned", ocr=ocr)
+
+
+def text_then_scan() -> bytes:
+    """A printed page with a text layer, then the first scanned page."""
+    writer = PdfWriter()
+    writer.add_page(PdfReader(PRINTED).pages[0])
+    writer.add_page(PdfReader(SCANNED).pages[0])
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="module")
+def read() -> Document:
+    return scanned()
+
+
+def test_the_fixture_is_small_and_has_no_text_layer():
+    assert SCANNED.stat().st_size < 200_000
+    reader = PdfReader(SCANNED)
+    assert len(reader.pages) == 2
+    assert all(not page.extract_text().strip() for page in reader.pages)
+
+
+def test_a_scan_is_read_into_headings_paragraphs_and_list_items(read):
+    assert read.ocr_pages == [1, 2] and read.unread_pages == [] and read.warnings == []
+    assert all(b.ocr for b in read.blocks)
+    headings = [(b.text, b.level) for b in read.blocks if b.kind == "heading"]
+    assert ("Greener Streets Plan 2026 to 2030", 1) in headings
+    assert ("Our commitments", 2) in headings
+    assert read.title == "Greener Streets Plan 2026 to 2030"
+    paragraph = next(b for b in read.blocks if TREES in b.text)
+    assert paragraph.kind == "paragraph" and paragraph.page == 1
+    items = [b for b in read.blocks if b.kind == "list_item" and b.page == 1]
+    assert [b.text for b in items][:2] == ITEMS
+    assert all(b.lead_in == "In the first year of this plan we will:" for b in items)
+    assert items[0].section == ["Greener Streets Plan 2026 to 2030", "Our commitments"]
+
+
+def test_a_skewed_grainy_two_column_scan_keeps_its_lines_paragraphs_and_lists():
+    # made here by make.py (turned 1.2 degrees, grainy, Times at 10 pt): a line's words
+    # must stay one line, columns read one after the other, and the size estimates stay
+    # one per style so paragraphs do not break
+    sys.path.insert(0, str(SCANNED.parent))
+    try:
+        from make import TWO_COLUMNS, two_column_scan
+    finally:
+        sys.path.remove(str(SCANNED.parent))
+    doc = parse_pdf(two_column_scan(), document_id="two-columns")
+    assert doc.blocks[0].kind == "heading" and doc.blocks[0].text == TWO_COLUMNS["heading"]
+    paragraphs = [b.text for b in doc.blocks if b.kind == "paragraph"]
+    assert paragraphs.count(TWO_COLUMNS["paragraph"]) == 2
+    items = [b.text for b in doc.blocks if b.kind == "list_item"]
+    numbered = [f"{n}. {item}" for n, item in enumerate(TWO_COLUMNS["items"], start=1)]
+    assert items == numbered * 2
+
+
+def test_pledges_from_a_scan_carry_ocr_in_their_provenance(read):
+    result = run_extractors(read, get_extractors(), build_nlp())
+    pledges = [r for r in result.records if r.kind == "pledges"]
+    texts = [p.text for p in pledges]
+    assert TREES in texts and ITEMS[0] in texts
+    assert "We will introduce 20 mph limits outside every primary school by 2027." in texts
+    assert all(p.provenance.ocr for p in result.records)
+    assert all(p.row()["ocr"] == 1 for p in pledges)
+
+
+def test_a_printed_page_is_not_ocrd():
+    doc = parse_pdf(PRINTED.read_bytes(), document_id="printed")
+    assert doc.ocr_pages == [] and doc.unread_pages == []
+    assert not any(b.ocr for b in doc.blocks)
+
+
+def test_no_ocr_reads_nothing_of_a_scan_and_says_why():
+    with pytest.raises(NeedsOCR, match=r"not OCR'd: OCR is off \(--no-ocr\)"):
+        scanned(OcrOptions(enabled=False))
+
+
+def test_the_page_limit_reads_the_first_pages_and_records_the_rest():
+    doc = scanned(OcrOptions(max_pages=1))
+    assert doc.ocr_pages == [1] and doc.unread_pages == [2]
+    assert doc.warnings == ["page 2: no text layer, not read: past the limit of 1 OCR pages "
+                            "a document"]
+    assert {b.page for b in doc.blocks} == {1}
+    assert any(TREES in b.text for b in doc.blocks)
+
+
+def test_the_time_budget_stops_after_the_page_that_spends_it():
+    # a budget of 0 s is spent by the first page: the first is read, the next is not
+    doc = scanned(OcrOptions(seconds=0))
+    assert doc.ocr_pages == [1] and doc.unread_pages == [2]
+    assert "past the OCR time budget of 0 s a document" in doc.warnings[0]
+
+
+def test_a_limit_of_no_pages_fails_a_scan_with_the_reason():
+    with pytest.raises(NeedsOCR, match="past the limit of 0 OCR pages"):
+        scanned(OcrOptions(max_pages=0))
+
+
+def test_no_ocr_keeps_the_text_pages_and_lists_the_scanned_one():
+    doc = scanned(OcrOptions(enabled=False), data=text_then_scan())
+    assert doc.ocr_pages == [] and doc.unread_pages == [2]
+    assert doc.warnings == ["page 2: no text layer, not read: OCR is off (--no-ocr)"]
+    assert {b.page for b in doc.blocks} == {1} and not any(b.ocr for b in doc.blocks)
+
+
+def test_page_ranges_name_pages_for_a_person():
+    assert page_ranges([3]) == "page 3:"
+    assert page_ranges([7, 2, 3, 4]) == "pages 2-4, 7:"
+
+
+def test_without_the_ocr_engine_a_scan_fails_with_the_install_hint():
+    # A fresh interpreter where the engine cannot be imported, as without the extra.
+    code = ("import sys; sys.modules['rapidocr'] = None\n"
+            "from pathlib import Path\n"
+            "from pledgeflow.parse import NeedsOCR\n"
+            "from pledgeflow.parse.pdf import parse_pdf\n"
+            "try:\n"
+            f"    parse_pdf(Path({str(SCANNED)!r}).read_bytes(), document_id='s')\n"
+            "except NeedsOCR as exc:\n"
+            "    print(exc)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=120, check=True).stdout
+    assert "no OCR engine (install the OCR extra: pip install 'pledgeflow[ocr]')" in out
+
+
+def test_extract_command_reads_a_scan_and_no_ocr_refuses_it():
+    runner = CliRunner()
+    off = runner.invoke(main, ["extract", "--no-ocr", "--extractor", "pledges", str(SCANNED)])
+    assert off.exit_code == 1 and "OCR is off (--no-ocr)" in off.output
+    on = runner.invoke(main, ["extract", "--ocr-pages", "1", "--extractor", "pledges",
+                              str(SCANNED)])
+    assert on.exit_code == 0, on.output
+    out = json.loads(on.stdout)
+    pledges = out["records"]["pledges"]
+    assert TREES in [p["text"] for p in pledges] and all(p["ocr"] == 1 for p in pledges)
+    assert {p["page"] for p in pledges} == {1}
+    assert out["warnings"] == ["page 2: no text layer, not read: past the limit of 1 OCR "
+                               "pages a document"]
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_records_why_scans_were_not_read_then_reads_them(tmp_path):
+    """--no-ocr: the scan fails with its reason, the mixed document loads its text page
+    and records its scanned page as not read. With OCR, the scan's pledges load with
+    ocr = 1 in the database."""
+    from pledgeflow.flows.pipeline import pipeline
+
+    (tmp_path / "scan.pdf").write_bytes(SCANNED.read_bytes())
+    (tmp_path / "mixed.pdf").write_bytes(text_then_scan())
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text("".join(f"""
+[[sources]]
+id = "{name}"
+url = "{name}.pdf"
+organisation = "Ashcombe District Council"
+council = "Ashcombe"
+kind = "council_plan"
+title = "{name}"
+period = "2026-2030"
+""" for name in ("scan", "mixed")))
+    db = tmp_path / "pf.db"
+
+    def run(**ocr) -> dict:
+        return pipeline(sources=str(catalog), db=str(db), raw_dir=str(tmp_path / "raw"),
+                        processed_dir=str(tmp_path / "processed"), **ocr)
+
+    off = run(ocr=False)
+    assert off["documents"] == 1 and off["failed"] == 2
+    with sqlite3.connect(db) as conn:
+        failures = conn.execute("select source_id, stage, error_type, message from failures "
+                                "order by source_id").fetchall()
+        assert conn.execute("select count(*) from pledges p join documents d on "
+                            "d.id = p.document_id where d.source_id = 'scan'").fetchone() == (0,)
+    assert failures[0][:3] == ("mixed", "parse", "PagesNotRead")
+    assert failures[0][3] == "page 2: no text layer, not read: OCR is off (--no-ocr)"
+    assert failures[1][:3] == ("scan", "parse", "NeedsOCR")
+    assert "OCR is off (--no-ocr)" in failures[1][3]
+
+    on = run(ocr=True, ocr_pages=1)
+    assert on["documents"] == 1  # the scan; the mixed document is unchanged
+    with sqlite3.connect(db) as conn:
+        rows = conn.execute("select p.text, p.page, p.ocr from pledges p join documents d "
+                            "on d.id = p.document_id where d.source_id = 'scan'").fetchall()
+        blocks = conn.execute("select count(*), min(ocr) from blocks b join documents d on "
+                              "d.id = b.document_id where d.source_id = 'scan'").fetchone()
+        newest = conn.execute("select error_type, message from failures where run_id = "
+                              "(select id from runs order by started_at desc limit 1)"
+                              ).fetchall()
+    assert (TREES, 1, 1) in rows and all(ocr == 1 for _, _, ocr in rows)
+    assert blocks[0] > 0 and blocks[1] == 1
+    exported = source_records(open_db(db), "scan")
+    assert exported["pledges"] and all(p["provenance"]["ocr"] is True
+                                       for p in exported["pledges"])
+    assert newest == [("PagesNotRead", "page 2: no text layer, not read: past the limit of 1 "
+                                       "OCR pages a document")]
+
+
+def test_a_saved_parse_with_unread_pages_is_parsed_again_once_ocr_is_on(tmp_path):
+    from pledgeflow import stages
+    from pledgeflow.catalog import Source
+
+    (tmp_path / "mixed.pdf").write_bytes(text_then_scan())
+    source = Source(id="mixed", url="mixed.pdf", organisation="Ashcombe District Council",
+                    council="Ashcombe", kind="council_plan", title="Mixed", period="2026-2030",
+                    catalog_dir=str(tmp_path))
+    off = stages.Settings(raw_dir=tmp_path / "raw", processed_dir=tmp_path / "processed",
+                          ocr=OcrOptions(enabled=False))
+    on = stages.Settings(raw_dir=off.raw_dir, processed_dir=off.processed_dir)
+    fetched = stages.fetch_source(source, off)
+    first = stages.parse_fetched(fetched, off)
+    again_off = stages.parse_fetched(fetched, off)
+    with_ocr = stages.parse_fetched(fetched, on)
+    reused = stages.parse_fetched(fetched, on)
+    assert first.document.unread_pages == [2] and again_off.cached
+    assert not with_ocr.cached and with_ocr.document.ocr_pages == [2]
+    assert reused.cached and reused.document.unread_pages == []
+
+
+def test_pledgeflow_run_no_ocr_exits_1_and_failures_names_the_reason(tmp_path):
+    """The option as a user types it: through the command, the flow and a parse worker."""
+    import os
+
+    (tmp_path / "scan.pdf").write_bytes(SCANNED.read_bytes())
+    catalog = tmp_path / "catalog.toml"
+    catalog.write_text("""
+[[sources]]
+id = "scan"
+url = "scan.pdf"
+organisation = "Ashcombe District Council"
+council = "Ashcombe"
+kind = "council_plan"
+title = "Greener Streets Plan"
+period = "2026-2030"
+""")
+    env = {**os.environ, "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1",
+           "PREFECT_HOME": str(tmp_path / "prefect"),
+           # the run's temporary server starts slowly on a busy machine (20 s by default)
+           "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120"}
+    env.pop("PREFECT_API_URL", None)  # the run's own temporary server
+    pledgeflow = Path(sys.executable).parent / "pledgeflow"
+    db = tmp_path / "pf.db"
+    run = subprocess.run([str(pledgeflow), "run", "--no-ocr", "--sources", str(catalog),
+                          "--db", str(db), "--raw-dir", str(tmp_path / "raw"),
+                          "--processed-dir", str(tmp_path / "processed")],
+                         capture_output=True, text=True, env=env, cwd=tmp_path, timeout=600)
+    assert run.returncode == 1, f"{run.stdout}\n{run.stderr}"
+    listed = subprocess.run([str(pledgeflow), "failures", "--db", str(db)], capture_output=True,
+                            text=True, env=env, cwd=tmp_path, timeout=120, check=True).stdout
+    assert listed.startswith("scan\tparse\tNeedsOCR: PDF has no text layer")
+    assert "OCR is off (--no-ocr)" in listed
