@@ -142,7 +142,9 @@ def _files(conn: sqlite3.Connection, db_path: Path, raw_dir: Path) -> list[Probl
         problems.append(Problem("error", "raw folder not found", str(raw_dir)))
     known: set[str] = set()
     for document_id, source_id, stored_raw, stored_processed in conn.execute(
-            "select id, source_id, raw_path, processed_path from documents order by id"):
+            "select d.id, (select group_concat(source_id, ', ') from (select distinct source_id "
+            "from source_documents where document_id = d.id)), d.raw_path, d.processed_path "
+            "from documents d order by d.id"):
         known.add(document_id)
         where = f"document {document_id} ({source_id})"
         # The folder asked about first, then where the run that loaded it kept it.
@@ -208,8 +210,9 @@ def _raw_orphans(raw_dir: Path, known: set[str]) -> list[Problem]:
 
 
 def _current_versions(conn: sqlite3.Connection) -> list[Problem]:
-    rows = conn.execute("select source_id, part_url, count(*) from documents where current = 1 "
-                        "group by source_id, part_url having count(*) > 1").fetchall()
+    rows = conn.execute("select source_id, part_url, count(*) from source_documents "
+                        "where current = 1 group by source_id, part_url having count(*) > 1"
+                        ).fetchall()
     return [Problem("error", "several current versions",
                     f"source {source_id}" + (f" page {part_url}" if part_url else "")
                     + f": {n} documents have current = 1")

@@ -170,7 +170,19 @@ class RunLedger:
         item, extracted = outcome.item, outcome.extracted
         not_modified = item.fetched.not_modified
         self.summary["not_modified" if not_modified else "fetched"] += 1
+        fetched = None if not_modified else item.metadata()
         if store.document_is_current(self.database, item.document_id, self.versions):
+            # These bytes' records are up to date, loaded for this source or for another
+            # that serves the same bytes: at most this source's link is new.
+            try:
+                linked = store.link_source(self.database, source_id, item.document_id,
+                                           fetched, part=item.part, part_url=item.part_url)
+            except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
+                self.fail(source_id, "load", exc, item.document_id, url)
+                return
+            if linked:
+                self._loaded(item, store.document_counts(self.database, item.document_id))
+                return
             self.summary["unchanged"] += 1
             self.logger.debug("%s unchanged (%s%s), skipped", source_id, item.document_id[:12],
                               ", 304" if not_modified else "")
@@ -178,6 +190,8 @@ class RunLedger:
         if extracted is None:  # same bytes, newer extractors: extract again from the saved parse
             try:
                 counts = stages.reextract(self.database, item.document_id, self.settings)
+                store.link_source(self.database, source_id, item.document_id, fetched,
+                                  part=item.part, part_url=item.part_url)
             except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
                 self.fail(source_id, "extract", exc, item.document_id, url)
                 return
@@ -195,8 +209,9 @@ class RunLedger:
 
     def _loaded(self, item: stages.Fetch, counts: dict[str, int]) -> None:
         source_id = item.source_id
-        if item.source_meta.get("council"):
-            self.councils.add(item.source_meta["council"])
+        # Every council whose sources serve these bytes: their records changed for all.
+        self.councils.update(store.source_councils(
+            self.database, store.document_sources(self.database, item.document_id)))
         self.summary["documents"] += 1
         records = self.summary["records"]
         for kind, n in counts.items():

@@ -252,7 +252,7 @@ def reference(corpus, tmp_path_factory) -> Reference:
     loaded = run_stages(str(corpus.catalog), str(root / "pledgeflow.db"), str(root / "raw"),
                         str(root / "processed"))
     conn = sqlite3.connect(root / "pledgeflow.db")
-    documents = dict(conn.execute("select source_id, id from documents"))
+    documents = dict(conn.execute("select source_id, document_id from source_documents"))
     conn.close()
     counts = assert_consistent(root / "pledgeflow.db")
     assert set(loaded) == set(documents) and len(documents) == 6
@@ -347,9 +347,11 @@ def test_two_runs_at_once_on_one_database_lose_nothing(attempt, corpus, referenc
     assert assert_consistent(db_path) == {d: reference.counts[d] for d in expected.values()}
     conn = sqlite3.connect(db_path)
     try:
-        assert conn.execute("select source_id, count(*) from documents where current = 1 "
-                            "group by source_id, part_url having count(*) > 1").fetchall() == []
-        assert dict(conn.execute("select source_id, id from documents where current = 1")
+        assert conn.execute("select source_id, count(*) from source_documents "
+                            "where current = 1 group by source_id, part_url "
+                            "having count(*) > 1").fetchall() == []
+        assert dict(conn.execute("select source_id, document_id from source_documents "
+                                 "where current = 1")
                     ) == expected
         assert conn.execute("select count(*) from changes").fetchone()[0] == 0
     finally:
@@ -409,7 +411,7 @@ def test_two_runs_loading_the_same_new_version_make_one_version(corpus, tmp_path
     assert_consistent(db_path)
     conn = sqlite3.connect(db_path)
     try:
-        versions = conn.execute("select version, current from documents where source_id = ? "
+        versions = conn.execute("select version, current from source_documents where source_id = ? "
                                 "order by version", [CHANGED_ID]).fetchall()
         assert versions == [(1, 0), (2, 1)]
         changes = conn.execute("select kind, change, text from changes").fetchall()

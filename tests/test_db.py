@@ -162,8 +162,8 @@ def test_open_db_creates_folder_schema_and_pragmas(tmp_path):
     assert db.execute("pragma busy_timeout").fetchone()[0] == 30000
     fks = {(fk.column, fk.other_table) for fk in db["kpi_targets"].foreign_keys}
     assert fks == {("kpi_id", "kpis"), ("document_id", "documents")}
-    assert ("source_id", "sources") in {(fk.column, fk.other_table)
-                                        for fk in db["documents"].foreign_keys}
+    assert {(fk.column, fk.other_table) for fk in db["source_documents"].foreign_keys} == {
+        ("source_id", "sources"), ("document_id", "documents")}
     assert ["document_id"] in [i.columns for i in db["pledges"].indexes]
 
 
@@ -211,7 +211,10 @@ def test_load_stores_document_blocks_records_and_children(db):
     assert counts == {"pledges": 2, "targets": 1, "kpis": 1, "actions": 1, "risks": 1,
                       "kpi_targets": 2}
     stored = db["documents"].get(doc.id)
-    assert stored["source_id"] == SOURCE.id and stored["text_chars"] == len(doc.text)
+    assert stored["text_chars"] == len(doc.text)
+    link = db["source_documents"].get(1)
+    assert (link["source_id"], link["document_id"], link["url"], link["etag"]) == (
+        SOURCE.id, doc.id, SOURCE.url, '"abc"')
     assert json.loads(stored["extractors"]) == VERSIONS
     table = db["blocks"].get(f"{doc.id}:3")
     assert json.loads(table["rows"])[1][0] == "Pupils in good schools"
@@ -261,8 +264,8 @@ def test_changed_document_becomes_the_current_version_and_keeps_the_old_one(db):
     new = make_doc("Transport", b"version 2")
     counts = load(db, new, make_records(new)[:2])
     assert counts["pledges"] == 2 and counts["kpis"] == 0
-    versions = [(r["id"], r["version"], r["current"]) for r in
-                db["documents"].rows_where(order_by="version")]
+    versions = [(r["document_id"], r["version"], r["current"]) for r in
+                db["source_documents"].rows_where(order_by="version")]
     assert versions == [(old.id, 1, 0), (new.id, 2, 1)]
     assert rows_of(db, old.id) == old_rows  # nothing of the old version is lost
     current = {t: db.execute(f"select count(*) from current_{t}").fetchone()[0]
@@ -484,6 +487,14 @@ def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
     plan_doc.source_id = plan.id
     load_document(db, plan_doc, make_records(plan_doc), source_id=plan.id,
                   fetched={"url": plan.url}, raw_path="raw/plan", processed_path="p/plan",
+                  extractor_versions=VERSIONS)
+    # the same page on a ward site: a second source serving the same bytes
+    ward = Source(id="cwac-ward-copy", url="https://ward.example.org/cwac.html",
+                  organisation=SOURCE.organisation, council=SOURCE.council, kind="campaign_page",
+                  title="Copy", period="2019-2023")
+    upsert_sources(db, [ward])
+    load_document(db, edited, make_records(edited), source_id=ward.id,
+                  fetched={"url": ward.url}, raw_path="raw/x", processed_path="p/x",
                   extractor_versions=VERSIONS)
     links.rebuild(db)
     start_run(db, run_id="run-1", flow_run_id=None, catalog="catalog.toml", sources=1)

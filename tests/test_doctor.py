@@ -78,7 +78,8 @@ def test_a_healthy_sample_database_has_no_problems(copy):
 
 
 def test_a_deleted_raw_file_is_an_error(copy):
-    document_id, source_id = copy.one("select id, source_id from documents order by id")
+    document_id, source_id = copy.one("select document_id, source_id from source_documents "
+                                     "order by document_id")
     copy.raw_file(document_id).unlink()
     problems = diagnose(copy.db, copy.raw)
     assert whats(problems) == [("error", "raw file missing")]
@@ -141,8 +142,10 @@ def test_kpi_targets_without_their_kpi_are_orphans(copy):
 
 
 def test_two_current_versions_of_one_source_are_an_error(copy):
-    copy.sql("insert into documents (id, source_id, current, version) select "
-             f"'{'f' * 64}', source_id, 1, 2 from documents where source_id = 'bnes-libdem-2023'")
+    copy.sql(f"insert into documents (id) values ('{'f' * 64}')")
+    copy.sql("insert into source_documents (source_id, document_id, current, version) select "
+             f"source_id, '{'f' * 64}', 1, 2 from source_documents "
+             "where source_id = 'bnes-libdem-2023'")
     problems = diagnose(copy.db, copy.raw)
     assert ("error", "several current versions") in whats(problems)
     assert ("error", "raw file missing") in whats(problems)

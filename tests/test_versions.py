@@ -83,7 +83,7 @@ def test_second_run_is_conditional_and_does_no_parse_or_load(site):
 def test_an_edited_page_is_a_new_version_with_exactly_its_changes(site):
     tmp, _, _, _, _, third = site
     assert third["documents"] == 1
-    versions = query(tmp, "select version, current from documents order by version")
+    versions = query(tmp, "select version, current from source_documents order by version")
     assert versions == [(1, 0), (2, 1)]
     changes = query(tmp, "select kind, change, text from changes order by change")
     assert changes == [
