@@ -244,7 +244,8 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     Example:
       pledgeflow reextract --extractor pledges
     """
-    from pledgeflow import stages
+    from pledgeflow import db as store
+    from pledgeflow import links, stages
     from pledgeflow.registry import get_extractors
 
     database = _open(db)
@@ -259,14 +260,21 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
         "select d.id, group_concat(l.source_id, ', '), d.extractors from documents d "
         "join source_documents l on l.document_id = d.id and l.current = 1 "
         "group by d.id order by min(l.source_id), min(l.part)").fetchall()
+    councils: set[str] = set()
     for document_id, source_id, stored in current:
         stored = json.loads(stored or "{}")
         if not everything and all(stored.get(n) == versions[n] for n in names):
             continue
         counts = stages.reextract(database, document_id, stages.Settings())
         done += 1
+        councils |= store.source_councils(database, store.document_sources(database,
+                                                                           document_id))
         click.echo(f"{source_id}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
-    click.echo(f"re-extracted {done} document(s)")
+    # Replacing a document's pledges dropped their links: build them again (the
+    # full-text rows were replaced with the records, in the same transaction).
+    linked = links.rebuild(database, councils) if councils else 0
+    click.echo(f"re-extracted {done} document(s); relinked {len(councils)} council(s): "
+               f"{linked} link(s)")
 
 
 @main.command("extractors")

@@ -88,6 +88,7 @@ class RunLedger:
                               "not_modified": 0, "parsed": 0, "documents": 0, "unchanged": 0,
                               "failed": 0, "records": {}}
         self.councils: set[str] = set()  # councils whose records changed: to relink
+        self.run_councils: set[str] = set()  # councils of the run's sources
         self.pending: Counter[str] = Counter()  # documents still to come, per council
         self.total = 0  # documents this run takes (known once ``order`` has them)
         self.taken = 0
@@ -99,6 +100,7 @@ class RunLedger:
         parsed, instead of every council at the end of the run."""
         jobs = sorted(jobs, key=lambda job: job.source.council or "")
         self.pending = Counter(job.source.council for job in jobs if job.source.council)
+        self.run_councils.update(self.pending)
         self.total += len(jobs)
         return jobs
 
@@ -228,7 +230,10 @@ class RunLedger:
                 self.logger.info("%s: %d page(s) no longer linked from the index",
                                  source_id, retired)
                 self.councils.update(store.source_councils(self.database, [source_id]))
-        if self.councils:  # new or retired records not yet relinked
+        # Councils with new or retired records not yet relinked, and any of the run's
+        # councils whose links are older than their records (a reextract, a failed relink)
+        self.councils |= links.stale_councils(self.database, self.run_councils)
+        if self.councils:
             self._link(set(self.councils))
         store.finish_run(self.database, self.run_id,
                          status="completed_with_failures" if summary["failed"] else "completed",

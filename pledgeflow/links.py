@@ -69,6 +69,36 @@ def rebuild(db: sqlite_utils.Database, councils: Iterable[str] | None = None) ->
     return stored
 
 
+def councils(db: sqlite_utils.Database) -> list[str]:
+    """Every council a source names."""
+    return [r[0] for r in db.execute(
+        "select distinct council from sources where council is not null order by council")]
+
+
+def expected(db: sqlite_utils.Database, council: str) -> set[str]:
+    """The ids of the links ``rebuild`` would store for the council now (nothing written
+    but a temporary index: works on a read-only connection)."""
+    return {row[0] for row in _council_links(db, council, _classifier())}
+
+
+def stale_councils(db: sqlite_utils.Database, names: Iterable[str]) -> set[str]:
+    """Councils whose links are older than the records they were built from: a current
+    document loaded after the council's last linking, or current pledges and measures
+    with no link at all. What a run relinks even when it loaded nothing itself (records
+    replaced by ``reextract``, or links deleted by hand)."""
+    stale = set()
+    for council in names:
+        loaded = db.execute(
+            "select max(d.loaded_at) from sources s join source_documents l on "
+            "l.source_id = s.id and l.current = 1 join documents d on d.id = l.document_id "
+            "where s.council = ?", [council]).fetchone()[0]
+        linked = db.execute("select max(linked_at) from links where council = ?",
+                            [council]).fetchone()[0]
+        if loaded is not None and (linked is None or loaded > linked):
+            stale.add(council)
+    return stale
+
+
 def _current_rows(db: sqlite_utils.Database, table: str, columns: str,
                   council: str) -> list[dict]:
     """``columns`` of the council's rows of ``table`` (as ``x``) in current documents, in

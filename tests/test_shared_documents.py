@@ -177,3 +177,19 @@ def test_a_schema_2_database_is_brought_up_to_date_in_place(tmp_path, samples_di
     assert [(r[0], r[2], r[3]) for r in shared] == [("cwac-labour-2019", 1, 1),
                                                     ("cwac-ward-copy", 1, 1)]
     assert shared[0][1] == shared[1][1]
+
+
+def test_a_run_relinks_a_council_whose_links_were_lost(tmp_path, samples_dir):
+    """Links dropped behind the run's back (a reextract of old, a hand edit): the next run
+    finds every document unchanged and still rebuilds them."""
+    catalog = samples_dir / "catalog.toml"
+    run(tmp_path, catalog)
+    db = tmp_path / "pf.db"
+    with sqlite3.connect(db) as conn:
+        before = conn.execute("select count(*) from links").fetchone()[0]
+        conn.execute("delete from links")
+    assert before > 100
+    summary = run(tmp_path, catalog)
+    assert summary["documents"] == 0 and summary["unchanged"] == summary["sources"]
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select count(*) from links").fetchone()[0] == before
