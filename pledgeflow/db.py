@@ -364,6 +364,34 @@ def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:
         db.table("sources").upsert_all([s.row() for s in sources], pk="id", alter=True)
 
 
+def carry_renamed(db: sqlite_utils.Database, sources: list[Source],
+                  listed: set[str]) -> list[tuple[str, str]]:
+    """Sources the catalog renamed: a source new to the database (no document yet) whose
+    URL is that of exactly one source with documents that the catalog no longer lists
+    (``listed``: every id of the catalog file, not only those selected). Its documents'
+    links, versions and changes move to the new id; returns (old id, new id) pairs.
+
+    Without this, the new id's first run fetched the same bytes and reported them
+    unchanged, and the records stayed under the old id."""
+    renamed = []
+    with immediate(db):
+        for source in sources:
+            if db.execute("select 1 from source_documents where source_id = ? limit 1",
+                          [source.id]).fetchone():
+                continue
+            old = [r[0] for r in db.execute(
+                "select s.id from sources s where s.url = ? and s.id != ? and exists "
+                "(select 1 from source_documents l where l.source_id = s.id)",
+                [source.url, source.id]) if r[0] not in listed]
+            if len(old) != 1:
+                continue  # none, or several that could be it: leave them be
+            for table in ("source_documents", "changes"):
+                db.execute(f"update {table} set source_id = ? where source_id = ?",
+                           [source.id, old[0]])
+            renamed.append((old[0], source.id))
+    return renamed
+
+
 def document_is_current(db: sqlite_utils.Database, document_id: str,
                         extractor_versions: dict[str, str]) -> bool:
     """True when these exact bytes were already loaded by these exact extractor versions

@@ -164,8 +164,8 @@ def _files(conn: sqlite3.Connection, db_path: Path, raw_dir: Path) -> list[Probl
             if digest != document_id:
                 problems.append(Problem("error", "raw file corrupt",
                                         f"{where}: {raw} has sha256 {digest}"))
-        saved = db_path.parent / "documents" / f"{document_id}.json"
-        if _first_file([*([Path(stored_processed)] if stored_processed else []), saved]) is None:
+        saved = sorted((db_path.parent / "documents").glob(f"{document_id}*.json"))
+        if _first_file([*([Path(stored_processed)] if stored_processed else []), *saved]) is None:
             problems.append(Problem("warning", "processed file missing",
                                     f"{where}: {stored_processed} (the saved parse; the next "
                                     "run parses the raw file again)"))

@@ -70,7 +70,8 @@ class Window:
 class RunLedger:
     def __init__(self, database, *, catalog: str, sources: int, settings: stages.Settings,
                  logger: logging.Logger | logging.LoggerAdapter,
-                 flow_run_id: str | None = None) -> None:
+                 flow_run_id: str | None = None,
+                 renamed: list[tuple[str, str]] | None = None) -> None:
         self.database = database
         self.settings = settings
         self.logger = logger
@@ -86,9 +87,15 @@ class RunLedger:
                         catalog=catalog, sources=sources)
         self.summary: dict = {"run_id": self.run_id, "sources": sources, "fetched": 0,
                               "not_modified": 0, "parsed": 0, "documents": 0, "unchanged": 0,
-                              "failed": 0, "records": {}}
+                              "failed": 0, "records": {},
+                              "renamed": [f"{old} -> {new}" for old, new in renamed or []]}
         self.councils: set[str] = set()  # councils whose records changed: to relink
         self.run_councils: set[str] = set()  # councils of the run's sources
+        for old, new in renamed or []:
+            logger.info("source %s renamed %s: its documents, versions and changes follow",
+                        old, new)
+            # the new id may name another council: both councils' links change
+            self.councils |= store.source_councils(database, [old, new])
         self.pending: Counter[str] = Counter()  # documents still to come, per council
         self.total = 0  # documents this run takes (known once ``order`` has them)
         self.taken = 0
@@ -248,6 +255,8 @@ class RunLedger:
 
 def format_summary(summary: dict) -> str:
     records = ", ".join(f"{n} {k}" for k, n in summary["totals"].items()) or "none"
+    renamed = summary.get("renamed") or []
+    renames = f", {len(renamed)} renamed: {', '.join(renamed)}" if renamed else ""
     return (f"pledgeflow: {summary['sources']} sources, {summary['documents']} documents loaded, "
             f"{summary['unchanged']} unchanged ({summary['not_modified']} not modified), "
-            f"{summary['failed']} failed; database now holds {records}")
+            f"{summary['failed']} failed{renames}; database now holds {records}")

@@ -7,6 +7,7 @@ the Prefect flow in ``flows/pipeline.py`` only orchestrates them.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -151,8 +152,15 @@ def fetch_source(source: Source, settings: Settings, previous: dict | None = Non
                  document_id=fetched.sha256, part=part, part_url=part_url)
 
 
-def processed_path(document_id: str, settings: Settings) -> Path:
-    return settings.processed_dir / "documents" / f"{document_id}.json"
+def processed_path(document_id: str, settings: Settings, media_type: str | None = None) -> Path:
+    """Where the parse of these bytes by the parser their media type takes is saved: keyed
+    by content and parser version, never by source, so databases and sources sharing the
+    folder share it, and two parser versions do not overwrite each other's."""
+    parser = parser_id(media_type) if media_type else None
+    if parser is None:
+        return settings.processed_dir / "documents" / f"{document_id}.json"
+    tag = "-".join(re.sub(r"[^A-Za-z0-9.]+", "_", part) for part in parser)
+    return settings.processed_dir / "documents" / f"{document_id}.{tag}.json"
 
 
 def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
@@ -160,8 +168,12 @@ def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
     parser version (``Parsed.cached``). Isolation is ``parse_and_extract``'s job."""
     started = time.perf_counter()
     f = item.fetched
-    path = processed_path(f.sha256, settings)
+    path = processed_path(f.sha256, settings, f.media_type)
     saved = _saved_parse(path, f.media_type)
+    if saved is None:  # one saved before file names carried the parser version
+        older = processed_path(f.sha256, settings)
+        saved = _saved_parse(older, f.media_type)
+        path = older if saved is not None else path
     cached = saved is not None
     if saved is not None:
         document = saved
