@@ -55,7 +55,8 @@ def diagnose(db_path: Path, raw_dir: Path) -> list[Problem]:
         if problem:
             return [problem]
         problems = _integrity(conn) + _foreign_keys(conn) + _orphans(conn)
-        problems += _files(conn, db_path, raw_dir) + _current_versions(conn) + _links(conn)
+        problems += _files(conn, db_path, raw_dir) + _current_versions(conn) + _unserved(conn)
+        problems += _links(conn)
     finally:
         conn.close()
     return problems + _fts(db_path)
@@ -229,6 +230,21 @@ def _current_versions(conn: sqlite3.Connection) -> list[Problem]:
                     f"source {source_id}" + (f" page {part_url}" if part_url else "")
                     + f": {n} documents have current = 1")
             for source_id, part_url, n in rows]
+
+
+def _unserved(conn: sqlite3.Connection) -> list[Problem]:
+    """Documents no source links to (rows deleted by hand): their records show nowhere."""
+    if not _has_table(conn, "source_documents"):
+        return []
+    ids = [r[0] for r in conn.execute(
+        "select id from documents where id not in (select document_id from source_documents) "
+        "order by id")]
+    if not ids:
+        return []
+    return [Problem("warning", "documents no source serves",
+                    f"{len(ids)} document(s) with no source_documents row ({', '.join(ids[:3])}"
+                    f"{' ...' if len(ids) > 3 else ''}): their records show under no source; "
+                    "the next run of a source serving the bytes links them again")]
 
 
 def _links(conn: sqlite3.Connection) -> list[Problem]:

@@ -236,3 +236,13 @@ def test_repair_rebuilds_full_text_indexes_and_keeps_one_current_version(copy):
     assert result.exit_code == 0, result.output
     assert copy.one("select version from source_documents where source_id = "
                     "'bnes-libdem-2023' and current = 1") == (2,)
+
+
+def test_a_document_no_source_serves_is_a_warning(copy):
+    (document_id,) = copy.one("select document_id from source_documents "
+                              "where source_id = 'bnes-libdem-2023'")
+    copy.sql("delete from changes where source_id = 'bnes-libdem-2023'",
+             "delete from source_documents where source_id = 'bnes-libdem-2023'")
+    problems = diagnose(copy.db, copy.raw)
+    assert whats(problems) == [("warning", "documents no source serves")]
+    assert document_id in problems[0].detail

@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from pledgeflow.cli import main
 from pledgeflow.doctor import diagnose
+from pledgeflow.failures import report_markdown
 from pledgeflow.flows.pipeline import pipeline
 from pledgeflow.ledger import format_summary
 
@@ -68,6 +69,7 @@ def test_a_renamed_source_carries_its_records_over_and_the_run_says_so(site):
     assert renamed["renamed"] == ["cwac-2019 -> cwac-labour-2019"]
     assert (renamed["documents"], renamed["unchanged"], renamed["failed"]) == (0, 1, 0)
     assert "1 renamed: cwac-2019 -> cwac-labour-2019" in format_summary(renamed)
+    assert "`cwac-2019 -> cwac-labour-2019`" in report_markdown(renamed, [])
     assert query(db, "select source_id, version, current from source_documents") == [
         ("cwac-labour-2019", 1, 1)]
     assert query(db, "select source_id, count(*) from current_pledges group by source_id") == [
