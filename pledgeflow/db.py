@@ -509,6 +509,7 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
     this source's earlier versions stay with theirs. A page found by discovery
     (``part_url``, ``part`` = its place in the index) has versions of its own.
     """
+    _index_group_before_replacing(db, doc.id)  # outside this load's savepoint
     with immediate(db):
         counts = store_document(db, doc, records, fetched=fetched, raw_path=raw_path,
                                 processed_path=processed_path,
@@ -528,13 +529,8 @@ def store_document(db: sqlite_utils.Database, doc: Document, records: list[Recor
     keeps every source's link as it was."""
     counts: dict[str, int] = dict.fromkeys([*RECORD_COLUMNS, "kpi_targets"], 0)
     group = _unindexed.get(id(db.conn))
+    _index_group_before_replacing(db, doc.id)
     existed = db.execute("select 1 from documents where id = ?", [doc.id]).fetchone()
-    if group and existed:
-        # Replacing a version: the delete triggers take its rows out of the full-text
-        # index, so they must be in it, and it may be one this group loaded. Outside this
-        # load's savepoint, so its failure does not undo the others' indexing.
-        _index_rows(db, group)
-        group.clear()
     with immediate(db):
         _delete_document_rows(db, doc.id)
         row = {
@@ -570,6 +566,18 @@ def store_document(db: sqlite_utils.Database, doc: Document, records: list[Recor
     if group is not None:  # indexed with the group's others, before its COMMIT
         group.append(doc.id)
     return counts
+
+
+def _index_group_before_replacing(db: sqlite_utils.Database, document_id: str) -> None:
+    """Replacing stored bytes: the delete triggers take their rows out of the full-text
+    index, so they must be in it, and they may be ones the open load group has not indexed
+    yet. Called before the load's savepoint opens, so a failed load does not undo the
+    group's indexing (which would leave those rows out of the index for good)."""
+    group = _unindexed.get(id(db.conn))
+    if group and db.execute("select 1 from documents where id = ?",
+                            [document_id]).fetchone():
+        _index_rows(db, group)
+        group.clear()
 
 
 def link_source(db: sqlite_utils.Database, source_id: str, document_id: str,

@@ -506,3 +506,16 @@ def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
     assert len(queries) >= 12
     for sql in queries:
         assert db.execute(sql).fetchall(), f"no rows from:\n{sql}"
+
+
+def test_a_failed_reload_in_a_load_group_leaves_the_full_text_indexes_in_sync(db):
+    doc = make_doc()
+    other = make_doc("Transport", b"another page")
+    with load_group(db):
+        load(db, doc, make_records(doc))  # in the group, not indexed yet
+        wrong = make_records(other)  # records of another document: the reload fails
+        with pytest.raises(ValueError, match="is from document"):
+            load(db, doc, wrong)
+    fts_in_sync(db)
+    assert db.execute("select count(*) from pledges_fts where pledges_fts match 'school'"
+                      ).fetchone()[0] > 0
