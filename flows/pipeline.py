@@ -121,11 +121,14 @@ def pipeline(
                                    parse_timeout=parse_timeout, timeout=fetch_timeout,
                                    allow_files_outside=allow_files_outside, isolate=isolate,
                                    ocr=OcrOptions(ocr, ocr_pages, ocr_seconds))
-        catalog = select(load_catalog(sources), only=only, kind=kind, organisation=organisation)
+        listed = load_catalog(sources)
+        catalog = select(listed, only=only, kind=kind, organisation=organisation)
         database = store.open_db(db)
         store.upsert_sources(database, catalog)
+        renamed = store.carry_renamed(database, catalog, {s.id for s in listed})
         ledger = RunLedger(database, catalog=sources, sources=len(catalog), settings=settings,
-                           logger=logger, flow_run_id=str(get_run_context().flow_run.id))
+                           logger=logger, flow_run_id=str(get_run_context().flow_run.id),
+                           renamed=renamed)
 
         # A manifesto spread over pages: its index page names the documents to fetch.
         # Asked for conditionally: a 304 reads the links kept from the last discovery.

@@ -26,8 +26,13 @@ LICENCE = ("Extracted from public documents of the named parties and councils; c
 TABLES = {
     "sources": ("Sources", "The catalog: one row per manifesto, plan or page set.",
                 ["organisation", "council", "party", "kind"]),
-    "documents": ("Documents", "Every fetched version of every source (current = 1: the "
-                  "version in force).", ["source_id", "media_type", "current"]),
+    "documents": ("Documents", "Every document loaded, one row per distinct content (its "
+                  "sha256); which sources serve it is in source_documents.",
+                  ["media_type", "parser"]),
+    "source_documents": ("Documents of each source", "Which source serves which document, "
+                         "from which URL, as which version (current = 1: the version in "
+                         "force); two sources serving the same bytes have a row each.",
+                         ["source_id", "current", "version"]),
     "blocks": ("Blocks", "The parsed text of each document: headings, paragraphs, list items "
                "and tables, with page and section.", ["kind", "page"]),
     "pledges": ("Pledges", "Commitments, one per sentence or list item, with where each came "
@@ -101,6 +106,8 @@ COLUMNS = {
     "text_chars": "Length of the parsed text", "extractors": "Extractor versions (JSON)",
     "version": "1, 2, 3, ... per source", "current": "1 for the version in force",
     "superseded_at": "When a newer version replaced it", "part": "Place in the index page",
+    "first_seen": "When the source first served these bytes (UTC)",
+    "last_seen": "When the source last served them (UTC)",
     "part_url": "The discovered page's URL", "idx": "Position in the document",
     "level": "Heading level", "depth": "List depth", "rows": "Table cells (JSON)",
     "header_rows": "Number of header rows", "section_path": "Headings above it (JSON)",
@@ -144,7 +151,8 @@ QUERIES = {
         "description": "Part of the organisation's name, e.g. Labour; empty lists every "
                        "organisation.",
         "sql": "select p.topic, p.text, p.section, d.url, p.page from current_pledges p "
-               "join documents d on d.id = p.document_id join sources s on s.id = d.source_id "
+               "join current_documents d on d.id = p.document_id and d.source_id = p.source_id "
+               "join sources s on s.id = p.source_id "
                "where s.organisation like '%' || :organisation || '%' order by p.topic, p.start",
     },
     # '' -> no rows: a search for nothing finds nothing; listing every pledge instead
@@ -157,7 +165,7 @@ QUERIES = {
                        "OR, *, ...) are read as plain words. Empty: no rows.",
         "sql": "select s.council, s.organisation, p.text, d.url, p.page from pledges_fts "
                "join pledges p on p.rowid = pledges_fts.rowid "
-               "join documents d on d.id = p.document_id and d.current = 1 "
+               "join current_documents d on d.id = p.document_id "
                "join sources s on s.id = d.source_id "
                f"where pledges_fts match {FTS_TERM} "
                "order by s.council",
@@ -166,8 +174,8 @@ QUERIES = {
         "title": "KPIs with baseline and targets side by side",
         "sql": "select s.council, k.measure, k.baseline, (select group_concat(t.period || ': ' "
                "|| coalesce(t.raw, '-'), '; ') from (select * from kpi_targets where kpi_id = "
-               "k.id order by position) t) as targets from current_kpis k join documents d on "
-               "d.id = k.document_id join sources s on s.id = d.source_id order by s.council",
+               "k.id order by position) t) as targets from current_kpis k "
+               "join sources s on s.id = k.source_id order by s.council",
     },
     # '' -> that end of the period is open, so with both empty every action shows, those
     # without a dated deadline ("Ongoing", "Annually") last; an empty page would hide
@@ -180,8 +188,7 @@ QUERIES = {
                        "either empty for an open end (both empty: every action, undated "
                        "ones last).",
         "sql": "select a.ref, a.text, a.deadline, a.owners, a.initiative, s.council "
-               "from current_actions a join documents d on d.id = a.document_id "
-               "join sources s on s.id = d.source_id "
+               "from current_actions a join sources s on s.id = a.source_id "
                "where (:start = '' or a.deadline_date >= substr(:start, 1, 7)) "
                "and (:end = '' or substr(a.deadline_date, 1, length(:end)) <= :end) "
                "order by a.deadline_date is null, a.deadline_date",
@@ -194,7 +201,8 @@ QUERIES = {
         "description": "Words from the pledge, e.g. 2000 new; empty lists every pledge.",
         "sql": "select p.text as pledge, s.organisation, d.url, p.page, p.section, "
                "b.text as block_text, p.rule from current_pledges p "
-               "join documents d on d.id = p.document_id join sources s on s.id = d.source_id "
+               "join current_documents d on d.id = p.document_id and d.source_id = p.source_id "
+               "join sources s on s.id = p.source_id "
                "left join blocks b on b.id = p.block_id "
                "where p.text like '%' || :words || '%' order by s.id, p.start",
     },

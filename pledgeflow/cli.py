@@ -207,17 +207,23 @@ def history(source_id: str, db: Path) -> None:
     """
     database = _open(db)
     versions = list(database.query(
-        "select id, version, current, fetched_at, loaded_at, bytes from documents "
-        "where source_id = ? order by version", [source_id]))
+        "select d.id, l.version, l.current, l.fetched_at, d.bytes, l.part_url, "
+        "(select group_concat(o.source_id, ', ') from source_documents o "
+        "where o.document_id = d.id and o.source_id != l.source_id) as also "
+        "from source_documents l join documents d on d.id = l.document_id "
+        "where l.source_id = ? order by l.part_url is not null, l.part_url, l.version",
+        [source_id]))
     if not versions:
         raise click.ClickException(f"no stored version of {source_id!r} in {db}")
     for v in versions:
         mark = "current" if v["current"] else "superseded"
-        click.echo(f"version {v['version']}  {v['id'][:12]}  fetched {v['fetched_at']}  "
-                   f"{v['bytes']} bytes  ({mark})")
+        page = f"page {v['part_url']}  " if v["part_url"] else ""
+        also = f"  (also served by {v['also']})" if v["also"] else ""
+        click.echo(f"{page}version {v['version']}  {v['id'][:12]}  fetched {v['fetched_at']}  "
+                   f"{v['bytes']} bytes  ({mark}){also}")
         for change in database.query(
                 "select kind, change, text from changes where document_id = ? "
-                "order by kind, change, id", [v["id"]]):
+                "and source_id = ? order by kind, change, id", [v["id"], source_id]):
             if change["change"] == "retired":
                 click.echo(f"  retired: no longer linked from the index page ({change['text']})")
                 continue
@@ -270,7 +276,8 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     Example:
       pledgeflow reextract --extractor pledges
     """
-    from pledgeflow import stages
+    from pledgeflow import db as store
+    from pledgeflow import links, stages
     from pledgeflow.registry import get_extractors
 
     database = _open(db)
@@ -281,16 +288,25 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
         raise click.ClickException(f"unknown extractor(s): {', '.join(unknown)}")
     done = 0
     # the whole list first: writing while a read is open would fail if another run commits
-    current = database.execute("select id, source_id, extractors from documents "
-                               "where current = 1 order by source_id, part").fetchall()
+    current = database.execute(
+        "select d.id, group_concat(l.source_id, ', '), d.extractors from documents d "
+        "join source_documents l on l.document_id = d.id and l.current = 1 "
+        "group by d.id order by min(l.source_id), min(l.part)").fetchall()
+    councils: set[str] = set()
     for document_id, source_id, stored in current:
         stored = json.loads(stored or "{}")
         if not everything and all(stored.get(n) == versions[n] for n in names):
             continue
         counts = stages.reextract(database, document_id, stages.Settings())
         done += 1
+        councils |= store.source_councils(database, store.document_sources(database,
+                                                                           document_id))
         click.echo(f"{source_id}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
-    click.echo(f"re-extracted {done} document(s)")
+    # Replacing a document's pledges dropped their links: build them again (the
+    # full-text rows were replaced with the records, in the same transaction).
+    linked = links.rebuild(database, councils) if councils else 0
+    click.echo(f"re-extracted {done} document(s); relinked {len(councils)} council(s): "
+               f"{linked} link(s)")
 
 
 @main.command("extractors")

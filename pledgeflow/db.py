@@ -1,7 +1,10 @@
 """The SQLite store: schema, and atomic loading of one document with its blocks and records.
 
-Every table other tools rely on is described in docs/schema.md. Loading replaces a source's
-previous document in one transaction, so readers see either the old rows or the new ones.
+Every table other tools rely on is described in docs/schema.md. A document is its bytes
+(``documents``, keyed by their sha256) with its blocks and records; which sources serve it,
+from which URL and as which of their versions, is in ``source_documents``, so two sources
+serving the same bytes each keep theirs. Loading is one transaction, so readers see either
+the old rows or the new ones.
 """
 
 from __future__ import annotations
@@ -24,13 +27,13 @@ from pledgeflow.catalog import Source
 from pledgeflow.document import Document
 from pledgeflow.records import Record
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: documents linked to sources through source_documents
 # How long a connection waits for another process's write transaction before giving up.
 BUSY_TIMEOUT_MS = 30_000
 
 # Tables pledgeflow itself manages; no extractor's record kind may take one of these names.
-CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "blocks", "runs", "failures",
-                         "index_pages"})
+CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "source_documents", "blocks",
+                         "runs", "failures", "index_pages"})
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 _PROVENANCE: dict[str, Any] = {
@@ -119,9 +122,72 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     at once take turns: the second finds the schema complete instead of racing to create
     the same tables, columns and FTS indexes (which fails with "already exists", or with
     "database is locked" when a read turns into a write after the other has written).
+    A database of schema 2 or older is first moved to source_documents (``_migrate_to_links``).
     """
+    if "source_id" in db.table("documents").columns_dict:
+        _migrate_to_links(db)
     with immediate(db):
         _ensure_schema(db)
+
+
+# What a source says of a document it serves: moved out of ``documents`` in schema 3.
+LINK_DDL = """CREATE TABLE IF NOT EXISTS source_documents (
+    id INTEGER PRIMARY KEY,
+    source_id TEXT NOT NULL REFERENCES sources(id),
+    document_id TEXT NOT NULL REFERENCES documents(id),
+    url TEXT, final_url TEXT, fetched_at TEXT, etag TEXT, last_modified TEXT,
+    part INTEGER, part_url TEXT, version INTEGER, current INTEGER,
+    first_seen TEXT, last_seen TEXT, superseded_at TEXT)"""
+LINK_FIELDS = ("url", "final_url", "fetched_at", "etag", "last_modified")
+DOCUMENT_COLUMNS: dict[str, Any] = {
+    "id": str, "media_type": str, "bytes": int, "raw_path": str, "processed_path": str,
+    "parser": str, "parser_version": str, "pages": int, "title": str, "text_chars": int,
+    "extractors": str, "loaded_at": str}
+
+
+def _migrate_to_links(db: sqlite_utils.Database) -> None:
+    """Schema 2 (or 1) to 3: each document row's source, URL, part and version become a
+    row of source_documents, and documents keeps what belongs to the bytes.
+
+    ``documents`` is rebuilt (SQLite cannot drop a column with a foreign key), which needs
+    foreign keys off: dropping the old table would otherwise count every record as an
+    orphan. Rowids are kept, so anything ordered by them keeps its order. One transaction:
+    a failure leaves the database at its old schema; two processes take turns and the
+    second finds nothing to do."""
+    db.execute("PRAGMA foreign_keys=OFF")
+    try:
+        with immediate(db):
+            columns = db.table("documents").columns_dict
+            if "source_id" not in columns:
+                return
+
+            def old(name: str, default: str = "NULL") -> str:
+                return f'"{name}"' if name in columns else default
+
+            db.execute(LINK_DDL)
+            db.execute(
+                "INSERT INTO source_documents (source_id, document_id, url, final_url, "
+                "fetched_at, etag, last_modified, part, part_url, version, current, first_seen, "
+                "last_seen, superseded_at) SELECT source_id, id, url, final_url, fetched_at, "
+                f"etag, last_modified, {old('part')}, {old('part_url')}, "
+                f"coalesce({old('version')}, 1), coalesce({old('current')}, 1), "
+                "coalesce(fetched_at, loaded_at), coalesce(fetched_at, loaded_at), "
+                f"{old('superseded_at')} FROM documents WHERE source_id IS NOT NULL "
+                "ORDER BY rowid")
+            for (view,) in db.execute("select name from sqlite_master where type = 'view'"
+                                      ).fetchall():
+                db.execute(f'DROP VIEW "{view}"')  # they name documents; made again below
+            db.table("documents_new").create(DOCUMENT_COLUMNS, pk="id")
+            names = ", ".join(f'"{c}"' for c in DOCUMENT_COLUMNS)
+            db.execute(f"INSERT INTO documents_new (rowid, {names}) "
+                       f"SELECT rowid, {names} FROM documents")
+            db.execute("DROP TABLE documents")
+            db.execute("ALTER TABLE documents_new RENAME TO documents")
+            meta = db.table("pledgeflow_meta")
+            meta.create({"key": str, "value": str}, pk="key", if_not_exists=True)
+            meta.upsert({"key": "schema_version", "value": "3"}, pk="key")
+    finally:
+        db.execute("PRAGMA foreign_keys=ON")
 
 
 def _ensure_schema(db: sqlite_utils.Database) -> None:
@@ -136,13 +202,14 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     db.table("sources").create(
         {"id": str, "url": str, "organisation": str, "council": str, "party": str, "kind": str,
          "title": str, "period": str, "discover": int}, pk="id", if_not_exists=True)
-    db.table("documents").create(
-        {"id": str, "source_id": str, "url": str, "final_url": str, "media_type": str,
-         "bytes": int, "fetched_at": str, "etag": str, "last_modified": str, "raw_path": str,
-         "processed_path": str, "parser": str, "parser_version": str, "pages": int,
-         "title": str, "text_chars": int, "extractors": str, "loaded_at": str,
-         "version": int, "current": int, "superseded_at": str, "part": int, "part_url": str},
-        pk="id", foreign_keys=[("source_id", "sources", "id")], if_not_exists=True)
+    db.table("documents").create(DOCUMENT_COLUMNS, pk="id", if_not_exists=True)
+    db.execute(LINK_DDL)
+    # One link per source, page and bytes: a source going back to older bytes makes that
+    # link its newest version again.
+    db.execute("CREATE UNIQUE INDEX IF NOT EXISTS source_documents_key ON source_documents "
+               "(source_id, ifnull(part_url, ''), document_id)")
+    db.execute("CREATE INDEX IF NOT EXISTS source_documents_document ON source_documents "
+               "(document_id)")
     db.table("blocks").create(
         {"id": str, "document_id": str, "idx": int, "kind": str, "text": str, "page": int,
          "section": str, "section_path": str, "level": int, "depth": int, "lead_in": str,
@@ -162,15 +229,12 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
          "documents": int, "unchanged": int, "failed": int, "records": str},
         pk="id", if_not_exists=True)
     # Added after schema version 1: bring older databases up to date in place.
-    for table, columns in {"documents": {"version": int, "current": int, "superseded_at": str,
-                                         "part": int, "part_url": str},
-                           "runs": {"fetched": int, "not_modified": int, "parsed": int},
+    for table, columns in {"runs": {"fetched": int, "not_modified": int, "parsed": int},
                            "sources": {"discover": int}}.items():
         existing = db.table(table).columns_dict
         for column, kind in columns.items():
             if column not in existing:
                 db.table(table).add_column(column, kind)
-    db.execute("update documents set current = 1, version = 1 where current is null")
     db.table("links").create(
         {"id": str, "pledge_id": str, "target_table": str, "target_id": str, "rank": int,
          "score": float, "method": str, "council": str, "linked_at": str},
@@ -188,14 +252,16 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
         error_type TEXT, message TEXT, occurred_at TEXT, url TEXT)""")
     if "url" not in db.table("failures").columns_dict:  # added after schema version 2
         db.table("failures").add_column("url", str)
-    if "run_id" not in db.table("changes").columns_dict:  # added with retirements
+    # Added with retirements and conditional index requests; a schema-2 database moved to
+    # source_documents by ``_migrate_to_links`` gets them here too.
+    if "run_id" not in db.table("changes").columns_dict:
         db.table("changes").add_column("run_id", str)
     db.table("index_pages").create(
         {"source_id": str, "url": str, "final_url": str, "etag": str, "last_modified": str,
          "fetched_at": str, "links": str, "title": str, "has_content": int, "run_id": str,
          "checked_at": str},
         pk="source_id", foreign_keys=[("source_id", "sources", "id")], if_not_exists=True)
-    for table, column in [("documents", "source_id"), ("blocks", "document_id"),
+    for table, column in [("blocks", "document_id"),
                           ("kpi_targets", "kpi_id"), ("kpi_targets", "document_id"),
                           ("failures", "source_id"), ("failures", "run_id"),
                           ("changes", "source_id"), ("changes", "document_id"),
@@ -280,19 +346,26 @@ def load_group(db: sqlite_utils.Database) -> Iterator[None]:
 
 
 def _create_current_views(db: sqlite_utils.Database) -> None:
-    """current_<table>: the rows of each source's current version only."""
-    db.execute("CREATE VIEW IF NOT EXISTS current_documents AS "
-               "SELECT * FROM documents WHERE current = 1")
+    """current_<table>: the rows of each source's current documents, under every source that
+    serves them now (a document two sources serve shows twice, once with each source_id)."""
+    link = ", ".join(f"l.{c}" for c in ("source_id", *LINK_FIELDS, "part", "part_url",
+                                           "version", "current", "first_seen", "last_seen",
+                                           "superseded_at"))
+    db.execute(f"CREATE VIEW IF NOT EXISTS current_documents AS SELECT d.*, {link} "
+               "FROM source_documents l JOIN documents d ON d.id = l.document_id "
+               "WHERE l.current = 1")
     for table in [*RECORD_COLUMNS, "kpi_targets", "blocks"]:
-        db.execute(f"CREATE VIEW IF NOT EXISTS current_{table} AS SELECT * FROM {table} "
-                   "WHERE document_id IN (SELECT id FROM documents WHERE current = 1)")
-    # One row per current pledge with who made it and where: what browsing facets on.
+        db.execute(f"CREATE VIEW IF NOT EXISTS current_{table} AS "
+                   f"SELECT x.*, l.source_id FROM source_documents l "
+                   f"JOIN {table} x ON x.document_id = l.document_id WHERE l.current = 1")
+    # One row per current pledge and source with who made it and where: what browsing
+    # facets on.
     db.execute("""CREATE VIEW IF NOT EXISTS pledge_details AS
         SELECT p.id, p.text, p.topic, p.kind, p.specific, p.section, p.page, p.lead_in,
                s.organisation, s.party, s.council, s.kind AS source_kind, s.period,
-               s.id AS source_id, d.url, p.document_id, p.block_id, p.rule
-        FROM current_pledges p JOIN documents d ON d.id = p.document_id
-        JOIN sources s ON s.id = d.source_id""")
+               s.id AS source_id, l.url, p.document_id, p.block_id, p.rule
+        FROM source_documents l JOIN pledges p ON p.document_id = l.document_id
+        JOIN sources s ON s.id = l.source_id WHERE l.current = 1""")
 
 
 def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:
@@ -301,13 +374,50 @@ def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:
         db.table("sources").upsert_all([s.row() for s in sources], pk="id", alter=True)
 
 
+def carry_renamed(db: sqlite_utils.Database, sources: list[Source],
+                  listed: set[str]) -> list[tuple[str, str]]:
+    """Sources the catalog renamed: a source new to the database (no document yet) whose
+    URL is that of exactly one source with documents that the catalog no longer lists
+    (``listed``: every id of the catalog file, not only those selected). Its documents'
+    links, versions and changes move to the new id, and so does what discovery kept of its
+    index page (``index_pages``) unless the new id has its own; returns (old id, new id)
+    pairs.
+
+    Without this, the new id's first run fetched the same bytes and reported them
+    unchanged, and the records stayed under the old id."""
+    renamed = []
+    with immediate(db):
+        for source in sources:
+            if db.execute("select 1 from source_documents where source_id = ? limit 1",
+                          [source.id]).fetchone():
+                continue
+            old = [r[0] for r in db.execute(
+                "select s.id from sources s where s.url = ? and s.id != ? and exists "
+                "(select 1 from source_documents l where l.source_id = s.id)",
+                [source.url, source.id]) if r[0] not in listed]
+            if len(old) != 1:
+                continue  # none, or several that could be it: leave them be
+            for table in ("source_documents", "changes"):
+                db.execute(f"update {table} set source_id = ? where source_id = ?",
+                           [source.id, old[0]])
+            db.execute("update index_pages set source_id = ? where source_id = ? and not "
+                       "exists (select 1 from index_pages where source_id = ?)",
+                       [source.id, old[0], source.id])
+            renamed.append((old[0], source.id))
+    return renamed
+
+
 def document_is_current(db: sqlite_utils.Database, document_id: str,
                         extractor_versions: dict[str, str]) -> bool:
-    """True when these exact bytes are a current version, loaded by these exact extractor
-    versions. Bytes of a superseded version (a page back to what it was, or linked again
-    after its index had dropped it) are not: loading them makes them current again."""
-    row = db.execute("select extractors from documents where id = ? and current = 1",
-                     [document_id]).fetchone()
+    """True when these exact bytes were already loaded by these exact extractor versions
+    (for whichever source, and whether or not any source serves them now): their records
+    need no new extraction.
+
+    Being current for a source is the link's business, not the bytes': the caller still
+    calls ``link_source``, which makes bytes of a superseded version (a page back to what
+    it was, or linked again after its index had dropped it) that source's current
+    version again, and links bytes another source brought."""
+    row = db.execute("select extractors from documents where id = ?", [document_id]).fetchone()
     return row is not None and json.loads(row[0] or "{}") == extractor_versions
 
 
@@ -316,8 +426,10 @@ def previous_fetch(db: sqlite_utils.Database, source_id: str,
     """What we hold of a source's current version (of one discovered page, by its URL):
     its id, validators and stored files."""
     row = db.execute(
-        "select id, etag, last_modified, raw_path, processed_path, extractors from documents "
-        "where source_id = ? and part_url is ? and current = 1", [source_id, part_url]).fetchone()
+        "select l.document_id, l.etag, l.last_modified, d.raw_path, d.processed_path, "
+        "d.extractors from source_documents l join documents d on d.id = l.document_id "
+        "where l.source_id = ? and l.part_url is ? and l.current = 1",
+        [source_id, part_url]).fetchone()
     if row is None:
         return None
     keys = ("document_id", "etag", "last_modified", "raw_path", "processed_path", "extractors")
@@ -360,6 +472,13 @@ def source_councils(db: sqlite_utils.Database, source_ids: list[str]) -> set[str
 
 def document_row(db: sqlite_utils.Database, document_id: str) -> dict:
     return db.table("documents").get(document_id)
+
+
+def document_sources(db: sqlite_utils.Database, document_id: str) -> list[str]:
+    """The sources that link to a document (any version), in the order they first did."""
+    return [r[0] for r in db.execute(
+        "select source_id from source_documents where document_id = ? group by source_id "
+        "order by min(id)", [document_id])]
 
 
 @contextmanager
@@ -412,57 +531,65 @@ def table_columns(db: sqlite_utils.Database, table: str) -> frozenset[str]:
 
 
 def record_tables(db: sqlite_utils.Database) -> list[str]:
-    """Every table whose rows belong to a document (blocks, records, child rows), by FK.
+    """Every table whose rows belong to a document's bytes (blocks, records, child rows,
+    changes), by FK; not source_documents, which says who serves the document.
 
     Remembered: reading every table's foreign keys took dozens of queries, twice a load,
     while the schema changes only when a new record kind arrives."""
     return list(_schema_fact(db, ("record_tables",), lambda: [
         t.name for t in db.tables
-        if any(fk.column == "document_id" and fk.other_table == "documents"
-               for fk in t.foreign_keys)]))
+        if t.name != "source_documents"
+        and any(fk.column == "document_id" and fk.other_table == "documents"
+                for fk in t.foreign_keys)]))
 
 
 def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record], *,
                   source_id: str, fetched: dict, raw_path: str, processed_path: str,
                   extractor_versions: dict[str, str], part: int | None = None,
                   part_url: str | None = None) -> dict[str, int]:
-    """Load a document as the source's current version, atomically; return rows per table.
+    """Store a document with its records and make it the source's current version, in one
+    transaction; return rows per table.
 
-    Earlier versions of the source stay (``current`` = 0) with their records, and the
-    records the new version adds or drops against the previous one go to ``changes``.
-    Loading the same bytes again (new extractor versions) replaces that version's rows.
-    A page found by discovery (``part_url``, ``part`` = its place in the index) has
-    versions of its own, beside the source's other pages.
+    ``store_document`` then ``link_source``: the bytes' rows are replaced (by whichever
+    source brought them), every other source serving the same bytes keeps its link, and
+    this source's earlier versions stay with theirs. A page found by discovery
+    (``part_url``, ``part`` = its place in the index) has versions of its own.
     """
-    if doc.source_id not in (None, source_id):
-        raise ValueError(f"document {doc.id} belongs to {doc.source_id}, not {source_id}")
+    _index_group_before_replacing(db, doc.id)  # outside this load's savepoint
+    with immediate(db):
+        counts = store_document(db, doc, records, fetched=fetched, raw_path=raw_path,
+                                processed_path=processed_path,
+                                extractor_versions=extractor_versions)
+        link_source(db, source_id, doc.id, fetched, part=part, part_url=part_url)
+    return counts
+
+
+def store_document(db: sqlite_utils.Database, doc: Document, records: list[Record], *,
+                   fetched: dict, raw_path: str, processed_path: str,
+                   extractor_versions: dict[str, str]) -> dict[str, int]:
+    """Store one document's bytes' rows (document, blocks, records, child rows),
+    atomically, replacing any earlier rows of the same bytes; the ``changes`` of every
+    source serving it are computed again against the new records. Returns rows per table.
+
+    Which source serves it is not set here (``link_source``): re-extracting a document
+    keeps every source's link as it was."""
     counts: dict[str, int] = dict.fromkeys([*RECORD_COLUMNS, "kpi_targets"], 0)
     group = _unindexed.get(id(db.conn))
-    if group and db.execute("select 1 from documents where id = ?", [doc.id]).fetchone():
-        # Replacing a version: the delete triggers take its rows out of the full-text
-        # index, so they must be in it, and it may be one this group loaded. Outside this
-        # load's savepoint, so its failure does not undo the others' indexing.
-        _index_rows(db, group)
-        group.clear()
+    _index_group_before_replacing(db, doc.id)
+    existed = db.execute("select 1 from documents where id = ?", [doc.id]).fetchone()
     with immediate(db):
-        version, previous = _place_version(db, source_id, doc.id, part_url)
-        _delete_documents(db, doc.id)
-        db.execute("update documents set current = 0, superseded_at = ? "
-                   "where source_id = ? and part_url is ? and current = 1",
-                   [now(), source_id, part_url])
-        _insert_rows(db, "documents", [{
-            "id": doc.id, "source_id": source_id, "url": fetched.get("url", doc.url),
-            "final_url": fetched.get("final_url"),
-            "media_type": fetched.get("media_type", doc.media_type),
-            "bytes": fetched.get("bytes"), "fetched_at": fetched.get("fetched_at"),
-            "etag": fetched.get("etag"), "last_modified": fetched.get("last_modified"),
-            "raw_path": raw_path, "processed_path": processed_path, "parser": doc.parser,
+        _delete_document_rows(db, doc.id)
+        row = {
+            "id": doc.id, "media_type": fetched.get("media_type", doc.media_type),
+            "bytes": fetched.get("bytes"), "raw_path": raw_path,
+            "processed_path": processed_path, "parser": doc.parser,
             "parser_version": doc.parser_version, "pages": doc.pages, "title": doc.title,
             "text_chars": len(doc.text),
-            "extractors": json.dumps(extractor_versions, sort_keys=True), "loaded_at": now(),
-            "version": version, "current": 1, "superseded_at": None,
-            "part": part, "part_url": part_url,
-        }], fks=[])
+            "extractors": json.dumps(extractor_versions, sort_keys=True), "loaded_at": now()}
+        if existed:  # an update, not delete and insert: source_documents rows point at it
+            db.table("documents").update(doc.id, row)
+        else:
+            _insert_rows(db, "documents", [row], fks=[])
         _insert_rows(db, "blocks", [{
             "id": f"{doc.id}:{b.index}", "document_id": doc.id, "idx": b.index, "kind": b.kind,
             "text": b.text, "page": b.page, "section": b.heading, "section_path": b.section,
@@ -477,17 +604,99 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
                                  "a record kind cannot write into it")
             _insert_rows(db, table, rows, fks)
             counts[table] = len(rows)
-        if previous:
-            detected = now()
-            db.table("changes").insert_all(
-                {**row, "source_id": source_id, "document_id": doc.id,
-                 "previous_document_id": previous, "detected_at": detected}
-                for row in changes.diff(db, previous, doc.id))
+        for source_id, part_url, version in db.execute(
+                "select source_id, part_url, version from source_documents "
+                "where document_id = ?", [doc.id]).fetchall():
+            _record_changes(db, source_id, part_url, doc.id, version)
         if group is None:
             _index_rows(db, [doc.id])
     if group is not None:  # indexed with the group's others, before its COMMIT
         group.append(doc.id)
     return counts
+
+
+def _index_group_before_replacing(db: sqlite_utils.Database, document_id: str) -> None:
+    """Replacing stored bytes: the delete triggers take their rows out of the full-text
+    index, so they must be in it, and they may be ones the open load group has not indexed
+    yet. Called before the load's savepoint opens, so a failed load does not undo the
+    group's indexing (which would leave those rows out of the index for good)."""
+    group = _unindexed.get(id(db.conn))
+    if group and db.execute("select 1 from documents where id = ?",
+                            [document_id]).fetchone():
+        _index_rows(db, group)
+        group.clear()
+
+
+def link_source(db: sqlite_utils.Database, source_id: str, document_id: str,
+                fetched: dict | None = None, *, part: int | None = None,
+                part_url: str | None = None) -> bool:
+    """Make a stored document the source's current version (of the page ``part_url``);
+    True when that is new (a new version, or bytes another source brought), False when it
+    already was, in which case only ``last_seen`` moves.
+
+    A new version gets the next number and its ``changes`` against the version before;
+    the version it replaces stays, no longer current. ``fetched``: what the fetch said
+    (url, validators, time), kept on the link; None (a 304) keeps what the link holds."""
+    seen = now()
+    with immediate(db):
+        row = db.execute("select id, current from source_documents where source_id = ? "
+                         "and part_url is ? and document_id = ?",
+                         [source_id, part_url, document_id]).fetchone()
+        fields = {k: fetched.get(k) for k in LINK_FIELDS} if fetched else {}
+        if row and row[1]:
+            db.table("source_documents").update(row[0], {**fields, "last_seen": seen})
+            return False
+        latest = db.execute("select max(version) from source_documents where source_id = ? "
+                            "and part_url is ?", [source_id, part_url]).fetchone()[0]
+        version = (latest or 0) + 1
+        db.execute("update source_documents set current = 0, superseded_at = ? "
+                   "where source_id = ? and part_url is ? and current = 1",
+                   [seen, source_id, part_url])
+        link = {**fields, "version": version, "current": 1, "superseded_at": None,
+                "part": part, "last_seen": seen}
+        if row:  # bytes this source served before: its newest version again
+            db.table("source_documents").update(row[0], link)
+        else:
+            db.table("source_documents").insert({
+                "source_id": source_id, "document_id": document_id, "part_url": part_url,
+                "first_seen": seen, **link})
+        _record_changes(db, source_id, part_url, document_id, version)
+    return True
+
+
+def _record_changes(db: sqlite_utils.Database, source_id: str, part_url: str | None,
+                    document_id: str, version: int) -> None:
+    """The changes of one source's version against the version before it (none for its
+    first), in place of any computed before. A page's retirement (kind ``pages``) is not
+    computed from records, so it stays when the page is linked again."""
+    db.execute("delete from changes where source_id = ? and document_id = ? "
+               "and kind is not 'pages'", [source_id, document_id])
+    before = db.execute("select document_id from source_documents where source_id = ? "
+                        "and part_url is ? and version < ? order by version desc limit 1",
+                        [source_id, part_url, version]).fetchone()
+    if before is None or before[0] == document_id:
+        return
+    detected = now()
+    db.table("changes").insert_all(
+        {**row, "source_id": source_id, "document_id": document_id,
+         "previous_document_id": before[0], "detected_at": detected}
+        for row in changes.diff(db, before[0], document_id))
+
+
+def touch_link(db: sqlite_utils.Database, source_id: str, document_id: str,
+               part_url: str | None = None) -> None:
+    """The source still serves this document: its ``last_seen`` is now."""
+    with immediate(db):
+        db.execute("update source_documents set last_seen = ? where source_id = ? "
+                   "and part_url is ? and document_id = ?",
+                   [now(), source_id, part_url, document_id])
+
+
+def document_counts(db: sqlite_utils.Database, document_id: str) -> dict[str, int]:
+    """Rows per record table (not blocks or changes) of one document."""
+    return {t: db.execute(f'select count(*) from "{t}" where document_id = ?',
+                          [document_id]).fetchone()[0]
+            for t in record_tables(db) if t not in ("blocks", "changes")}
 
 
 def _insert_rows(db: sqlite_utils.Database, table: str, rows: list[dict[str, Any]],
@@ -524,64 +733,41 @@ def _sql_value(value: Any) -> Any:
     return value if type(value) in _PLAIN else jsonify_if_needed(value)
 
 
-def _place_version(db: sqlite_utils.Database, source_id: str, document_id: str,
-                   part_url: str | None) -> tuple[int, str | None]:
-    """(version number, previous version's id) for a document about to be loaded.
-
-    The current version loaded again keeps its number and is compared with the version
-    before it; anything else (new bytes, or a return to older bytes) becomes the next
-    version and is compared with the current one.
-    """
-    row = db.execute("select version, current from documents where id = ?",
-                     [document_id]).fetchone()
-    if row and row[0] and row[1]:
-        before = db.execute("select id from documents where source_id = ? and part_url is ? "
-                            "and version < ? order by version desc limit 1",
-                            [source_id, part_url, row[0]]).fetchone()
-        return row[0], before[0] if before else None
-    current = db.execute("select id from documents where source_id = ? and part_url is ? "
-                         "and current = 1 and id != ?",
-                         [source_id, part_url, document_id]).fetchone()
-    latest = db.execute("select max(version) from documents where source_id = ? "
-                        "and part_url is ?", [source_id, part_url]).fetchone()
-    return (latest[0] or 0) + 1, current[0] if current else None
-
-
 def retire_parts(db: sqlite_utils.Database, source_id: str, keep: set[str],
                  run_id: str | None = None) -> list[str]:
-    """Pages the source's index no longer links are no longer current, each with a
-    ``changes`` row (kind ``pages``, change ``retired``, text its URL); returns their URLs."""
+    """The source's pages its index no longer links are no longer current for it (the
+    documents stay, and other sources' links to them), each with a ``changes`` row (kind
+    ``pages``, change ``retired``, text its URL); returns their URLs in index order."""
     marks = ", ".join("?" for _ in keep) or "''"
     with immediate(db):
         retired = db.execute(
-            f"select id, part_url from documents where source_id = ? and current = 1 "
-            f"and part_url is not null and part_url not in ({marks}) order by part",
-            [source_id, *keep]).fetchall()
+            f"select id, document_id, part_url from source_documents where source_id = ? "
+            f"and current = 1 and part_url is not null and part_url not in ({marks}) "
+            f"order by part, id", [source_id, *keep]).fetchall()
         when = now()
-        db.conn.executemany("update documents set current = 0, superseded_at = ? where id = ?",
-                            [(when, document_id) for document_id, _ in retired])
+        db.conn.executemany("update source_documents set current = 0, superseded_at = ? "
+                            "where id = ?", [(when, link) for link, _, _ in retired])
         db.table("changes").insert_all(
             {"source_id": source_id, "document_id": document_id, "kind": "pages",
              "change": "retired", "text": url, "detected_at": when, "run_id": run_id}
-            for document_id, url in retired)
-    return [url for _, url in retired]
+            for _, document_id, url in retired)
+    return [url for _, _, url in retired]
 
 
-def _delete_documents(db: sqlite_utils.Database, document_id: str) -> None:
-    """Delete one stored version with every row that belongs to it (by FK)."""
-    old = [r[0] for r in db.execute("select id from documents where id = ?", [document_id])]
-    if not old:
-        return
+def _delete_document_rows(db: sqlite_utils.Database, document_id: str) -> None:
+    """Delete every row that belongs to a document's bytes (by FK), and the links of its
+    pledges; the documents row itself and the sources' links to it stay."""
     # Deferred FK checks let us delete children and parents in any order; switched back
     # off so the inserts that follow are checked row by row.
     db.execute("PRAGMA defer_foreign_keys=ON")
-    marks = ", ".join("?" for _ in old)
     # Links hang off pledges, not documents; the run relinks the document's council after.
-    db.execute(f"delete from links where pledge_id in (select id from pledges "
-               f"where document_id in ({marks}))", old)
+    db.execute("delete from links where pledge_id in (select id from pledges "
+               "where document_id = ?)", [document_id])
     for table in record_tables(db):
-        db.execute(f'delete from "{table}" where document_id in ({marks})', old)
-    db.execute(f"delete from documents where id in ({marks})", old)
+        # A page's retirement belongs to a source's link, not to the bytes' records: it
+        # stays through a reload or reextract (every other change is computed again).
+        keep = " and kind is not 'pages'" if table == "changes" else ""
+        db.execute(f'delete from "{table}" where document_id = ?{keep}', [document_id])
     db.execute("PRAGMA defer_foreign_keys=OFF")
 
 
@@ -662,9 +848,11 @@ def finish_run(db: sqlite_utils.Database, run_id: str, *, status: str, documents
 
 
 def current_counts(db: sqlite_utils.Database) -> dict[str, int]:
-    """Rows per record table in the sources' current versions."""
+    """Rows per record table in the documents sources serve now (each row once, however
+    many sources serve its document)."""
     return {t: db.execute(f'select count(*) from "{t}" where document_id in '
-                          "(select id from documents where current = 1)").fetchone()[0]
+                          "(select document_id from source_documents where current = 1)"
+                          ).fetchone()[0]
             for t in record_tables(db) if t not in ("blocks", "changes")}
 
 

@@ -1,16 +1,19 @@
 """``pledgeflow doctor``: check a database and its raw folder, and say what is wrong.
 
-It only reads: the database is opened read-only, except for the full-text index check,
-which SQLite runs as an ``INSERT`` command and which is rolled back (and only once the
-file is known to be a pledgeflow database). Nothing is repaired; each problem says what
-was found and where, so a person can decide (docs/reliability.md says what to do).
+Without ``--repair`` it only reads: the database is opened read-only, except for the
+full-text index check, which SQLite runs as an ``INSERT`` command and which is rolled back
+(and only once the file is known to be a pledgeflow database). Each problem says what was
+found and where, so a person can decide (docs/reliability.md says what to do). With
+``--repair``, what can be mended without the network is (``mend``), and doctor says
+what it did and checks again.
 
 Checks, in order: the file is a SQLite database made by pledgeflow; ``PRAGMA
 integrity_check``; ``PRAGMA foreign_key_check`` (rows whose document, KPI or source is
 missing); each document's raw file is there and hashes to the document's id; its saved
-parse is there; no source has two current versions of one page; the full-text indexes
-match their tables; and no raw file or leftover temporary file lies in the raw folder
-without a document.
+parse is there; no source has two current versions of one page; the links between
+pledges and measures are those the current records give; the full-text indexes match
+their tables; and no leftover temporary file lies in the raw folder, nor raw files no
+document uses (counted, as another database may share the folder).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import click
+import sqlite_utils
 
 DEFAULT_DB = Path("processed/pledgeflow.db")
 DEFAULT_RAW = Path("raw")
@@ -51,7 +55,8 @@ def diagnose(db_path: Path, raw_dir: Path) -> list[Problem]:
         if problem:
             return [problem]
         problems = _integrity(conn) + _foreign_keys(conn) + _orphans(conn)
-        problems += _files(conn, db_path, raw_dir) + _current_versions(conn)
+        problems += _files(conn, db_path, raw_dir) + _current_versions(conn) + _unserved(conn)
+        problems += _links(conn)
     finally:
         conn.close()
     return problems + _fts(db_path)
@@ -142,7 +147,9 @@ def _files(conn: sqlite3.Connection, db_path: Path, raw_dir: Path) -> list[Probl
         problems.append(Problem("error", "raw folder not found", str(raw_dir)))
     known: set[str] = set()
     for document_id, source_id, stored_raw, stored_processed in conn.execute(
-            "select id, source_id, raw_path, processed_path from documents order by id"):
+            "select d.id, (select group_concat(source_id, ', ') from (select distinct source_id "
+            "from source_documents where document_id = d.id)), d.raw_path, d.processed_path "
+            "from documents d order by d.id"):
         known.add(document_id)
         where = f"document {document_id} ({source_id})"
         # The folder asked about first, then where the run that loaded it kept it.
@@ -158,8 +165,8 @@ def _files(conn: sqlite3.Connection, db_path: Path, raw_dir: Path) -> list[Probl
             if digest != document_id:
                 problems.append(Problem("error", "raw file corrupt",
                                         f"{where}: {raw} has sha256 {digest}"))
-        saved = db_path.parent / "documents" / f"{document_id}.json"
-        if _first_file([*([Path(stored_processed)] if stored_processed else []), saved]) is None:
+        saved = sorted((db_path.parent / "documents").glob(f"{document_id}*.json"))
+        if _first_file([*([Path(stored_processed)] if stored_processed else []), *saved]) is None:
             problems.append(Problem("warning", "processed file missing",
                                     f"{where}: {stored_processed} (the saved parse; the next "
                                     "run parses the raw file again)"))
@@ -188,32 +195,85 @@ def _sha256(path: Path) -> str:
 
 
 def _raw_orphans(raw_dir: Path, known: set[str]) -> list[Problem]:
-    """Files in raw_dir/<aa>/ that no document names (other files in raw_dir are left be)."""
-    problems = []
+    """Files in raw_dir/<aa>/ that no document names (other files in raw_dir are left be).
+
+    Raw files are content-addressed and safe to share, so a raw folder may hold the bytes
+    of other databases run from the same folder: unused ones are counted in one warning,
+    not named one by one as if something were wrong with each."""
+    problems, unused = [], []
     for shard in sorted(p for p in raw_dir.iterdir() if p.is_dir() and _SHARD.match(p.name)):
         for path in sorted(shard.iterdir()):
             if not path.is_file():
                 continue
             if _SHA256.match(path.name):
                 if path.name not in known:
-                    problems.append(Problem(
-                        "warning", "orphan raw file",
-                        f"{path}: no document has sha256 {path.name} (fetched by a run that "
-                        "failed or was stopped before loading it; the next run uses it)"))
+                    unused.append(path)
             elif path.name.endswith(".tmp"):
                 problems.append(Problem("warning", "leftover temporary file",
                                         f"{path}: a raw file being written when a run stopped; "
-                                        "safe to delete"))
+                                        "safe to delete (doctor --repair does)"))
+    if unused:
+        names = ", ".join(str(p) for p in unused[:3]) + (" ..." if len(unused) > 3 else "")
+        problems.append(Problem(
+            "warning", "unused raw files",
+            f"{len(unused)} file(s) in {raw_dir} no document of this database has ({names}): "
+            "bytes of another database sharing the folder, or fetched by a run that stopped "
+            "before loading them (the next run uses them)"))
     return problems
 
 
 def _current_versions(conn: sqlite3.Connection) -> list[Problem]:
-    rows = conn.execute("select source_id, part_url, count(*) from documents where current = 1 "
-                        "group by source_id, part_url having count(*) > 1").fetchall()
+    rows = conn.execute("select source_id, part_url, count(*) from source_documents "
+                        "where current = 1 group by source_id, part_url having count(*) > 1"
+                        ).fetchall()
     return [Problem("error", "several current versions",
                     f"source {source_id}" + (f" page {part_url}" if part_url else "")
                     + f": {n} documents have current = 1")
             for source_id, part_url, n in rows]
+
+
+def _unserved(conn: sqlite3.Connection) -> list[Problem]:
+    """Documents no source links to (rows deleted by hand): their records show nowhere."""
+    if not _has_table(conn, "source_documents"):
+        return []
+    ids = [r[0] for r in conn.execute(
+        "select id from documents where id not in (select document_id from source_documents) "
+        "order by id")]
+    if not ids:
+        return []
+    return [Problem("warning", "documents no source serves",
+                    f"{len(ids)} document(s) with no source_documents row ({', '.join(ids[:3])}"
+                    f"{' ...' if len(ids) > 3 else ''}): their records show under no source; "
+                    "the next run of a source serving the bytes links them again")]
+
+
+def _links(conn: sqlite3.Connection) -> list[Problem]:
+    """The stored links against those the current records give: each council's links are
+    computed again (in a temporary index) and compared by id."""
+    if not (_has_table(conn, "links") and _has_table(conn, "source_documents")):
+        return []
+    from pledgeflow import links
+
+    db = sqlite_utils.Database(conn)
+    stored = {r[0] for r in conn.execute("select id from links")}
+    wanted: set[str] = set()
+    problems = []
+    for council in links.councils(db):
+        expected = links.expected(db, council)
+        wanted |= expected
+        missing = len(expected - stored)
+        if missing:
+            problems.append(Problem(
+                "error", "links missing",
+                f"council {council}: {missing} of the {len(expected)} links its current "
+                "pledges and measures give are not stored (doctor --repair rebuilds them)"))
+    extra = len(stored - wanted)
+    if extra:
+        problems.append(Problem(
+            "error", "stale links",
+            f"{extra} stored link(s) that the current pledges and measures no longer give "
+            "(doctor --repair rebuilds them)"))
+    return problems
 
 
 def _fts(db_path: Path) -> list[Problem]:
@@ -255,24 +315,87 @@ def _fts(db_path: Path) -> list[Problem]:
     return problems
 
 
+def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
+    """Mend what can be mended without fetching: full-text indexes rebuilt, links rebuilt,
+    a single current version per source and page (the newest), leftover temporary raw
+    files deleted. Returns one line per thing done. A missing or corrupt raw file, a
+    damaged database or orphan rows are left for a person (docs/reliability.md)."""
+    from pledgeflow import db as store
+    from pledgeflow import links
+
+    whats = {p.what for p in problems}
+    done: list[str] = []
+    if "not a pledgeflow database" in whats or "not a SQLite database" in whats or \
+            "database not found" in whats or "integrity check failed" in whats:
+        return done
+    database = store.open_db(db_path)
+    try:
+        if "several current versions" in whats:
+            n = _keep_newest_current(database)
+            done.append(f"kept the newest of several current versions: {n} made not current")
+        if "full-text index out of sync" in whats or "full-text index missing" in whats:
+            with store.immediate(database):
+                for fts in FTS_TABLES:
+                    database.execute(f"insert into {fts}({fts}) values('rebuild')")
+            done.append(f"rebuilt the full-text indexes {', '.join(FTS_TABLES)}")
+        if whats & {"links missing", "stale links", "several current versions"}:
+            n = links.rebuild(database)
+            done.append(f"rebuilt the links of every council: {n} link(s)")
+    finally:
+        database.close()
+    for problem in problems:
+        if problem.what == "leftover temporary file":
+            path = Path(problem.detail.split(": ", 1)[0])
+            path.unlink(missing_ok=True)
+            done.append(f"deleted {path}")
+    return done
+
+
+def _keep_newest_current(db: sqlite_utils.Database) -> int:
+    from pledgeflow.db import immediate, now
+
+    with immediate(db):
+        return db.execute(
+            "update source_documents set current = 0, superseded_at = ? where current = 1 "
+            "and exists (select 1 from source_documents n where n.source_id = "
+            "source_documents.source_id and n.part_url is source_documents.part_url "
+            "and n.current = 1 and n.version > source_documents.version)", [now()]).rowcount
+
+
 @click.command("doctor")
 @click.option("--db", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_DB,
               show_default=True, help="Database to check.")
 @click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_RAW,
               show_default=True, help="Folder of the raw files the database's documents name.")
-def doctor_command(db: Path, raw_dir: Path) -> None:
+@click.option("--repair", is_flag=True,
+              help="Mend what can be mended (full-text indexes, links, several current "
+                   "versions, leftover temporary files), say what was done, and check again.")
+def doctor_command(db: Path, raw_dir: Path, repair: bool) -> None:
     """Check a database and its raw folder, and list every problem found.
 
     Runs SQLite's integrity and foreign key checks, checks every document's raw file is
     there with the right sha256 and its saved parse is there, that no source has two
-    current versions, that the full-text indexes match their tables, and that no raw file
-    lies unused. Changes no data. Exit code 1 when any error was found.
+    current versions, that the links between pledges and measures are complete, that the
+    full-text indexes match their tables, and counts raw files no document uses. Changes
+    no data unless --repair is given. Exit code 1 when any error was found (with
+    --repair: any error left after repairing).
 
     \b
-    Example:
+    Examples:
       pledgeflow doctor --db processed/pledgeflow.db --raw-dir raw
+      pledgeflow doctor --repair
     """
     problems = diagnose(db, raw_dir)
+    if repair and problems:
+        for problem in problems:
+            click.echo(str(problem))
+        done = mend(db, raw_dir, problems)
+        for line in done:
+            click.echo(f"repaired: {line}")
+        if not done:
+            click.echo("repaired: nothing doctor can mend (see docs/reliability.md)")
+        click.echo("doctor: checking again")
+        problems = diagnose(db, raw_dir)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(p.severity == "error" for p in problems)

@@ -38,7 +38,7 @@ def _rows(db: sqlite_utils.Database, table: str, document_id: str) -> list[dict]
 def source_records(db: sqlite_utils.Database, source_id: str) -> dict:
     """The records of one source's current version, in the gold format. A source whose
     pages were found by discovery gives the records of every current page, in page order."""
-    docs = list(db.query("select * from documents where source_id = ? and current = 1 "
+    docs = list(db.query("select * from current_documents where source_id = ? "
                          "order by coalesce(part, 0)", [source_id]))
     out: dict = {"source": source_id, "document": docs[0]["id"] if docs else None,
                  "url": docs[0]["url"] if docs else None,
@@ -120,12 +120,15 @@ def export_csv(db: sqlite_utils.Database, out_dir: Path) -> list[Path]:
                         for c in (*columns, *provenance))
         page_section = ("k.page, k.section" if kind == "kpi_targets" else "r.page, r.section")
         join_kpi = "join kpis k on k.id = r.kpi_id" if kind == "kpi_targets" else ""
+        # current_<kind> has a row per source serving the record's document: each
+        # source's rows carry its own URL and part
         # document order: by page part, block and offset (a KPI's cells by position)
         order = ("k.block, k.start, r.position" if kind == "kpi_targets"
                  else "r.block, r.start")
         sql = (f"select s.id as source_id, s.organisation, s.council, s.party, d.url, "
                f"d.id as document_id, {page_section}, {own} from current_{kind} r {join_kpi} "
-               f"join documents d on d.id = r.document_id join sources s on s.id = d.source_id "
+               f"join current_documents d on d.id = r.document_id and d.source_id = r.source_id "
+               f"join sources s on s.id = r.source_id "
                f"order by s.id, d.part, {order}")
         path = out_dir / f"{kind}.csv"
         with path.open("w", encoding="utf-8", newline="") as fh:

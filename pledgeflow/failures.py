@@ -89,6 +89,9 @@ def report_markdown(summary: dict, failures: list[dict], *, catalog: str = "",
                     [[summary["sources"], summary["documents"], summary["unchanged"],
                       summary["failed"], summary["fetched"], summary["not_modified"],
                       summary["parsed"]]])
+    if summary.get("renamed"):
+        lines += ["", "Sources renamed in the catalog (their documents follow): "
+                  + ", ".join(f"`{r}`" for r in summary["renamed"])]
     totals = summary.get("totals", {})
     kinds = list(dict.fromkeys([*summary["records"], *totals]))
     if kinds:

@@ -73,7 +73,8 @@ class Window:
 class RunLedger:
     def __init__(self, database, *, catalog: str, sources: int, settings: stages.Settings,
                  logger: logging.Logger | logging.LoggerAdapter,
-                 flow_run_id: str | None = None) -> None:
+                 flow_run_id: str | None = None,
+                 renamed: list[tuple[str, str]] | None = None) -> None:
         self.database = database
         self.settings = settings
         self.logger = logger
@@ -89,8 +90,15 @@ class RunLedger:
                         catalog=catalog, sources=sources)
         self.summary: dict = {"run_id": self.run_id, "sources": sources, "fetched": 0,
                               "not_modified": 0, "parsed": 0, "documents": 0, "unchanged": 0,
-                              "failed": 0, "records": {}}
+                              "failed": 0, "records": {},
+                              "renamed": [f"{old} -> {new}" for old, new in renamed or []]}
         self.councils: set[str] = set()  # councils whose records changed: to relink
+        self.run_councils: set[str] = set()  # councils of the run's sources
+        for old, new in renamed or []:
+            logger.info("source %s renamed %s: its documents, versions and changes follow",
+                        old, new)
+            # the new id may name another council: both councils' links change
+            self.councils |= store.source_councils(database, [old, new])
         self.pending: Counter[str] = Counter()  # documents still to come, per council
         self.total = 0  # documents this run takes (known once ``order`` has them)
         self.taken = 0
@@ -102,6 +110,7 @@ class RunLedger:
         parsed, instead of every council at the end of the run."""
         jobs = sorted(jobs, key=lambda job: job.source.council or "")
         self.pending = Counter(job.source.council for job in jobs if job.source.council)
+        self.run_councils.update(self.pending)
         self.total += len(jobs)
         return jobs
 
@@ -184,7 +193,19 @@ class RunLedger:
         item, extracted = outcome.item, outcome.extracted
         not_modified = item.fetched.not_modified
         self.summary["not_modified" if not_modified else "fetched"] += 1
+        fetched = None if not_modified else item.metadata()
         if store.document_is_current(self.database, item.document_id, self.versions):
+            # These bytes' records are up to date, loaded for this source or for another
+            # that serves the same bytes: at most this source's link is new.
+            try:
+                linked = store.link_source(self.database, source_id, item.document_id,
+                                           fetched, part=item.part, part_url=item.part_url)
+            except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
+                self.fail(source_id, "load", exc, item.document_id, url)
+                return
+            if linked:
+                self._loaded(item, store.document_counts(self.database, item.document_id))
+                return
             self.summary["unchanged"] += 1
             self.logger.debug("%s unchanged (%s%s), skipped", source_id, item.document_id[:12],
                               ", 304" if not_modified else "")
@@ -192,6 +213,8 @@ class RunLedger:
         if extracted is None:  # same bytes, newer extractors: extract again from the saved parse
             try:
                 counts = stages.reextract(self.database, item.document_id, self.settings)
+                store.link_source(self.database, source_id, item.document_id, fetched,
+                                  part=item.part, part_url=item.part_url)
             except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
                 self.fail(source_id, "extract", exc, item.document_id, url)
                 return
@@ -211,8 +234,9 @@ class RunLedger:
 
     def _loaded(self, item: stages.Fetch, counts: dict[str, int]) -> None:
         source_id = item.source_id
-        if item.source_meta.get("council"):
-            self.councils.add(item.source_meta["council"])
+        # Every council whose sources serve these bytes: their records changed for all.
+        self.councils.update(store.source_councils(
+            self.database, store.document_sources(self.database, item.document_id)))
         self.summary["documents"] += 1
         records = self.summary["records"]
         for kind, n in counts.items():
@@ -229,7 +253,10 @@ class RunLedger:
                 self.logger.info("%s: %d page(s) no longer linked from the index, retired: %s",
                                  source_id, len(retired), ", ".join(retired))
                 self.councils.update(store.source_councils(self.database, [source_id]))
-        if self.councils:  # new or retired records not yet relinked
+        # Councils with new or retired records not yet relinked, and any of the run's
+        # councils whose links are older than their records (a reextract, a failed relink)
+        self.councils |= links.stale_councils(self.database, self.run_councils)
+        if self.councils:
             self._link(set(self.councils))
         store.finish_run(self.database, self.run_id,
                          status="completed_with_failures" if summary["failed"] else "completed",
@@ -244,6 +271,8 @@ class RunLedger:
 
 def format_summary(summary: dict) -> str:
     records = ", ".join(f"{n} {k}" for k, n in summary["totals"].items()) or "none"
+    renamed = summary.get("renamed") or []
+    renames = f", {len(renamed)} renamed: {', '.join(renamed)}" if renamed else ""
     return (f"pledgeflow: {summary['sources']} sources, {summary['documents']} documents loaded, "
             f"{summary['unchanged']} unchanged ({summary['not_modified']} not modified), "
-            f"{summary['failed']} failed; database now holds {records}")
+            f"{summary['failed']} failed{renames}; database now holds {records}")

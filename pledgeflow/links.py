@@ -60,26 +60,59 @@ def rebuild(db: sqlite_utils.Database, councils: Iterable[str] | None = None) ->
             rows = [(*row, METHOD, council, linked_at)
                     for row in _council_links(db, council, classifier)]
             # executemany with tuples: sqlite-utils' insert_all costs more than the scoring
-            db.conn.executemany(
-                "insert into links (id, pledge_id, target_table, target_id, rank, score, "
-                "method, council, linked_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            stored += len(rows)
+            # or ignore: bytes served in two councils give their pledges the same
+            # candidates twice, and a link once is enough
+            cursor = db.conn.executemany(
+                "insert or ignore into links (id, pledge_id, target_table, target_id, rank, "
+                "score, method, council, linked_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
+            stored += cursor.rowcount
     return stored
+
+
+def councils(db: sqlite_utils.Database) -> list[str]:
+    """Every council a source names."""
+    return [r[0] for r in db.execute(
+        "select distinct council from sources where council is not null order by council")]
+
+
+def expected(db: sqlite_utils.Database, council: str) -> set[str]:
+    """The ids of the links ``rebuild`` would store for the council now (nothing written
+    but a temporary index: works on a read-only connection)."""
+    return {row[0] for row in _council_links(db, council, _classifier())}
+
+
+def stale_councils(db: sqlite_utils.Database, names: Iterable[str]) -> set[str]:
+    """Councils whose links are older than the records they were built from: a current
+    document loaded after the council's last linking, or current pledges and measures
+    with no link at all. What a run relinks even when it loaded nothing itself (records
+    replaced by ``reextract``, or links deleted by hand)."""
+    stale = set()
+    for council in names:
+        loaded = db.execute(
+            "select max(d.loaded_at) from sources s join source_documents l on "
+            "l.source_id = s.id and l.current = 1 join documents d on d.id = l.document_id "
+            "where s.council = ?", [council]).fetchone()[0]
+        linked = db.execute("select max(linked_at) from links where council = ?",
+                            [council]).fetchone()[0]
+        if loaded is not None and (linked is None or loaded > linked):
+            stale.add(council)
+    return stale
 
 
 def _current_rows(db: sqlite_utils.Database, table: str, columns: str,
                   council: str) -> list[dict]:
     """``columns`` of the council's rows of ``table`` (as ``x``) in current documents, in
-    document then row order.
+    document then row order; a row once, however many of the council's sources serve it.
 
     Reached from the council's sources, not through the current_* views: those list every
     current document first, so each council's query read the whole database (a run's
     relinking grew with the square of its size)."""
     return list(db.query(
-        f"select {columns} from sources s "
-        f"join documents d on d.source_id = s.id and d.current = 1 "
+        f"select {columns} from documents d "
         f'join "{table}" x on x.document_id = d.id '
-        f"where s.council = ? order by d.rowid, x.rowid", [council]))
+        "where d.id in (select l.document_id from sources s join source_documents l "
+        "on l.source_id = s.id and l.current = 1 where s.council = ?) "
+        "order by d.rowid, x.rowid", [council]))
 
 
 def _council_links(db: sqlite_utils.Database, council: str, classifier) -> list[tuple]:

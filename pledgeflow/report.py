@@ -35,23 +35,22 @@ def _bars(rows: list[tuple[str, float, str]], unit: str = "") -> str:
 
 def render(db: sqlite_utils.Database) -> str:
     sections = []
-    for org in db.query("select distinct s.organisation from current_pledges p join documents "
-                        "d on d.id = p.document_id join sources s on s.id = d.source_id "
-                        "order by s.organisation"):
+    for org in db.query("select distinct s.organisation from current_pledges p "
+                        "join sources s on s.id = p.source_id order by s.organisation"):
         name = org["organisation"]
         rows = [(r["topic"], r["n"], f"{r['n']} pledges on {r['topic']}") for r in db.query(
-            "select p.topic, count(*) as n from current_pledges p join documents d on "
-            "d.id = p.document_id join sources s on s.id = d.source_id where s.organisation = ? "
+            "select p.topic, count(distinct p.id) as n from current_pledges p "
+            "join sources s on s.id = p.source_id where s.organisation = ? "
             "group by p.topic order by n desc", [name])]
         sections.append(f"<h2>{html.escape(name)}: pledges by topic</h2>{_bars(rows)}")
     kpis = list(db.query("""
-        select s.organisation, k.measure, k.baseline_value as baseline, k.baseline_unit as unit,
+        select distinct s.organisation, k.measure, k.baseline_value as baseline,
+               k.baseline_unit as unit,
                (select group_concat(t.period || ' ' || coalesce(t.raw, '-'), '; ')
                   from kpi_targets t where t.kpi_id = k.id) as targets,
                (select t.value from kpi_targets t where t.kpi_id = k.id and t.value is not null
                   order by t.position desc limit 1) as last_target
-        from current_kpis k join documents d on d.id = k.document_id
-        join sources s on s.id = d.source_id
+        from current_kpis k join sources s on s.id = k.source_id
         where k.baseline_value is not null order by s.organisation, k.block, k.start"""))
     for org in sorted({k["organisation"] for k in kpis}):
         rows = []

@@ -7,6 +7,7 @@ the Prefect flow in ``flows/pipeline.py`` only orchestrates them.
 from __future__ import annotations
 
 import functools
+import re
 import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
@@ -156,8 +157,15 @@ def fetch_source(source: Source, settings: Settings, previous: dict | None = Non
                  document_id=fetched.sha256, part=part, part_url=part_url)
 
 
-def processed_path(document_id: str, settings: Settings) -> Path:
-    return settings.processed_dir / "documents" / f"{document_id}.json"
+def processed_path(document_id: str, settings: Settings, media_type: str | None = None) -> Path:
+    """Where the parse of these bytes by the parser their media type takes is saved: keyed
+    by content and parser version, never by source, so databases and sources sharing the
+    folder share it, and two parser versions do not overwrite each other's."""
+    parser = parser_id(media_type) if media_type else None
+    if parser is None:
+        return settings.processed_dir / "documents" / f"{document_id}.json"
+    tag = "-".join(re.sub(r"[^A-Za-z0-9.]+", "_", part) for part in parser)
+    return settings.processed_dir / "documents" / f"{document_id}.{tag}.json"
 
 
 def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
@@ -165,14 +173,23 @@ def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
     parser version (``Parsed.cached``). Isolation is ``parse_and_extract``'s job."""
     started = time.perf_counter()
     f = item.fetched
-    path = processed_path(f.sha256, settings)
+    path = processed_path(f.sha256, settings, f.media_type)
     saved = _saved_parse(path, f.media_type, settings.ocr)
+    if saved is None:  # one saved before file names carried the parser version
+        older = processed_path(f.sha256, settings)
+        saved = _saved_parse(older, f.media_type, settings.ocr)
+        path = older if saved is not None else path
     cached = saved is not None
-    document = saved if cached else parse(f.data, f.media_type, document_id=f.sha256,
-                                          url=f.final_url, charset=f.charset, ocr=settings.ocr)
+    if saved is not None:
+        document = saved
+    else:
+        document = parse(f.data, f.media_type, document_id=f.sha256, url=f.final_url,
+                         charset=f.charset, ocr=settings.ocr)
+        # Saved before the source is set: a saved parse belongs to the bytes, and any
+        # database or source sharing the folder may reuse it.
+        document.save(path)
     document.source_id = item.source_id
     document.meta = dict(item.source_meta)
-    document.save(path)
     return Parsed(source_id=item.source_id, document=document, processed_path=str(path),
                   cached=cached, seconds=time.perf_counter() - started)
 
@@ -289,19 +306,23 @@ def process_batch(jobs: list[Job], settings: Settings, pages: int | None = None
 
 
 def reextract(db, document_id: str, settings: Settings) -> dict[str, int]:
-    """Extract a stored version again from its saved parse (no fetch, no parse) and
-    replace its records: what a new extractor version needs."""
+    """Extract a stored document again from its saved parse (no fetch, no parse) and
+    replace its records, for every source that serves it: what a new extractor version
+    needs."""
     row = store.document_row(db, document_id)
     document = Document.load(Path(row["processed_path"]))
-    extracted = extract_parsed(Parsed(row["source_id"], document, row["processed_path"]),
-                               settings)
-    fetched = {k: row[k] for k in ("url", "final_url", "media_type", "bytes", "fetched_at",
-                                   "etag", "last_modified")}
-    return store.load_document(
-        db, document, extracted.extraction.records, source_id=row["source_id"],
-        fetched=fetched, raw_path=row["raw_path"], processed_path=row["processed_path"],
-        extractor_versions=extracted.extraction.versions, part=row.get("part"),
-        part_url=row.get("part_url"))
+    sources = store.document_sources(db, document_id)
+    meta = db.execute("select organisation, council, party, kind from sources where id = ?",
+                      [sources[0]]).fetchone() if sources else None
+    document.meta = dict(zip(("organisation", "council", "party", "kind"), meta or (),
+                             strict=False))
+    extracted = extract_parsed(Parsed(sources[0] if sources else "", document,
+                                      row["processed_path"]), settings)
+    return store.store_document(
+        db, document, extracted.extraction.records,
+        fetched={"media_type": row["media_type"], "bytes": row["bytes"]},
+        raw_path=row["raw_path"], processed_path=row["processed_path"],
+        extractor_versions=extracted.extraction.versions)
 
 
 def load_extracted(db, item: Fetch, extracted: Extracted) -> dict[str, int]:

@@ -329,7 +329,7 @@ class SampleRun:
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
     from pledgeflow import db as store
-    from pledgeflow import stages
+    from pledgeflow import links, stages
     from pledgeflow.catalog import load_catalog
 
     root = tmp_path_factory.mktemp("sample-run")
@@ -346,6 +346,7 @@ def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
         stages.load_extracted(database, fetched, extracted)
         documents[source.id] = parsed.document
         extractions[source.id] = extracted.extraction
+    links.rebuild(database)  # as a run does once its documents are in
     database.close()
     return SampleRun(db_path, settings, documents, extractions)
 

@@ -19,6 +19,7 @@ from pledgeflow.db import (
     NotPledgeflowDatabase,
     document_is_current,
     finish_run,
+    link_source,
     load_document,
     load_group,
     open_db,
@@ -164,8 +165,8 @@ def test_open_db_creates_folder_schema_and_pragmas(tmp_path):
     assert db.execute("pragma busy_timeout").fetchone()[0] == 30000
     fks = {(fk.column, fk.other_table) for fk in db["kpi_targets"].foreign_keys}
     assert fks == {("kpi_id", "kpis"), ("document_id", "documents")}
-    assert ("source_id", "sources") in {(fk.column, fk.other_table)
-                                        for fk in db["documents"].foreign_keys}
+    assert {(fk.column, fk.other_table) for fk in db["source_documents"].foreign_keys} == {
+        ("source_id", "sources"), ("document_id", "documents")}
     assert ["document_id"] in [i.columns for i in db["pledges"].indexes]
 
 
@@ -213,7 +214,10 @@ def test_load_stores_document_blocks_records_and_children(db):
     assert counts == {"pledges": 2, "targets": 1, "kpis": 1, "actions": 1, "risks": 1,
                       "kpi_targets": 2}
     stored = db["documents"].get(doc.id)
-    assert stored["source_id"] == SOURCE.id and stored["text_chars"] == len(doc.text)
+    assert stored["text_chars"] == len(doc.text)
+    link = db["source_documents"].get(1)
+    assert (link["source_id"], link["document_id"], link["url"], link["etag"]) == (
+        SOURCE.id, doc.id, SOURCE.url, '"abc"')
     assert json.loads(stored["extractors"]) == VERSIONS
     table = db["blocks"].get(f"{doc.id}:3")
     assert json.loads(table["rows"])[1][0] == "Pupils in good schools"
@@ -263,13 +267,46 @@ def test_changed_document_becomes_the_current_version_and_keeps_the_old_one(db):
     new = make_doc("Transport", b"version 2")
     counts = load(db, new, make_records(new)[:2])
     assert counts["pledges"] == 2 and counts["kpis"] == 0
-    versions = [(r["id"], r["version"], r["current"]) for r in
-                db["documents"].rows_where(order_by="version")]
+    versions = [(r["document_id"], r["version"], r["current"]) for r in
+                db["source_documents"].rows_where(order_by="version")]
     assert versions == [(old.id, 1, 0), (new.id, 2, 1)]
     assert rows_of(db, old.id) == old_rows  # nothing of the old version is lost
     current = {t: db.execute(f"select count(*) from current_{t}").fetchone()[0]
                for t in ("pledges", "kpis", "blocks")}
     assert current == {"pledges": 2, "kpis": 0, "blocks": len(new.blocks)}
+
+
+def test_a_retired_page_is_retired_for_its_source_only_and_current_again_when_linked(db):
+    ward = Source(**{**SOURCE.row(), "id": "cwac-ward-copy", "url": "https://ward.example/"})
+    upsert_sources(db, [ward])
+    parks, roads = "https://example.org/m/parks", "https://example.org/m/roads"
+    doc, other = make_doc("Parks"), make_doc("Roads", b"roads page")
+    for n, (page, url) in enumerate([(doc, parks), (other, roads)], start=1):
+        load_document(db, page, make_records(page), source_id=SOURCE.id, fetched={"url": url},
+                      raw_path="raw/x", processed_path="p/x", extractor_versions=VERSIONS,
+                      part=n, part_url=url)
+    # the ward site serves the same parks page: its link is its own
+    assert link_source(db, ward.id, doc.id, {"url": "https://ward.example/parks"},
+                       part=1, part_url=parks)
+
+    assert retire_parts(db, SOURCE.id, keep={roads}, run_id="run-1") == [parks]
+    assert retire_parts(db, SOURCE.id, keep={roads}, run_id="run-2") == []  # already retired
+    current = db.execute("select source_id, part_url from source_documents where current = 1 "
+                         "order by source_id, part").fetchall()
+    assert current == [(SOURCE.id, roads), (ward.id, parks)]
+    retired = [(SOURCE.id, doc.id, "pages", "retired", parks, "run-1")]
+    ask = "select source_id, document_id, kind, change, text, run_id from changes"
+    assert db.execute(ask).fetchall() == retired
+    # The bytes are still loaded with these extractors: linking the page again makes it
+    # the source's current version (the next number), and its retirement stays on record.
+    assert document_is_current(db, doc.id, VERSIONS)
+    assert link_source(db, SOURCE.id, doc.id, {"url": parks}, part=1, part_url=parks)
+    assert db.execute("select version, current from source_documents where source_id = ? "
+                      "and part_url = ?", [SOURCE.id, parks]).fetchall() == [(2, 1)]
+    load_document(db, doc, make_records(doc), source_id=SOURCE.id, fetched={"url": parks},
+                  raw_path="raw/x", processed_path="p/x",
+                  extractor_versions={**VERSIONS, "kpis": "1.1"}, part=1, part_url=parks)
+    assert db.execute(ask).fetchall() == retired  # a reload keeps it too
 
 
 def test_blocks_fts_finds_words_and_follows_replacement(db):
@@ -487,6 +524,14 @@ def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
     load_document(db, plan_doc, make_records(plan_doc), source_id=plan.id,
                   fetched={"url": plan.url}, raw_path="raw/plan", processed_path="p/plan",
                   extractor_versions=VERSIONS)
+    # the same page on a ward site: a second source serving the same bytes
+    ward = Source(id="cwac-ward-copy", url="https://ward.example.org/cwac.html",
+                  organisation=SOURCE.organisation, council=SOURCE.council, kind="campaign_page",
+                  title="Copy", period="2019-2023")
+    upsert_sources(db, [ward])
+    load_document(db, edited, make_records(edited), source_id=ward.id,
+                  fetched={"url": ward.url}, raw_path="raw/x", processed_path="p/x",
+                  extractor_versions=VERSIONS)
     links.rebuild(db)
     start_run(db, run_id="run-1", flow_run_id=None, catalog="catalog.toml", sources=1)
     # a page an index page linked, then dropped: retired, with a row in changes
@@ -510,3 +555,16 @@ def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
     assert len(queries) >= 12
     for sql in queries:
         assert db.execute(sql).fetchall(), f"no rows from:\n{sql}"
+
+
+def test_a_failed_reload_in_a_load_group_leaves_the_full_text_indexes_in_sync(db):
+    doc = make_doc()
+    other = make_doc("Transport", b"another page")
+    with load_group(db):
+        load(db, doc, make_records(doc))  # in the group, not indexed yet
+        wrong = make_records(other)  # records of another document: the reload fails
+        with pytest.raises(ValueError, match="is from document"):
+            load(db, doc, wrong)
+    fts_in_sync(db)
+    assert db.execute("select count(*) from pledges_fts where pledges_fts match 'school'"
+                      ).fetchone()[0] > 0

@@ -67,9 +67,8 @@ max_pages = 10
                        raw_dir=str(tmp_path / "raw"), processed_dir=str(tmp_path / "processed"))
     assert summary["documents"] == 4 and summary["failed"] == 0
     with sqlite3.connect(tmp_path / "pf.db") as conn:
-        parts = conn.execute("select part, part_url, media_type from documents "
-                             "where source_id = 'townsfolk-2025' and current = 1 "
-                             "order by part").fetchall()
+        parts = conn.execute("select part, part_url, media_type from current_documents "
+                             "where source_id = 'townsfolk-2025' order by part").fetchall()
     assert [(p, url.rsplit("/", 1)[1], kind) for p, url, kind in parts] == [
         (1, "housing.html", "text/html"), (2, "transport.html", "text/html"),
         (3, "climate.html", "text/html"), (4, "full-manifesto.pdf", "application/pdf")]

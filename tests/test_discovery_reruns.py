@@ -100,7 +100,7 @@ discover = true
 
     def current() -> list[str]:
         return [url.rsplit("/", 1)[1] for (url,) in query(
-            db, "select part_url from documents where current = 1 order by part")]
+            db, "select part_url from source_documents where current = 1 order by part")]
 
     serve_index(site, list(SECTIONS), '"i1"')
     first = run()
@@ -145,9 +145,11 @@ discover = true
     assert (fourth["documents"], fourth["failed"]) == (1, 0)
     assert current() == ["housing", "buses", "parks"]
     pledges = [text for (text,) in query(
-        db, "select p.text from current_pledges p join documents d on d.id = p.document_id "
-            "order by d.part")]
+        db, "select p.text from current_pledges p join source_documents l on "
+            "l.document_id = p.document_id and l.source_id = p.source_id and l.current = 1 "
+            "order by l.part")]
     assert pledges == [f"We will {SECTIONS[name]}." for name in ("housing", "buses", "parks")]
+    assert query(db, "select count(*) from changes where change = 'retired'") == [(1,)]
 
 
 def query(db: Path, sql: str) -> list[tuple]:

@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from pledgeflow.cli import main
 from pledgeflow.doctor import diagnose, doctor_command
 
 
@@ -78,7 +79,8 @@ def test_a_healthy_sample_database_has_no_problems(copy):
 
 
 def test_a_deleted_raw_file_is_an_error(copy):
-    document_id, source_id = copy.one("select id, source_id from documents order by id")
+    document_id, source_id = copy.one("select document_id, source_id from source_documents "
+                                     "order by document_id")
     copy.raw_file(document_id).unlink()
     problems = diagnose(copy.db, copy.raw)
     assert whats(problems) == [("error", "raw file missing")]
@@ -110,8 +112,8 @@ def test_an_unused_raw_file_and_a_leftover_temporary_file_are_warnings(copy):
     (copy.raw / "README.md").write_text("not a raw file, and not looked at")
     problems = diagnose(copy.db, copy.raw)
     assert sorted(whats(problems)) == [("warning", "leftover temporary file"),
-                                       ("warning", "orphan raw file")]
-    assert any(digest in p.detail for p in problems if p.what == "orphan raw file")
+                                       ("warning", "unused raw files")]
+    assert any(digest in p.detail for p in problems if p.what == "unused raw files")
     result = doctor(copy.db, copy.raw)
     assert result.exit_code == 0  # nothing is wrong with the data
     assert "0 error(s), 2 warning(s)" in result.output
@@ -136,13 +138,17 @@ def test_kpi_targets_without_their_kpi_are_orphans(copy):
     (n,) = copy.one(f"select count(*) from kpi_targets where kpi_id = '{kpi_id}'")
     copy.sql(f"delete from kpis where id = '{kpi_id}'", foreign_keys=False)
     problems = diagnose(copy.db, copy.raw)
-    assert whats(problems) == [("error", "orphan kpi_targets rows")]
+    # the links that pointed at the deleted KPI are stale too, and the next best missing
+    assert whats(problems) == [("error", "orphan kpi_targets rows"), ("error", "links missing"),
+                               ("error", "stale links")]
     assert problems[0].detail.startswith(f"{n} row(s) of kpi_targets whose kpis row (kpi_id)")
 
 
 def test_two_current_versions_of_one_source_are_an_error(copy):
-    copy.sql("insert into documents (id, source_id, current, version) select "
-             f"'{'f' * 64}', source_id, 1, 2 from documents where source_id = 'bnes-libdem-2023'")
+    copy.sql(f"insert into documents (id) values ('{'f' * 64}')")
+    copy.sql("insert into source_documents (source_id, document_id, current, version) select "
+             f"source_id, '{'f' * 64}', 1, 2 from source_documents "
+             "where source_id = 'bnes-libdem-2023'")
     problems = diagnose(copy.db, copy.raw)
     assert ("error", "several current versions") in whats(problems)
     assert ("error", "raw file missing") in whats(problems)
@@ -180,3 +186,63 @@ def test_a_file_that_is_not_sqlite_or_is_missing_is_an_error(tmp_path):
     missing = doctor(tmp_path / "absent.db", tmp_path)
     assert missing.exit_code == 1 and "error: database not found" in missing.output
     assert not (tmp_path / "absent.db").exists()
+
+
+def link_count(copy: Copy) -> int:
+    return copy.one("select count(*) from links")[0]
+
+
+def test_reextract_all_keeps_the_links_and_full_text_rows(copy):
+    before = link_count(copy)
+    assert before > 100
+    result = CliRunner().invoke(main, ["reextract", "--all", "--db", str(copy.db)])
+    assert result.exit_code == 0, result.output
+    assert "re-extracted 5 document(s); relinked 3 council(s)" in result.output
+    assert link_count(copy) == before
+    assert diagnose(copy.db, copy.raw) == []  # links complete, full-text indexes in sync
+
+
+def test_lost_links_are_found_and_repaired(copy):
+    before = link_count(copy)
+    copy.sql("delete from links where rank > 2")
+    problems = diagnose(copy.db, copy.raw)
+    assert whats(problems) == [("error", "links missing")]
+    assert "council Cheshire West and Chester" in problems[0].detail
+    assert f"of the {before} links" in problems[0].detail
+    assert doctor(copy.db, copy.raw).exit_code == 1
+    assert link_count(copy) < before  # doctor without --repair changes nothing
+    result = CliRunner().invoke(doctor_command, ["--db", str(copy.db), "--raw-dir",
+                                                 str(copy.raw), "--repair"])
+    assert result.exit_code == 0, result.output
+    assert f"repaired: rebuilt the links of every council: {before} link(s)" in result.output
+    assert result.output.strip().endswith("no problems found")
+    assert link_count(copy) == before
+
+
+def test_repair_rebuilds_full_text_indexes_and_keeps_one_current_version(copy):
+    copy.sql("delete from pledges_fts_docsize where id in (select rowid from pledges limit 3)")
+    # a second current version of one source: another document, a newer version number
+    copy.sql("insert into source_documents (source_id, document_id, current, version) "
+             "select 'bnes-libdem-2023', document_id, 1, 2 from source_documents "
+             "where source_id = 'cwac-labour-2019'")
+    problems = whats(diagnose(copy.db, copy.raw))
+    assert ("error", "several current versions") in problems
+    assert ("error", "full-text index out of sync") in problems
+    result = CliRunner().invoke(doctor_command, ["--db", str(copy.db), "--raw-dir",
+                                                 str(copy.raw), "--repair"])
+    assert "repaired: kept the newest of several current versions: 1 made not current" \
+        in result.output
+    assert "repaired: rebuilt the full-text indexes" in result.output
+    assert result.exit_code == 0, result.output
+    assert copy.one("select version from source_documents where source_id = "
+                    "'bnes-libdem-2023' and current = 1") == (2,)
+
+
+def test_a_document_no_source_serves_is_a_warning(copy):
+    (document_id,) = copy.one("select document_id from source_documents "
+                              "where source_id = 'bnes-libdem-2023'")
+    copy.sql("delete from changes where source_id = 'bnes-libdem-2023'",
+             "delete from source_documents where source_id = 'bnes-libdem-2023'")
+    problems = diagnose(copy.db, copy.raw)
+    assert whats(problems) == [("warning", "documents no source serves")]
+    assert document_id in problems[0].detail

@@ -89,8 +89,8 @@ def outcome(tmp_path_factory, samples_dir):
     with sqlite3.connect(tmp / "pf.db") as conn:
         loaded: dict[str, list[str]] = {}
         for source_id, text in conn.execute(
-                "select d.source_id, p.text from documents d "
-                "left join pledges p on p.document_id = d.id"):
+                "select d.source_id, p.text from source_documents d "
+                "left join pledges p on p.document_id = d.document_id"):
             loaded.setdefault(source_id, []).append(text)
     return summary, failures, loaded
 

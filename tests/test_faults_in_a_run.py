@@ -54,7 +54,7 @@ def run(tmp_path_factory, http_server):
                        fetch_timeout=2.0)
     failures = failures_by_source(tmp / "pf.db")
     with sqlite3.connect(tmp / "pf.db") as conn:
-        loaded = {r[0] for r in conn.execute("select source_id from documents")}
+        loaded = {r[0] for r in conn.execute("select source_id from source_documents")}
     return summary, failures, loaded, http_server, p, tmp / "pf.db"
 
 

@@ -41,8 +41,8 @@ def test_flow_loads_every_sample_document(first_and_second):
     assert first["documents"] == 5 and first["failed"] == 0
     with sqlite3.connect(tmp / "pf.db") as conn:
         per_source = dict(conn.execute(
-            "select d.source_id, count(p.id) from documents d "
-            "left join pledges p on p.document_id = d.id group by d.source_id"))
+            "select d.source_id, count(p.id) from source_documents d "
+            "left join pledges p on p.document_id = d.document_id group by d.source_id"))
         plan = conn.execute(
             "select (select count(*) from kpis), (select count(*) from actions), "
             "(select count(*) from risks)").fetchone()

@@ -210,8 +210,9 @@ period = "2026-2030"
     with sqlite3.connect(db) as conn:
         failures = conn.execute("select source_id, stage, error_type, message from failures "
                                 "order by source_id").fetchall()
-        assert conn.execute("select count(*) from pledges p join documents d on "
-                            "d.id = p.document_id where d.source_id = 'scan'").fetchone() == (0,)
+        assert conn.execute("select count(*) from pledges p join source_documents l on "
+                            "l.document_id = p.document_id where l.source_id = 'scan'"
+                            ).fetchone() == (0,)
     assert failures[0][:3] == ("mixed", "parse", "PagesNotRead")
     assert failures[0][3] == "page 2: no text layer, not read: OCR is off (--no-ocr)"
     assert failures[1][:3] == ("scan", "parse", "NeedsOCR")
@@ -220,10 +221,11 @@ period = "2026-2030"
     on = run(ocr=True, ocr_pages=1)
     assert on["documents"] == 1  # the scan; the mixed document is unchanged
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("select p.text, p.page, p.ocr from pledges p join documents d "
-                            "on d.id = p.document_id where d.source_id = 'scan'").fetchall()
-        blocks = conn.execute("select count(*), min(ocr) from blocks b join documents d on "
-                              "d.id = b.document_id where d.source_id = 'scan'").fetchone()
+        rows = conn.execute("select p.text, p.page, p.ocr from pledges p join source_documents l "
+                            "on l.document_id = p.document_id where l.source_id = 'scan'"
+                            ).fetchall()
+        blocks = conn.execute("select count(*), min(ocr) from blocks b join source_documents l on "
+                              "l.document_id = b.document_id where l.source_id = 'scan'").fetchone()
         newest = conn.execute("select error_type, message from failures where run_id = "
                               "(select id from runs order by started_at desc limit 1)"
                               ).fetchall()

@@ -31,7 +31,7 @@ class Run:
 
     def loaded(self) -> set[str]:
         with sqlite3.connect(self.db) as conn:
-            return {r[0] for r in conn.execute("select source_id from documents")}
+            return {r[0] for r in conn.execute("select source_id from source_documents")}
 
     def flow_run_id(self) -> UUID:
         with sqlite3.connect(self.db) as conn:

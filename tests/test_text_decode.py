@@ -207,7 +207,7 @@ def test_a_utf16_file_without_bom_loads_with_the_right_pledge_text(tmp_path, htt
                        raw_dir=str(tmp_path / "raw"), processed_dir=str(tmp_path / "processed"))
     assert (summary["documents"], summary["failed"]) == (3, 0)
     with sqlite3.connect(tmp_path / "pf.db") as conn:
-        pledges = dict(conn.execute("select d.source_id, p.text from pledges p "
-                                    "join documents d on d.id = p.document_id"))
+        pledges = dict(conn.execute("select l.source_id, p.text from pledges p join "
+                                    "source_documents l on l.document_id = p.document_id"))
     assert pledges == {"served-utf16le": PLEDGE, "file-utf16be": PLEDGE,
                        "file-utf32le-csv": PLEDGE}

@@ -83,7 +83,7 @@ def test_second_run_is_conditional_and_does_no_parse_or_load(site):
 def test_an_edited_page_is_a_new_version_with_exactly_its_changes(site):
     tmp, _, _, _, _, third = site
     assert third["documents"] == 1
-    versions = query(tmp, "select version, current from documents order by version")
+    versions = query(tmp, "select version, current from source_documents order by version")
     assert versions == [(1, 0), (2, 1)]
     changes = query(tmp, "select kind, change, text from changes order by change")
     assert changes == [
@@ -154,7 +154,7 @@ period = "2025-2029"
         assert (summary["documents"], summary["failed"]) == (1, 0)
     with sqlite3.connect(tmp_path / "pf.db") as conn:
         current = {r[0] for r in conn.execute("select text from current_pledges")}
-        versions = conn.execute("select version, current from documents "
+        versions = conn.execute("select version, current from source_documents "
                                 "order by version").fetchall()
     assert current == set(FIRST)
-    assert versions == [(2, 0), (3, 1)]  # the first bytes' row is now version 3
+    assert versions == [(2, 0), (3, 1)]  # the first bytes' link is now version 3
