@@ -40,7 +40,10 @@ def handled() -> Iterator[None]:
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    before = {signum: signal.signal(signum, _on_signal) for signum in SIGNALS}
+    # A signal the process was started ignoring (SIGINT for a background job of a
+    # script) stays ignored.
+    before = {signum: signal.signal(signum, _on_signal) for signum in SIGNALS
+              if signal.getsignal(signum) is not signal.SIG_IGN}
     _installed, _received, _said = True, None, False
     try:
         yield
