@@ -17,6 +17,7 @@ import multiprocessing
 import multiprocessing.util
 import os
 import queue
+import signal
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -50,6 +51,9 @@ def _limit_memory(limit: int) -> None:
 
 def _start_worker(limit: int, parent_pid: int) -> None:
     tie_to_parent(parent_pid)  # a killed run takes its workers with it
+    # Ctrl-C in a terminal reaches the workers too: the run decides when they stop (it
+    # kills them), rather than each printing a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     _limit_memory(limit)
 
 
@@ -64,6 +68,15 @@ def _spawner(jobs: queue.SimpleQueue) -> None:
             done.set_result(call())
         except BaseException as exc:  # noqa: BLE001 - handed to the caller
             done.set_exception(exc)
+
+
+def _forget_spawner() -> None:
+    global _spawn_jobs
+    _spawn_jobs = None  # a forked child has the queue but not the thread: start anew
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_spawner)
 
 
 def _on_spawner(call: Callable[[], T]) -> T:

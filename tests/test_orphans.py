@@ -194,37 +194,42 @@ def loaded_documents(db: Path) -> int:
 
 
 def start_run_and_wait_for_mid_run(tmp_path: Path, catalog: Path, state: Path, tag: str,
-                                   ) -> tuple[subprocess.Popen, Path]:
+                                   options: tuple[str, ...] = ()) -> tuple[subprocess.Popen, Path]:
     db = tmp_path / "pf.db"
     log = (tmp_path / "run.log").open("wb")
     run = subprocess.Popen(
         [PLEDGEFLOW, "run", "--sources", str(catalog), "--db", str(db), "--raw-dir",
          str(tmp_path / "raw"), "--processed-dir", str(tmp_path / "processed"),
-         "--state-dir", str(state)],
+         "--state-dir", str(state), *options],
         env=environment(tag), cwd=tmp_path, stdout=log, stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL, start_new_session=True)
     log.close()
     wait_until(lambda: loaded_documents(db) >= 2, "two documents loaded", run)
     commands = [command_line(p) for p in tagged(tag)]
     assert any("pledgeflow.lifeline" in c and "uvicorn" in c for c in commands), commands
-    assert any("spawn_main" in c for c in commands), commands  # a parse worker
+    assert any("spawn_main" in c for c in commands), commands  # a parse or Dask worker
     return run, db
 
 
-@pytest.mark.parametrize("signum", [
-    signal.SIGKILL,
-    pytest.param(signal.SIGTERM, marks=pytest.mark.slow),
-    pytest.param(signal.SIGINT, marks=pytest.mark.slow),
+@pytest.mark.parametrize("signum, group", [
+    (signal.SIGKILL, False),
+    pytest.param(signal.SIGTERM, False, marks=pytest.mark.slow),
+    pytest.param(signal.SIGINT, False, marks=pytest.mark.slow),
+    pytest.param(signal.SIGINT, True, marks=pytest.mark.slow, id="ctrl-c-in-a-terminal"),
 ])
-def test_a_run_stopped_mid_run_leaves_no_process_behind(signum, tmp_path, state_dir,
+def test_a_run_stopped_mid_run_leaves_no_process_behind(signum, group, tmp_path, state_dir,
                                                         samples_dir, http_server):
     """The temporary Prefect server, both parse workers and multiprocessing's resource
     tracker all end with the run; SIGTERM and SIGINT stop it cleanly (128 + signal), and
-    what was loaded stays."""
+    what was loaded stays. Ctrl-C in a terminal sends SIGINT to the whole foreground
+    process group (the run and its workers) at once."""
     tag = uuid.uuid4().hex
     catalog = mid_run_catalog(tmp_path, samples_dir, http_server)
     run, db = start_run_and_wait_for_mid_run(tmp_path, catalog, state_dir, tag)
-    os.kill(run.pid, signum)
+    if group:
+        os.killpg(run.pid, signum)  # a session of its own: its group id is its pid
+    else:
+        os.kill(run.pid, signum)
     status = run.wait(timeout=WAIT)
     log = (tmp_path / "run.log").read_text(errors="replace")
     assert left_over(tag) == [], log
@@ -235,6 +240,18 @@ def test_a_run_stopped_mid_run_leaves_no_process_behind(signum, tmp_path, state_
         assert f"stopped by {signal.Signals(signum).name}" in log
         assert "Traceback" not in log, log
     assert loaded_documents(db) == 2
+
+
+@pytest.mark.slow
+def test_a_run_on_a_local_dask_cluster_killed_mid_run_leaves_no_process_behind(
+        tmp_path, state_dir, samples_dir, http_server):
+    tag = uuid.uuid4().hex
+    catalog = mid_run_catalog(tmp_path, samples_dir, http_server)
+    run, _ = start_run_and_wait_for_mid_run(tmp_path, catalog, state_dir, tag,
+                                            ("--runner", "dask", "--workers", "2"))
+    os.kill(run.pid, signal.SIGKILL)
+    run.wait(timeout=WAIT)
+    assert left_over(tag) == []
 
 
 # -- pledgeflow browse
