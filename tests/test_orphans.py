@@ -254,6 +254,42 @@ def test_a_run_on_a_local_dask_cluster_killed_mid_run_leaves_no_process_behind(
     assert left_over(tag) == []
 
 
+@pytest.mark.slow
+def test_a_clean_run_on_an_existing_dask_cluster_leaves_no_prefect_server(
+        tmp_path, state_dir, samples_dir):
+    """The issue's report: each `--runner dask --address` run left a Prefect server
+    behind. The run's server is its own and stops with it; the cluster's workers report
+    to it rather than start servers of their own."""
+    cluster_tag, run_tag = uuid.uuid4().hex, uuid.uuid4().hex
+    port = free_port()
+    dask = str(Path(sys.executable).with_name("dask"))
+    cluster = [subprocess.Popen(command, env=environment(cluster_tag), start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+               for command in (
+                   [dask, "scheduler", "--host", "127.0.0.1", "--port", str(port),
+                    "--no-dashboard"],
+                   [dask, "worker", f"tcp://127.0.0.1:{port}", "--nworkers", "1",
+                    "--nthreads", "1", "--no-dashboard"])]
+    try:
+        done = subprocess.run(
+            [PLEDGEFLOW, "run", "--runner", "dask", "--address", f"tcp://127.0.0.1:{port}",
+             "--sources", str(samples_dir / "catalog.toml"), "--db", str(tmp_path / "pf.db"),
+             "--raw-dir", str(tmp_path / "raw"), "--processed-dir", str(tmp_path / "processed"),
+             "--state-dir", str(state_dir)],
+            env=environment(run_tag), cwd=tmp_path, capture_output=True, text=True,
+            timeout=900)
+        assert done.returncode == 0, done.stderr
+        assert left_over(run_tag) == []
+        cluster_commands = [command_line(p) for p in tagged(cluster_tag)]
+        assert any("dask worker" in c for c in cluster_commands), cluster_commands
+        assert not any("uvicorn" in c or "prefect" in c for c in cluster_commands)
+    finally:
+        for process in cluster:
+            os.killpg(process.pid, signal.SIGTERM)
+            process.wait(timeout=WAIT)
+        left_over(cluster_tag)
+
+
 # -- pledgeflow browse
 
 
