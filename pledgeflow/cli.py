@@ -110,6 +110,7 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
          an unknown id, --db not a pledgeflow database, runner not installed
       3  the run did not finish: an unexpected error, such as the Prefect
          API unreachable (traceback on stderr)
+      130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM; what it started is stopped
 
     \b
     Examples:
