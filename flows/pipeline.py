@@ -20,11 +20,12 @@ from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
+from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pledgeflow import db as store
-from pledgeflow import stages
+from pledgeflow import stages, stopping
 from pledgeflow.catalog import load_catalog, select
 from pledgeflow.failures import report_markdown, run_failures
 from pledgeflow.isolate import close_shared_pool
@@ -32,6 +33,8 @@ from pledgeflow.ledger import RunLedger, Window, format_summary
 from pledgeflow.parse.ocr import DEFAULT_MAX_PAGES as DEFAULT_OCR_PAGES
 from pledgeflow.parse.ocr import DEFAULT_SECONDS as DEFAULT_OCR_SECONDS
 from pledgeflow.parse.ocr import OcrOptions
+from pledgeflow.serving import DEFAULT_STATE_DIR
+from pledgeflow.tempserver import temporary_server
 
 
 # Inputs are documents and bytes: hashing them for a cache key would cost more than
@@ -171,6 +174,13 @@ def pipeline(
         logger.info(format_summary(summary))
         _report_to_prefect(report, sources, summary, logger)
         return summary
+    except BaseException as exc:
+        # Stopped (Ctrl-C, SIGTERM) or crashed: what the workers are parsing is lost
+        # anyway, so kill them rather than wait up to the parse timeout.
+        close_shared_pool(kill=True)
+        if isinstance(exc, TerminationSignal):  # Prefect's form of a SIGTERM
+            stopping.begin(exc.signal)
+        raise
     finally:
         # Stop the workers this run started, so its process can exit when the flow
         # ends (a served schedule waits for that): see close_shared_pool.
@@ -220,39 +230,22 @@ def task_runner(runner: str = "threads", address: str | None = None,
 
 
 def run_pipeline(runner: str = "threads", address: str | None = None,
-                 workers: int | None = None, **parameters) -> dict:
+                 workers: int | None = None, state_dir: Path | None = None,
+                 **parameters) -> dict:
     """Run the pipeline flow on the chosen task runner. On Dask, each worker process is
-    already the isolation a document needs, so no extra pool is started inside it."""
-    server = None
+    already the isolation a document needs, so no extra pool is started inside it.
+
+    With no ``PREFECT_API_URL``, the run starts a temporary Prefect server of its own
+    with its state under ``state_dir`` (``.pledgeflow`` by default), and stops it when
+    the run ends: see ``pledgeflow.tempserver``. Dask workers report to it too."""
     if runner == "dask":
         _quiet_dask()
-        server = _share_api_with_workers()
-    try:
+    with temporary_server(state_dir or DEFAULT_STATE_DIR):
         chosen = pipeline.with_options(task_runner=task_runner(runner, address, workers))
         return chosen(**parameters, isolate=runner != "dask")
-    finally:
-        if server is not None:  # started here, so stopped here: nothing outlives the run
-            server.stop()
-            os.environ.pop("PREFECT_API_URL", None)
 
 
 def _quiet_dask() -> None:
     # Cluster start and stop chatter at INFO drowns the run's own progress lines.
     os.environ.setdefault("DASK_LOGGING__DISTRIBUTED", "warning")  # the worker processes
     logging.getLogger("distributed").setLevel(os.environ["DASK_LOGGING__DISTRIBUTED"].upper())
-
-
-def _share_api_with_workers():
-    """Dask workers are processes of their own: with no API URL set, each would start a
-    temporary Prefect server and report its task runs there, out of the flow's sight. Start
-    the flow's temporary server now and hand its URL down to the workers it spawns."""
-    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_ENABLED
-
-    if PREFECT_API_URL.value() or not PREFECT_SERVER_EPHEMERAL_ENABLED.value():
-        return None
-    from prefect.server.api.server import SubprocessASGIServer
-
-    server = SubprocessASGIServer()  # the same instance the flow's client will use
-    server.start()
-    os.environ["PREFECT_API_URL"] = server.api_url
-    return server

@@ -9,15 +9,17 @@ of immutable, for a database a scheduled run may update while you browse.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import signal
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 
 import click
 
+from pledgeflow import lifeline
 from pledgeflow.stages import DEFAULT_DB
 
 LICENCE = ("Extracted from public documents of the named parties and councils; check each "
@@ -251,10 +253,35 @@ def metadata(database_name: str) -> dict:
 
 
 def datasette_command(db: Path, port: int, metadata_path: Path, live: bool) -> list[str]:
+    """``python -m datasette serve ...``, tied to this process: it ends when browse ends,
+    even by SIGKILL (lifeline.py)."""
     opener = [str(db)] if live else ["--immutable", str(db)]
-    return [sys.executable, "-m", "datasette", "serve", *opener, "--host", "127.0.0.1",
-            "--port", str(port), "--metadata", str(metadata_path),
-            "--setting", "sql_time_limit_ms", "5000"]
+    return lifeline.command("datasette", [
+        "serve", *opener, "--host", "127.0.0.1", "--port", str(port),
+        "--metadata", str(metadata_path), "--setting", "sql_time_limit_ms", "5000"])
+
+
+def serve_until_stopped(command: list[str], env: dict[str, str]) -> int:
+    """Run ``command`` until it exits, stopping it with SIGTERM when this process gets
+    SIGINT or SIGTERM; return its exit status, or 0 when a signal stopped it (stopping is
+    how a browse ends)."""
+    # A session of its own, so that Ctrl-C reaches this process only and the server gets
+    # one clean SIGTERM from it, not a KeyboardInterrupt in the middle of its imports.
+    process = subprocess.Popen(command, env=env, start_new_session=True)
+    stopped: list[int] = []
+
+    def forward(signum: int, frame) -> None:
+        stopped.append(signum)
+        with contextlib.suppress(ProcessLookupError):
+            process.terminate()
+
+    before = {s: signal.signal(s, forward) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        status = process.wait()
+    finally:
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
+    return 0 if stopped else status
 
 
 @click.command("browse")
@@ -288,7 +315,4 @@ def browse_command(db: Path, port: int, live: bool) -> None:
                    err=True)
         command = datasette_command(db.resolve(), port, meta, live)
         env = {**os.environ, "DATASETTE_NO_TELEMETRY": "1"}
-        try:
-            raise SystemExit(subprocess.call(command, env=env))
-        except KeyboardInterrupt:
-            pass
+        raise SystemExit(serve_until_stopped(command, env))

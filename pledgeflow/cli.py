@@ -14,6 +14,7 @@ import click
 
 from pledgeflow import __version__
 from pledgeflow.options import ocr_options, store_options
+from pledgeflow.serving import DEFAULT_STATE_DIR
 from pledgeflow.stages import DEFAULT_CATALOG, DEFAULT_DB
 
 # `pledgeflow run` exit statuses, for cron and other schedulers (README, docs/reliability.md).
@@ -75,6 +76,10 @@ def main() -> None:
 @click.option("--workers", type=click.IntRange(min=1), metavar="N",
               help="With --runner dask and no --address: worker processes of the local "
                    "cluster (default: one per core).")
+@click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
+              default=DEFAULT_STATE_DIR, show_default=True,
+              help="Without PREFECT_API_URL (and PREFECT_HOME), the run's temporary Prefect "
+                   "server keeps its state in <state-dir>/prefect-temporary/.")
 @click.option("--in-flight", type=click.IntRange(min=1), metavar="N",
               help="Tasks submitted and not yet loaded, at most (default: 2 x the run's "
                    "threads); each is loaded as it finishes. Memory grows with it; on a "
@@ -87,7 +92,8 @@ def main() -> None:
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
         ocr: bool, ocr_pages: int, ocr_seconds: float, allow_files_outside: bool,
-        runner: str, address: str | None, workers: int | None, in_flight: int | None,
+        runner: str, address: str | None, workers: int | None, state_dir: Path,
+        in_flight: int | None,
         batch: int | None) -> None:
     """Run the pipeline flow: fetch, parse, extract and load every source in the catalog.
 
@@ -106,6 +112,7 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
          an unknown id, --db not a pledgeflow database, runner not installed
       3  the run did not finish: an unexpected error, such as the Prefect
          API unreachable (traceback on stderr)
+      130, 143  stopped by SIGINT (Ctrl-C) or SIGTERM; what it started is stopped
 
     \b
     Examples:
@@ -127,24 +134,33 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
         raise SetupError(str(exc)) from None
     except (ValueError, OSError, sqlite3.Error) as exc:  # a newer schema, a folder unwritable
         raise SetupError(f"{db}: {exc}") from None
-    click.echo(f"pledgeflow: running {sources} into {db} (Prefect starts a local server "
-               "unless PREFECT_API_URL is set)", err=True)
+    from pledgeflow.tempserver import needs_temporary_server, temporary_home
+
+    where = (f"a temporary Prefect server, state in {temporary_home(state_dir)}"
+             if needs_temporary_server() else "Prefect at PREFECT_API_URL")
+    click.echo(f"pledgeflow: running {sources} into {db} ({where})", err=True)
+    from pledgeflow import stopping
     from pledgeflow.flows.pipeline import format_summary, run_pipeline
 
-    try:
-        summary = run_pipeline(runner, address, workers, sources=str(sources), db=str(db),
-                               raw_dir=str(raw_dir), processed_dir=str(processed_dir),
-                               only=_split(only), kind=kind, organisation=organisation,
-                               parse_timeout=parse_timeout, ocr=ocr, ocr_pages=ocr_pages,
-                               ocr_seconds=ocr_seconds, allow_files_outside=allow_files_outside,
-                               batch=batch,
-                               **({"in_flight": in_flight} if in_flight else {}))
-    except RuntimeError as exc:
-        if "prefect-dask" not in str(exc):
-            _crashed()
-        raise SetupError(str(exc)) from None
-    except Exception:  # noqa: BLE001 - cron must tell a run that stopped from one with failures
-        _crashed()
+    with stopping.handled():
+        try:
+            summary = run_pipeline(runner, address, workers, state_dir=state_dir,
+                                   sources=str(sources), db=str(db),
+                                   raw_dir=str(raw_dir), processed_dir=str(processed_dir),
+                                   only=_split(only), kind=kind, organisation=organisation,
+                                   parse_timeout=parse_timeout, ocr=ocr,
+                                   ocr_pages=ocr_pages, ocr_seconds=ocr_seconds,
+                                   allow_files_outside=allow_files_outside,
+                                   batch=batch,
+                                   **({"in_flight": in_flight} if in_flight else {}))
+        except BaseException as exc:  # noqa: BLE001 - sorted below; the rest re-raised
+            if stopping.received() is not None:  # SIGINT or SIGTERM: cleanup done
+                stopping.exit_stopped()
+            if isinstance(exc, RuntimeError) and "prefect-dask" in str(exc):
+                raise SetupError(str(exc)) from None
+            if isinstance(exc, Exception):  # cron must tell a run that stopped from one
+                _crashed()                  # with failures
+            raise
     click.echo(format_summary(summary))
     if summary["failed"]:
         click.echo(f"{summary['failed']} failure(s) recorded; list them with: pledgeflow "

@@ -6,7 +6,8 @@ processes, one per core: each has an address-space limit (so a runaway parse fai
 MemoryError instead of taking the machine down), each document has a time limit (past it
 the pool is killed and rebuilt, and the document fails with ParseTimeout), and the workers
 are replaced after a number of documents so memory cannot creep. Every core works while the
-flow's threads wait on the network or on the pool.
+flow's threads wait on the network or on the pool. Workers end with the process that
+started them, however it ends (``lifeline.py``).
 """
 
 from __future__ import annotations
@@ -15,13 +16,16 @@ import gc
 import multiprocessing
 import multiprocessing.util
 import os
+import queue
+import signal
 import threading
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from pledgeflow.lifeline import tie_to_parent
 from pledgeflow.parse import ParseError, ParseTimeout
 
 T = TypeVar("T")
@@ -43,6 +47,54 @@ def _limit_memory(limit: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ImportError, ValueError, OSError):
         pass  # not on this platform: the time limit still applies
+
+
+def _start_worker(limit: int, parent_pid: int) -> None:
+    tie_to_parent(parent_pid)  # a killed run takes its workers with it
+    # Ctrl-C in a terminal reaches the workers too: the run decides when they stop (it
+    # kills them), rather than each printing a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _limit_memory(limit)
+
+
+_spawn_jobs: queue.SimpleQueue | None = None
+_spawn_lock = threading.Lock()
+
+
+def _spawner(jobs: queue.SimpleQueue) -> None:
+    while True:
+        call, done = jobs.get()
+        try:
+            done.set_result(call())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            done.set_exception(exc)
+
+
+def _forget_spawner() -> None:
+    global _spawn_jobs
+    _spawn_jobs = None  # a forked child has the queue but not the thread: start anew
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_spawner)
+
+
+def _on_spawner(call: Callable[[], T]) -> T:
+    """``call()`` on the spawner thread, which lives as long as the process.
+
+    ProcessPoolExecutor starts a worker in the thread that submits to it, and on Linux a
+    worker is killed when the thread that started it ends (lifeline.py): started from a
+    flow's task thread, it would die with that thread. So every submission goes through
+    this one thread."""
+    global _spawn_jobs
+    with _spawn_lock:
+        if _spawn_jobs is None:
+            _spawn_jobs = queue.SimpleQueue()
+            threading.Thread(target=_spawner, args=(_spawn_jobs,), name="pledgeflow-spawner",
+                             daemon=True).start()
+    done: Future = Future()
+    _spawn_jobs.put((call, done))
+    return done.result()
 
 
 _frozen = False
@@ -84,6 +136,9 @@ class ParserPool:
         self._lock = threading.Lock()
 
     def _submit(self, fn: Callable[..., T], args: tuple):
+        return _on_spawner(lambda: self._submit_here(fn, args))
+
+    def _submit_here(self, fn: Callable[..., T], args: tuple):
         with self._lock:
             if self._pool is not None and \
                     self._submitted >= self.workers * self.documents_per_worker:
@@ -93,7 +148,7 @@ class ParserPool:
                 # spawn: the flow process has threads, and forking those is unsafe
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_limit_memory, initargs=(self.memory,))
+                    initializer=_start_worker, initargs=(self.memory, os.getpid()))
                 self._submitted = 0
             self._submitted += 1
             return self._pool, self._pool.submit(_call, fn, args)
@@ -137,8 +192,9 @@ def shared_pool() -> ParserPool:
     return _shared
 
 
-def close_shared_pool() -> None:
+def close_shared_pool(kill: bool = False) -> None:
     """Stop the shared pool's workers and wait for them to exit; the next parse starts anew.
+    ``kill`` kills them instead of letting their documents finish (a run that stops).
 
     A flow calls this when it ends: its workers are its own children, and a process
     started by ``multiprocessing`` (as Prefect's runner starts a served flow run) joins
@@ -147,7 +203,7 @@ def close_shared_pool() -> None:
     global _shared
     pool, _shared = _shared, None
     if pool is not None:
-        pool.reset()
+        pool.reset(kill)
 
 
 # The same at interpreter exit, for callers that never close it: multiprocessing runs its
