@@ -30,6 +30,9 @@ from pathlib import Path
 
 import pytest
 
+# kills and races real runs
+pytestmark = pytest.mark.slow
+
 TESTS = Path(__file__).resolve().parent
 BULK_ID = "bulk-pledges"
 BULK_PLEDGES = 3000

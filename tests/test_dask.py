@@ -13,7 +13,8 @@ from pledgeflow.db import open_db
 from pledgeflow.export import source_records
 from pledgeflow.flows.pipeline import run_pipeline, task_runner
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# a Dask cluster and a Prefect server
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 TABLES = ("documents", "blocks", "pledges", "targets", "kpis", "kpi_targets", "actions", "risks",
           "links")

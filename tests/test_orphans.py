@@ -27,7 +27,9 @@ from conftest import write_catalog
 
 from pledgeflow.serving import QUIET_ENV
 
-pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals and processes")
+# kills real runs, servers and workers and lists what is left
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(os.name != "posix", reason="POSIX signals and processes")]
 
 PLEDGEFLOW = str(Path(sys.executable).with_name("pledgeflow"))
 TAG = "PLEDGEFLOW_TEST_TAG"

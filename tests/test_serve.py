@@ -28,6 +28,9 @@ from pledgeflow.serving import (
     wait_for_server,
 )
 
+# real Prefect servers and work-pool workers: minutes
+pytestmark = pytest.mark.slow
+
 SAMPLE_CATALOG = Path(__file__).resolve().parents[1] / "samples" / "catalog.toml"
 CRON = "0 6 * * *"
 DEPLOYMENT = "pipeline/catalog"  # flow name / catalog file stem

@@ -14,6 +14,9 @@ import pytest
 from pledgeflow.serving import QUIET_ENV
 from pledgeflow.tempserver import HOME_NAME, temporary_home
 
+# starts Prefect servers while others hold their databases
+pytestmark = pytest.mark.slow
+
 PLEDGEFLOW = str(Path(sys.executable).with_name("pledgeflow"))
 
 

@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+# installs a plugin package into the environment and runs a flow
+pytestmark = pytest.mark.slow
+
 HERE = Path(__file__).resolve().parent
 PACKAGE = HERE / "extractor_package"
 EALING_PDF = HERE.parent / "samples" / "pdf" / "ealing-pledges-2022.pdf"
