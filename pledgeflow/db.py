@@ -427,15 +427,23 @@ def previous_fetch(db: sqlite_utils.Database, source_id: str,
     its id, validators and stored files."""
     row = db.execute(
         "select l.document_id, l.etag, l.last_modified, d.raw_path, d.processed_path, "
-        "d.extractors from source_documents l join documents d on d.id = l.document_id "
-        "where l.source_id = ? and l.part_url is ? and l.current = 1",
+        "d.extractors, d.media_type from source_documents l join documents d "
+        "on d.id = l.document_id where l.source_id = ? and l.part_url is ? and l.current = 1",
         [source_id, part_url]).fetchone()
     if row is None:
         return None
-    keys = ("document_id", "etag", "last_modified", "raw_path", "processed_path", "extractors")
+    keys = ("document_id", "etag", "last_modified", "raw_path", "processed_path", "extractors",
+            "media_type")
     out = dict(zip(keys, row, strict=True))
     out["extractors"] = json.loads(out["extractors"] or "{}")
     return out
+
+
+def documents_with_unread_pages(db: sqlite_utils.Database) -> set[str]:
+    """Documents a run loaded with scanned pages unread (a ``PagesNotRead`` failure), then
+    or since: whether their stored parse still has some is its saved parse's business."""
+    return {r[0] for r in db.execute("select distinct document_id from failures where "
+                                     "error_type = 'PagesNotRead' and document_id is not null")}
 
 
 def previous_index(db: sqlite_utils.Database, source_id: str) -> dict | None:

@@ -64,6 +64,9 @@ class Document:
     ocr_pages: list[int] = field(default_factory=list)  # pages read by OCR (PDF only)
     # scanned pages (pictures, no text layer) left unread, and why, one line per reason
     unread_pages: list[int] = field(default_factory=list)
+    # the OCR options the parse ran with (``OcrOptions`` as a dict, PDF only): whether a
+    # run with other options may read the unread pages (``ocr.reads_more``)
+    ocr_options: dict | None = None
     warnings: list[str] = field(default_factory=list)
 
     @classmethod
@@ -90,6 +93,8 @@ class Document:
         data["meta"] = dict(self.meta)
         for name in ("ocr_pages", "unread_pages", "warnings"):
             data[name] = list(data[name])
+        if self.ocr_options is not None:
+            data["ocr_options"] = dict(self.ocr_options)
         return data
 
     @classmethod

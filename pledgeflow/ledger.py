@@ -14,12 +14,14 @@ import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import asdict
+from pathlib import Path
 from queue import SimpleQueue
 from typing import TypeVar
 
 from pledgeflow import db as store
 from pledgeflow import links, stages
 from pledgeflow.discover import DiscoveryResult, IndexPage
+from pledgeflow.document import Document
 from pledgeflow.parse import PagesNotRead
 
 T = TypeVar("T")
@@ -99,6 +101,11 @@ class RunLedger:
                         old, new)
             # the new id may name another council: both councils' links change
             self.councils |= store.source_councils(database, [old, new])
+        # Documents loaded with scanned pages unread, which this run's OCR may read: parsed
+        # again though unchanged. Only those that ever had such pages are looked at.
+        self.unread = (store.documents_with_unread_pages(database) if settings.ocr.enabled
+                       else set())
+        self.revisits: dict[str, bool] = {}  # document id -> revisit it
         self.pending: Counter[str] = Counter()  # documents still to come, per council
         self.total = 0  # documents this run takes (known once ``order`` has them)
         self.taken = 0
@@ -120,7 +127,26 @@ class RunLedger:
         previous = store.previous_fetch(self.database, source_id, url)
         if previous is not None:
             previous["current"] = previous["extractors"] == self.versions
+            previous["revisit"] = self._revisit(previous)
         return previous
+
+    def _revisit(self, previous: dict) -> bool:
+        """Whether this run's OCR may read pages the stored parse of a document left unread
+        (its saved parse says which, and with what options)."""
+        document_id = previous["document_id"]
+        if document_id not in self.unread:
+            return False
+        if document_id not in self.revisits:
+            try:
+                saved = Document.load(Path(previous["processed_path"]))
+                revisit = stages.has_more_to_read(saved, self.settings.ocr)
+            except (OSError, ValueError, TypeError, KeyError):
+                revisit = True  # no saved parse to tell: parse the bytes and save one
+            self.revisits[document_id] = revisit
+            if revisit:
+                self.logger.info("%s: pages left unread before, parsed again with this "
+                                 "run's OCR", document_id[:12])
+        return self.revisits[document_id]
 
     def previous_index(self, source_id: str) -> IndexPage | None:
         """What the last discovery kept of the source's index page: for a conditional
@@ -194,7 +220,9 @@ class RunLedger:
         not_modified = item.fetched.not_modified
         self.summary["not_modified" if not_modified else "fetched"] += 1
         fetched = None if not_modified else item.metadata()
-        if store.document_is_current(self.database, item.document_id, self.versions):
+        revisited = extracted is not None and self.revisits.get(item.document_id, False)
+        if not revisited and store.document_is_current(self.database, item.document_id,
+                                                       self.versions):
             # These bytes' records are up to date, loaded for this source or for another
             # that serves the same bytes: at most this source's link is new.
             try:
@@ -230,6 +258,8 @@ class RunLedger:
             return
         for warning in extracted.parsed.document.warnings:  # scanned pages left unread
             self.fail(source_id, "parse", PagesNotRead(warning), item.fetched.sha256, url)
+        # Read once: another source serving these bytes is unchanged now
+        self.revisits[item.document_id] = False
         self._loaded(item, counts)
 
     def _loaded(self, item: stages.Fetch, counts: dict[str, int]) -> None:

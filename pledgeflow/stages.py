@@ -7,6 +7,7 @@ the Prefect flow in ``flows/pipeline.py`` only orchestrates them.
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 import time
 from dataclasses import asdict, dataclass, field, replace
@@ -20,7 +21,7 @@ from pledgeflow.fetch import Fetched, fetch_with_retries, resolve_url, store_raw
 from pledgeflow.isolate import shared_pool
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse, parser_id
-from pledgeflow.parse.ocr import OcrOptions
+from pledgeflow.parse.ocr import OcrOptions, reads_more
 from pledgeflow.registry import (
     Extraction,
     extractors_for_thread,
@@ -196,7 +197,7 @@ def parse_fetched(item: Fetch, settings: Settings) -> Parsed:
 
 def _saved_parse(path: Path, media_type: str, ocr: OcrOptions) -> Document | None:
     """The saved parse, when its parser and version are the ones in use; a parse that
-    left scanned pages unread is not reused while OCR is on (it may read them now)."""
+    left scanned pages unread is not reused when this run's OCR may read more of them."""
     if not path.exists():
         return None
     try:
@@ -206,7 +207,12 @@ def _saved_parse(path: Path, media_type: str, ocr: OcrOptions) -> Document | Non
     wanted = parser_id(media_type)
     if wanted != (document.parser, document.parser_version):
         return None
-    return None if document.unread_pages and ocr.enabled else document
+    return None if has_more_to_read(document, ocr) else document
+
+
+def has_more_to_read(document: Document, ocr: OcrOptions) -> bool:
+    """The parse left scanned pages unread, and OCR with ``ocr`` may read some of them."""
+    return bool(document.unread_pages) and reads_more(document.ocr_options, ocr)
 
 
 def extractor_versions(settings: Settings) -> dict[str, str]:
@@ -251,8 +257,10 @@ def process_source(source: Source, settings: Settings, previous: dict | None = N
     """fetch -> parse -> extract for one document: the unit of work a flow task runs.
 
     Stops after the fetch when the server answers 304, or when the bytes are those of the
-    version we hold and ``previous["current"]`` says its records are up to date. Raises
-    StageFailed naming the stage that failed."""
+    version we hold and ``previous["current"]`` says its records are up to date, unless
+    ``previous["revisit"]`` says this run's OCR may read pages its parse left unread (on a
+    304, the bytes are read from the raw folder). Raises StageFailed naming the stage
+    that failed."""
     started = time.perf_counter()
     try:
         item = fetch_source(source, settings, previous, url=url, part=part)
@@ -263,9 +271,28 @@ def process_source(source: Source, settings: Settings, previous: dict | None = N
     if item.fetched.not_modified or (
         previous.get("current") and item.document_id == previous.get("document_id")
     ):
-        return Processed(item.without_bytes(), fetch_seconds=fetched)
+        if not previous.get("revisit"):
+            return Processed(item.without_bytes(), fetch_seconds=fetched)
+        if item.fetched.not_modified:
+            try:
+                item = held_bytes(item, previous)
+            except Exception as exc:
+                raise StageFailed("parse", exc, item.document_id) from exc
     extracted = parse_and_extract(item, settings)
     return Processed(item.without_bytes(), extracted, fetch_seconds=fetched)
+
+
+def held_bytes(item: Fetch, previous: dict) -> Fetch:
+    """A 304's fetch with the bytes we hold (the raw folder is content-addressed), to be
+    parsed again; the validators the 304 left out are those we hold."""
+    data = Path(item.raw_path).read_bytes()
+    if hashlib.sha256(data).hexdigest() != item.document_id:
+        raise ValueError(f"{item.raw_path} does not hold document {item.document_id}")
+    f = item.fetched
+    return replace(item, fetched=replace(
+        f, data=data, sha256=item.document_id, media_type=previous["media_type"],
+        etag=f.etag or previous.get("etag"),
+        last_modified=f.last_modified or previous.get("last_modified")))
 
 
 @dataclass(frozen=True)
@@ -273,7 +300,7 @@ class Job:
     """One document for ``process_source``: a source, or one page discovery found for it."""
 
     source: Source
-    previous: dict | None = None  # ``db.previous_fetch`` plus "current"
+    previous: dict | None = None  # ``db.previous_fetch`` plus "current" and "revisit"
     url: str | None = None
     part: int | None = None
 

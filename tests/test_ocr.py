@@ -24,7 +24,7 @@ from pledgeflow.document import Document
 from pledgeflow.export import source_records
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import NeedsOCR
-from pledgeflow.parse.ocr import OcrOptions, page_ranges
+from pledgeflow.parse.ocr import OcrOptions, page_ranges, reads_more
 from pledgeflow.parse.pdf import parse_pdf
 from pledgeflow.registry import get_extractors, run_extractors
 
@@ -179,26 +179,48 @@ def test_extract_command_reads_a_scan_and_no_ocr_refuses_it():
                                "pages a document"]
 
 
-@pytest.mark.usefixtures("prefect_harness")
-def test_a_run_records_why_scans_were_not_read_then_reads_them(tmp_path):
-    """--no-ocr: the scan fails with its reason, the mixed document loads its text page
-    and records its scanned page as not read. With OCR, the scan's pledges load with
-    ocr = 1 in the database."""
-    from pledgeflow.flows.pipeline import pipeline
-
-    (tmp_path / "scan.pdf").write_bytes(SCANNED.read_bytes())
-    (tmp_path / "mixed.pdf").write_bytes(text_then_scan())
+def catalog_of(tmp_path: Path, urls: dict[str, str]) -> Path:
     catalog = tmp_path / "catalog.toml"
     catalog.write_text("".join(f"""
 [[sources]]
 id = "{name}"
-url = "{name}.pdf"
+url = "{url}"
 organisation = "Ashcombe District Council"
 council = "Ashcombe"
 kind = "council_plan"
 title = "{name}"
 period = "2026-2030"
-""" for name in ("scan", "mixed")))
+""" for name, url in urls.items()))
+    return catalog
+
+
+def pledges_of(db: Path, source_id: str) -> list[tuple]:
+    """The text, page and ocr flag of each pledge a source serves now."""
+    with sqlite3.connect(db) as conn:
+        return conn.execute("select p.text, p.page, p.ocr from pledges p join source_documents l "
+                            "on l.document_id = p.document_id where l.source_id = ? "
+                            "and l.current = 1", [source_id]).fetchall()
+
+
+def newest_failures(db: Path) -> list[tuple]:
+    with sqlite3.connect(db) as conn:
+        return conn.execute("select source_id, error_type, message from failures where run_id = "
+                            "(select id from runs order by started_at desc, rowid desc limit 1) "
+                            "order by source_id").fetchall()
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_records_why_scans_were_not_read_then_reads_them(tmp_path):
+    """--no-ocr: the scan fails with its reason, the mixed document loads its text page
+    and records its scanned page as not read. With OCR, the scan's pledges load with
+    ocr = 1 in the database, and the mixed document, unchanged, is parsed again because
+    its scanned page can be read now. A run with the same settings parses nothing; one
+    with a higher page limit reads the page the limit left unread."""
+    from pledgeflow.flows.pipeline import pipeline
+
+    (tmp_path / "scan.pdf").write_bytes(SCANNED.read_bytes())
+    (tmp_path / "mixed.pdf").write_bytes(text_then_scan())
+    catalog = catalog_of(tmp_path, {"scan": "scan.pdf", "mixed": "mixed.pdf"})
     db = tmp_path / "pf.db"
 
     def run(**ocr) -> dict:
@@ -210,32 +232,77 @@ period = "2026-2030"
     with sqlite3.connect(db) as conn:
         failures = conn.execute("select source_id, stage, error_type, message from failures "
                                 "order by source_id").fetchall()
-        assert conn.execute("select count(*) from pledges p join source_documents l on "
-                            "l.document_id = p.document_id where l.source_id = 'scan'"
-                            ).fetchone() == (0,)
+    assert pledges_of(db, "scan") == []
     assert failures[0][:3] == ("mixed", "parse", "PagesNotRead")
     assert failures[0][3] == "page 2: no text layer, not read: OCR is off (--no-ocr)"
     assert failures[1][:3] == ("scan", "parse", "NeedsOCR")
     assert "OCR is off (--no-ocr)" in failures[1][3]
+    assert TREES not in [text for text, _, _ in pledges_of(db, "mixed")]
 
     on = run(ocr=True, ocr_pages=1)
-    assert on["documents"] == 1  # the scan; the mixed document is unchanged
+    # the scan, and the mixed document: the same bytes, but its scanned page is read now
+    assert (on["documents"], on["parsed"], on["unchanged"]) == (2, 2, 0)
+    rows = pledges_of(db, "scan")
     with sqlite3.connect(db) as conn:
-        rows = conn.execute("select p.text, p.page, p.ocr from pledges p join source_documents l "
-                            "on l.document_id = p.document_id where l.source_id = 'scan'"
-                            ).fetchall()
         blocks = conn.execute("select count(*), min(ocr) from blocks b join source_documents l on "
                               "l.document_id = b.document_id where l.source_id = 'scan'").fetchone()
-        newest = conn.execute("select error_type, message from failures where run_id = "
-                              "(select id from runs order by started_at desc limit 1)"
-                              ).fetchall()
     assert (TREES, 1, 1) in rows and all(ocr == 1 for _, _, ocr in rows)
     assert blocks[0] > 0 and blocks[1] == 1
     exported = source_records(open_db(db), "scan")
     assert exported["pledges"] and all(p["provenance"]["ocr"] is True
                                        for p in exported["pledges"])
-    assert newest == [("PagesNotRead", "page 2: no text layer, not read: past the limit of 1 "
-                                       "OCR pages a document")]
+    mixed = pledges_of(db, "mixed")
+    assert (TREES, 2, 1) in mixed and {ocr for _, page, ocr in mixed if page == 1} == {0}
+    # the mixed document's unread page is no longer a current failure
+    assert newest_failures(db) == [("scan", "PagesNotRead", "page 2: no text layer, not read: "
+                                    "past the limit of 1 OCR pages a document")]
+
+    again = run(ocr=True, ocr_pages=1)  # nothing more to read with the same bounds
+    assert (again["documents"], again["parsed"], again["unchanged"]) == (0, 0, 2)
+
+    more = run(ocr=True, ocr_pages=2)  # a bound raised: the scan's second page is read
+    assert (more["documents"], more["parsed"], more["unchanged"]) == (1, 1, 1)
+    assert {page for _, page, ocr in pledges_of(db, "scan") if ocr} == {1, 2}
+    assert newest_failures(db) == []
+    last = run(ocr=True, ocr_pages=2)
+    assert (last["documents"], last["parsed"], last["unchanged"], last["failed"]) == (0, 0, 2, 0)
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_served_document_answering_304_is_read_from_the_raw_folder_once_ocr_is_on(
+        tmp_path, http_server):
+    """The server answers 304 Not Modified to the second and later runs: the bytes the
+    first run kept in raw/ are parsed again with OCR, once."""
+    from pledgeflow.flows.pipeline import pipeline
+
+    path = f"/ocr-revisit-{tmp_path.name}/mixed.pdf"
+    http_server.route(path, body=text_then_scan(), headers={
+        "Content-Type": "application/pdf", "ETag": '"mixed-1"'})
+    catalog = catalog_of(tmp_path, {"served": http_server.url(path)})
+    db = tmp_path / "pf.db"
+
+    def run(**ocr) -> dict:
+        return pipeline(sources=str(catalog), db=str(db), raw_dir=str(tmp_path / "raw"),
+                        processed_dir=str(tmp_path / "processed"), **ocr)
+
+    off = run(ocr=False)
+    assert (off["documents"], off["failed"]) == (1, 1)
+    assert TREES not in [text for text, _, _ in pledges_of(db, "served")]
+
+    on = run(ocr=True)
+    assert (on["not_modified"], on["documents"], on["parsed"], on["failed"]) == (1, 1, 1, 0)
+    assert (TREES, 2, 1) in pledges_of(db, "served")
+    assert newest_failures(db) == []
+    with sqlite3.connect(db) as conn:
+        etag = conn.execute("select etag from source_documents where source_id = 'served'"
+                            ).fetchall()
+    assert etag == [('"mixed-1"',)]
+
+    again = run(ocr=True)
+    assert (again["not_modified"], again["documents"], again["parsed"], again["unchanged"]
+            ) == (1, 0, 0, 1)
+    answers = [r.headers.get("If-None-Match") for r in http_server.requests_for(path)]
+    assert answers == [None, '"mixed-1"', '"mixed-1"']
 
 
 def test_a_saved_parse_with_unread_pages_is_parsed_again_once_ocr_is_on(tmp_path):
@@ -257,6 +324,40 @@ def test_a_saved_parse_with_unread_pages_is_parsed_again_once_ocr_is_on(tmp_path
     assert first.document.unread_pages == [2] and again_off.cached
     assert not with_ocr.cached and with_ocr.document.ocr_pages == [2]
     assert reused.cached and reused.document.unread_pages == []
+
+
+def test_a_saved_parse_past_a_bound_is_reused_until_the_bound_is_raised(tmp_path):
+    from pledgeflow import stages
+    from pledgeflow.catalog import Source
+
+    (tmp_path / "scan.pdf").write_bytes(SCANNED.read_bytes())
+    source = Source(id="scan", url="scan.pdf", organisation="Ashcombe District Council",
+                    council="Ashcombe", kind="council_plan", title="Scan", period="2026-2030",
+                    catalog_dir=str(tmp_path))
+
+    def settings(**ocr) -> stages.Settings:
+        return stages.Settings(raw_dir=tmp_path / "raw", processed_dir=tmp_path / "processed",
+                               ocr=OcrOptions(**ocr))
+
+    fetched = stages.fetch_source(source, settings())
+    one = stages.parse_fetched(fetched, settings(max_pages=1))
+    assert one.document.unread_pages == [2]
+    assert one.document.ocr_options == {"enabled": True, "max_pages": 1, "seconds": 60.0}
+    assert stages.parse_fetched(fetched, settings(max_pages=1)).cached  # no more to read
+    assert stages.parse_fetched(fetched, settings(enabled=False)).cached
+    two = stages.parse_fetched(fetched, settings(max_pages=2))
+    assert not two.cached and two.document.ocr_pages == [1, 2]
+
+
+def test_reads_more_when_ocr_is_turned_on_or_a_bound_raised():
+    was = {"enabled": True, "max_pages": 1, "seconds": 60.0}
+    assert reads_more({**was, "enabled": False}, OcrOptions())  # off, or no engine, then
+    assert reads_more(was, OcrOptions(max_pages=2))
+    assert reads_more(was, OcrOptions(max_pages=1, seconds=90))
+    assert reads_more(None, OcrOptions())  # saved before the options were kept
+    assert not reads_more(was, OcrOptions(max_pages=1))
+    assert not reads_more(was, OcrOptions(max_pages=1, seconds=30))
+    assert not reads_more({**was, "enabled": False}, OcrOptions(enabled=False))
 
 
 def test_pledgeflow_run_no_ocr_exits_1_and_failures_names_the_reason(tmp_path):

@@ -18,9 +18,10 @@ Document with the reason, and the run records them in ``failures``.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import re
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -60,6 +61,25 @@ class OcrUnavailable(Exception):
     """The OCR engine is not installed (or failed to load)."""
 
 
+def installed() -> bool:
+    """Whether the OCR engine's packages are installed, without loading them (a second)."""
+    return all(importlib.util.find_spec(name) is not None for name in ("cv2", "rapidocr"))
+
+
+def reads_more(before: dict | None, now: OcrOptions) -> bool:
+    """Whether OCR with ``now`` may read pages a parse with ``before`` (its
+    ``Document.ocr_options``) left unread: OCR on where it was off or had no engine, or a
+    bound raised. None: a parse saved before the options were kept, so it may."""
+    if not now.enabled:
+        return False
+    if before is None:
+        return True
+    if not before.get("enabled"):
+        return installed()
+    return (now.max_pages > before.get("max_pages", 0)
+            or now.seconds > before.get("seconds", 0.0))
+
+
 @dataclass
 class OcrBudget:
     """One document's OCR so far: pages read, pages left unread and why."""
@@ -68,6 +88,12 @@ class OcrBudget:
     pages: list[int] = field(default_factory=list)
     unread: dict[int, str] = field(default_factory=dict)  # page -> reason
     spent: float = 0.0  # seconds of OCR
+    no_engine: bool = False  # a page was left unread because the engine would not load
+
+    def used(self) -> dict:
+        """The options this budget read with, as the Document keeps them: with no engine,
+        OCR was in effect off."""
+        return asdict(replace(self.options, enabled=self.options.enabled and not self.no_engine))
 
     def refusal(self) -> str | None:
         """Why the next scanned page may not be OCR'd, or None when it may."""
@@ -81,6 +107,7 @@ class OcrBudget:
         try:
             engine()
         except OcrUnavailable as exc:
+            self.no_engine = True
             return str(exc)
         return None
 

@@ -108,6 +108,7 @@ def parse_pdf(data: bytes, *, document_id: str, url: str | None = None,
         url=url,
         ocr_pages=list(reading.ocr.pages),
         unread_pages=sorted(reading.ocr.unread),
+        ocr_options=reading.ocr.used(),
         warnings=reading.ocr.warnings(),
     )
 
