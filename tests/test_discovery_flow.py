@@ -10,7 +10,8 @@ from conftest import LocalHTTPServer
 from pledgeflow.export import source_records
 from pledgeflow.flows.pipeline import pipeline
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# discovery through several flow runs
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 
 

@@ -19,6 +19,9 @@ from pledgeflow.cli import main
 from pledgeflow.discover import discover
 from pledgeflow.flows.pipeline import pipeline
 
+# four flow runs against a counting local server
+pytestmark = pytest.mark.slow
+
 INDEX = "/party/manifesto/"
 MODIFIED = "Mon, 03 Nov 2025 10:00:00 GMT"
 SECTIONS = {"housing": "build 300 council homes", "buses": "restore the night bus",

@@ -12,7 +12,8 @@ from conftest import failures_by_source, write_catalog
 
 from pledgeflow.flows.pipeline import pipeline
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# a flow run per fault, each on a served catalog
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 GOOD = (b"<html><body><main><h1>Plan</h1><p>We will light every footpath.</p></main>"
         b"</body></html>")
 

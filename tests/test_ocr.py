@@ -209,6 +209,7 @@ def newest_failures(db: Path) -> list[tuple]:
                             "order by source_id").fetchall()
 
 
+@pytest.mark.slow  # five flow runs with real OCR
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_run_records_why_scans_were_not_read_then_reads_them(tmp_path):
     """--no-ocr: the scan fails with its reason, the mixed document loads its text page
@@ -268,6 +269,7 @@ def test_a_run_records_why_scans_were_not_read_then_reads_them(tmp_path):
     assert (last["documents"], last["parsed"], last["unchanged"], last["failed"]) == (0, 0, 2, 0)
 
 
+@pytest.mark.slow  # three flow runs against a local server
 @pytest.mark.usefixtures("prefect_harness")
 def test_a_served_document_answering_304_is_read_from_the_raw_folder_once_ocr_is_on(
         tmp_path, http_server):
@@ -360,6 +362,7 @@ def test_reads_more_when_ocr_is_turned_on_or_a_bound_raised():
     assert not reads_more({**was, "enabled": False}, OcrOptions(enabled=False))
 
 
+@pytest.mark.slow  # the real command, with its own temporary Prefect server
 def test_pledgeflow_run_no_ocr_exits_1_and_failures_names_the_reason(tmp_path):
     """The option as a user types it: through the command, the flow and a parse worker."""
     import os

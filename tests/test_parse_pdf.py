@@ -924,6 +924,7 @@ print(json.dumps({"pages": doc.pages, "maxrss_kb": peak}))
 """
 
 
+@pytest.mark.slow  # builds and parses a 500-page PDF
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmHWM from /proc")
 def test_a_500_page_pdf_parses_within_500_mb() -> None:
     """Pages are read one at a time and released, so a long PDF stays well inside budget.

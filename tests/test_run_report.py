@@ -23,6 +23,9 @@ from conftest import write_catalog
 from pledgeflow.cli import main
 from pledgeflow.failures import report_markdown
 
+# the real command, each run with its own temporary Prefect server
+pytestmark = pytest.mark.slow
+
 
 @dataclass
 class Run:

@@ -19,7 +19,8 @@ from pledgeflow.cli import main
 from pledgeflow.doctor import diagnose
 from pledgeflow.flows.pipeline import pipeline
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# flow runs on shared and migrated databases
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 LEGACY = Path(__file__).parent / "fixtures" / "legacy" / "schema-v2.sql.gz"
 PAGE = "html/cwac-labour-opportunity.html"

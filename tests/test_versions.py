@@ -11,7 +11,8 @@ from click.testing import CliRunner
 from pledgeflow.cli import main
 from pledgeflow.flows.pipeline import pipeline
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# flow runs again and again over changing pages
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Our plan</title></head>
 <body><nav><a href="/">Home</a></nav><main><h1>Our plan for Brookfield</h1>

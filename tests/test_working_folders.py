@@ -17,7 +17,8 @@ from pledgeflow.failures import report_markdown
 from pledgeflow.flows.pipeline import pipeline
 from pledgeflow.ledger import format_summary
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
+# two databases and several flow runs each
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 PAGE = "html/cwac-labour-opportunity.html"
 OTHER = "html/bnes-libdem-children.html"
