@@ -148,6 +148,16 @@ def numbered_rows(table: Table) -> int:
     return sum(1 for _, row in table.rows if row and INDEX_REF.match(clean_cell(row[0])))
 
 
+PAGE_NUMBER = re.compile(r"^\s*(?:p(?:age|\.)?\s*)?\d{1,3}\s*$", re.I)
+
+
+def page_numbered_rows(table: Table) -> int:
+    """How many data rows end with a page number alone, as a contents table's do."""
+    lasts = [next((clean_cell(c) for c in reversed(row) if clean_cell(c)), "")
+             for _, row in table.rows if len(row) > 1]
+    return sum(1 for text in lasts if PAGE_NUMBER.match(text))
+
+
 def is_action_table(table: Table) -> bool:
     """Most rows open with an action reference, or, in a table with a deadline or lead
     column, with a row number; whatever the other headers say. A KPI table with a column
@@ -156,4 +166,6 @@ def is_action_table(table: Table) -> bool:
     if is_kpi_table(table) and not delivery:
         return False
     half = max(1, len(table.rows) // 2)
+    if not delivery and page_numbered_rows(table) > half:
+        return False  # a table of contents: "1.2 Our priorities | 7"
     return action_rows(table) >= half or (delivery and numbered_rows(table) >= max(2, half))

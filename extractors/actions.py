@@ -88,7 +88,7 @@ class Themes:
 @register
 class ActionExtractor:
     name = "actions"
-    version = "4"
+    version = "5"
     kinds = ("actions",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Action]:

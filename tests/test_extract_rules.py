@@ -519,3 +519,16 @@ def test_paragraphs_under_an_open_lead_in_are_its_items_whatever_their_first_ver
 ])
 def test_settings_and_names_are_not_counts(sentence):
     assert records(sentence, "targets") == []
+
+
+CONTENTS_TABLE = """
+| Section | Page |
+|---|---|
+| 1.1 Foreword from the Leader | 3 |
+| 1.2 Our priorities for the borough | 5 |
+| 2.1 Delivering the plan | 9 |
+"""
+
+
+def test_a_contents_table_with_numbered_sections_holds_no_actions():
+    assert records(CONTENTS_TABLE, "actions") == []
