@@ -252,13 +252,18 @@ def metadata(database_name: str) -> dict:
             "databases": {database_name: {"tables": tables, "queries": QUERIES}}}
 
 
+# pledgeflow's own Datasette plugins (typed_search.py: a search box that never fails)
+PLUGINS_DIR = Path(__file__).resolve().parent / "datasette_plugins"
+
+
 def datasette_command(db: Path, port: int, metadata_path: Path, live: bool) -> list[str]:
     """``python -m datasette serve ...``, tied to this process: it ends when browse ends,
     even by SIGKILL (lifeline.py)."""
     opener = [str(db)] if live else ["--immutable", str(db)]
     return lifeline.command("datasette", [
         "serve", *opener, "--host", "127.0.0.1", "--port", str(port),
-        "--metadata", str(metadata_path), "--setting", "sql_time_limit_ms", "5000"])
+        "--metadata", str(metadata_path), "--setting", "sql_time_limit_ms", "5000",
+        "--plugins-dir", str(PLUGINS_DIR)])
 
 
 def serve_until_stopped(command: list[str], env: dict[str, str]) -> int:

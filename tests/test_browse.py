@@ -248,7 +248,8 @@ def test_the_table_search_box_still_searches(served):
     """The canned query quotes words as the table's search box does: the same pledges."""
     base, _ = served
     for term in ("children's", "COVID-19", '"unbalanced', '"free school', "£5", "AND",
-                 "schools OR", "school*", "text:school", "NEAR(school pupils)"):
+                 "schools OR", "school*", "text:school", "NEAR(school pupils)", '"', "  ",
+                 "school\x00s"):
         status, data = get(f"{base}/pledges.json?_shape=objects&_size=max&"
                            + urllib.parse.urlencode({"_search": term}))
         assert status == 200, (term, data)
