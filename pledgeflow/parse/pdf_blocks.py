@@ -15,6 +15,7 @@ from pledgeflow.parse.pdf_layout import (
     DASH_BULLETS,
     Line,
     bullet_match,
+    ends_sentence,
     join_wrapped,
     numbering_match,
     reading_order,
@@ -108,10 +109,6 @@ def body_size(pages: Sequence[PageContent]) -> float:
 # --- paragraphs and list items -------------------------------------------------------------
 
 
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip().endswith((".", ":", ";", "!", "?"))
-
-
 def _is_short(line: Line, left: float) -> bool:
     """The line stops well before its column's right edge, so it was not wrapped."""
     return line.x1 < line.col_right - 0.25 * max(line.col_right - left, 1.0)
@@ -129,7 +126,7 @@ def _item_marker(line: Line, prev: Line | None, block: RawBlock | None, body: fl
         return True
     left = min(ln.x0 for ln in block.lines)
     # a heading's line ends where its font does, with or without a full stop
-    return _ends_sentence(prev.text) or _is_short(prev, left) or _font_changes(prev, line)
+    return ends_sentence(prev.text) or _is_short(prev, left) or _font_changes(prev, line)
 
 
 def _font_changes(a: Line, b: Line) -> bool:
@@ -152,8 +149,8 @@ def _continues(block: RawBlock, prev: Line, line: Line) -> bool:
     if block.kind == "list_item" and block.glyph_x is not None and line.x0 <= block.glyph_x + 1:
         # Back at the glyph's x: the item ended, unless a numbered paragraph ("1. We will
         # ...", no hanging indent) wraps there from a full line.
-        return block.numbered and not _is_short(prev, left) and not _ends_sentence(prev.text)
-    return not (_is_short(prev, left) and _ends_sentence(prev.text))
+        return block.numbered and not _is_short(prev, left) and not ends_sentence(prev.text)
+    return not (_is_short(prev, left) and ends_sentence(prev.text))
 
 
 def _start_block(line: Line, page: int, is_item: bool) -> RawBlock:
@@ -239,7 +236,7 @@ def _joins_broken_paragraph(prev: RawBlock, block: RawBlock) -> bool:
         return False
     if not prev.lines or not block.lines or _font_changes(prev.lines[-1], block.lines[0]):
         return False
-    if _ends_sentence(prev.text) or not block.text[:1].islower():
+    if ends_sentence(prev.text) or not block.text[:1].islower():
         return False
     next_page = block.page == prev.page + 1 and prev.last_on_page and block.first_on_page
     next_column = block.page == prev.page and block.lines[0].top < prev.lines[-1].top

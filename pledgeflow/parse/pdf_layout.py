@@ -362,6 +362,11 @@ def _with_column_edge(items: list[Box]) -> list[Box]:
     return items
 
 
+def ends_sentence(text: str) -> bool:
+    """The text ends a sentence, a clause or a lead-in: a line or cell does not run on."""
+    return text.rstrip().endswith((".", ":", ";", "!", "?"))
+
+
 def _split_at_gutter(items: Sequence[Box], gutter: float) -> list[Box]:
     """Lines of two columns that met on one row across the gutter ("Labour's Manifesto
     for" beside "homes our Borough needs," in a larger font, where the gutter is narrower
@@ -394,8 +399,8 @@ def _below_columns(left: list[Box], right: list[Box]) -> tuple[list[Box], list[B
     for k in range(1, len(ordered)):
         item, prev = ordered[k], ordered[k - 1]
         if item.top > floor and item.top - prev.bottom > 0.6 * (prev.bottom - prev.top):
-            text = getattr(prev, "text", "").rstrip()
-            if text and not text.endswith((".", ":", ";", "!", "?")):
+            text = getattr(prev, "text", "")
+            if text.strip() and not ends_sentence(text):
                 return ordered[:k], ordered[k:]
             return left, []
     return left, []

@@ -33,7 +33,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pledgeflow.parse.pdf_layout import Line, Word, _lone_bullet, _rows
+from pledgeflow.parse.pdf_layout import Line, Word, _lone_bullet, _rows, ends_sentence
 from pledgeflow.parse.pdf_tables import TableItem, cell_text
 
 # A river between columns is at least this wide, in ems of the text beside it.
@@ -279,7 +279,7 @@ def _runs_on(rows: list[list[str]]) -> int:
     for j in range(len(rows[0])):
         cells = [r[j] for r in rows if r[j]]
         for above, below in zip(cells, cells[1:], strict=False):
-            if below[:1].islower() and not above.rstrip().endswith((".", ":", ";", "!", "?")):
+            if below[:1].islower() and not ends_sentence(above):
                 count += 1
     return count
 
