@@ -100,6 +100,8 @@ class Rules:
         self.announcers = self.lexicon["list_announcers"]
         self.lists = ProgrammeLists(self.lexicon, self.verbs)
         self.context_words = self.lexicon["pledge_context_words"]
+        self.means = set(self.lexicon["means_openers"])
+        self.label = pledge_label(self.lexicon["pledge_labels"], self.lexicon["number_words"])
         self._context_seen: dict[str, bool] = {}  # text -> does it mention context words
         self.authors: set[str] | None = None  # parties the text speaks for; None: unknown
         self.block_parties: set[str] = set()  # a row's own party (statement data)
@@ -114,7 +116,9 @@ class Rules:
         for span in filter_spans(self.parties(doc, as_spans=True)):  # longest name wins
             # party names that are also common words ("green", "national", "reform")
             # count only when written as names
-            if span[0].is_title or span[0].is_upper:
+            # ("the Nationals": the name, not its article, shows it)
+            name = next((t for t in span if t.lower_ not in DETERMINERS), span[0])
+            if name.is_title or name.is_upper:
                 for token in span:
                     token.tag_ = ACTOR
                     token._.pf_party = span.label_
@@ -153,7 +157,8 @@ class Rules:
             return
         counts: dict[str, int] = {}
         for span in filter_spans(self.parties(nlp.make_doc(doc.text), as_spans=True)):
-            if span[0].is_title or span[0].is_upper:
+            name = next((t for t in span if t.lower_ not in DETERMINERS), span[0])
+            if name.is_title or name.is_upper:
                 counts[span.label_] = counts.get(span.label_, 0) + 1
         # the parties named more than half as often as the most-named one: a manifesto's
         # own party, or the parties whose statements a collection gathers
@@ -217,6 +222,8 @@ class Rules:
                 continue
             if rule in SUBJECTLESS and not self.nobody_else(span, end):
                 continue
+            if rule in AUTHOR_NAMED and not self.names_author(span):
+                continue  # "there will be cuts": a prediction unless the author's name is on it
             if doc[span.start].lower_ in CONDITIONS and not self.nobody_else(
                     doc[span.start:actor_start], actor_start):
                 continue  # "If the Tories win, we will ...": a warning about them
@@ -229,6 +236,8 @@ class Rules:
                 continue  # "the council plan is ...", "the retailers we all want."
             if after[:1] == ["be"] and after[1:2] and after[1] in COURTESY:
                 continue  # "we will be pleased to send a copy": a courtesy
+            if after[:1] == ["be"] and after[2:3] == ["by"] and rule not in AUTHOR_NAMED:
+                continue  # "I will be joined by ...": done to the actor, not by it
             if after and after[0] in self.negators:
                 rest = [w for w in after if w not in self.negators]
                 if not rest or rest[0] in self.inability:
@@ -247,6 +256,10 @@ class Rules:
                       if t._.pf_party}
         authors = self.block_parties or self.authors
         return not named or (authors is not None and named <= authors)
+
+    def names_author(self, span: Span) -> bool:
+        authors = self.block_parties or self.authors
+        return bool(authors) and any(t._.pf_party in authors for t in span if t._.pf_party)
 
     def programme(self, span: Span) -> bool:
         doc = span.doc
@@ -290,7 +303,20 @@ class Rules:
         first = tokens[0]
         if first.text in {'"', "\u201c", "'", "\u2018"}:
             return True
-        return first.lower_ in self.verbs
+        return first.lower_ in self.verbs and first.tag_ != ACTOR  # "Reform UK holds ..."
+
+    def says_how(self, span: Span) -> bool:
+        """A fragment carrying on the pledge above it: 'By working with ...', 'for example
+        by bringing ...', or any text opening in lower case, cut from its sentence."""
+        words = [t for t in span if not t.is_space and not t.is_punct]
+        if len(words) < 3:
+            return False
+        if words[0].is_lower and words[0].is_alpha:
+            return True
+        if [w.lower_ for w in words[:2]] == ["for", "example"]:
+            words = words[2:]
+        return (len(words) > 1 and words[0].lower_ in self.means
+                and words[1].lower_.endswith("ing"))
 
     def in_pledge_context(self, *texts: str | None) -> bool:
         return any(t and self._mentions_context(t) for t in texts)
@@ -306,7 +332,10 @@ class Rules:
 
 # Rules whose subject is no actor (a plan, a passive): an opponent named in the sentence
 # before the commitment, or as its agent, makes it someone else's.
-SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery"}
+SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery",
+               "plan_includes_amount", "plan_includes_commitment"}
+# Rules with no actor that commit only when the sentence names the author's party.
+AUTHOR_NAMED = {"there_will_be_author"}
 # A sentence opening with one of these and a modal continues the pledge before it
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
@@ -328,6 +357,8 @@ CONDITIONS = {"if", "unless", "should"}
 # What a paragraph under an open commitment lead-in must read as to be one of its items:
 # a thing to do or to have ("Provide grants ...", "Pump £1bn into ...", "Free meals ...").
 LEAD_IN_ITEMS = {"imperative", "gerund", "noun"}
+# A run-in pledge ("Scrap the cap. ...") is short; a longer opening imperative is prose.
+RUN_IN_WORDS = 12
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
 TOC_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
@@ -342,7 +373,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "6"
+    version = "7"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:
@@ -387,6 +418,7 @@ class PledgeExtractor:
         self._statement_data = doc.parser == "csv"  # one statement a row
         self._list_shapes = rules.lists.shapes(doc)
         self._previous_pledge = False  # did the last paragraph end with a pledge?
+        self._after_pledge = False  # did the last block (headings aside) hold a pledge?
         # A commitment lead-in ending in a colon whose list a CMS or a capture set as
         # plain paragraphs: the imperative paragraphs after it are its items.
         self._open_lead_in: str | None = None
@@ -396,12 +428,23 @@ class PledgeExtractor:
             # a row of statement data names its own party in its section label
             rules.block_parties = (rules.parties_in(nlp.make_doc(" ".join(block.section)))
                                    if doc.parser == "csv" else set())
-            if block.kind == "paragraph":
-                yield from self._paragraph(block, nlp, rules)
-            elif block.kind == "list_item":
-                yield from self._list_item(block, nlp, rules)
-            elif block.kind == "table":
-                yield from self._table(block, nlp, rules)
+            found = self._block(block, nlp, rules)
+            yield from found
+            if block.kind != "heading" or found:
+                self._after_pledge = bool(found)
+
+    def _block(self, block: Block, nlp: Language, rules: Rules) -> list[Candidate]:
+        if block.kind in ("paragraph", "heading") and (
+                labelled := self._labelled(block, nlp, rules)):
+            self._previous_pledge = block.kind == "paragraph"
+            return [labelled]
+        if block.kind == "paragraph":
+            return list(self._paragraph(block, nlp, rules))
+        if block.kind == "list_item":
+            return list(self._list_item(block, nlp, rules))
+        if block.kind == "table":
+            return list(self._table(block, nlp, rules))
+        return []
 
     def _parse(self, text: str, nlp: Language, rules: Rules) -> Doc:
         # Parsed texts are kept for the whole document: a list's lead-in is usually the
@@ -423,13 +466,31 @@ class PledgeExtractor:
             return
         sdoc = self._parse(block.text[skip:], nlp, rules)
         whole = sdoc[:]
+        sents = list(sdoc.sents)
+        if self._after_pledge and rules.says_how(whole):
+            # "2. More homes" then "By working with housing associations to ...": how the
+            # pledge above will be delivered, set as a paragraph of its own
+            self._previous_pledge = True
+            yield self._candidate(whole, block, block.start + skip, "means_of_pledge", None)
+            return
         if rules.in_pledge_context(*block.section) and rules.opens_like_item(whole):
             self._previous_pledge = True
-            yield self._candidate(whole, block, block.start + skip, "pledge_section_item", None)
-            return
+            if not self._run_in(sents, rules):
+                yield self._candidate(whole, block, block.start + skip, "pledge_section_item",
+                                      None)
+                return
+            # a pledge set in bold before the paragraph that explains it: the pledge is
+            # its own sentence, the rest is read sentence by sentence
+            yield self._candidate(sents[0], block, block.start + skip, "pledge_section_item",
+                                  None)
+            sents = sents[1:]
+        elif self._run_in(sents, rules):
+            self._previous_pledge = True
+            yield self._candidate(sents[0], block, block.start + skip, "run_in_imperative", None)
+            sents = sents[1:]
         shape = rules.lists.item_shape(block)
         if ((self._statement_data and rules.opens_like_item(whole) and shape == "imperative")
-                or (self._open_lead_in and shape in LEAD_IN_ITEMS)):
+                or (self._open_lead_in and shape in LEAD_IN_ITEMS and whole[0].tag_ != ACTOR)):
             # An imperative is a commitment as a statement of its own in statement data
             # ("Scrap the bedroom tax.", cut from the list it was published in), and as an
             # item of a commitment lead-in whose list was set as paragraphs.
@@ -442,11 +503,11 @@ class PledgeExtractor:
                                       "paragraph_under_lead_in", self._open_lead_in)
             return
         self._open_lead_in = None
-        sents = list(sdoc.sents)
         for sent in sents:
             found = rules.commitment(sent)
-            if found and sent is sents[-1] and span_text(sent).rstrip().endswith(":"):
-                self._open_lead_in = span_text(sent).strip()
+            if (sent is sents[-1] and span_text(sent).rstrip().endswith(":")
+                    and (found or rules.in_pledge_context(span_text(sent)))):
+                self._open_lead_in = span_text(sent).strip()  # "Our pledges include:"
             if found and not rules.is_bare_lead_in(sent, found[1]):
                 self._previous_pledge = True
                 yield self._candidate(sent, block, block.start + skip, found[0], None)
@@ -454,6 +515,31 @@ class PledgeExtractor:
                 yield self._candidate(sent, block, block.start + skip, "continues_pledge", None)
             else:
                 self._previous_pledge = False
+
+    def _labelled(self, block: Block, nlp: Language, rules: Rules) -> Candidate | None:
+        """'Pledge 3: Keep every library open': the label says what the rest is."""
+        skip = marker_length(block.text)
+        label = rules.label.match(block.text, skip)
+        if not label:
+            return None
+        sdoc = self._parse(block.text[label.end():], nlp, rules)
+        words = [t for t in sdoc if t.is_alpha]
+        if len(words) < 3 or rules.lists.shape(sdoc.text) in {"record", "call"}:
+            return None
+        return self._candidate(sdoc[:], block, block.start + label.end(), "labelled_pledge",
+                               None)
+
+    @staticmethod
+    def _run_in(sents: list[Span], rules: Rules) -> bool:
+        """A short imperative sentence opening a paragraph that goes on to explain it
+        ("Scrap the cap. The fund has run a surplus for years ...")."""
+        if len(sents) < 2:
+            return False
+        first = sents[0]
+        words = [t for t in first if t.is_alpha]
+        return (2 <= len(words) <= RUN_IN_WORDS and first[-1].text in {".", "!"}
+                and first[0].lower_ in rules.verbs and first[0].tag_ != ACTOR
+                and rules.lists.shape(first.text) == "imperative")
 
     def _list_item(self, block: Block, nlp: Language, rules: Rules) -> Iterator[Candidate]:
         skip = marker_length(block.text)
@@ -546,6 +632,14 @@ class PledgeExtractor:
         return Candidate(span=span, text=text, block=block, start=start, end=start + len(text),
                          rule=rule, lead_in=lead_in,
                          section=section if section is not None else block.heading)
+
+
+def pledge_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
+    """'Pledge 3:', 'Our promise two -', 'Commitment No. 4 \u2013' at the start of a line."""
+    names = "|".join(re.escape(w) for w in sorted(labels, key=len, reverse=True))
+    count = r"(?:no\.?\s*)?(?:\d{1,2}|" + "|".join(numbers) + ")"
+    return re.compile(rf"\s*(?:{names})s?(?:\s+{count})?\s*(?::|\s[-\u2013\u2014])\s+(?=\w)",
+                      re.I)
 
 
 def is_headline(text: str) -> bool:

@@ -532,3 +532,57 @@ CONTENTS_TABLE = """
 
 def test_a_contents_table_with_numbered_sections_holds_no_actions():
     assert records(CONTENTS_TABLE, "actions") == []
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Greens in Government will fund forty new buses for rural routes.",
+    "Green councillors elected in May will open a youth centre in every town.",
+    "Each Green candidate will hold a surgery every month.",
+    "Under the Greens, there will be a library in every ward.",
+    "Our plan includes a commitment to 60 per cent of electricity coming from wind.",
+    "The Greens' policy includes a $12 billion investment in solar farms.",
+    "Our target of 2 million heat pumps by 2030 would double the number in homes today.",
+    "In government we set up a green bank and if elected again will expand it.",
+])
+def test_actors_with_places_plans_and_targets_of_their_own_are_pledges(sentence):
+    assert pledge_texts(f"# Greens on energy\n\n{sentence}\n") == [sentence]
+
+
+@pytest.mark.parametrize("sentence", [
+    "This morning I will be joined by candidates at the launch.",  # done to the speaker
+    "But that is not all we will do.",  # announces what follows
+    "There will be cuts to every service next year.",  # no one's promise
+    "The Tories' plan includes a £40 billion cut to services.",  # an opponent's plan
+])
+def test_events_announcements_and_others_plans_are_not_pledges(sentence):
+    # the heading names the Greens twice, so they, not the Tories, are the author
+    assert pledge_texts(f"# Greens on energy: what the Greens stand for\n\n{sentence}\n") == []
+
+
+def test_a_labelled_pledge_is_the_text_after_its_label():
+    texts = pledge_texts("# Our manifesto\n\nWe set out five pledges.\n\n"
+                         "## Pledge 1: Keep every branch library open\n\n"
+                         "Promise two – Fix the potholes on estate roads\n")
+    assert texts == ["Keep every branch library open", "Fix the potholes on estate roads"]
+
+
+def test_a_run_in_imperative_is_a_pledge_and_its_explanation_is_not():
+    texts = pledge_texts("## Transport\n\nReopen the station car park. It has been closed for "
+                         "two years, and commuters park on residential streets.\n\n"
+                         "Reform UK holds no seats on the council. It hopes to win ten.\n")
+    assert texts == ["Reopen the station car park."]
+
+
+def test_a_fragment_saying_how_carries_on_the_pledge_above_it():
+    texts = pledge_texts("## Our priorities\n\n1. Providing homes for the future\n\n"
+                         "By working with housing associations to deliver 500 social homes a "
+                         "year.\n\nResidents told us housing matters most.\n")
+    assert texts == ["Providing homes for the future",
+                     "By working with housing associations to deliver 500 social homes a year."]
+
+
+def test_paragraphs_after_a_pledges_lead_in_are_its_items():
+    texts = pledge_texts("# News\n\nOur key pledges include:\n\n-Increase the range of items "
+                         "recycled at the kerb\n\n-Support local shops with a campaign\n")
+    assert texts == ["Increase the range of items recycled at the kerb",
+                     "Support local shops with a campaign"]
