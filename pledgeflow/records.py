@@ -43,10 +43,11 @@ class Provenance:
     end: int = column("End of the evidence, in characters into the parsed document")
     extractor: str = column("The extractor that found it", default="")  # set by the registry
     extractor_version: str = column("Version of that extractor", default="")
-    rule: str = column("The pattern or rule that fired (see docs/rules.md)", default="")
+    rule: str = column("The rule or pattern that fired (see docs/rules.md)", default="")
     # the block was read by OCR from a scanned page (set by the registry)
     ocr: bool = column("1 when its block was read by OCR from a scanned page "
-                       "(docs/parsing.md), else 0", default=False)
+                       "(docs/parsing.md), else 0; null in rows loaded before this column",
+                       default=False)
 
 
 # The columns every record table has besides its kind's own and its provenance's.
