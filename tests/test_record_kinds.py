@@ -27,6 +27,7 @@ from pledgeflow import stages
 from pledgeflow.browse import metadata
 from pledgeflow.catalog import load_catalog
 from pledgeflow.cli import main
+from pledgeflow.doctor import diagnose
 from pledgeflow.document import Block, Document
 from pledgeflow.evaluate import evaluate
 from pledgeflow.export import export_csv, export_json
@@ -174,6 +175,15 @@ def test_installed_kind_gets_its_table_view_and_search_index(loaded):
     assert [r[0] for r in found] == ["£5m"]  # indexed by the load, as pledges are
     assert columns[:6] == ["id", "document_id", "text", "amount_text", "amount", "currency"]
     assert fks == {("document_id", "documents"), ("block_id", "blocks")}
+    # pledgeflow doctor checks its full-text index as it checks the built-ins'
+    conn = sqlite3.connect(loaded)
+    conn.execute("delete from pledged_money_fts where rowid = (select min(rowid) from "
+                 "pledged_money)")
+    conn.commit()
+    conn.close()
+    problems = diagnose(loaded, loaded.parent / "raw")
+    assert [p.detail.split(":")[0] for p in problems
+            if p.what == "full-text index out of sync"] == ["pledged_money_fts"]
 
 
 def test_installed_kind_is_exported_as_json_and_csv(loaded, tmp_path):
