@@ -76,13 +76,11 @@ COLUMNS = {
     "page": "Page number (PDFs)",
     "start": "Start of the text, in characters into the parsed document",
     "end": "End of the text, in characters into the parsed document",
-    "rule": "The rule that found it (see docs/rules.md)",
     "document_id": "The document (sha256 of its bytes) it came from",
     "lead_in": "The sentence introducing the list it sits in",
     "kind": ("blocks: heading, paragraph, list_item or table; sources: manifesto, "
              "outcome_plan, ...; changes: the record kind, or pages"),
     "id": "The row's id",
-    "block_id": "The block it came from",
     "period": "The period the document covers",
     "pledge_id": "The pledge this belongs to",
     "organisation": "Who wrote the document",

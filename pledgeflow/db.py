@@ -45,7 +45,6 @@ CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "source_docu
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
-
 def _provenance_types() -> dict[str, Any]:
     """Every record table's provenance columns, from ``Provenance``, and ``block_id``."""
     types = {c.name: c.type for c in provenance_columns() if c.name != "document_id"}
@@ -302,6 +301,13 @@ def ensure_kind(db: sqlite_utils.Database, cls: type[Record]) -> None:
     its declaration says, when they are missing: a kind known only from an installed
     extractor gets them at its first load, inside the load's transaction (so a failed load
     leaves none of them). Plain statements only: sqlite-utils' ``enable_fts`` would commit."""
+    _check_name(cls.kind, "record kind", reserved={"kpi_targets"})
+    for child in child_tables(cls):
+        _check_name(child.table, "child table", reserved=set(RECORD_COLUMNS))
+    own = {c.name for c in kind_columns(cls)}
+    if not set(cls.fts) <= own:
+        raise ValueError(f"record kind {cls.kind!r} declares full-text columns it does not "
+                         f"have: {', '.join(sorted(set(cls.fts) - own))}")
     _create_kind_tables(db, cls)
     _index_kind_tables(db, cls)
     if cls.fts and not table_columns(db, f"{cls.kind}_fts"):

@@ -279,3 +279,24 @@ def test_a_kind_table_from_before_views_were_derived_gets_its_view_on_open(tmp_p
     database.close()
     reopened = store.open_db(tmp_path / "pf.db")
     assert reopened.view("current_commitments_seen").exists()
+
+
+@dataclass(kw_only=True)
+class Misindexed(Record):
+    kind: ClassVar[str] = "misindexed"
+    fts: ClassVar[tuple[str, ...]] = ("body",)  # no such column
+    text: str = column("The text")
+
+
+def test_a_kind_declaring_a_search_column_it_lacks_is_refused_and_nothing_stays(tmp_path):
+    database = store.open_db(tmp_path / "pf.db")
+    doc = Document.from_blocks([Block("paragraph", "We will plant trees.")], id="e" * 64,
+                               media_type="text/html", title="t", parser="html",
+                               parser_version="1", source_id="s", url="https://example.org/")
+    record = Misindexed(text="We will plant trees.", provenance=Provenance(
+        document_id=doc.id, block=0, page=None, section=None, start=0, end=20, rule="r"))
+    with pytest.raises(ValueError, match="full-text columns it does not have: body"):
+        store.store_document(database, doc, [record], fetched={}, raw_path="r",
+                             processed_path="p", extractor_versions={})
+    assert not database.table("misindexed").exists()
+    assert database.execute("select count(*) from documents").fetchone()[0] == 0
