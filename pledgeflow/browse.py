@@ -15,16 +15,29 @@ import os
 import signal
 import subprocess
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
 
 import click
 
 from pledgeflow import lifeline
+from pledgeflow.export import known_kinds
+from pledgeflow.records import (
+    BLOCK_ID_DOC,
+    ID_DOC,
+    Record,
+    child_tables,
+    columns,
+    provenance_columns,
+    singular,
+)
 from pledgeflow.stages import DEFAULT_DB
 
 LICENCE = ("Extracted from public documents of the named parties and councils; check each "
            "record against its source before quoting it.")
 
+# pledgeflow's own tables and views; each record kind's come from its declaration
+# (records.py), as do its columns' descriptions.
 TABLES = {
     "sources": ("Sources", "The catalog: one row per manifesto, plan or page set.",
                 ["organisation", "council", "party", "kind"]),
@@ -37,23 +50,11 @@ TABLES = {
                          ["source_id", "current", "version"]),
     "blocks": ("Blocks", "The parsed text of each document: headings, paragraphs, list items "
                "and tables, with page and section.", ["kind", "page"]),
-    "pledges": ("Pledges", "Commitments, one per sentence or list item, with where each came "
-                "from (document, page, section, character offsets, rule).",
-                ["topic", "kind", "specific", "section"]),
     "pledge_details": ("Pledges with their sources", "Every current pledge with the "
                        "organisation, party and council that made it, the period, the URL and "
                        "page: facet by any of them.",
                        ["organisation", "party", "council", "topic", "kind", "specific",
                         "period"]),
-    "targets": ("Targets", "Quantified goals stated in pledges: value, unit, year.",
-                ["unit", "year", "direction"]),
-    "kpis": ("KPIs", "Rows of performance-indicator tables; targets per period are in "
-             "kpi_targets.", ["kpi", "polarity"]),
-    "kpi_targets": ("KPI targets", "One row per KPI and period: the raw cell and its parsed "
-                    "value and unit.", ["period", "unit"]),
-    "actions": ("Actions", "Numbered actions of delivery plans: reference, deadline, owners.",
-                ["initiative", "deadline"]),
-    "risks": ("Risks", "Rows of risk registers: risk, mitigation, owner.", ["owner"]),
     "changes": ("Changes", "Pledges, targets and KPIs each new version of a source added or "
                 "removed, and pages an index page stopped linking (retired).",
                 ["kind", "change", "source_id"]),
@@ -67,69 +68,87 @@ TABLES = {
     "failures": ("Failures", "What went wrong, per source and stage.", ["stage", "error_type"]),
 }
 
+# Descriptions of the columns of pledgeflow's own tables; a record kind's are declared
+# with its fields (records.py).
 COLUMNS = {
     "text": "The text as written in the document",
     "section": "The nearest heading above it",
     "page": "Page number (PDFs)",
     "start": "Start of the text, in characters into the parsed document",
     "end": "End of the text, in characters into the parsed document",
-    "rule": "The rule that found it (see docs/rules.md)",
-    "extractor": "The extractor that found it",
-    "extractor_version": "Version of that extractor",
     "document_id": "The document (sha256 of its bytes) it came from",
     "lead_in": "The sentence introducing the list it sits in",
-    "topic": "Policy area",
-    "kind": "pledges: action or outcome; blocks: heading, paragraph, list_item or table",
-    "specific": "1 when its fulfilment could be checked objectively",
-    "value": "The number stated", "unit": "%, GBP, count, ...", "year": "Deadline year",
-    "measure": "What is measured", "baseline": "The baseline cell as printed",
-    "deadline": "The deadline as printed", "deadline_date": "The deadline as a date (YYYY-MM)",
-    "owners": "Owners as printed", "initiative": "The key initiative it belongs to",
-    "id": "The row's id (records: stable for the same bytes and extractor)",
-    "block": "Index of the block in the parsed document", "block_id": "The block it came from",
-    "baseline_value": "The baseline as a number", "baseline_unit": "Unit of the baseline",
-    "kpi": "1 where the table marks the row as a KPI", "polarity": "increase or reduce",
-    "kpi_id": "The KPI this cell belongs to", "period": "Period heading, e.g. 2019/20 Target; "
-    "for sources, the period the document covers", "raw": "The cell as printed",
-    "position": "Column position of the cell", "ref": "The action's reference, e.g. A.8.1.1",
-    "owners_list": "Owners as a list (JSON)", "risk": "The risk", "mitigation": "Its mitigation",
-    "owner": "Who owns it", "comparator": "at least, more than, up to, additional, ...",
-    "direction": "increase or reduce", "pledge_id": "The pledge this belongs to",
-    "organisation": "Who wrote the document", "council": "The local authority it concerns",
-    "party": "The party, where there is one", "url": "Where the document was fetched from",
-    "final_url": "Where it came from after redirects", "title": "The document's title",
-    "source_id": "The catalog entry (sources.id)", "source_kind": "manifesto, outcome_plan, ...",
+    "kind": ("blocks: heading, paragraph, list_item or table; sources: manifesto, "
+             "outcome_plan, ...; changes: the record kind, or pages"),
+    "id": "The row's id",
+    "period": "The period the document covers",
+    "pledge_id": "The pledge this belongs to",
+    "organisation": "Who wrote the document",
+    "council": "The local authority it concerns",
+    "party": "The party, where there is one",
+    "url": "Where the document was fetched from",
+    "final_url": "Where it came from after redirects",
+    "title": "The document's title",
+    "source_id": "The catalog entry (sources.id)",
+    "source_kind": "manifesto, outcome_plan, ...",
     "discover": "1 when the source's pages were found from an index page",
-    "media_type": "Sniffed from the bytes", "bytes": "Size in bytes",
-    "fetched_at": "When it was fetched (UTC)", "loaded_at": "When it was loaded (UTC)",
-    "etag": "The server's ETag", "last_modified": "The server's Last-Modified",
-    "raw_path": "Where the raw bytes are kept", "processed_path": "Where the parse is saved",
-    "parser": "The parser used", "parser_version": "Its version", "pages": "Page count (PDF)",
-    "text_chars": "Length of the parsed text", "extractors": "Extractor versions (JSON)",
-    "version": "1, 2, 3, ... per source", "current": "1 for the version in force",
-    "superseded_at": "When a newer version replaced it", "part": "Place in the index page",
+    "media_type": "Sniffed from the bytes",
+    "bytes": "Size in bytes",
+    "fetched_at": "When it was fetched (UTC)",
+    "loaded_at": "When it was loaded (UTC)",
+    "etag": "The server's ETag",
+    "last_modified": "The server's Last-Modified",
+    "raw_path": "Where the raw bytes are kept",
+    "processed_path": "Where the parse is saved",
+    "parser": "The parser used",
+    "parser_version": "Its version",
+    "pages": "Page count (PDF)",
+    "text_chars": "Length of the parsed text",
+    "extractors": "Extractor versions (JSON)",
+    "version": "1, 2, 3, ... per source",
+    "current": "1 for the version in force",
+    "superseded_at": "When a newer version replaced it",
+    "part": "Place in the index page",
     "first_seen": "When the source first served these bytes (UTC)",
     "last_seen": "When the source last served them (UTC)",
-    "part_url": "The discovered page's URL", "idx": "Position in the document",
-    "level": "Heading level", "depth": "List depth", "rows": "Table cells (JSON)",
-    "header_rows": "Number of header rows", "section_path": "Headings above it (JSON)",
+    "part_url": "The discovered page's URL",
+    "idx": "Position in the document",
+    "level": "Heading level",
+    "depth": "List depth",
+    "rows": "Table cells (JSON)",
+    "header_rows": "Number of header rows",
+    "section_path": "Headings above it (JSON)",
     "ocr": "1 when read by OCR from a scanned page (docs/parsing.md)",
     "change": "added or removed; retired for a page an index page stopped linking",
     "record_id": "The record added or removed",
     "links": "Every link of the page, [URL, text], in page order (JSON)",
     "has_content": "1 when the page has main content of its own",
     "checked_at": "When a run last asked for it (UTC)",
-    "previous_document_id": "The version compared with", "detected_at": "When (UTC)",
-    "target_table": "kpis or actions", "target_id": "The KPI or action",
-    "rank": "1 = closest", "score": "Similarity (higher is closer)", "method": "How linked",
-    "linked_at": "When linked (UTC)", "run_id": "The run", "stage": "fetch, parse, extract ...",
-    "error_type": "The error's type", "message": "What went wrong, in one line",
-    "occurred_at": "When (UTC)", "flow_run_id": "The Prefect flow run",
-    "started_at": "Start (UTC)", "ended_at": "End (UTC)", "status": "completed, ...",
-    "catalog": "The catalog file", "sources": "Sources selected",
-    "fetched": "Sources downloaded", "not_modified": "Sources answered 304",
-    "parsed": "Documents parsed", "documents": "Documents loaded",
-    "unchanged": "Sources already up to date", "failed": "Sources that failed",
+    "previous_document_id": "The version compared with",
+    "detected_at": "When (UTC)",
+    "target_table": "kpis or actions",
+    "target_id": "The KPI or action",
+    "rank": "1 = closest",
+    "score": "Similarity (higher is closer)",
+    "method": "How linked",
+    "linked_at": "When linked (UTC)",
+    "run_id": "The run",
+    "stage": "fetch, parse, extract ...",
+    "error_type": "The error's type",
+    "message": "What went wrong, in one line",
+    "occurred_at": "When (UTC)",
+    "flow_run_id": "The Prefect flow run",
+    "started_at": "Start (UTC)",
+    "ended_at": "End (UTC)",
+    "status": "completed, ...",
+    "catalog": "The catalog file",
+    "sources": "Sources selected",
+    "fetched": "Sources downloaded",
+    "not_modified": "Sources answered 304",
+    "parsed": "Documents parsed",
+    "documents": "Documents loaded",
+    "unchanged": "Sources already up to date",
+    "failed": "Sources that failed",
     "records": "Records loaded per kind (JSON)",
 }
 
@@ -240,14 +259,48 @@ QUERIES = {
 }
 
 
-def metadata(database_name: str) -> dict:
-    """Datasette metadata: titles, descriptions, facets, search and canned queries."""
+def kind_columns(cls: type[Record]) -> dict[str, str]:
+    """A record table's column descriptions, from its kind's declaration."""
+    own = {c.name: c.doc for c in columns(cls)}
+    return {"id": ID_DOC, "document_id": COLUMNS["document_id"], **own,
+            **{c.name: c.doc for c in provenance_columns()}, "block_id": BLOCK_ID_DOC,
+            "source_id": COLUMNS["source_id"]}  # source_id: of its current_ view
+
+
+def kind_tables(cls: type[Record]) -> dict[str, dict]:
+    """Datasette metadata of a record kind's table and its child tables."""
+    tables = {cls.kind: {"title": cls.table_title(), "description": cls.description,
+                         "facets": list(cls.facets), "columns": kind_columns(cls)}}
+    if cls.fts:
+        tables[cls.kind]["fts_table"] = f"{cls.kind}_fts"
+    for child in child_tables(cls):
+        row = child.row
+        tables[child.table] = {
+            "title": getattr(row, "title", child.table), "description":
+            getattr(row, "description", ""), "facets": list(getattr(row, "facets", ())),
+            "columns": {"id": f"<{child.parent_key}>:<position>",
+                        child.parent_key: f"The {singular(cls.kind)} it belongs to "
+                                          f"({cls.kind}.id)",
+                        "document_id": COLUMNS["document_id"],
+                        "position": "0-based order of the item in its record",
+                        **{c.name: c.doc for c in child.columns}}}
+    return tables
+
+
+def metadata(database_name: str, kinds: Mapping[str, type[Record]] | None = None) -> dict:
+    """Datasette metadata: titles, descriptions, facets, search and canned queries, for
+    pledgeflow's tables and every record kind (``kinds``: default, the built-ins and every
+    installed extractor's)."""
+    kinds = known_kinds() if kinds is None else kinds
     tables = {}
     for table, (title, description, facets) in TABLES.items():
         tables[table] = {"title": title, "description": description, "facets": facets,
                          "columns": COLUMNS}
-    tables["pledges"]["fts_table"] = "pledges_fts"
     tables["blocks"]["fts_table"] = "blocks_fts"
+    for cls in kinds.values():
+        tables.update(kind_tables(cls))
+    # the view of current pledges: its columns are the pledges' and the sources'
+    tables["pledge_details"]["columns"] = {**COLUMNS, **kind_columns(kinds["pledges"])}
     return {"title": "pledgeflow", "license": "see each source", "description": LICENCE,
             "databases": {database_name: {"tables": tables, "queries": QUERIES}}}
 

@@ -335,6 +335,40 @@ def list_extractors() -> None:
         click.echo(f"{name}\t{extractor.version}\t{','.join(extractor.kinds)}\t{origin}")
 
 
+@main.command("schema-doc")
+@click.option("--path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              default=Path("docs/schema.md"), show_default=True,
+              help="The schema page whose record tables part to write.")
+@click.option("--check", is_flag=True,
+              help="Write nothing; exit 1 when the page is not what the declarations say.")
+@click.option("--installed", is_flag=True,
+              help="Also document the kinds of installed (third-party) extractors.")
+def schema_doc(path: Path, check: bool, installed: bool) -> None:
+    """Write the record tables of docs/schema.md from the record kinds' declarations.
+
+    \b
+    Examples:
+      pledgeflow schema-doc
+      pledgeflow schema-doc --check
+    """
+    from pledgeflow.registry import record_kinds
+    from pledgeflow.schemadoc import update
+
+    page = path.read_text(encoding="utf-8")
+    try:
+        new = update(page, record_kinds(installed=installed))
+    except ValueError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    if check:
+        if new != page:
+            click.echo(f"{path} is out of date: run `pledgeflow schema-doc`", err=True)
+            raise SystemExit(1)
+        click.echo(f"{path} is up to date")
+        return
+    path.write_text(new, encoding="utf-8")
+    click.echo(f"wrote {path}" if new != page else f"{path} was up to date")
+
+
 @main.command()
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--extractor", "extractors", multiple=True, metavar="NAME",

@@ -25,7 +25,15 @@ from sqlite_utils.db import jsonify_if_needed
 from pledgeflow import changes
 from pledgeflow.catalog import Source
 from pledgeflow.document import Document
-from pledgeflow.records import Record
+from pledgeflow.records import (
+    BUILTIN_KINDS,
+    Record,
+    child_tables,
+    kind_class,
+    provenance_columns,
+    singular,
+)
+from pledgeflow.records import columns as kind_columns
 
 SCHEMA_VERSION = 3  # 3: documents linked to sources through source_documents
 # How long a connection waits for another process's write transaction before giving up.
@@ -36,25 +44,18 @@ CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "source_docu
                          "runs", "failures", "index_pages"})
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
-_PROVENANCE: dict[str, Any] = {
-    "block": int, "page": int, "section": str, "start": int, "end": int,
-    "extractor": str, "extractor_version": str, "rule": str, "block_id": str,
-    "ocr": int,  # 1: the record's block was read by OCR from a scanned page
-}
-# Columns of the built-in record kinds, in Record.row() order; new fields added to a
-# record class later are still loaded, as insert uses alter=True.
+
+def _provenance_types() -> dict[str, Any]:
+    """Every record table's provenance columns, from ``Provenance``, and ``block_id``."""
+    types = {c.name: c.type for c in provenance_columns() if c.name != "document_id"}
+    ocr = types.pop("ocr")  # added after block_id: kept last, as older tables have it
+    return {**types, "block_id": str, "ocr": ocr}
+
+
+_PROVENANCE = _provenance_types()
+# The built-in kinds' own columns, from their declarations (records.py).
 RECORD_COLUMNS: dict[str, dict[str, Any]] = {
-    "pledges": {"text": str, "lead_in": str, "section": str, "kind": str, "specific": int,
-                "topic": str},
-    "targets": {"text": str, "value": float, "unit": str, "comparator": str, "direction": str,
-                "measure": str,
-                "year": int, "pledge_id": str},
-    "kpis": {"measure": str, "baseline": str, "baseline_value": float, "baseline_unit": str,
-             "kpi": int, "polarity": str},
-    "actions": {"ref": str, "text": str, "deadline": str, "deadline_date": str, "owners": str,
-                "owners_list": str, "initiative": str},
-    "risks": {"risk": str, "mitigation": str, "owner": str},
-}
+    kind: {c.name: c.type for c in kind_columns(cls)} for kind, cls in BUILTIN_KINDS.items()}
 DOCUMENT_FKS = [("document_id", "documents", "id"), ("block_id", "blocks", "id")]
 
 
@@ -215,14 +216,8 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
          "section": str, "section_path": str, "level": int, "depth": int, "lead_in": str,
          "start": int, "end": int, "rows": str, "header_rows": int},
         pk="id", foreign_keys=[("document_id", "documents", "id")], if_not_exists=True)
-    for kind, columns in RECORD_COLUMNS.items():
-        db.table(kind).create({"id": str, "document_id": str, **columns, **_PROVENANCE}, pk="id",
-                        foreign_keys=DOCUMENT_FKS, if_not_exists=True)
-    db.table("kpi_targets").create(
-        {"id": str, "kpi_id": str, "document_id": str, "position": int, "period": str,
-         "raw": str, "value": float, "unit": str}, pk="id",
-        foreign_keys=[("kpi_id", "kpis", "id"), ("document_id", "documents", "id")],
-        if_not_exists=True)
+    for cls in BUILTIN_KINDS.values():
+        _create_kind_tables(db, cls)
     db.table("runs").create(
         {"id": str, "flow_run_id": str, "started_at": str, "ended_at": str, "status": str,
          "catalog": str, "sources": int, "fetched": int, "not_modified": int, "parsed": int,
@@ -262,24 +257,84 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
          "checked_at": str},
         pk="source_id", foreign_keys=[("source_id", "sources", "id")], if_not_exists=True)
     for table, column in [("blocks", "document_id"),
-                          ("kpi_targets", "kpi_id"), ("kpi_targets", "document_id"),
                           ("failures", "source_id"), ("failures", "run_id"),
                           ("changes", "source_id"), ("changes", "document_id"),
                           ("links", "pledge_id"), ("links", "target_id"),
-                          ("links", "council"), ("sources", "council"),
-                          *((kind, "document_id") for kind in RECORD_COLUMNS),
-                          *((kind, "block_id") for kind in RECORD_COLUMNS)]:
-        # block_id too: deleting a version's blocks checks each one's records by foreign
-        # key, a scan of every record table per block without an index (reloading one
-        # plan into a 100-plan database took minutes).
+                          ("links", "council"), ("sources", "council")]:
         db.table(table).create_index([column], if_not_exists=True)
-    for table, columns in FTS_COLUMNS.items():
-        _ensure_fts(db, table, columns)
+    for cls in BUILTIN_KINDS.values():
+        _index_kind_tables(db, cls)
+    for table, fts_columns in FTS_COLUMNS.items():
+        _ensure_fts(db, table, fts_columns)
     _create_current_views(db)
 
 
-# Full-text indexes: the table and the columns its FTS5 index covers.
-FTS_COLUMNS = {"blocks": ("text", "section"), "pledges": ("text",)}
+def _kind_tables(cls: type[Record]) -> list[tuple[str, dict[str, Any], list]]:
+    """The tables a record kind declares: its own, then its child tables, each as (name,
+    columns, foreign keys)."""
+    tables = [(cls.kind, {"id": str, "document_id": str,
+                          **{c.name: c.type for c in kind_columns(cls)}, **_PROVENANCE},
+               DOCUMENT_FKS)]
+    for child in child_tables(cls):
+        tables.append((child.table, {"id": str, child.parent_key: str, "document_id": str,
+                                     "position": int, **{c.name: c.type for c in child.columns}},
+                       [(child.parent_key, cls.kind, "id"), ("document_id", "documents", "id")]))
+    return tables
+
+
+def _create_kind_tables(db: sqlite_utils.Database, cls: type[Record]) -> None:
+    for table, table_columns, fks in _kind_tables(cls):
+        db.table(table).create(table_columns, pk="id", foreign_keys=fks, if_not_exists=True)
+
+
+def _index_kind_tables(db: sqlite_utils.Database, cls: type[Record]) -> None:
+    """An index on every foreign-key column: deleting a parent row (a version's blocks or
+    records) looks its children up by it. block_id too: without it, reloading one plan
+    into a 100-plan database took minutes (a scan of every record table per block)."""
+    for table, _, fks in _kind_tables(cls):
+        for column, _, _ in fks:
+            db.table(table).create_index([column], if_not_exists=True)
+
+
+def ensure_kind(db: sqlite_utils.Database, cls: type[Record]) -> None:
+    """Create a record kind's tables, indexes, full-text index and ``current_`` views as
+    its declaration says, when they are missing: a kind known only from an installed
+    extractor gets them at its first load, inside the load's transaction (so a failed load
+    leaves none of them). Plain statements only: sqlite-utils' ``enable_fts`` would commit."""
+    _check_name(cls.kind, "record kind", reserved={"kpi_targets"})
+    for child in child_tables(cls):
+        _check_name(child.table, "child table", reserved=set(RECORD_COLUMNS))
+    own = {c.name for c in kind_columns(cls)}
+    if not set(cls.fts) <= own:
+        raise ValueError(f"record kind {cls.kind!r} declares full-text columns it does not "
+                         f"have: {', '.join(sorted(set(cls.fts) - own))}")
+    _create_kind_tables(db, cls)
+    _index_kind_tables(db, cls)
+    if cls.fts and not table_columns(db, f"{cls.kind}_fts"):
+        names = ", ".join(f'"{c}"' for c in cls.fts)
+        db.execute(f'CREATE VIRTUAL TABLE "{cls.kind}_fts" USING FTS5 (\n    {names},\n'
+                   f"    tokenize='porter',\n    content=\"{cls.kind}\"\n)")
+        _fts_triggers(db, cls.kind, cls.fts)
+    for table, _, _ in _kind_tables(cls):
+        _create_current_view(db, table)
+
+
+# Full-text indexes: the table and the columns its FTS5 index covers (record kinds: as
+# each declares).
+FTS_COLUMNS = {"blocks": ("text", "section"),
+               **{kind: cls.fts for kind, cls in BUILTIN_KINDS.items() if cls.fts}}
+
+
+def _fts_columns(db: sqlite_utils.Database) -> dict[str, tuple[str, ...]]:
+    """FTS_COLUMNS, and the full-text indexes of other kinds this process knows that the
+    database has."""
+    out = dict(FTS_COLUMNS)
+    for table in record_tables(db):
+        cls = kind_class(table)
+        if table not in out and cls is not None and cls.fts and \
+                table_columns(db, f"{table}_fts"):
+            out[table] = cls.fts
+    return out
 
 
 def _ensure_fts(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]) -> None:
@@ -295,6 +350,10 @@ def _ensure_fts(db: sqlite_utils.Database, table: str, columns: tuple[str, ...])
     db.execute(f'DROP TRIGGER IF EXISTS "{table}_ai"')
     db.table(table).enable_fts(list(columns), create_triggers=False, tokenize="porter",
                                replace=True)
+    _fts_triggers(db, table, columns)
+
+
+def _fts_triggers(db: sqlite_utils.Database, table: str, columns: tuple[str, ...]) -> None:
     fts, names = f"{table}_fts", ", ".join(f'"{c}"' for c in columns)
     old = ", ".join(f'old."{c}"' for c in columns)
     new = ", ".join(f'new."{c}"' for c in columns)
@@ -313,7 +372,7 @@ def _index_rows(db: sqlite_utils.Database, document_ids: list[str]) -> None:
     if not document_ids:
         return
     marks = ", ".join("?" for _ in document_ids)
-    for table, columns in FTS_COLUMNS.items():
+    for table, columns in _fts_columns(db).items():
         names = ", ".join(f'"{c}"' for c in columns)
         db.execute(f'INSERT INTO "{table}_fts" (rowid, {names}) SELECT rowid, {names} '
                    f'FROM "{table}" WHERE document_id IN ({marks})', document_ids)
@@ -354,10 +413,11 @@ def _create_current_views(db: sqlite_utils.Database) -> None:
     db.execute(f"CREATE VIEW IF NOT EXISTS current_documents AS SELECT d.*, {link} "
                "FROM source_documents l JOIN documents d ON d.id = l.document_id "
                "WHERE l.current = 1")
-    for table in [*RECORD_COLUMNS, "kpi_targets", "blocks"]:
-        db.execute(f"CREATE VIEW IF NOT EXISTS current_{table} AS "
-                   f"SELECT x.*, l.source_id FROM source_documents l "
-                   f"JOIN {table} x ON x.document_id = l.document_id WHERE l.current = 1")
+    builtin = [table for cls in BUILTIN_KINDS.values() for table, _, _ in _kind_tables(cls)]
+    # and every other table of a document's rows (a third-party kind's) but changes
+    others = [t for t in record_tables(db) if t not in (*builtin, "blocks", "changes")]
+    for table in [*builtin, "blocks", *others]:
+        _create_current_view(db, table)
     # One row per current pledge and source with who made it and where: what browsing
     # facets on.
     db.execute("""CREATE VIEW IF NOT EXISTS pledge_details AS
@@ -366,6 +426,12 @@ def _create_current_views(db: sqlite_utils.Database) -> None:
                s.id AS source_id, l.url, p.document_id, p.block_id, p.rule
         FROM source_documents l JOIN pledges p ON p.document_id = l.document_id
         JOIN sources s ON s.id = l.source_id WHERE l.current = 1""")
+
+
+def _create_current_view(db: sqlite_utils.Database, table: str) -> None:
+    db.execute(f"CREATE VIEW IF NOT EXISTS current_{table} AS "
+               f"SELECT x.*, l.source_id FROM source_documents l "
+               f"JOIN {table} x ON x.document_id = l.document_id WHERE l.current = 1")
 
 
 def upsert_sources(db: sqlite_utils.Database, sources: list[Source]) -> None:
@@ -581,7 +647,8 @@ def store_document(db: sqlite_utils.Database, doc: Document, records: list[Recor
 
     Which source serves it is not set here (``link_source``): re-extracting a document
     keeps every source's link as it was."""
-    counts: dict[str, int] = dict.fromkeys([*RECORD_COLUMNS, "kpi_targets"], 0)
+    counts: dict[str, int] = dict.fromkeys(
+        [t for cls in BUILTIN_KINDS.values() for t, _, _ in _kind_tables(cls)], 0)
     group = _unindexed.get(id(db.conn))
     _index_group_before_replacing(db, doc.id)
     existed = db.execute("select 1 from documents where id = ?", [doc.id]).fetchone()
@@ -606,10 +673,15 @@ def store_document(db: sqlite_utils.Database, doc: Document, records: list[Recor
             "ocr": int(b.ocr),
         } for b in doc.blocks], fks=[])
         ours = set(record_tables(db))
-        for table, (rows, fks) in _record_rows(doc, records).items():
+        tables = _record_rows(doc, records)
+        for table in tables:
             if table not in ours and db.table(table).exists():
                 raise ValueError(f"table {table!r} exists but holds no document rows; "
                                  "a record kind cannot write into it")
+        for cls in {type(r) for r in records}:
+            if not table_columns(db, cls.kind):  # a kind new to this database
+                ensure_kind(db, cls)
+        for table, (rows, fks) in tables.items():
             _insert_rows(db, table, rows, fks)
             counts[table] = len(rows)
         for source_id, part_url, version in db.execute(
@@ -796,7 +868,7 @@ def _record_rows(doc: Document, records: list[Record]
         seen.add(row["id"])
         row["block_id"] = f"{doc.id}:{row['block']}" if row["block"] in blocks else None
         tables.setdefault(record.kind, ([], DOCUMENT_FKS))[0].append(row)
-        parent_fk = f"{_singular(record.kind)}_id"
+        parent_fk = f"{singular(record.kind)}_id"
         for child, child_rows in record.children().items():
             _check_name(child, "child table", reserved=set(RECORD_COLUMNS))
             fks = [(parent_fk, record.kind, "id"), ("document_id", "documents", "id")]
@@ -812,12 +884,6 @@ def _check_name(name: str, what: str, reserved: set[str]) -> None:
     if not SAFE_NAME.match(name) or name in CORE_TABLES | reserved or "_fts" in name:
         raise ValueError(f"{what} {name!r} is not a usable table name (lower-case letters, "
                          f"digits, _; not one of {sorted(CORE_TABLES | reserved)}; no '_fts')")
-
-
-def _singular(table: str) -> str:
-    if table.endswith("ies"):
-        return table[:-3] + "y"
-    return table[:-1] if table.endswith("s") else table
 
 
 def record_failure(db: sqlite_utils.Database, *, run_id: str | None, source_id: str | None,

@@ -27,9 +27,13 @@ from pathlib import Path
 import click
 import sqlite_utils
 
+from pledgeflow.db import FTS_COLUMNS
+
 DEFAULT_DB = Path("processed/pledgeflow.db")
 DEFAULT_RAW = Path("raw")
-FTS_TABLES = ("blocks_fts", "pledges_fts")
+# The full-text indexes every database has (blocks' and the built-in kinds' that declare
+# one); a third-party kind's are found in the database (_fts_tables).
+FTS_TABLES = tuple(f"{table}_fts" for table in FTS_COLUMNS)
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SHARD = re.compile(r"^[0-9a-f]{2}$")
 
@@ -134,6 +138,15 @@ def _orphans(conn: sqlite3.Connection) -> list[Problem]:
         problems.append(Problem("warning", "orphan changes rows",
                                 f"{n} row(s) of changes whose previous document is missing"))
     return problems
+
+
+def _fts_tables(conn: sqlite3.Connection) -> list[str]:
+    """FTS_TABLES, then the full-text index of every other table (a third-party kind's)."""
+    others = [name for (name,) in conn.execute(
+        "select name from sqlite_master where type = 'table' and name like '%\\_fts' "
+        "escape '\\' and sql like 'CREATE VIRTUAL TABLE%' order by name")
+        if name not in FTS_TABLES]
+    return [*FTS_TABLES, *others]
 
 
 def _has_table(conn: sqlite3.Connection, name: str) -> bool:
@@ -282,7 +295,7 @@ def _fts(db_path: Path) -> list[Problem]:
     problems = []
     conn = sqlite3.connect(db_path, isolation_level=None, timeout=30)
     try:
-        for fts in FTS_TABLES:
+        for fts in _fts_tables(conn):
             if not _has_table(conn, fts):
                 problems.append(Problem("error", "full-text index missing", fts))
                 continue
@@ -334,10 +347,11 @@ def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
             n = _keep_newest_current(database)
             done.append(f"kept the newest of several current versions: {n} made not current")
         if "full-text index out of sync" in whats or "full-text index missing" in whats:
+            rebuilt = _fts_tables(database.conn)
             with store.immediate(database):
-                for fts in FTS_TABLES:
+                for fts in rebuilt:
                     database.execute(f"insert into {fts}({fts}) values('rebuild')")
-            done.append(f"rebuilt the full-text indexes {', '.join(FTS_TABLES)}")
+            done.append(f"rebuilt the full-text indexes {', '.join(rebuilt)}")
         if whats & {"links missing", "stale links", "several current versions"}:
             n = links.rebuild(database)
             done.append(f"rebuilt the links of every council: {n} link(s)")

@@ -22,12 +22,12 @@ from typing import Any
 
 import sqlite_utils
 
-from pledgeflow.export import source_records
+from pledgeflow.export import Kinds, known_kinds, source_records
+from pledgeflow.records import BUILTIN_KINDS
 
-# Record kind -> the field it is matched on (KPIs add their baseline and target cells).
-KINDS: dict[str, str] = {
-    "pledges": "text", "targets": "text", "kpis": "measure", "actions": "text", "risks": "risk",
-}
+# Record kind -> the exported fields it is matched on, as each kind declares (match_on):
+# one for most, a KPI's row is its measure, baseline and target cells.
+KINDS: dict[str, tuple[str, ...]] = {kind: cls.match_keys() for kind, cls in BUILTIN_KINDS.items()}
 SIMILARITY = 0.8  # SequenceMatcher ratio at or above which two texts match
 CONTAINMENT = 0.6  # a contained text matches when it is at least this share of the longer
 TRUNCATE = 120  # characters of a text shown in the report
@@ -104,20 +104,25 @@ def match(gold_keys: Sequence[str], pred_keys: Sequence[str]) -> list[tuple[int,
     return sorted(matched)
 
 
-def _cells(kind: str, record: Mapping[str, Any]) -> str:
-    """The raw text a record is matched on; a KPI row joins measure, baseline and targets."""
-    if kind == "kpis":
-        targets = record.get("targets") or {}
-        cells = [record.get("measure"), record.get("baseline")]
-        cells += list(targets.values()) if isinstance(targets, dict) else list(targets)
-        return " | ".join("" if c is None else str(c) for c in cells)
-    value = record.get(KINDS[kind])
-    return "" if value is None else str(value)
+def _cells(keys: Sequence[str], record: Mapping[str, Any]) -> str:
+    """The raw text a record is matched on: its key fields joined by " | ", a field
+    holding several cells (a KPI's targets, period -> cell) giving each of them."""
+    cells: list[Any] = []
+    for key in keys:
+        value = record.get(key)
+        if isinstance(value, dict):
+            cells += list(value.values())
+        elif isinstance(value, list):
+            cells += value
+        else:
+            cells.append(value)
+    return " | ".join("" if c is None else str(c) for c in cells)
 
 
-def record_key(kind: str, record: Mapping[str, Any]) -> str:
+def record_key(kind: str, record: Mapping[str, Any],
+               keys: Mapping[str, Sequence[str]] = KINDS) -> str:
     """The normalised key of a gold or predicted record of ``kind``."""
-    return normalise(_cells(kind, record))
+    return normalise(_cells(keys[kind], record))
 
 
 # -- results
@@ -205,16 +210,16 @@ class Evaluation:
 # -- evaluating a database
 
 
-def load_gold(path: Path) -> dict[str, list[dict[str, Any]]]:
+def load_gold(path: Path, kinds: Sequence[str] = tuple(KINDS)) -> dict[str, list[dict[str, Any]]]:
     """A gold file's records per kind; raises :class:`GoldError` if it is not gold."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise GoldError(f"{path}: cannot read gold annotations ({exc})") from None
     if not isinstance(data, dict):
-        raise GoldError(f"{path}: expected a JSON object with {', '.join(KINDS)}")
+        raise GoldError(f"{path}: expected a JSON object with {', '.join(kinds)}")
     out: dict[str, list[dict[str, Any]]] = {}
-    for kind in KINDS:
+    for kind in kinds:
         items = data.get(kind, [])
         if not isinstance(items, list) or not all(isinstance(r, dict) for r in items):
             raise GoldError(f"{path}: {kind!r} must be a list of objects")
@@ -235,28 +240,33 @@ def _add(table: dict[str, dict[str, Score]], key: str, kind: str, score: Score) 
     row[kind] = row.get(kind, Score.of(0, 0, 0)) + score
 
 
-def evaluate(db: sqlite_utils.Database, gold_dir: Path) -> Evaluation:
-    """Score the current document of every source that has a ``<source id>.json`` gold file."""
+def evaluate(db: sqlite_utils.Database, gold_dir: Path,
+             record_kinds: Kinds | None = None) -> Evaluation:
+    """Score the current document of every source that has a ``<source id>.json`` gold file,
+    for every record kind (``record_kinds``: default, the built-ins and every installed
+    extractor's), each matched on the keys it declares."""
+    record_kinds = known_kinds() if record_kinds is None else record_kinds
+    keys = {kind: cls.match_keys() for kind, cls in record_kinds.items()}
     gold_paths = sorted(Path(gold_dir).glob("*.json"))
     kinds = _source_kinds(db)
     known = set(kinds)
-    totals = {kind: Score.of(0, 0, 0) for kind in KINDS}
+    totals = {kind: Score.of(0, 0, 0) for kind in keys}
     evaluation = Evaluation(totals=totals)
     for path in gold_paths:
         source_id = path.stem
-        gold = load_gold(path)
+        gold = load_gold(path, tuple(keys))
         in_db = source_id in known
         if in_db:
-            predicted = source_records(db, source_id)
+            predicted = source_records(db, source_id, record_kinds)
         else:
-            predicted = {kind: [] for kind in KINDS}
+            predicted = {kind: [] for kind in keys}
             evaluation.not_in_database.append(source_id)
         scores = {}
-        for kind in KINDS:
+        for kind in keys:
             gold_items = gold[kind]
             pred_items = [r for r in predicted.get(kind, []) if isinstance(r, dict)]
-            pairs = match([record_key(kind, r) for r in gold_items],
-                          [record_key(kind, r) for r in pred_items])
+            pairs = match([record_key(kind, r, keys) for r in gold_items],
+                          [record_key(kind, r, keys) for r in pred_items])
             scores[kind] = Score.of(len(pairs), len(gold_items), len(pred_items))
             totals[kind] = totals[kind] + scores[kind]
             _add(evaluation.by_document_kind, kinds.get(source_id, "unknown"), kind,
@@ -267,14 +277,14 @@ def evaluate(db: sqlite_utils.Database, gold_dir: Path) -> Evaluation:
                 prov = r.get("provenance") or {}
                 rule = f"{prov.get('extractor') or '?'}/{prov.get('rule') or '?'}"
                 _add(evaluation.by_rule, rule, kind, Score.of(int(j in hit_pred), 0, 1))
-            evaluation.missed += [Missed(source_id, kind, _cells(kind, r))
+            evaluation.missed += [Missed(source_id, kind, _cells(keys[kind], r))
                                   for i, r in enumerate(gold_items) if i not in hit_gold]
             for j, r in enumerate(pred_items):
                 if j in hit_pred:
                     continue
                 prov = r.get("provenance") or {}
                 evaluation.spurious.append(Spurious(
-                    source_id, kind, _cells(kind, r), prov.get("rule"), prov.get("page"),
+                    source_id, kind, _cells(keys[kind], r), prov.get("rule"), prov.get("page"),
                     prov.get("section"), prov.get("extractor")))
         evaluation.documents.append(DocumentResult(source_id, in_db, scores))
     gold_ids = {p.stem for p in gold_paths}

@@ -21,7 +21,7 @@ from typing import Protocol, runtime_checkable
 from spacy.language import Language
 
 from pledgeflow.document import Document
-from pledgeflow.records import Record
+from pledgeflow.records import BUILTIN_KINDS, Record, kind_class
 
 ENTRY_POINT_GROUP = "pledgeflow.extractors"
 
@@ -79,6 +79,31 @@ def get_extractors(names: Iterable[str] | None = None) -> dict[str, Extractor]:
             raise KeyError(f"unknown extractor(s): {', '.join(unknown)}; known: {', '.join(found)}")
         found = {n: found[n] for n in wanted}
     return found
+
+
+def record_kinds(installed: bool = True) -> dict[str, type[Record]]:
+    """Every record kind an extractor produces, by table name, each with the Record
+    subclass that declares it: the built-in kinds, those of the project's extractors and
+    (``installed``) those of every extractor installed through the entry point group.
+    Loading an extractor imports its record classes, which registers them (records.py)."""
+    _load_builtins()
+    sources: list[tuple[str, object]] = [(name, cls) for name, cls in _builtins.items()]
+    if installed:
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            try:
+                sources.append((ep.name, ep.load()))
+            except Exception:  # noqa: BLE001, S112 - get_extractors reports a broken plugin
+                continue
+    kinds = dict(BUILTIN_KINDS)
+    for name, extractor in sources:
+        for kind in getattr(extractor, "kinds", ()):
+            cls = kind_class(kind)
+            if cls is None:
+                warnings.warn(f"extractor {name!r} produces kind {kind!r}, but no Record "
+                              "subclass declares it", stacklevel=2)
+                continue
+            kinds.setdefault(kind, cls)
+    return kinds
 
 
 _local = threading.local()

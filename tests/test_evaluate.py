@@ -80,7 +80,7 @@ def test_counts_equal_reference_scorer_on_perturbed_gold(reference, db, exported
     rng = random.Random(7)
     for path in sorted(GOLD_DIR.glob("*.json")):
         gold = json.loads(path.read_text("utf-8"))
-        for kind, field in KINDS.items():
+        for kind, (field, *_) in KINDS.items():
             items = []
             for n, item in enumerate(gold.get(kind, [])):
                 text = item.get(field) or ""

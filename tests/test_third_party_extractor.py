@@ -59,12 +59,15 @@ def installed(tmp_path_factory) -> Path:
     return site
 
 
-def _run(args: list[str], site: Path, cwd: Path) -> subprocess.CompletedProcess:
+def _run(args: list[str], site: Path, cwd: Path,
+         python: bool = False) -> subprocess.CompletedProcess:
+    """``pledgeflow ARGS`` (``python``: ``python ARGS``) with the package installed."""
     env = dict(os.environ)
     env.update(PYTHONPATH=str(site), PREFECT_SERVER_ANALYTICS_ENABLED="false", DO_NOT_TRACK="1",
                PREFECT_HOME=str(site.parent / "prefect"))
     env.pop("PREFECT_API_URL", None)  # always the temporary local server, never a real one
-    return subprocess.run([str(PLEDGEFLOW), *args], capture_output=True, text=True, env=env,
+    program = sys.executable if python else str(PLEDGEFLOW)
+    return subprocess.run([program, *args], capture_output=True, text=True, env=env,
                           cwd=cwd, timeout=600)
 
 
@@ -135,3 +138,34 @@ period = "2022-2026"
     assert block["kind"] in ("paragraph", "list_item")
     assert block["start"] <= mention["start"] < mention["end"] <= block["end"]
     assert mention["text"] in block["text"]
+
+    # Everywhere a built-in kind appears: its current_ view, both exports, Datasette's
+    # notes and eval, each from the kind's declaration alone.
+    conn = sqlite3.connect(db_path)
+    try:
+        current = conn.execute("select count(*) from current_spending_mentions where "
+                               "source_id = 'ealing-labour-2022'").fetchone()[0]
+    finally:
+        conn.close()
+    assert current == len(mentions)
+    for fmt in ("json", "csv"):
+        exported = _run(["export", "--db", str(db_path), "--out", str(tmp / fmt), "--format",
+                         fmt], installed, cwd=tmp)
+        assert exported.returncode == 0, exported.stderr
+    data = json.loads((tmp / "json" / "ealing-labour-2022.json").read_text(encoding="utf-8"))
+    assert "£100m" in [m["amount_text"] for m in data["spending_mentions"]]
+    csv_text = (tmp / "csv" / "spending_mentions.csv").read_text(encoding="utf-8")
+    assert csv_text.startswith("source_id,") and "£100m" in csv_text
+    meta = _run(["-c", "import json; from pledgeflow.browse import metadata; "
+                 "print(json.dumps(metadata('pf')))"], installed, cwd=tmp, python=True)
+    assert meta.returncode == 0, meta.stderr
+    notes = json.loads(meta.stdout)["databases"]["pf"]["tables"]["spending_mentions"]
+    assert notes["description"].startswith("Money amounts")
+    assert notes["columns"]["amount_text"].startswith("The amount as printed")
+    gold = tmp / "gold"
+    gold.mkdir()
+    (gold / "ealing-labour-2022.json").write_text(json.dumps(
+        {"spending_mentions": [{"amount_text": "£100m"}]}), encoding="utf-8")
+    scored = _run(["eval", str(gold), "--db", str(db_path), "--json"], installed, cwd=tmp)
+    assert scored.returncode == 0, scored.stderr
+    assert json.loads(scored.stdout)["totals"]["spending_mentions"]["matched"] == 1
