@@ -359,6 +359,7 @@ CONDITIONS = {"if", "unless", "should"}
 LEAD_IN_ITEMS = {"imperative", "gerund", "noun"}
 # A run-in pledge ("Scrap the cap. ...") is short; a longer opening imperative is prose.
 RUN_IN_WORDS = 12
+PREPOSITIONS = {"by", "of", "in", "from", "at", "on", "with", "for"}
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
 TOC_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
@@ -537,8 +538,12 @@ class PledgeExtractor:
             return False
         first = sents[0]
         words = [t for t in first if t.is_alpha]
+        # a verb's object follows an imperative; "Research by the union suggests ...
+        # will" opens with a noun, its own verb later
+        finite = any(t.lower_ in rules.lists.finite for t in first[1:])
         return (2 <= len(words) <= RUN_IN_WORDS and first[-1].text in {".", "!"}
                 and first[0].lower_ in rules.verbs and first[0].tag_ != ACTOR
+                and not finite and first[1].lower_ not in PREPOSITIONS
                 and rules.lists.shape(first.text) == "imperative")
 
     def _list_item(self, block: Block, nlp: Language, rules: Rules) -> Iterator[Candidate]:

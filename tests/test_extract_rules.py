@@ -586,3 +586,8 @@ def test_paragraphs_after_a_pledges_lead_in_are_its_items():
                          "recycled at the kerb\n\n-Support local shops with a campaign\n")
     assert texts == ["Increase the range of items recycled at the kerb",
                      "Support local shops with a campaign"]
+
+
+def test_a_paragraph_opening_with_a_noun_that_could_be_a_verb_is_no_run_in_pledge():
+    assert pledge_texts("## Schools\n\nResearch by the union suggests 30 schools will face "
+                        "cuts. Heads are worried.\n") == []
