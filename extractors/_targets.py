@@ -28,8 +28,8 @@ RANGE_MARKS = {"-", "\u2013", "\u2014", "/", "to"}
 class TargetFinder:
     def __init__(self) -> None:
         self.lexicon = load_json("targets.lexicon.json")
-        words = [*WORD_NUMBERS, *self.lexicon["relative_changes"], "all", "every", "zero",
-                 "neutral"]
+        words = [*WORD_NUMBERS, *self.lexicon["relative_changes"],
+                 *self.lexicon["fraction_changes"], "all", "every", "zero", "neutral"]
         self.may_hold_quantity = re.compile(
             r"\d|\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
         self._matchers: dict[int, object] = {}
@@ -38,7 +38,9 @@ class TargetFinder:
         key = id(nlp.vocab)
         if key not in self._matchers:
             self._matchers[key] = build_matcher(
-                nlp.vocab, load_patterns("targets.patterns.jsonl", self.lexicon))
+                nlp.vocab, load_patterns("targets.patterns.jsonl", {
+                    **self.lexicon,
+                    "fraction_change_words": list(self.lexicon["fraction_changes"])}))
         return self._matchers[key]
 
     def find(self, extractor, doc, candidate, pledge: Pledge, nlp: Language) -> Iterator[Target]:
@@ -94,6 +96,8 @@ class TargetFinder:
             return 0.0, "net emissions", span[start].i
         if rule == "relative_change":  # "halve the number of ..." is a 50 % cut
             return float(self.lexicon["relative_changes"][tokens[0].lower_][0]), "%", tokens[0].i
+        if rule == "fraction_change":  # "cut fares by half": 50 %
+            return float(self.lexicon["fraction_changes"][tokens[-1].lower_]), "%", tokens[-1].i
         num = next((t for t in tokens if t.like_num and
                     (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
         if rule == "time_limit" and num is not None and number(num.text) is not None:

@@ -591,3 +591,12 @@ def test_paragraphs_after_a_pledges_lead_in_are_its_items():
 def test_a_paragraph_opening_with_a_noun_that_could_be_a_verb_is_no_run_in_pledge():
     assert pledge_texts("## Schools\n\nResearch by the union suggests 30 schools will face "
                         "cuts. Heads are worried.\n") == []
+
+
+@pytest.mark.parametrize(("text", "value"), [
+    ("We will cut bus fares by half.", 50.0),
+    ("We will reduce waiting times by a third.", 33.3),
+    ("We will build the new line. This will allow the number of trains to be doubled.", 100.0),
+])
+def test_changes_by_a_fraction_or_in_the_passive_are_targets(text, value):
+    assert [t.value for t in records(text, "targets")] == [value]
