@@ -38,9 +38,7 @@ class TargetFinder:
         key = id(nlp.vocab)
         if key not in self._matchers:
             self._matchers[key] = build_matcher(
-                nlp.vocab, load_patterns("targets.patterns.jsonl", {
-                    **self.lexicon,
-                    "fraction_change_words": list(self.lexicon["fraction_changes"])}))
+                nlp.vocab, load_patterns("targets.patterns.jsonl", self.lexicon))
         return self._matchers[key]
 
     def find(self, extractor, doc, candidate, pledge: Pledge, nlp: Language) -> Iterator[Target]:
@@ -76,9 +74,9 @@ class TargetFinder:
             change = self.lexicon["relative_changes"].get(span.doc[anchor].lower_)
             yield Target(
                 text=target_text(span, anchor) or pledge.text, value=value, unit=unit,
-                comparator=(f"{change[1]} by" if change and rule == "relative_change"
+                comparator=(f"{change[1]} by" if change and rule.startswith("relative_change")
                             else self.comparator(span, start)),
-                direction=(change[1] if change and rule == "relative_change" else
+                direction=(change[1] if change and rule.startswith("relative_change") else
                            self.direction(span) if unit in ("%", "count") else None),
                 measure=self.measure(rule, span, start, end),
                 year=self.year(pledge, candidate, span, anchor), pledge_id=pledge.key(),
@@ -94,8 +92,9 @@ class TargetFinder:
             return 100.0, "%", span[start].i
         if rule == "net_zero":  # zero net emissions, the measure named by the words
             return 0.0, "net emissions", span[start].i
-        if rule == "relative_change":  # "halve the number of ..." is a 50 % cut
-            return float(self.lexicon["relative_changes"][tokens[0].lower_][0]), "%", tokens[0].i
+        if rule.startswith("relative_change"):  # "halve the number of ..." is a 50 % cut
+            word = tokens[-1] if rule.endswith("passive") else tokens[0]
+            return float(self.lexicon["relative_changes"][word.lower_][0]), "%", word.i
         if rule == "fraction_change":  # "cut fares by half": 50 %
             return float(self.lexicon["fraction_changes"][tokens[-1].lower_]), "%", tokens[-1].i
         num = next((t for t in tokens if t.like_num and
