@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import NamedTuple
 
 from spacy.language import Language
 from spacy.tokens import Span
@@ -22,7 +23,24 @@ from ._values import CURRENCIES, MULTIPLIERS, WORD_NUMBERS, number
 YEAR = re.compile(r"\b(19[5-9]\d|20\d{2}|2100)\b")
 YEAR_PREPOSITIONS = {"by", "in", "until", "till", "before", "after", "from", "since", "during",
                      "of", "to", "for", "end", "through"}
-RANGE_MARKS = {"-", "\u2013", "\u2014", "/", "to"}
+# between the two ends of a range: "2024-2026", "£5m to £7m"
+DASHES = {"-", "\u2013", "\u2014"}
+RANGE_MARKS = DASHES | {"/", "to"}
+
+
+class Quantity(NamedTuple):
+    """A quantity a target rule matched: its value and unit, and the token holding it."""
+
+    value: float | None
+    unit: str
+    anchor: int  # doc index of the number (or the word: "double", "half")
+
+
+class Found(NamedTuple):
+    rule: str
+    start: int  # the match, counted from the pledge's span
+    end: int
+    quantity: Quantity
 
 
 class TargetFinder:
@@ -57,19 +75,22 @@ class TargetFinder:
         matches = sorted(matcher(span, patterns=patterns), key=lambda m: (m[1], -m[2]))
         for match_id, start, end in matches:
             rule = nlp.vocab.strings[match_id]
-            quantity = self.quantity(rule, span, start, end)
-            if quantity is None or any(quantity[2] == f[5] for f in found):
+            found_quantity = self.quantity(rule, span, start, end)
+            quantity = Quantity(*found_quantity) if found_quantity else None
+            if quantity is None or any(quantity.anchor == f.quantity.anchor for f in found):
                 continue  # one target per number, from the first (longest) rule
             role = range_role(span, start)
             if role == "end":
                 continue  # "between £700m and £1.1bn" is one aim, held by its first amount
             if role == "start":  # an amount not yet known: no single value to hold to
-                quantity = (None, *quantity[1:])
-            same_sentence = [f for f in found if span.doc[f[5]].sent == span.doc[start].sent]
-            if same_sentence and not coordinated(span.doc, same_sentence[-1][5], quantity[2]):
+                quantity = quantity._replace(value=None)
+            same_sentence = [f for f in found
+                             if span.doc[f.quantity.anchor].sent == span.doc[start].sent]
+            if same_sentence and not coordinated(span.doc, same_sentence[-1].quantity.anchor,
+                                                 quantity.anchor):
                 continue  # what the first aim buys, or the far end of its range
-            found.append((rule, start, end, *quantity))
-        for rule, start, end, value, unit, anchor in found:
+            found.append(Found(rule, start, end, quantity))
+        for rule, start, end, (value, unit, anchor) in found:
             prov = pledge.provenance
             change = self.lexicon["relative_changes"].get(span.doc[anchor].lower_)
             yield Target(
@@ -83,7 +104,8 @@ class TargetFinder:
                 provenance=type(prov)(**{**prov.__dict__, "rule": f"target_{rule}"}),
             )
 
-    def quantity(self, rule: str, span: Span, start: int, end: int):
+    def quantity(self, rule: str, span: Span, start: int,
+                 end: int) -> tuple[float | None, str, int] | None:
         """(value, unit, anchor token index) or None when the match is not a quantity."""
         tokens = span[start:end]
         if rule == "all_rated":
@@ -261,7 +283,6 @@ def end_year(match: re.Match) -> int | None:
     return stop if start < stop <= start + 10 else (None if match.re is PERIOD else start)
 
 
-DASHES = {"-", "\u2013", "\u2014"}
 # Words that join two quantified aims in one sentence ("50 more nurses and 20 more GPs"),
 # and words that make the second what the first buys ("£82m, which would pay for ...").
 COORDINATORS = {";", "and", "with", "plus", "while", "whilst", "alongside"}

@@ -101,6 +101,10 @@ class Rules:
         self.lists = ProgrammeLists(self.lexicon, self.verbs)
         self.context_words = self.lexicon["pledge_context_words"]
         self.means = set(self.lexicon["means_openers"])
+        self.object_verbs = set(self.lexicon["object_verbs"])
+        self.noun_followers = set(self.lexicon["noun_followers"])
+        self.courtesy = set(self.lexicon["courtesy"])
+        self.conditions = set(self.lexicon["conditions"])
         self.label = pledge_label(self.lexicon["pledge_labels"], self.lexicon["number_words"])
         self._context_seen: dict[str, bool] = {}  # text -> does it mention context words
         self.authors: set[str] | None = None  # parties the text speaks for; None: unknown
@@ -224,7 +228,7 @@ class Rules:
                 continue
             if rule in AUTHOR_NAMED and not self.names_author(span):
                 continue  # "there will be cuts": a prediction unless the author's name is on it
-            if doc[span.start].lower_ in CONDITIONS and not self.nobody_else(
+            if doc[span.start].lower_ in self.conditions and not self.nobody_else(
                     doc[span.start:actor_start], actor_start):
                 continue  # "If the Tories win, we will ...": a warning about them
             last = doc[end - 1]
@@ -232,9 +236,9 @@ class Rules:
                     and last.lower_ in self.ambiguous:
                 continue  # "the Council Plan": a name, not "the council plans"
             after = [t.lower_ for t in doc[end:min(end + 3, span.end)]]
-            if last.lower_ in OBJECT_VERBS and (not after or after[0] in NOUN_FOLLOWERS):
+            if last.lower_ in self.object_verbs and (not after or after[0] in self.noun_followers):
                 continue  # "the council plan is ...", "the retailers we all want."
-            if after[:1] == ["be"] and after[1:2] and after[1] in COURTESY:
+            if after[:1] == ["be"] and after[1:2] and after[1] in self.courtesy:
                 continue  # "we will be pleased to send a copy": a courtesy
             if after[:1] == ["be"] and after[2:3] == ["by"] and rule not in AUTHOR_NAMED:
                 continue  # "I will be joined by ...": done to the actor, not by it
@@ -341,19 +345,9 @@ AUTHOR_NAMED = {"there_will_be_author"}
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
 ARTICLES = {"the", "a", "an"}
-# Commitment words that need what they commit to after them: with nothing, or with a
-# verb or a full stop after them, they are nouns or end a relative clause.
-OBJECT_VERBS = {"plan", "plans", "pledge", "pledges", "promise", "promises", "aim", "aims",
-                "vow", "vows", "guarantee", "guarantees", "want", "wants", "seek", "seeks",
-                "intend", "intends", "propose", "proposes"}
-NOUN_FOLLOWERS = {"is", "are", "was", "were", "will", "would", "has", "have", "had", "sets",
-                  "set", "includes", "of", "and", "or", "which", "'s", "\u2019s", ".",
-                  ",", ";", ":", "!", "?", ")", "-", "\u2013", "\u2014"}
-COURTESY = {"pleased", "happy", "delighted", "glad", "grateful"}
 # A commitment that stops at its verb ("... I will", "we pledge to") is a lead-in cut
 # from its list, whatever punctuation ends it.
 LEAD_IN_ENDS = MODALS | {"to", "must", "pledge", "promise", "commit"}
-CONDITIONS = {"if", "unless", "should"}
 # What a paragraph under an open commitment lead-in must read as to be one of its items:
 # a thing to do or to have ("Provide grants ...", "Pump £1bn into ...", "Free meals ...").
 LEAD_IN_ITEMS = {"imperative", "gerund", "noun"}
