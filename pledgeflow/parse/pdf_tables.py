@@ -100,6 +100,27 @@ def _read_cells(
     return texts, bolds
 
 
+# A ruled table whose cells leave more than this share of its words unread is refused.
+UNREAD_SHARE = 0.1
+
+
+def _unread_share(row_cells: list[list[BBox | None]], words: Sequence[Word], bbox: BBox) -> float:
+    """The share of the words inside ``bbox`` whose centre is in none of the cells."""
+    if not words:
+        return 0.0
+    x, y = _centres(words)
+    inside = _in_box(x, y, bbox)
+    total = int(inside.sum())
+    if not total:
+        return 0.0
+    seen = np.zeros(len(words), dtype=bool)
+    for cells in row_cells:
+        for cell in cells:
+            if cell is not None:
+                seen |= _in_box(x, y, cell)
+    return float((inside & ~seen).sum()) / total
+
+
 def _column_edges(row_cells: list[list[BBox | None]], n_cols: int) -> list[float]:
     edges = []
     for j in range(n_cols):
@@ -111,9 +132,18 @@ def _column_edges(row_cells: list[list[BBox | None]], n_cols: int) -> list[float
 def build_table(
     page_no: int, bbox: BBox, row_cells: list[list[BBox | None]], words: Sequence[Word]
 ) -> TableItem | None:
-    """Read a found table; None when it is only a box around text (fewer than two cells)."""
+    """Read a found table; None when it is only a box around text (fewer than two cells),
+    a filled bar (one row: a header bar, a striped or highlighted row, whose table goes on
+    unruled below), or a grid its words do not fit (a tenth of the words inside it in no
+    cell: backgrounds and underlines drawn for some cells only, so the finder's cells
+    are not the table's). The words of a table refused are left to the layout
+    (``pdf_unruled``), so none is lost."""
+    if len(row_cells) < 2:
+        return None
     n_cols = max((len(r) for r in row_cells), default=0)
     row_cells = [list(r) + [None] * (n_cols - len(r)) for r in row_cells]
+    if _unread_share(row_cells, words, bbox) > UNREAD_SHARE:
+        return None
     texts, bolds = _read_cells(row_cells, words)
     edges = _column_edges(row_cells, n_cols)
     keep_rows = [i for i, row in enumerate(texts) if any(c.strip() for c in row)]

@@ -191,17 +191,34 @@ def _grow(
         if abs(_size(rows[k]) - size) > 1.0 or not _one_size(rows[k]):
             return None
         limit = max(1.2 * size, 1.6 * max(gaps)) if gaps else 1.2 * size
-        if gap > limit or gap < -0.3 * size:
+        # rows may overlap: a cell centred in its row (CSS's default ``vertical-align:
+        # middle``) sits half a line below its neighbours' first lines
+        if gap > limit or gap < -0.75 * size:
             return None
         spans = _spans(_words(rows[k]))
         new = _cover(sorted(cover + spans), min_gap)
         if len(new) < 2 or not _keeps(rivers, _rivers(new)):
             return None
         if _columns_used(spans, new) < 2 and (
-            not below or gap > 1.15 * (min(gaps) if gaps else 0.6 * size)
+            not below or (gap > wrap_limit() and not opens_row(k, new))
         ):
             return None
         return new
+
+    def wrap_limit() -> float:
+        """The most a wrapped cell's next line lies below: the block's closest spacing,
+        give or take the rounding of line positions (a tenth of an em)."""
+        closest = min((g for g in gaps if g > 0), default=0.6 * size)
+        return max(1.15 * closest, closest + 0.1 * size)
+
+    def opens_row(k: int, cover_k: Spans) -> bool:
+        """A line in one column that opens a table row: the first line of a cell taller
+        than the row's others, which are centred in it (the next row, under half a line
+        below, fills two columns)."""
+        if k + 1 >= len(rows) or taken[k + 1] or _gap(rows[k], rows[k + 1]) > 0.5 * size:
+            return False
+        spans = _spans(_words(rows[k + 1]))
+        return _columns_used(spans, _cover(sorted(cover_k + spans), min_gap)) >= 2
 
     while last + 1 < len(rows) and not taken[last + 1]:
         gap = _gap(rows[last], rows[last + 1])
@@ -296,11 +313,26 @@ def _table_rows(
     if short > WRAP_PITCH * sizes[len(sizes) // 2]:
         return [[cells] for cells in visual]  # the closest rows are further than a line
     groups: list[list[list[list[Word]]]] = [[visual[0]]]
+    limit = _row_break(steps, sizes[len(sizes) // 2])
     for step, cells in zip(steps, visual[1:], strict=True):
-        if step > 1.12 * short:
+        if step > limit:
             groups.append([cells])
         else:
             groups[-1].append(cells)
     if len(groups) == 1 or all(len(g) == 1 for g in groups):
         return [[cells] for cells in visual]
     return groups
+
+
+def _row_break(steps: list[float], size: float) -> float:
+    """The step above which a new table row starts. Steps under most of a line are cells
+    centred in their row (CSS's default ``vertical-align: middle``) beside taller ones:
+    never a break. Of the others, the closest is a wrapped cell's line pitch when some
+    steps are clearly wider (the rows); else every one of them is a row."""
+    lines = [s for s in steps if s >= 0.9 * size]
+    if not lines:
+        return max(steps)
+    short = min(lines)
+    if any(s > 1.12 * short for s in lines):
+        return 1.12 * short
+    return 0.9 * size
