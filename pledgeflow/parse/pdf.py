@@ -53,7 +53,7 @@ from pledgeflow.parse.pdf_tables import (
     ruled_tables,
 )
 from pledgeflow.parse.pdf_text import PageFrame, page_words
-from pledgeflow.parse.pdf_unruled import has_split_rows, unruled_tables
+from pledgeflow.parse.pdf_unruled import has_split_rows, unruled_tables_in_columns
 
 PARSER = "pdf"
 # 2: words from pdfium, pdfplumber only on pages with ruled tables; 3: table cells found from
@@ -149,7 +149,7 @@ def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> PdfReading:
                         reading.table_pages.append(index + 1)
                     lines = group_lines(words)
                     if has_split_rows(lines):  # most prose pages stop here
-                        unruled, lines = unruled_tables(index + 1, lines)
+                        unruled, lines = unruled_tables_in_columns(index + 1, lines)
                         found.extend(unruled)
                     reading.pages.append(PageContent(index + 1, frame.height, lines, found))
                 finally:
@@ -172,7 +172,7 @@ def _ocr_pages(scanned: list[tuple[int, float, list[Word], list[Mark]]]) -> list
         lines = group_lines(add_markers(words, marks))
         found = []
         if has_split_rows(lines):
-            found, lines = unruled_tables(number, lines)
+            found, lines = unruled_tables_in_columns(number, lines)
         pages.append(PageContent(number, height, lines, found))
     return pages
 

@@ -33,7 +33,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pledgeflow.parse.pdf_layout import Line, Word, _lone_bullet, _rows, ends_sentence
+from pledgeflow.parse.pdf_layout import (
+    Line,
+    Word,
+    _find_gutter,
+    _lone_bullet,
+    _rows,
+    _split_at_gutter,
+    bullet_match,
+    ends_sentence,
+)
 from pledgeflow.parse.pdf_tables import TableItem, cell_text
 
 # A river between columns is at least this wide, in ems of the text beside it.
@@ -102,6 +111,30 @@ def unruled_tables(
     return tables, [ln for ln in lines if id(ln) not in inside]
 
 
+def unruled_tables_in_columns(
+    page_no: int, lines: Sequence[Line]
+) -> tuple[list[TableItem], list[Line]]:
+    """``unruled_tables`` on the page, then on each side of its column gutter, if it has
+    one: a narrow table set inside one column of a two-column page shares its visual rows
+    with the other column's prose, which closes its rivers, so it is found only on its
+    own side. Tables across the page (``column-span: all``) are found first."""
+    tables, rest = unruled_tables(page_no, lines)
+    if len(rest) < 2 * MIN_ROWS:
+        return tables, rest
+    gutter = _find_gutter(rest)
+    if gutter is None:
+        return tables, rest
+    rest = _split_at_gutter(rest, gutter)
+    inside: set[int] = set()
+    for side in ([ln for ln in rest if ln.x1 <= gutter], [ln for ln in rest if ln.x0 >= gutter]):
+        if has_split_rows(side):
+            found, kept = unruled_tables(page_no, side)
+            tables.extend(found)
+            kept_ids = {id(ln) for ln in kept}
+            inside.update(id(ln) for ln in side if id(ln) not in kept_ids)
+    return tables, [ln for ln in rest if id(ln) not in inside]
+
+
 def _words(row: list[Line]) -> list[Word]:
     """The row's words that place columns: a bullet or number opening a line is left out,
     as the gap after it is a list's indent, not a column's edge."""
@@ -156,6 +189,10 @@ def _columns_used(spans: Spans, cover: Spans) -> int:
     return len({sum(1 for c in cover if c[0] <= x0) for x0, _ in spans})
 
 
+def _bulleted(row: list[Line]) -> bool:
+    return any(bullet_match(ln.text) for ln in row)
+
+
 def _gap(upper: list[Line], lower: list[Line]) -> float:
     return min(ln.top for ln in lower) - max(ln.bottom for ln in upper)
 
@@ -192,15 +229,20 @@ def _grow(
             return None
         limit = max(1.2 * size, 1.6 * max(gaps)) if gaps else 1.2 * size
         # rows may overlap: a cell centred in its row (CSS's default ``vertical-align:
-        # middle``) sits half a line below its neighbours' first lines
-        if gap > limit or gap < -0.75 * size:
+        # middle``) sits half a line below its neighbours' first lines; a list item does
+        # not (a list in the next page column, beside a table)
+        neighbour = rows[k - 1] if below else rows[k + 1]
+        if gap > limit or gap < -0.75 * size or (
+            gap < 0 and (_bulleted(rows[k]) or _bulleted(neighbour))
+        ):
             return None
         spans = _spans(_words(rows[k]))
         new = _cover(sorted(cover + spans), min_gap)
         if len(new) < 2 or not _keeps(rivers, _rivers(new)):
             return None
         if _columns_used(spans, new) < 2 and (
-            not below or (gap > wrap_limit() and not opens_row(k, new))
+            (not below and not ends_header(k, new))
+            or (below and gap > wrap_limit() and not opens_row(k, new))
         ):
             return None
         return new
@@ -210,6 +252,15 @@ def _grow(
         give or take the rounding of line positions (a tenth of an em)."""
         closest = min((g for g in gaps if g > 0), default=0.6 * size)
         return max(1.15 * closest, closest + 0.1 * size)
+
+    def ends_header(k: int, cover_k: Spans) -> bool:
+        """A line in one column above the block that ends a header cell which wraps
+        ("2023/24" over "(actual)"): the row above it, under half a line away, fills
+        two columns."""
+        if k < 1 or taken[k - 1] or _bulleted(rows[k]) or _gap(rows[k - 1], rows[k]) > 0.5 * size:
+            return False
+        spans = _spans(_words(rows[k - 1]))
+        return _columns_used(spans, _cover(sorted(cover_k + spans), min_gap)) >= 2
 
     def opens_row(k: int, cover_k: Spans) -> bool:
         """A line in one column that opens a table row: the first line of a cell taller
