@@ -37,7 +37,8 @@ from pledgeflow.parse._tree import Element, Text, parse_tree
 from pledgeflow.text_decode import decode_text
 
 PARSER = "html"
-PARSER_VERSION = "2"  # 2: one decoder for every text format (text_decode)
+# 2: one decoder for every text format (text_decode); 3: table cells laid on the grid (spans)
+PARSER_VERSION = "3"
 
 # 1. Decoding is ``pledgeflow.text_decode``'s, as for every text format (see parse_html).
 

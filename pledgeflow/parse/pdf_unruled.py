@@ -11,16 +11,26 @@ Here such a table is found from its columns of whitespace:
    *rivers* stay open: x intervals at least half an em wide that no word of the block
    covers. A full-width line of prose closes them, so it ends the table; a header with
    small gaps or a cell's wrapped line leaves them open. A vertical gap clearly wider than
-   the block's row spacing ends it too.
+   the block's row spacing ends it too. Rows may overlap by up to three quarters of a
+   line (cells centred in their rows, CSS's default), but not where a bulleted line
+   overlaps (a list in the next page column). A line in one column joins below the
+   block at its closest spacing (a wrapped cell), or when it opens a row whose other
+   cells, centred, follow within half a line; above the block, when it ends a header
+   cell that wraps ("2023/24" over "(actual)").
 3. The rivers split the block into columns, and each word goes to the column holding its
    centre. Visual rows are one table row each, unless the row spacing has two levels
-   (cells that wrap): then a row starts after the wider spacing.
+   (cells that wrap): then a row starts after the wider spacing. Steps under most of a
+   line (centred cells beside taller ones) never start a row.
 4. A block is a table when it has three rows or more, two or more columns, every column
    holds text in two rows at least, and it is not columns of prose: when every column
    averages four words a line or more, it is two- or three-column text, read by
    ``reading_order`` column by column instead; and when a sentence runs on from one row's
    cell into the cell below (no sentence end, then lower case), its rows are lines of
    text beside each other (once with two columns, twice with more).
+
+On a page with a column gutter, the lines left out of tables are searched again on each
+side of it (``unruled_tables_in_columns``): a narrow table inside one page column shares
+its visual rows with the other column's text, which closes its rivers.
 
 The first row is a header row when it is bold and the body is not. The cost is a pass
 over a page's lines for pages whose rows never split (most prose pages), and a sweep
@@ -356,23 +366,42 @@ def _table_rows(
     rows: list[list[Line]], visual: list[list[list[Word]]]
 ) -> list[list[list[list[Word]]]]:
     """Visual rows grouped into table rows. With one row spacing, each visual row is a table
-    row; with two (cells that wrap), a table row starts after the wider spacing."""
+    row; with two (cells that wrap), a table row starts after the wider spacing, or where
+    the columns that already hold text in the row start new cells (``_restarts``)."""
     tops = [min(ln.top for ln in row) for row in rows]
     steps = [b - a for a, b in zip(tops, tops[1:], strict=False)]
     sizes = sorted(ln.size for row in rows for ln in row)
+    size = sizes[len(sizes) // 2]
     short = min(steps)
-    if short > WRAP_PITCH * sizes[len(sizes) // 2]:
+    if short > WRAP_PITCH * size:
         return [[cells] for cells in visual]  # the closest rows are further than a line
-    groups: list[list[list[list[Word]]]] = [[visual[0]]]
-    limit = _row_break(steps, sizes[len(sizes) // 2])
-    for step, cells in zip(steps, visual[1:], strict=True):
-        if step > limit:
-            groups.append([cells])
+    groups: list[list[int]] = [[0]]
+    limit = _row_break(steps, size)
+    for k, step in enumerate(steps, start=1):
+        if step > limit or _restarts(groups[-1], k, visual, tops, size):
+            groups.append([k])
         else:
-            groups[-1].append(cells)
+            groups[-1].append(k)
     if len(groups) == 1 or all(len(g) == 1 for g in groups):
         return [[cells] for cells in visual]
-    return groups
+    return [[visual[k] for k in group] for group in groups]
+
+
+def _restarts(group: list[int], k: int, visual: list[list[list[Word]]], tops: list[float],
+              size: float) -> bool:
+    """Does visual row ``k`` open a new table row inside ``group``? Two columns at least,
+    and half of those it fills, start a second cell there: they hold text higher in the
+    group, more than a wrapped line's pitch above. A tall cell spanning rows (a "Key
+    initiative" beside its actions) bridges the row spacing; cells centred in their row
+    start only once in it."""
+    filled = [j for j, cell in enumerate(visual[k]) if cell]
+    last: dict[int, float] = {}
+    for i in group:
+        for j, cell in enumerate(visual[i]):
+            if cell:
+                last[j] = tops[i]
+    again = [j for j in filled if j in last and tops[k] - last[j] > WRAP_PITCH * size]
+    return len(again) >= 2 and 2 * len(again) >= len(filled)
 
 
 def _row_break(steps: list[float], size: float) -> float:
