@@ -32,6 +32,10 @@ On a page with a column gutter, the lines left out of tables are searched again 
 side of it (``unruled_tables_in_columns``): a narrow table inside one page column shares
 its visual rows with the other column's text, which closes its rivers.
 
+At the top of a page that follows a table ending its page, rows that fit that table's
+columns are a piece of it (``continued_table``), however few: the rest of a row cut by
+the break, a last row; ``merge_page_break_tables`` joins them on.
+
 The first row is a header row when it is bold and the body is not. The cost is a pass
 over a page's lines for pages whose rows never split (most prose pages), and a sweep
 over the words of each candidate block otherwise.
@@ -51,9 +55,10 @@ from pledgeflow.parse.pdf_layout import (
     _rows,
     _split_at_gutter,
     bullet_match,
+    dominant_size,
     ends_sentence,
 )
-from pledgeflow.parse.pdf_tables import TableItem, cell_text
+from pledgeflow.parse.pdf_tables import COLUMN_TOLERANCE, TableItem, cell_text
 
 # A river between columns is at least this wide, in ems of the text beside it.
 RIVER_EM = 0.5
@@ -143,6 +148,96 @@ def unruled_tables_in_columns(
             kept_ids = {id(ln) for ln in kept}
             inside.update(id(ln) for ln in side if id(ln) not in kept_ids)
     return tables, [ln for ln in rest if id(ln) not in inside]
+
+
+def continued_table(
+    page_no: int, lines: Sequence[Line], col_x: list[float], header: str | None = None
+) -> tuple[TableItem | None, list[Line]]:
+    """The rows at the top of a page that go on with the table the page before ended
+    with (columns starting at ``col_x``): too few, often, to be found as a table of their
+    own (the rest of a row cut by the break, a last row). Rows join from the top while no
+    word starts left of the table or lies across a column's start (prose, a heading), no
+    column's words in a row stand apart by a column gap (a table of more columns), no row
+    is all bold unless it repeats the table's header (``header_text``), and the
+    spacing stays a table's; one of them must fill two columns. The piece keeps the
+    table's columns, so ``merge_page_break_tables`` joins it on."""
+    rows = _rows(lines)
+    size = dominant_size(w for ln in lines for w in ln.words) if lines else 0.0
+    taken: list[list[Line]] = []
+    for row in rows:
+        words = _words(row)
+        if taken and _gap(taken[-1], row) > 2.5 * size:
+            break
+        if not all(_inside_columns(w, col_x) for w in words):
+            break
+        if all(w.bold for w in words) and _text(words) != header:
+            break  # the header of a new table
+        if any(_splits(cell, size) for cell in _cells(words, col_x)):
+            break  # more columns than the table: another table
+        taken.append(row)
+    if not taken:
+        return None, list(lines)
+    visual = [_cells(_words(row), col_x) for row in taken]
+    if not any(sum(1 for c in cells if c) >= 2 for cells in visual):
+        return None, list(lines)
+    groups = _table_rows(taken, visual) if len(taken) > 1 else [[visual[0]]]
+    table_rows = [
+        [cell_text(sorted((w for v in group for w in v[j]), key=lambda w: (w.top, w.x0)))
+         for j in range(len(col_x))]
+        for group in groups
+    ]
+    words = [w for cells in visual for cell in cells for w in cell]
+    inside = {id(ln) for row in taken for ln in row}
+    table = TableItem(
+        page=page_no, x0=min(w.x0 for w in words), top=min(w.top for w in words),
+        x1=max(w.x1 for w in words), bottom=max(w.bottom for w in words), rows=table_rows,
+        col_x=list(col_x), bold_first_row=False, header_rows=0, pages=[page_no],
+    )
+    return table, [ln for ln in lines if id(ln) not in inside]
+
+
+def _inside_columns(word: Word, col_x: list[float]) -> bool:
+    """The word starts inside the table and lies across no column's start (a figure may,
+    set right-aligned and wider than those above it)."""
+    if word.x0 < col_x[0] - COLUMN_TOLERANCE:
+        return False
+    if any(ch.isdigit() for ch in word.text):
+        return True
+    return not any(word.x0 < x - COLUMN_TOLERANCE and word.x1 > x + COLUMN_TOLERANCE
+                   for x in col_x[1:])
+
+
+def _splits(cell: list[Word], size: float) -> bool:
+    """Words of one cell on one row with a column gap (1.5 em, as ``group_lines``) between."""
+    spans = sorted((w.x0, w.x1) for w in cell)
+    return any(b[0] - a[1] > 1.5 * size for a, b in zip(spans, spans[1:], strict=False))
+
+
+def _cells(words: list[Word], col_x: list[float]) -> list[list[Word]]:
+    cells: list[list[Word]] = [[] for _ in col_x]
+    for w in words:
+        centre = (w.x0 + w.x1) / 2
+        cells[max(0, sum(1 for x in col_x if centre >= x) - 1)].append(w)
+    return cells
+
+
+def header_text(table: TableItem | None) -> str | None:
+    """A table's header row as one line of text, if it has one."""
+    if table is None or not table.header_rows:
+        return None
+    return " ".join(" ".join(c.split()) for c in table.rows[0] if c.strip())
+
+
+def _text(words: list[Word]) -> str:
+    return " ".join(w.text for w in sorted(words, key=lambda w: w.x0))
+
+
+def last_table_open(tables: Sequence[TableItem], lines: Sequence[Line]) -> TableItem | None:
+    """The table that ends the page (no line below it), which the next page may go on."""
+    if not tables:
+        return None
+    last = max(tables, key=lambda t: t.bottom)
+    return None if any(ln.top > last.bottom for ln in lines) else last
 
 
 def _words(row: list[Line]) -> list[Word]:
