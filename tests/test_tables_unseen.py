@@ -28,12 +28,17 @@ scorer's matching (``tests/gold/score.py``). Measured before any rule was change
 and after the table rules and the PDF table layout were generalised from what these
 pages showed (grid-placed spans, multi-row headers, sub-heading rows, measure and
 reference columns found from their cells, prose actions, zebra stripes and header bars,
-centred cells, tables inside one page column):
+centred cells, tall cells spanning rows, tables inside one page column, rows a page break
+leaves at the top of the next page):
 
     html  kpis    1.00 / 1.00 / 1.00  (42/42/42)   actions 1.00 / 1.00 / 1.00  (32/32/32)
-    pdf   kpis    1.00 / 1.00 / 1.00  (42/42/42)   actions 0.97 / 0.88 / 0.92  (28/32/29)
-    pdf2  kpis    1.00 / 1.00 / 1.00  (42/42/42)   actions 0.95 / 0.56 / 0.71  (18/32/19)
+    pdf   kpis    1.00 / 1.00 / 1.00  (42/42/42)   actions 1.00 / 1.00 / 1.00  (32/32/32)
+    pdf2  kpis    1.00 / 1.00 / 1.00  (42/42/42)   actions 0.95 / 0.66 / 0.78  (21/32/22)
     (for information: pledges F1 0.97 / 0.97 / 0.97, targets 0.67 / 0.67 / 0.67)
+
+What the two-column prints still lose are action tables broken by the column break into
+pieces of fewer than three rows (a header and one row at the foot of the left column),
+which no rule joins yet.
 
 The floors are those levels minus 0.05. These pages now inform the rules, so they are no
 longer a blind test: they guard against regressions. Pledges and targets are not floored
@@ -66,9 +71,9 @@ FLOORS = {
     ("html", "kpis"): (0.95, 0.95),
     ("html", "actions"): (0.95, 0.95),
     ("pdf", "kpis"): (0.95, 0.95),
-    ("pdf", "actions"): (0.92, 0.83),
+    ("pdf", "actions"): (0.95, 0.95),
     ("pdf2", "kpis"): (0.95, 0.95),
-    ("pdf2", "actions"): (0.90, 0.51),
+    ("pdf2", "actions"): (0.90, 0.61),
 }
 
 
