@@ -1,7 +1,7 @@
 """Print the pages in this folder to PDF, as the corpus builder prints its pages.
 
-Each ``<name>.html`` here (written for the test, imagined councils) is printed by Debian's
-headless Chromium twice: ``<name>.pdf`` as it is, one column, and ``<name>.columns.pdf``
+Each ``<name>.html`` here and in ``round2/`` (written for the test, imagined councils) is
+printed by Debian's headless Chromium twice: ``<name>.pdf`` as it is, one column, and ``<name>.columns.pdf``
 set in two columns first (``column-count: 2`` on ``main``), where a table of five or more
 columns spans both (``column-span: all``), as real sites set wide tables, and narrower
 tables stay inside a column. The test reads the committed PDFs, so it needs neither
@@ -47,10 +47,10 @@ def main() -> None:
     parser.add_argument("--chromium", type=Path, default=CHROMIUM)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        for html in sorted(HERE.glob("*.html")):
+        for html in sorted(HERE.rglob("*.html")):
             print_page(html, html.with_suffix(".pdf"), args.chromium)
             columns = two_column_page(html, Path(tmp))
-            print_page(columns, HERE / f"{html.stem}.columns.pdf", args.chromium)
+            print_page(columns, html.parent / f"{html.stem}.columns.pdf", args.chromium)
             print(html.stem)
 
 
