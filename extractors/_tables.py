@@ -19,8 +19,9 @@ from ._rules import clean_cell, load_json, mentions_any
 PERIOD = re.compile(
     r"\b(?:19|20)\d{2}(?:\s*[/\-\u2013]\s*\d{2,4})?\b|\b(?:year|yr)\.?\s*\d\b"
     r"|\bq(?:uarter)?\s*[1-4]\b", re.I)
-# An action reference: "A.8.1.1", "1.2", "A3", "SA-4" (but not a bare "1.").
-REF = r"(?P<ref>[A-Z]{1,3}[.\-]?\d{1,3}(?:\.\d{1,3}){0,4}[a-z]?|\d{1,3}(?:\.\d{1,3}){1,4}[a-z]?)"
+# An action reference: "A.8.1.1", "1.2", "A3", "SA-4", "2b" (but not a bare "1.").
+REF = (r"(?P<ref>[A-Z]{1,3}[.\-]?\d{1,3}(?:\.\d{1,3}){0,4}[a-z]?|\d{1,3}(?:\.\d{1,3}){1,4}[a-z]?"
+       r"|\d{1,3}[a-j])")
 # ...opening a cell that goes on with the action's text: "A.8.1.1 – Continue to ..."
 ACTION_REF = re.compile(
     rf"^\s*{REF}(?=[\s:.)\u2013\u2014-])\s*[\u2013\u2014:.)-]?\s*(?P<text>\S.*)$", re.S)

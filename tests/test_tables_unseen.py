@@ -40,7 +40,31 @@ What the two-column prints still lose are action tables broken by the column bre
 pieces of fewer than three rows (a header and one row at the foot of the left column),
 which no rule joins yet.
 
-The floors are those levels minus 0.05. These pages now inform the rules, so they are no
+Then a second blind round: three more pages (``round2/``: a scorecard with "Good is" and
+"2023/24 actual" columns and codes in the measure cells, actions "1a."/"2b." under
+"Action | Lead member | Lead officer | Start | End"; a service business plan with a
+single "Target" column, "Latest (Q2 2024/25)", a "Deliverable | Due | Accountable
+officer" plan, zebra stripes under a header bar, a staffing table; a delivery plan with
+"HS1: ..." commitments, "How we will measure", "New measure", a "Source" column and an
+equality table), gold written before they were run, scored once with the rules as they
+stood after the first round:
+
+    html  kpis    1.00 / 1.00 / 1.00  (16/16/16)   actions 1.00 / 0.64 / 0.78  (7/11/7)
+    pdf   kpis    1.00 / 0.81 / 0.90  (13/16/13)   actions 0.86 / 0.55 / 0.67  (6/11/7)
+    pdf2  kpis    1.00 / 0.94 / 0.97  (15/16/15)   actions 1.00 / 0.18 / 0.31  (2/11/2)
+
+(the rules before the first round read them: KPIs F1 1.00 / 0.61 / 0.55, actions 0.78 /
+0.53 / 0.42), and after two general fixes they showed ("2b" references; a grid of
+background fills alone, a header bar over a striped row, is no ruled table):
+
+    html  kpis    1.00 / 1.00 / 1.00  (16/16/16)   actions 1.00 / 1.00 / 1.00  (11/11/11)
+    pdf   kpis    1.00 / 1.00 / 1.00  (16/16/16)   actions 1.00 / 1.00 / 1.00  (11/11/11)
+    pdf2  kpis    1.00 / 0.88 / 0.93  (14/16/14)   actions 1.00 / 0.55 / 0.71  (6/11/6)
+
+Two-column prints lose narrow tables whose cells wrap to a word or two a line and are
+centred in their rows, beside the column break.
+
+The floors are those levels minus 0.05, per round. These pages now inform the rules, so they are no
 longer a blind test: they guard against regressions. Pledges and targets are not floored
 here (their rules are tuned elsewhere); ``test_unseen.py`` and ``test_scores.py`` guard
 them.
@@ -62,18 +86,25 @@ from pledgeflow.registry import get_extractors, run_extractors
 from pledgeflow.sniff import sniff_media_type
 
 HERE = Path(__file__).parent / "tables_unseen"
+ROUNDS = {"round1": HERE, "round2": HERE / "round2"}
 SCORER_PATH = Path(__file__).parent / "gold" / "score.py"
 FORMS = {"html": ".html", "pdf": ".pdf", "pdf2": ".columns.pdf"}
 KINDS = ("pledges", "targets", "kpis", "actions")
 
-# (form, kind) -> (precision floor, recall floor): measured level minus 0.05 (see above)
+# (round, form, kind) -> (precision floor, recall floor): measured level minus 0.05
 FLOORS = {
-    ("html", "kpis"): (0.95, 0.95),
-    ("html", "actions"): (0.95, 0.95),
-    ("pdf", "kpis"): (0.95, 0.95),
-    ("pdf", "actions"): (0.95, 0.95),
-    ("pdf2", "kpis"): (0.95, 0.95),
-    ("pdf2", "actions"): (0.90, 0.61),
+    ("round1", "html", "kpis"): (0.95, 0.95),
+    ("round1", "html", "actions"): (0.95, 0.95),
+    ("round1", "pdf", "kpis"): (0.95, 0.95),
+    ("round1", "pdf", "actions"): (0.95, 0.95),
+    ("round1", "pdf2", "kpis"): (0.95, 0.95),
+    ("round1", "pdf2", "actions"): (0.90, 0.61),
+    ("round2", "html", "kpis"): (0.95, 0.95),
+    ("round2", "html", "actions"): (0.95, 0.95),
+    ("round2", "pdf", "kpis"): (0.95, 0.95),
+    ("round2", "pdf", "actions"): (0.95, 0.95),
+    ("round2", "pdf2", "kpis"): (0.95, 0.83),
+    ("round2", "pdf2", "actions"): (0.95, 0.50),
 }
 
 
@@ -84,8 +115,8 @@ def _scorer():
     return module
 
 
-def _names() -> list[str]:
-    return sorted(g.name.removesuffix(".gold.json") for g in HERE.glob("*.gold.json"))
+def _names(folder: Path) -> list[str]:
+    return sorted(g.name.removesuffix(".gold.json") for g in folder.glob("*.gold.json"))
 
 
 def _gold_format(records) -> dict[str, list[dict]]:
@@ -103,53 +134,55 @@ def _gold_format(records) -> dict[str, list[dict]]:
 
 
 @pytest.fixture(scope="module")
-def totals() -> dict[tuple[str, str], tuple[int, int, int]]:
-    """(matched, gold, predicted) per (form, kind), summed over the documents."""
+def totals() -> dict[tuple[str, str, str], tuple[int, int, int]]:
+    """(matched, gold, predicted) per (round, form, kind), summed over its documents."""
     scorer = _scorer()
     nlp = build_nlp()
     extractors = get_extractors()
-    names = _names()
-    assert len(names) == 7
-    sums = {(form, kind): [0, 0, 0] for form in FORMS for kind in KINDS}
-    for name in names:
-        gold = json.loads((HERE / f"{name}.gold.json").read_text(encoding="utf-8"))
-        for form, suffix in FORMS.items():
-            source = HERE / f"{name}{suffix}"
-            data = source.read_bytes()
-            doc = parse(data, sniff_media_type(data, url=source.name),
-                        document_id=hashlib.sha256(data).hexdigest(),
-                        url=source.resolve().as_uri())
-            result = run_extractors(doc, extractors, nlp)
-            assert not result.errors, f"{source.name}: {result.errors}"
-            predicted = _gold_format(result.records)
-            for kind in KINDS:
-                g = [scorer.key(kind, r) for r in gold.get(kind, [])]
-                p = [scorer.key(kind, r) for r in predicted.get(kind, [])]
-                for i, n in enumerate((scorer.match(g, p), len(g), len(p))):
-                    sums[form, kind][i] += n
+    sums = {(r, form, kind): [0, 0, 0] for r in ROUNDS for form in FORMS for kind in KINDS}
+    for name_of_round, folder in ROUNDS.items():
+        names = _names(folder)
+        assert len(names) == {"round1": 7, "round2": 3}[name_of_round]
+        for name in names:
+            gold = json.loads((folder / f"{name}.gold.json").read_text(encoding="utf-8"))
+            for form, suffix in FORMS.items():
+                source = folder / f"{name}{suffix}"
+                data = source.read_bytes()
+                doc = parse(data, sniff_media_type(data, url=source.name),
+                            document_id=hashlib.sha256(data).hexdigest(),
+                            url=source.resolve().as_uri())
+                result = run_extractors(doc, extractors, nlp)
+                assert not result.errors, f"{source.name}: {result.errors}"
+                predicted = _gold_format(result.records)
+                for kind in KINDS:
+                    g = [scorer.key(kind, r) for r in gold.get(kind, [])]
+                    p = [scorer.key(kind, r) for r in predicted.get(kind, [])]
+                    for i, n in enumerate((scorer.match(g, p), len(g), len(p))):
+                        sums[name_of_round, form, kind][i] += n
     return {key: tuple(v) for key, v in sums.items()}
 
 
-@pytest.mark.parametrize(("form", "kind"), sorted(FLOORS))
-def test_tables_keep_their_measured_quality_on_unseen_styles(totals, form, kind):
-    precision, recall, _ = _scorer().prf(*totals[form, kind])
-    min_precision, min_recall = FLOORS[form, kind]
-    matched, gold, predicted = totals[form, kind]
-    counts = f"{matched} matched, {gold} gold, {predicted} predicted"
-    assert precision >= min_precision, f"{form} {kind} precision {precision:.3f} ({counts})"
-    assert recall >= min_recall, f"{form} {kind} recall {recall:.3f} ({counts})"
+@pytest.mark.parametrize(("round_", "form", "kind"), sorted(FLOORS))
+def test_tables_keep_their_measured_quality_on_unseen_styles(totals, round_, form, kind):
+    precision, recall, _ = _scorer().prf(*totals[round_, form, kind])
+    min_precision, min_recall = FLOORS[round_, form, kind]
+    matched, gold, predicted = totals[round_, form, kind]
+    counts = f"{round_} {form} {kind}: {matched} matched, {gold} gold, {predicted} predicted"
+    assert precision >= min_precision, f"precision {precision:.3f} ({counts})"
+    assert recall >= min_recall, f"recall {recall:.3f} ({counts})"
 
 
 def test_gold_quotes_the_pages_and_every_page_has_its_prints():
     """The gold quotes its page (so a miss is the tool's, not the gold's), and both
     printed forms are committed beside each page."""
     fields = {"pledges": "text", "targets": "text", "kpis": "measure", "actions": "text"}
-    for name in _names():
-        for suffix in FORMS.values():
-            assert (HERE / f"{name}{suffix}").is_file(), f"{name}{suffix} missing: run make.py"
-        text = " ".join(html.unescape((HERE / f"{name}.html").read_text(encoding="utf-8"))
-                        .replace("<br>", " ").split())
-        gold = json.loads((HERE / f"{name}.gold.json").read_text(encoding="utf-8"))
-        for kind, field in fields.items():
-            for record in gold.get(kind, []):
-                assert record[field] in text, f"{name}: {record[field]!r}"
+    for folder in ROUNDS.values():
+        for name in _names(folder):
+            for suffix in FORMS.values():
+                assert (folder / f"{name}{suffix}").is_file(), f"{name}{suffix}: run make.py"
+            page = (folder / f"{name}.html").read_text(encoding="utf-8")
+            text = " ".join(html.unescape(page).replace("<br>", " ").split())
+            gold = json.loads((folder / f"{name}.gold.json").read_text(encoding="utf-8"))
+            for kind, field in fields.items():
+                for record in gold.get(kind, []):
+                    assert record[field] in text, f"{name}: {record[field]!r}"

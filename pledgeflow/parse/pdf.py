@@ -68,9 +68,9 @@ PARSER = "pdf"
 # items from drawn markers, nested items' lead-ins, numbered paragraphs, headings' sections,
 # tables without rules; 5: OCR of scanned pages, blocks' ``ocr`` flag, pages left unread;
 # 6: two-column order (lines split at the gutter, footers after the columns), list depth
-# from a number's right edge; 7: one-row and ill-fitting ruled grids left to the layout,
-# unruled tables with centred cells, wrapped headers and inside one page column, and the
-# rows a page break leaves at the top of the next page
+# from a number's right edge; 7: one-row, background-only and ill-fitting ruled grids left
+# to the layout; unruled tables with centred cells, wrapped headers, inside one page column,
+# and the rows a page break leaves at the top of the next page
 PARSER_VERSION = "7"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
