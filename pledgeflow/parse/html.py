@@ -489,7 +489,8 @@ def _table(table: Element) -> tuple[list[list[str]], int] | None:
     spans above it: a cell spanning rows leaves "" below it (the text is not repeated,
     so nothing is read twice), and a header cell spanning columns ("Targets" over three
     years) is repeated across them, so each column's header names it; a data cell
-    spanning columns leaves "" beside it."""
+    spanning columns, or a row's only cell (a caption or sub-heading across the table),
+    leaves "" beside it."""
     if _first(table, {"table"}) is not None:
         return None  # nested tables are page layout, not data
     trs: list[tuple[Element, bool]] = []
@@ -514,7 +515,7 @@ def _table(table: Element) -> tuple[list[list[str]], int] | None:
             for k in range(across):
                 if down > 1:
                     below[len(row)] = down - 1
-                row.append(text if k == 0 or heading else "")
+                row.append(text if k == 0 or (heading and len(cells) > 1) else "")
         while covered.get(len(row)):
             row.append("")
         if not any(row):
