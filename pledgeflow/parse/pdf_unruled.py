@@ -156,8 +156,9 @@ def continued_table(
     """The rows at the top of a page that go on with the table the page before ended
     with (columns starting at ``col_x``): too few, often, to be found as a table of their
     own (the rest of a row cut by the break, a last row). Rows join from the top while no
-    word starts left of the table or lies across a column's start (prose, a heading), no
-    column's words in a row stand apart by a column gap (a table of more columns), no row
+    word starts left of the table or lies across a column's start (prose, a heading), a
+    river separates the words on either side of each column's start (not a word space),
+    no column's words in a row stand apart by a column gap (a table of more columns), no row
     is all bold unless it repeats the table's header (``header_text``), and the
     spacing stays a table's; one of them must fill two columns. The piece keeps the
     table's columns, so ``merge_page_break_tables`` joins it on."""
@@ -174,6 +175,8 @@ def continued_table(
             break  # the header of a new table
         if any(_splits(cell, size) for cell in _cells(words, col_x)):
             break  # more columns than the table: another table
+        if not _rivers_at(words, col_x, size):
+            break  # a line of prose running across the columns
         taken.append(row)
     if not taken:
         return None, list(lines)
@@ -205,6 +208,17 @@ def _inside_columns(word: Word, col_x: list[float]) -> bool:
         return True
     return not any(word.x0 < x - COLUMN_TOLERANCE and word.x1 > x + COLUMN_TOLERANCE
                    for x in col_x[1:])
+
+
+def _rivers_at(words: list[Word], col_x: list[float], size: float) -> bool:
+    """Where a row has words on both sides of a column's start, a river (half an em) lies
+    between them, as between a table's cells, not a word space, as in prose."""
+    for x in col_x[1:]:
+        left = [w.x1 for w in words if (w.x0 + w.x1) / 2 < x]
+        right = [w.x0 for w in words if (w.x0 + w.x1) / 2 >= x]
+        if left and right and min(right) - max(left) < RIVER_EM * size:
+            return False
+    return True
 
 
 def _splits(cell: list[Word], size: float) -> bool:
