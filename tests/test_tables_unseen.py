@@ -54,12 +54,13 @@ stood after the first round:
     pdf2  kpis    1.00 / 0.94 / 0.97  (15/16/15)   actions 1.00 / 0.18 / 0.31  (2/11/2)
 
 (the rules before the first round read them: KPIs F1 1.00 / 0.61 / 0.55, actions 0.78 /
-0.53 / 0.42), and after two general fixes they showed ("2b" references; a grid of
-background fills alone, a header bar over a striped row, is no ruled table):
+0.53 / 0.42), and after three general fixes they showed ("2b" references; a grid of
+background fills alone, a header bar over a striped row, is no ruled table; a tall
+centred cell's first lines, alone on their rows, open its table row):
 
     html  kpis    1.00 / 1.00 / 1.00  (16/16/16)   actions 1.00 / 1.00 / 1.00  (11/11/11)
     pdf   kpis    1.00 / 1.00 / 1.00  (16/16/16)   actions 1.00 / 1.00 / 1.00  (11/11/11)
-    pdf2  kpis    1.00 / 0.88 / 0.93  (14/16/14)   actions 1.00 / 0.55 / 0.71  (6/11/6)
+    pdf2  kpis    1.00 / 0.88 / 0.93  (14/16/14)   actions 1.00 / 0.73 / 0.84  (8/11/8)
 
 Two-column prints lose narrow tables whose cells wrap to a word or two a line and are
 centred in their rows, beside the column break.
@@ -104,7 +105,7 @@ FLOORS = {
     ("round2", "pdf", "kpis"): (0.95, 0.95),
     ("round2", "pdf", "actions"): (0.95, 0.95),
     ("round2", "pdf2", "kpis"): (0.95, 0.83),
-    ("round2", "pdf2", "actions"): (0.95, 0.50),
+    ("round2", "pdf2", "actions"): (0.95, 0.68),
 }
 
 

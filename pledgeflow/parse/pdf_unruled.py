@@ -15,7 +15,8 @@ Here such a table is found from its columns of whitespace:
    line (cells centred in their rows, CSS's default), but not where a bulleted line
    overlaps (a list in the next page column). A line in one column joins below the
    block at its closest spacing (a wrapped cell), or when it opens a row whose other
-   cells, centred, follow within half a line; above the block, when it ends a header
+   cells, centred, follow within half a line (after more lines of its cell, perhaps);
+   above the block, when it ends a header
    cell that wraps ("2023/24" over "(actual)").
 3. The rivers split the block into columns, and each word goes to the column holding its
    centre. Visual rows are one table row each, unless the row spacing has two levels
@@ -383,12 +384,18 @@ def _grow(
 
     def opens_row(k: int, cover_k: Spans) -> bool:
         """A line in one column that opens a table row: the first line of a cell taller
-        than the row's others, which are centred in it (the next row, under half a line
-        below, fills two columns)."""
-        if k + 1 >= len(rows) or taken[k + 1] or _gap(rows[k], rows[k + 1]) > 0.5 * size:
-            return False
-        spans = _spans(_words(rows[k + 1]))
-        return _columns_used(spans, _cover(sorted(cover_k + spans), min_gap)) >= 2
+        than the row's others, which are centred in it. Lines of that cell may follow,
+        alone and a line apart, until a row under half a line below fills two columns."""
+        x0 = min(ln.x0 for ln in rows[k])
+        for j in range(k + 1, min(len(rows), k + 6)):
+            if taken[j] or _gap(rows[j - 1], rows[j]) > 0.5 * size:
+                return False
+            spans = _spans(_words(rows[j]))
+            if _columns_used(spans, _cover(sorted(cover_k + spans), min_gap)) >= 2:
+                return True
+            if abs(min(ln.x0 for ln in rows[j]) - x0) > 1.0:
+                return False  # not the same cell's next line
+        return False
 
     while last + 1 < len(rows) and not taken[last + 1]:
         gap = _gap(rows[last], rows[last + 1])
