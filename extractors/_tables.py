@@ -14,10 +14,14 @@ from pledgeflow.document import Block, Document
 
 from ._rules import clean_cell, load_json, mentions_any
 
-# "2018/19", "2019-20", "2020", "Year 1": a period heading names a target column.
-PERIOD = re.compile(r"\b(?:19|20)\d{2}(?:\s*[/\-\u2013]\s*\d{2,4})?\b|\byear\s+\d\b", re.I)
-# An action reference: "A.8.1.1", "1.2", "A3", "SA-4" (but not a bare "1.").
-REF = r"(?P<ref>[A-Z]{1,3}[.\-]?\d{1,3}(?:\.\d{1,3}){0,4}[a-z]?|\d{1,3}(?:\.\d{1,3}){1,4}[a-z]?)"
+# "2018/19", "2019-20", "2020", "Year 1", "Yr 2", "Q3", "Quarter 4": a period heading
+# names a target column.
+PERIOD = re.compile(
+    r"\b(?:19|20)\d{2}(?:\s*[/\-\u2013]\s*\d{2,4})?\b|\b(?:year|yr)\.?\s*\d\b"
+    r"|\bq(?:uarter)?\s*[1-4]\b", re.I)
+# An action reference: "A.8.1.1", "1.2", "A3", "SA-4", "2b" (but not a bare "1.").
+REF = (r"(?P<ref>[A-Z]{1,3}[.\-]?\d{1,3}(?:\.\d{1,3}){0,4}[a-z]?|\d{1,3}(?:\.\d{1,3}){1,4}[a-z]?"
+       r"|\d{1,3}[a-j])")
 # ...opening a cell that goes on with the action's text: "A.8.1.1 – Continue to ..."
 ACTION_REF = re.compile(
     rf"^\s*{REF}(?=[\s:.)\u2013\u2014-])\s*[\u2013\u2014:.)-]?\s*(?P<text>\S.*)$", re.S)
@@ -34,6 +38,8 @@ class Table:
     block: Block
     header: list[str]  # cleaned header cells ("" when the table has no header row)
     rows: list[tuple[int, list[str]]]  # (row index in block.rows, raw cells) of data rows
+    # data rows that are one cell spanning the table: a sub-heading ("Priority 1: Homes")
+    groups: frozenset[int] = frozenset()
 
     def columns(self, role: str) -> list[int]:
         words, avoid = lexicon()[role], lexicon().get(f"{role}_not", [])
@@ -58,23 +64,65 @@ class Table:
 
 
 def read_table(block: Block) -> Table | None:
-    """Split a table block into its header and data rows; repeated header rows are skipped."""
+    """Split a table block into its header and data rows; repeated header rows are skipped.
+
+    A header may take two or three rows ("Targets" over "2025/26 | 2026/27"): the rows
+    below the first that name periods, or that the parser read as header cells, join it,
+    and each column's header is its words from top to bottom ("Targets 2025/26")."""
     rows = block.rows or []
     if not rows:
         return None
     # The header is the first of the top rows whose cells name column roles; a caption
     # row above it ("Career advice") is not data. Without one, trust the parser's.
-    found = next((k for k in range(min(3, len(rows))) if _looks_like_header(rows[k])), None)
-    n_header = found + 1 if found is not None else block.header_rows
-    header = [clean_cell(c) for c in rows[n_header - 1]] if n_header else []
-    data = []
+    found = next((k for k in range(min(3, len(rows)))
+                  if not _is_group_row(rows[k]) and _looks_like_header(rows[k])), None)
+    if found is None:
+        n_header = block.header_rows
+        header = _merged_header(rows[n_header - 1:n_header]) if n_header else []
+    else:
+        n_header = found + 1
+        while n_header < min(len(rows), found + 3) and not _is_group_row(rows[n_header]) and (
+            n_header < block.header_rows or _names_periods(rows[n_header])
+        ):
+            n_header += 1
+        header = _merged_header(rows[found:n_header])
+    data, groups = [], set()
     for i, row in enumerate(rows[n_header:], start=n_header):
         cells = [clean_cell(c) for c in row]
         if header and cells == header:
             continue  # a header repeated where the table continues on a new page
         if any(cells):
+            if _is_group_row(row):
+                groups.add(i)
             data.append((i, row))
-    return Table(block=block, header=header, rows=data)
+    return Table(block=block, header=header, rows=data, groups=frozenset(groups))
+
+
+def _merged_header(rows: list[list[str]]) -> list[str]:
+    """One header cell per column: its words in the header rows, top to bottom, each once."""
+    width = max((len(r) for r in rows), default=0)
+    header = []
+    for j in range(width):
+        parts: list[str] = []
+        for row in rows:
+            text = clean_cell(row[j]) if j < len(row) else ""
+            if text and text not in parts:
+                parts.append(text)
+        header.append(" ".join(parts))
+    return header
+
+
+def _is_group_row(row: list[str]) -> bool:
+    """One text across a row of three or more columns (alone, or repeated by a spanning
+    cell): a sub-heading inside the table, not data and not a header."""
+    texts = {clean_cell(c) for c in row} - {""}
+    return len(row) >= 3 and len(texts) == 1
+
+
+def _names_periods(row: list[str]) -> bool:
+    """A header's second row: every cell it fills names a period ("2025/26", "Q1")."""
+    cells = [clean_cell(c) for c in row if clean_cell(c)]
+    return bool(cells) and all(len(c) <= 30 and PERIOD.search(c) for c in cells)
 
 
 def _looks_like_header(row: list[str]) -> bool:
@@ -107,18 +155,50 @@ def cell(row: list[str], index: int | None) -> str | None:
     return text or None
 
 
+# A cell a KPI table holds under a baseline or a period: a figure, or a placeholder.
+QUANTITY = re.compile(r"\d|^(?:-|\u2013|\u2014|n/?a|tbc|tbd|none|nil|new)?$", re.I)
+# A description: two words of letters at least ("Council homes", not "£45" or "Q1").
+TEXTUAL_CELL = re.compile(r"[^\W\d_]{2,}\W+[^\W\d_]{2,}")
+
+
+def measure_column(table: Table) -> int | None:
+    """The measure column: the one its header names; else, in a table whose other headers
+    name a baseline and periods, the first column of descriptions (its header blank or
+    unknown: "What we'll track"), when the cells under those headers are figures."""
+    named = table.column("measure")
+    if named is not None:
+        return named
+    baseline, periods = table.columns("baseline"), target_columns(table)
+    figures = baseline + periods
+    if not baseline or not periods or not _quantities(table, figures):
+        return None
+    for i in range(min(figures)):
+        cells = [clean_cell(row[i]) for _, row in table.rows if i < len(row)]
+        if sum(1 for c in cells if TEXTUAL_CELL.search(c)) >= max(1, len(cells) // 2):
+            return i
+    return None
+
+
+def _quantities(table: Table, columns: list[int]) -> bool:
+    cells = [clean_cell(row[i]) for _, row in table.rows for i in columns if i < len(row)]
+    return bool(cells) and sum(1 for c in cells if QUANTITY.search(c)) >= 0.8 * len(cells)
+
+
 def is_kpi_table(table: Table) -> bool:
-    return table.column("measure") is not None and bool(
+    return measure_column(table) is not None and bool(
         table.columns("baseline") or target_columns(table)
     )
 
 
 def target_columns(table: Table) -> list[int]:
+    """Columns of targets: headed by a target word or a period, not by a baseline word,
+    nor by a word of money lines ("2025/26 budget", "Charge 2024/25": ``target_not``)."""
     baseline = set(table.columns("baseline"))
+    avoid = lexicon().get("target_not", [])
     return [
         i for i, h in enumerate(table.header)
         if i not in baseline and (mentions_any(h, lexicon()["target"]) or PERIOD.search(h))
-        and i not in table.columns("measure")
+        and i not in table.columns("measure") and not mentions_any(h, avoid)
     ]
 
 
@@ -129,9 +209,26 @@ def is_risk_table(table: Table) -> bool:
 
 
 def action_rows(table: Table) -> int:
-    """How many data rows open with an action reference."""
-    firsts = [clean_cell(row[0]) for _, row in table.rows if row]
-    return sum(1 for text in firsts if ACTION_REF.match(text) or BARE_REF.match(text))
+    """How many data rows hold an action reference in the reference column."""
+    return _refs_in(table, ref_column(table))
+
+
+def _refs_in(table: Table, col: int) -> int:
+    """Rows whose cell in ``col`` is a reference: alone ("P2.3"), or, in the first
+    column, opening the action's text ("A.8.1.1 – Continue to ...")."""
+    cells = [clean_cell(row[col]) for _, row in table.rows if col < len(row)]
+    return sum(1 for text in cells
+               if BARE_REF.match(text) or (col == 0 and ACTION_REF.match(text)))
+
+
+def ref_column(table: Table) -> int:
+    """The column of action references: the first, unless it holds none and one of the
+    next two holds them ("Key initiative | Ref | Action", "Key task | Ref | Officer")."""
+    width = max((len(row) for _, row in table.rows), default=0)
+    half = max(1, len(table.rows) // 2)
+    if _refs_in(table, 0) >= half:
+        return 0
+    return next((j for j in (1, 2) if j < width and _refs_in(table, j) >= half), 0)
 
 
 # A row number alone ("1", "2.", "3)"): a reference only in a plan with a deadline or lead.
@@ -158,14 +255,62 @@ def page_numbered_rows(table: Table) -> int:
     return sum(1 for text in lasts if PAGE_NUMBER.match(text))
 
 
+def text_column(table: Table, exclude: tuple[int | None, ...]) -> int | None:
+    """The column of the actions' texts: the one headed as actions, else the one with
+    the longest cells among those no other role takes."""
+    taken = tuple(i for i in exclude if i is not None)
+    named = table.column("action", exclude=taken)
+    if named is not None:
+        return named
+    width = max((len(row) for _, row in table.rows), default=0)
+
+    def mean(j: int) -> float:
+        cells = [clean_cell(row[j]) for _, row in table.rows if j < len(row)]
+        return sum(map(len, cells)) / len(cells) if cells else 0.0
+
+    return max((j for j in range(width) if j not in taken), key=mean, default=None)
+
+
+def initiative_column(table: Table) -> int | None:
+    """A column naming the initiative each action serves ("Key initiative"), if any."""
+    found = table.column("initiative")
+    return found if found is not None and found != table.column("action") else None
+
+
+# An action's text reads as a clause: three words at least, two of them lower-case words
+# ("Renew the contract"), unlike a date ("11 September 2025") or a name ("Head of Housing").
+_LOWER_WORD = re.compile(r"(?<![\w'])[a-z][a-z'-]+\b")
+
+
+def reads_as_action(text: str | None) -> bool:
+    words = (text or "").split()
+    return len(words) >= 3 and len(_LOWER_WORD.findall(text or "")) >= 2
+
+
 def is_action_table(table: Table) -> bool:
-    """Most rows open with an action reference, or, in a table with a deadline or lead
-    column, with a row number; whatever the other headers say. A KPI table with a column
-    of indicator codes ("EN01") and no deadline or lead is not a plan of actions."""
+    """Most rows hold an action reference (in the first column, or alone in the second or
+    third), or, in a table with a deadline or lead column, open with a row number,
+    whatever the other headers say; and the actions' cells read as clauses, not dates or
+    names (a reporting timetable "Q1 | 11 September 2025" is no plan). A KPI table is a
+    plan of actions only with a deadline or an action column: a column of indicator
+    codes ("EN01") and one of lead officers do not make one."""
     delivery = has_delivery_columns(table)
-    if is_kpi_table(table) and not delivery:
+    deadline = table.column("deadline")
+    if is_kpi_table(table) and (
+        not delivery or (deadline is None and table.column("action") is None)
+    ):
         return False
     half = max(1, len(table.rows) // 2)
     if not delivery and page_numbered_rows(table) > half:
         return False  # a table of contents: "1.2 Our priorities | 7"
-    return action_rows(table) >= half or (delivery and numbered_rows(table) >= max(2, half))
+    if not (action_rows(table) >= half or (delivery and numbered_rows(table) >= max(2, half))):
+        return False
+    ref = ref_column(table)
+    firsts = [clean_cell(row[0]) for i, row in table.rows if row and i not in table.groups]
+    if ref == 0 and sum(1 for c in firsts if ACTION_REF.match(c) and not BARE_REF.match(c)
+                        and reads_as_action(ACTION_REF.match(c).group("text"))) >= half:
+        return True  # the text follows the reference in its cell: "A3 Renew the ..."
+    owner = table.column("owner", exclude=(deadline,) if deadline is not None else ())
+    text = text_column(table, (ref, deadline, owner, initiative_column(table)))
+    cells = [cell(row, text) for i, row in table.rows if i not in table.groups]
+    return sum(1 for c in cells if reads_as_action(c)) >= max(1, len(cells) // 2)

@@ -1,9 +1,16 @@
 """Actions: numbered rows of delivery-plan tables (ref, text, deadline, owners).
 
-A table is an action table when most of its rows open with an action reference
-(A.8.1.1, 1.2, A3). A row without a reference whose other cells are empty continues
-the action above it (a row split by a page break). The initiative is the numbered
-theme ("2. Support individuals ...") most recently seen before the table.
+A table is an action table when most of its rows hold an action reference (A.8.1.1,
+1.2, A3) in its first column, or alone in its second or third ("Key initiative | Ref |
+Action"), and the actions' cells read as clauses (see ``_tables.is_action_table``). A row
+without a reference whose other cells are empty continues the action above it (a row
+split by a page break). The initiative is the row's cell in a column headed as one
+("Key initiative", carried down the rows a spanning cell covers), else the numbered theme
+("2. Support individuals ...") most recently seen before the table.
+
+Outside tables, a paragraph or list item that labels a numbered action ("Action 3.2:
+Open two family hubs (Lead: Head of Early Help, by December 2025)") is one too: the
+label words and the bracket's parts are data (``tables.lexicon.json``).
 """
 
 from __future__ import annotations
@@ -17,7 +24,7 @@ from pledgeflow.document import Block, Document, cell_span
 from pledgeflow.records import Action
 from pledgeflow.registry import register
 
-from ._rules import NUMBERED_TITLE, clean_cell, provenance, strip_numbering
+from ._rules import NUMBERED_TITLE, clean_cell, mentions_any, provenance, strip_numbering
 from ._tables import (
     ACTION_REF,
     BARE_REF,
@@ -25,8 +32,13 @@ from ._tables import (
     Table,
     action_rows,
     cell,
+    initiative_column,
     is_action_table,
+    lexicon,
     read_table,
+    reads_as_action,
+    ref_column,
+    text_column,
 )
 from ._values import parse_deadline
 
@@ -85,10 +97,59 @@ class Themes:
         return self.last[1] if self.last else None
 
 
+def _labels(role: str) -> str:
+    words = sorted(lexicon()[role], key=len, reverse=True)
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+
+
+# "Action 3.2: text", "Step WB1 - text", "Task 4) text": a label word, a reference, a
+# separator, then the action; a closing bracket may name its lead and deadline.
+PROSE_ACTION = re.compile(
+    rf"^\s*(?:{_labels('action_label')})\s+(?P<ref>[A-Z]{{0,3}}[.\-]?\d{{1,3}}(?:\.\d{{1,3}}){{0,4}}[a-z]?)"
+    r"\s*[:.)\u2013\u2014-]\s+(?P<text>\S.*?)\s*$",
+    re.I | re.S,
+)
+CLOSING_BRACKET = re.compile(r"\s*\((?P<inner>[^()]+)\)\s*\.?$")
+
+
+def prose_action(text: str) -> tuple[str, str, str | None, str | None] | None:
+    """(ref, text, deadline, owners) of a labelled action in prose, or None."""
+    found = PROSE_ACTION.match(text)
+    if not found or not reads_as_action(found.group("text")):
+        return None
+    body, deadline, owners = found.group("text"), None, None
+    bracket = CLOSING_BRACKET.search(body)
+    if bracket:
+        deadline, owners = _bracket_parts(bracket.group("inner"))
+        if deadline or owners:
+            body = body[: bracket.start()]
+    return found.group("ref"), body.rstrip(" .;"), deadline, owners
+
+
+def _bracket_parts(inner: str) -> tuple[str | None, str | None]:
+    """(deadline, owners) from "Lead: Head of Early Help, by December 2025"; parts that
+    name neither are left for a reader, so the bracket stays in the text."""
+    owner_label = re.compile(rf"^(?:{_labels('owner_label')})\s*:\s*(?P<v>.+)$", re.I)
+    deadline_label = re.compile(
+        rf"^(?:(?:{_labels('deadline_label')})\s*:?\s+|(?:{_labels('deadline_label')})\s*:\s*)"
+        r"(?P<v>.+)$", re.I)
+    deadline = owners = None
+    for part in (p.strip() for p in re.split(r"[;,]", inner) if p.strip()):
+        if owners is None and (m := owner_label.match(part)):
+            owners = m.group("v").strip()
+        elif deadline is None and (m := deadline_label.match(part)):
+            deadline = m.group("v").strip()
+        elif owners is not None and deadline is None and not mentions_any(part, ["and"]):
+            deadline = part  # "(Lead: ..., annually in April)": what follows the lead
+        else:
+            return None, None
+    return deadline, owners
+
+
 @register
 class ActionExtractor:
     name = "actions"
-    version = "5"
+    version = "6"
     kinds = ("actions",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Action]:
@@ -98,39 +159,67 @@ class ActionExtractor:
             if table is not None and is_action_table(table):
                 yield from self._rows(doc, block, table, themes)
                 continue
+            if block.kind in ("paragraph", "list_item"):
+                found = self._prose(doc, block, themes)
+                if found is not None:
+                    yield found
+                    continue
             themes.see(block)
+
+    def _prose(self, doc: Document, block: Block, themes: Themes) -> Action | None:
+        found = prose_action(block.text)
+        if found is None:
+            return None
+        ref, text, deadline, owners = found
+        start = block.start + block.text.index(text)
+        return Action(
+            ref=ref, text=text, deadline=deadline, deadline_date=parse_deadline(deadline),
+            owners=owners, owners_list=split_owners(owners),
+            initiative=themes.of(ref) or block.heading,
+            provenance=provenance(self, doc, block, start, start + len(text), "action_prose"),
+        )
 
     def _rows(self, doc: Document, block: Block, table: Table,
               themes: Themes) -> Iterator[Action]:
         deadline_col = table.column("deadline")
         owner_col = table.column("owner", exclude=(deadline_col,))
+        ref_col = ref_column(table)
+        initiative_col = initiative_column(table)
         # With references in a column of their own, the text is in the action column.
-        text_col = table.column("action", exclude=(0, deadline_col, owner_col)) or 1
+        text_col = text_column(table, (ref_col, deadline_col, owner_col, initiative_col))
+        if text_col is None:
+            text_col = 1
         pending: Action | None = None
+        initiative: str | None = None
         numbered = action_rows(table) < max(1, len(table.rows) // 2)  # rows "1", "2", ...
         for r, row in table.rows:
-            first = clean_cell(row[0]) if row else ""
+            first = clean_cell(row[ref_col]) if ref_col < len(row) else ""
+            # the initiative's cell spans the rows of its actions: "" below its first
+            initiative = cell(row, initiative_col) or initiative
             # a reference alone ("P1.1") first: read as ref + text it would split wrongly
             bare = BARE_REF.match(first) or (INDEX_REF.match(first) if numbered else None)
-            ref = None if bare else ACTION_REF.match(first)
+            ref = None if bare or ref_col else ACTION_REF.match(first)
             if ref or bare:
                 if pending:
                     yield pending
                 deadline = cell(row, deadline_col)
                 owners = cell(row, owner_col)
-                column = 0 if ref else text_col
+                column = ref_col if ref else text_col
                 text = clean_cell(ref.group("text")) if ref else (cell(row, text_col) or "")
                 start, end = cell_span(block, r, column)
+                found = (ref or bare).group("ref")
                 pending = Action(
-                    ref=(ref or bare).group("ref"), text=text, deadline=deadline,
+                    ref=found, text=text, deadline=deadline,
                     deadline_date=parse_deadline(deadline), owners=owners,
                     owners_list=split_owners(owners),
-                    initiative=themes.of((ref or bare).group("ref")),
+                    initiative=initiative if initiative_col is not None else themes.of(found),
                     provenance=provenance(self, doc, block, start, end, "action_table_row"),
                 )
+            elif r in table.groups:
+                continue  # a sub-heading row inside the table
             elif pending and first and not cell(row, deadline_col) and not cell(row, owner_col):
                 pending.text = f"{pending.text} {first}"  # the rest of a row split by a page
-                pending.provenance.end = cell_span(block, r, 0)[1]
+                pending.provenance.end = cell_span(block, r, ref_col)[1]
             elif pending and not first and cell(row, text_col) and not cell(row, deadline_col):
                 pending.text = f"{pending.text} {cell(row, text_col)}"
         if pending:

@@ -1,7 +1,10 @@
 """KPIs: rows of performance-indicator tables, with baseline and per-period targets.
 
 A table is a KPI table when its header names a measure column and a baseline or
-target/period column. Raw cells are kept; numbers and units are parsed beside them.
+target/period column; or, with no measure header, when it names a baseline and periods
+over figures, its first column of descriptions being the measure. A row that is one cell
+across the table is a sub-heading, not an indicator. Raw cells are kept; numbers and
+units are parsed beside them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from pledgeflow.records import Kpi, KpiTarget
 from pledgeflow.registry import register
 
 from ._rules import clean_cell, load_json, mentions_any, provenance
-from ._tables import cell, is_kpi_table, tables_of, target_columns
+from ._tables import cell, is_kpi_table, measure_column, tables_of, target_columns
 from ._values import parse_value
 
 BLANK = {"", "-", "\u2013", "\u2014", "n/a", "na", "tbc", "tbd"}
@@ -47,19 +50,19 @@ def kpi_flag(raw: str | None) -> bool | None:
 @register
 class KpiExtractor:
     name = "kpis"
-    version = "3"
+    version = "4"
     kinds = ("kpis",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Kpi]:
         for table in tables_of(doc, is_kpi_table):
             block = table.block
-            measure_col = table.column("measure")
+            measure_col = measure_column(table)
             marker_col = table.column("marker", exclude=(measure_col,))
             baseline_col = table.column("baseline", exclude=(measure_col,))
             periods = [i for i in target_columns(table) if i not in (marker_col, baseline_col)]
             for r, row in table.rows:
                 measure = cell(row, measure_col)
-                if not measure:
+                if not measure or r in table.groups:  # a sub-heading row is no indicator
                     continue
                 baseline = blank_to_none(cell(row, baseline_col))
                 value, unit = parse_value(baseline)

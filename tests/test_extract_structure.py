@@ -266,3 +266,78 @@ def test_imperative_paragraphs_after_a_commitment_lead_in_are_its_items():
     found = pledges(text, kind="campaign_statement", party="Labour")
     assert found == ["Build 300 homes for social rent on council land.",
                      "License every private landlord in the borough."]
+
+
+KPIS_WITH_LEADS = """
+| Ref | Measure | Current | Q1 | Q2 | Q3 | Q4 | Lead officer |
+|---|---|---|---|---|---|---|---|
+| LS-01 | Library visits | 20,100 | 5,000 | 5,200 | 5,400 | 5,600 | Libraries Manager |
+| LS-02 | Calls answered within a minute | 71% | 75% | 75% | 80% | 80% | Contact Centre Manager |
+"""
+
+
+def test_a_kpi_table_with_codes_and_a_lead_officer_column_is_not_a_plan_of_actions():
+    found = kinds_found(KPIS_WITH_LEADS)
+    assert "actions" not in found
+    (visits, calls) = found["kpis"]
+    assert (visits.measure, visits.baseline) == ("Library visits", "20,100")
+    assert [t.period for t in visits.targets] == ["Q1", "Q2", "Q3", "Q4"]
+    assert [t.raw for t in calls.targets] == ["75%", "75%", "80%", "80%"]
+
+
+UNNAMED_MEASURES = """
+| | 2023/24 (actual) | 2024/25 | 2025/26 |
+|---|---|---|---|
+| Passenger journeys on the community bus | 9,200 | 9,500 | 10,000 |
+| Villages with a daily bus | 12 | 14 | 16 |
+
+| Service | 2024/25 | 2025/26 |
+|---|---|---|
+| Garden waste bin | £45 | £48 |
+| Replacement bin | £25 | £25 |
+"""
+
+
+def test_a_blank_measure_header_over_figures_is_a_kpi_table_but_a_charges_table_is_not():
+    kpis = kinds_found(UNNAMED_MEASURES)["kpis"]
+    assert [(k.measure, k.baseline, [t.raw for t in k.targets]) for k in kpis] == [
+        ("Passenger journeys on the community bus", "9,200", ["9,500", "10,000"]),
+        ("Villages with a daily bus", "12", ["14", "16"])]
+
+
+REFERENCES_IN_SECOND_COLUMN = """
+| Key initiative | Ref | Action | Deadline | Owner |
+|---|---|---|---|---|
+| Faster adaptations | AD1 | Bring grab rails and ramps under one contract | May 2026 | HoH |
+| | AD2 | Publish waiting times for every adaptation each month | Ongoing | HoH |
+
+| Quarter | Scrutiny | Cabinet |
+|---|---|---|
+| Q1 | 11 September 2025 | 23 September 2025 |
+| Q2 | 4 December 2025 | 16 December 2025 |
+"""
+
+
+def test_references_in_a_later_column_and_a_timetable_that_is_no_plan():
+    actions = kinds_found(REFERENCES_IN_SECOND_COLUMN)["actions"]
+    assert [(a.ref, a.text, a.initiative) for a in actions] == [
+        ("AD1", "Bring grab rails and ramps under one contract", "Faster adaptations"),
+        ("AD2", "Publish waiting times for every adaptation each month", "Faster adaptations")]
+
+
+PROSE_ACTIONS = """# Theme 2: Connected villages
+
+Action 2.1: Map every village's bus links (Lead: Transport Officer, by June 2026)
+
+Action 2.2: Run a volunteer driver scheme (Lead: Community Development Officer, annually in April)
+
+The actions were agreed by Cabinet in March.
+"""
+
+
+def test_labelled_actions_in_prose_are_actions_with_their_lead_and_deadline():
+    actions = kinds_found(PROSE_ACTIONS)["actions"]
+    assert [(a.ref, a.text, a.owners, a.deadline) for a in actions] == [
+        ("2.1", "Map every village's bus links", "Transport Officer", "June 2026"),
+        ("2.2", "Run a volunteer driver scheme", "Community Development Officer",
+         "annually in April")]

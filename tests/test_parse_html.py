@@ -473,3 +473,25 @@ def test_entry_header_keeps_h1_but_drops_meta_and_page_banner():
         ("heading", "Housing"),
         ("paragraph", "We will build homes."),
     ]
+
+
+def test_table_cells_are_laid_on_the_grid_whatever_their_spans():
+    """A header cell spanning columns names each of them; a cell spanning rows leaves its
+    column empty below it instead of shifting the row's other cells left; a sub-heading
+    row's one cell is not repeated."""
+    doc = parse(
+        "<table>"
+        "<thead><tr><th rowspan='2'>Theme</th><th rowspan='2'>Ref</th>"
+        "<th colspan='2'>Targets</th></tr><tr><th>2025/26</th><th>2026/27</th></tr></thead>"
+        "<tbody><tr><th colspan='4'>Homes for local people</th></tr>"
+        "<tr><td rowspan='2'>Build more homes</td><td>H1</td><td>80</td><td>100</td></tr>"
+        "<tr><td>H2</td><td>25</td><td>30</td></tr></tbody></table>"
+    )
+    (table,) = [b for b in doc.blocks if b.kind == "table"]
+    assert table.rows == [
+        ["Theme", "Ref", "Targets", "Targets"],
+        ["", "", "2025/26", "2026/27"],
+        ["Homes for local people", "", "", ""],
+        ["Build more homes", "H1", "80", "100"],
+        ["", "H2", "25", "30"],
+    ]

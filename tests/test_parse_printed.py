@@ -358,3 +358,18 @@ def test_a_fresh_print_parses_as_the_committed_one(tmp_path: Path) -> None:
     fresh = make.print_page(PRINTED / "manifesto.html", tmp_path / "manifesto.pdf")
     doc = parse_pdf(fresh.read_bytes(), document_id="fresh")
     assert as_html_reads_it(doc) == as_html_reads_it(pdf("manifesto"))
+
+
+def test_a_row_a_page_break_leaves_alone_joins_its_table_and_prose_after_a_table_does_not():
+    """``page-breaks.pdf``: a KPI table's last row printed alone at the top of page 2 (too
+    few rows to be found as a table of its own) goes on with the table of page 1; a
+    paragraph at the top of page 4, after a table that ended page 3, stays a paragraph."""
+    doc = pdf("page-breaks")
+    tables = [b for b in doc.blocks if b.kind == "table"]
+    assert [r[0] for r in tables[0].rows] == [
+        "Measure", "Council homes let within four weeks", "Streets meeting the litter standard",
+        "Visits to the two leisure centres", "Planning applications decided on time"]
+    assert tables[0].rows[-1] == ["Planning applications decided on time", "84%", "88%", "90%"]
+    assert len(tables[1].rows) == 4
+    last = doc.blocks[-1]
+    assert last.kind == "paragraph" and last.text.startswith("Residents can ask any Cabinet")

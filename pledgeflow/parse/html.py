@@ -37,7 +37,8 @@ from pledgeflow.parse._tree import Element, Text, parse_tree
 from pledgeflow.text_decode import decode_text
 
 PARSER = "html"
-PARSER_VERSION = "2"  # 2: one decoder for every text format (text_decode)
+# 2: one decoder for every text format (text_decode); 3: table cells laid on the grid (spans)
+PARSER_VERSION = "3"
 
 # 1. Decoding is ``pledgeflow.text_decode``'s, as for every text format (see parse_html).
 
@@ -472,8 +473,24 @@ def _emit_paragraphs(out: list[_Raw], raw: str, caption: bool = False) -> None:
             out.append(_Raw("paragraph", text, caption=caption))
 
 
+def _span(cell: Element, name: str) -> int:
+    """A cell's rowspan or colspan: 1 when absent or unreadable, at most 50 (a page's
+    "colspan=1000" is a layout trick, not 1000 columns)."""
+    try:
+        return max(1, min(50, int(str(cell.get(name) or "1").strip())))
+    except ValueError:
+        return 1
+
+
 def _table(table: Element) -> tuple[list[list[str]], int] | None:
-    """Rows and header-row count of a data table, or None for a layout table."""
+    """Rows and header-row count of a data table, or None for a layout table.
+
+    Cells are laid on the table's grid, so a column holds one column's cells whatever the
+    spans above it: a cell spanning rows leaves "" below it (the text is not repeated,
+    so nothing is read twice), and a header cell spanning columns ("Targets" over three
+    years) is repeated across them, so each column's header names it; a data cell
+    spanning columns, or a row's only cell (a caption or sub-heading across the table),
+    leaves "" beside it."""
     if _first(table, {"table"}) is not None:
         return None  # nested tables are page layout, not data
     trs: list[tuple[Element, bool]] = []
@@ -484,12 +501,26 @@ def _table(table: Element) -> tuple[list[list[str]], int] | None:
             trs += [(tr, child.name == "thead") for tr in _child_tags(child, {"tr"})]
     rows: list[list[str]] = []
     header_rows, in_header = 0, True
+    below: dict[int, int] = {}  # column -> rows still covered by a rowspan from above
     for tr, in_thead in trs:
         cells = _child_tags(tr, {"th", "td"})
-        row = [_text(cell) for cell in cells]
+        heading = in_header and (in_thead or all(c.name == "th" for c in cells))
+        row: list[str] = []
+        covered = dict(below)
+        below = {col: n - 1 for col, n in below.items() if n > 1}
+        for cell in cells:
+            while covered.get(len(row)):
+                row.append("")
+            text, across, down = _text(cell), _span(cell, "colspan"), _span(cell, "rowspan")
+            for k in range(across):
+                if down > 1:
+                    below[len(row)] = down - 1
+                row.append(text if k == 0 or (heading and len(cells) > 1) else "")
+        while covered.get(len(row)):
+            row.append("")
         if not any(row):
             continue
-        if in_header and (in_thead or all(c.name == "th" for c in cells)):
+        if heading:
             header_rows += 1
         else:
             in_header = False

@@ -47,13 +47,20 @@ from pledgeflow.parse.pdf_blocks import (
 )
 from pledgeflow.parse.pdf_layout import Mark, Word, add_markers, group_lines
 from pledgeflow.parse.pdf_tables import (
+    TableItem,
     has_ruled_table,
     page_drawing,
     read_tables,
     ruled_tables,
 )
 from pledgeflow.parse.pdf_text import PageFrame, page_words
-from pledgeflow.parse.pdf_unruled import has_split_rows, unruled_tables
+from pledgeflow.parse.pdf_unruled import (
+    continued_table,
+    has_split_rows,
+    header_text,
+    last_table_open,
+    unruled_tables_in_columns,
+)
 
 PARSER = "pdf"
 # 2: words from pdfium, pdfplumber only on pages with ruled tables; 3: table cells found from
@@ -61,8 +68,10 @@ PARSER = "pdf"
 # items from drawn markers, nested items' lead-ins, numbered paragraphs, headings' sections,
 # tables without rules; 5: OCR of scanned pages, blocks' ``ocr`` flag, pages left unread;
 # 6: two-column order (lines split at the gutter, footers after the columns), list depth
-# from a number's right edge
-PARSER_VERSION = "6"
+# from a number's right edge; 7: one-row, background-only and ill-fitting ruled grids left
+# to the layout; unruled tables with centred cells, wrapped headers, inside one page column,
+# and the rows a page break leaves at the top of the next page
+PARSER_VERSION = "7"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.
@@ -131,6 +140,8 @@ def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> PdfReading:
         try:
             reading = PdfReading([], _metadata_title(doc), ocr=OcrBudget(ocr or OcrOptions()))
             scanned: list[tuple[int, float, list[Word], list[Mark]]] = []
+            open_table: TableItem | None = None  # the table that ended the page before
+            open_header: str | None = None
             for index in range(len(doc)):
                 page = doc[index]
                 try:
@@ -140,6 +151,7 @@ def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> PdfReading:
                         found = reading.ocr.read(page, index + 1)
                         if found is not None:  # laid out once every page's sizes are known
                             scanned.append((index + 1, frame.height, *found))
+                            open_table = None
                             continue
                     edges, marks = page_drawing(page, frame)
                     words = add_markers(words, marks)
@@ -148,9 +160,15 @@ def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> PdfReading:
                     if grids:
                         reading.table_pages.append(index + 1)
                     lines = group_lines(words)
+                    if open_table is not None and not found:
+                        piece, lines = continued_table(index + 1, lines, open_table.col_x,
+                                                       open_header)
+                        found.extend([piece] if piece is not None else [])
                     if has_split_rows(lines):  # most prose pages stop here
-                        unruled, lines = unruled_tables(index + 1, lines)
+                        unruled, lines = unruled_tables_in_columns(index + 1, lines)
                         found.extend(unruled)
+                    open_table = last_table_open(found, lines)
+                    open_header = header_text(open_table)
                     reading.pages.append(PageContent(index + 1, frame.height, lines, found))
                 finally:
                     page.close()  # pages are read one at a time, so memory stays flat
@@ -172,7 +190,7 @@ def _ocr_pages(scanned: list[tuple[int, float, list[Word], list[Mark]]]) -> list
         lines = group_lines(add_markers(words, marks))
         found = []
         if has_split_rows(lines):
-            found, lines = unruled_tables(number, lines)
+            found, lines = unruled_tables_in_columns(number, lines)
         pages.append(PageContent(number, height, lines, found))
     return pages
 

@@ -100,6 +100,27 @@ def _read_cells(
     return texts, bolds
 
 
+# A ruled table whose cells leave more than this share of its words unread is refused.
+UNREAD_SHARE = 0.1
+
+
+def _unread_share(row_cells: list[list[BBox | None]], words: Sequence[Word], bbox: BBox) -> float:
+    """The share of the words inside ``bbox`` whose centre is in none of the cells."""
+    if not words:
+        return 0.0
+    x, y = _centres(words)
+    inside = _in_box(x, y, bbox)
+    total = int(inside.sum())
+    if not total:
+        return 0.0
+    seen = np.zeros(len(words), dtype=bool)
+    for cells in row_cells:
+        for cell in cells:
+            if cell is not None:
+                seen |= _in_box(x, y, cell)
+    return float((inside & ~seen).sum()) / total
+
+
 def _column_edges(row_cells: list[list[BBox | None]], n_cols: int) -> list[float]:
     edges = []
     for j in range(n_cols):
@@ -111,9 +132,18 @@ def _column_edges(row_cells: list[list[BBox | None]], n_cols: int) -> list[float
 def build_table(
     page_no: int, bbox: BBox, row_cells: list[list[BBox | None]], words: Sequence[Word]
 ) -> TableItem | None:
-    """Read a found table; None when it is only a box around text (fewer than two cells)."""
+    """Read a found table; None when it is only a box around text (fewer than two cells),
+    a filled bar (one row: a header bar, a striped or highlighted row, whose table goes on
+    unruled below), or a grid its words do not fit (a tenth of the words inside it in no
+    cell: backgrounds and underlines drawn for some cells only, so the finder's cells
+    are not the table's). The words of a table refused are left to the layout
+    (``pdf_unruled``), so none is lost."""
+    if len(row_cells) < 2:
+        return None
     n_cols = max((len(r) for r in row_cells), default=0)
     row_cells = [list(r) + [None] * (n_cols - len(r)) for r in row_cells]
+    if _unread_share(row_cells, words, bbox) > UNREAD_SHARE:
+        return None
     texts, bolds = _read_cells(row_cells, words)
     edges = _column_edges(row_cells, n_cols)
     keep_rows = [i for i, row in enumerate(texts) if any(c.strip() for c in row)]
@@ -253,7 +283,17 @@ def ruled_tables(
     from pdfplumber.table import TableFinder  # imported only once a page draws a grid
 
     tables = TableFinder(_Drawing(edges), TABLE_SETTINGS).tables  # type: ignore[arg-type]
-    return [t for t in tables if len({cell[0] for cell in t.cells}) >= 2]
+    rules = [e for e in edges if not e.get("background")]
+    return [t for t in tables if len({cell[0] for cell in t.cells}) >= 2 and _ruled(t.bbox, rules)]
+
+
+def _ruled(bbox: BBox, rules: list[dict]) -> bool:
+    """Does a ruling line (not a background's edge) lie on the table? A grid of backgrounds
+    alone (a header bar over a zebra-striped row) is no ruled table: its rows go on
+    unruled below it, and the whole table is found from its alignment (``pdf_unruled``)."""
+    x0, top, x1, bottom = bbox
+    return any(e["x0"] >= x0 - 1 and e["x1"] <= x1 + 1 and e["top"] >= top - 1
+               and e["bottom"] <= bottom + 1 for e in rules)
 
 
 def has_ruled_table(page: pdfium.PdfPage, frame: PageFrame) -> bool:
@@ -274,13 +314,17 @@ def page_drawing(page: pdfium.PdfPage, frame: PageFrame) -> tuple[list[dict], li
     browser or design tool drew instead of a bullet character)."""
     edges: list[dict] = []
     marks: list[Mark] = []
-    for obj, matrix, filled in _path_objects(ctypes.cast(page.raw, _P).value):
+    for obj, matrix, filled, stroked in _path_objects(ctypes.cast(page.raw, _P).value):
         xs: list[float] = []
         ys: list[float] = []
         curved = False
         for shape, points in _subpaths(obj):
             pts = [frame.point(*_apply(matrix, p)) for p in points]
-            edges.extend(e for e in _shape_edges(shape, pts) if _kept(e))
+            background = filled and not stroked and _background(shape, pts)
+            for e in _shape_edges(shape, pts):
+                if _kept(e):
+                    e["background"] = background
+                    edges.append(e)
             xs.extend(p[0] for p in pts)
             ys.extend(p[1] for p in pts)
             curved = curved or "c" in shape
@@ -290,6 +334,22 @@ def page_drawing(page: pdfium.PdfPage, frame: PageFrame) -> tuple[list[dict], li
                 marks.append(mark)
     edges.sort(key=lambda e: _EDGE_ORDER[e["object_type"]])  # stable: content order stays
     return edges, marks
+
+
+# A filled rectangle thicker than this both ways is a background, not a rule (a browser
+# draws a 1 px border as a filled rectangle 0.75 pt thick).
+BACKGROUND_MIN = 2.0
+
+
+def _background(shape: str, pts: list[Point]) -> bool:
+    """A filled, unstroked rectangle with area: a cell's, row's or header bar's background
+    (zebra stripes, a coloured header). Its edges count as pdfplumber counts them, but a
+    grid of such edges alone is not taken as a ruled table (``_ruled``)."""
+    if shape not in ("mlllh", "mllll", "mllllh") or len(pts) < 4:
+        return False
+    xs = [p[0] for p in pts]
+    ys = [p[1] for p in pts]
+    return max(xs) - min(xs) > BACKGROUND_MIN and max(ys) - min(ys) > BACKGROUND_MIN
 
 
 def _mark(x0, x1, top, bottom, points: int, curved: bool, filled: bool) -> Mark | None:
@@ -315,9 +375,9 @@ def _kept(edge: dict) -> bool:
     return orientation == "h" and edge["width"] >= _PREFILTER
 
 
-def _path_objects(page: int) -> Iterator[tuple[int, Matrix, bool]]:
-    """Painted path objects with their matrix to page space and whether they are filled, in
-    content order, a form's objects in its place (as pdfminer lays them out)."""
+def _path_objects(page: int) -> Iterator[tuple[int, Matrix, bool, bool]]:
+    """Painted path objects with their matrix to page space and whether they are filled and
+    stroked, in content order, a form's objects in its place (as pdfminer lays them out)."""
     # (holder, is a form, its matrix, the next object to look at)
     stack: list[tuple[int, bool, Matrix, int]] = [(page, False, (1, 0, 0, 1, 0, 0), 0)]
     fs_matrix = pdfium.raw.FS_MATRIX()
@@ -339,7 +399,7 @@ def _path_objects(page: int) -> Iterator[tuple[int, Matrix, bool]]:
                 break
             _draw_mode(obj, ctypes.addressof(fill), ctypes.addressof(stroke))
             if fill.value or stroke.value:  # pdfminer only sees painted paths
-                yield obj, matrix, bool(fill.value)
+                yield obj, matrix, bool(fill.value), bool(stroke.value)
 
 
 def _subpaths(obj: int) -> Iterator[tuple[str, list[Point]]]:

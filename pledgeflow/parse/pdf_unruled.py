@@ -11,16 +11,31 @@ Here such a table is found from its columns of whitespace:
    *rivers* stay open: x intervals at least half an em wide that no word of the block
    covers. A full-width line of prose closes them, so it ends the table; a header with
    small gaps or a cell's wrapped line leaves them open. A vertical gap clearly wider than
-   the block's row spacing ends it too.
+   the block's row spacing ends it too. Rows may overlap by up to three quarters of a
+   line (cells centred in their rows, CSS's default), but not where a bulleted line
+   overlaps (a list in the next page column). A line in one column joins below the
+   block at its closest spacing (a wrapped cell), or when it opens a row whose other
+   cells, centred, follow within half a line (after more lines of its cell, perhaps);
+   above the block, when it ends a header
+   cell that wraps ("2023/24" over "(actual)").
 3. The rivers split the block into columns, and each word goes to the column holding its
    centre. Visual rows are one table row each, unless the row spacing has two levels
-   (cells that wrap): then a row starts after the wider spacing.
+   (cells that wrap): then a row starts after the wider spacing. Steps under most of a
+   line (centred cells beside taller ones) never start a row.
 4. A block is a table when it has three rows or more, two or more columns, every column
    holds text in two rows at least, and it is not columns of prose: when every column
    averages four words a line or more, it is two- or three-column text, read by
    ``reading_order`` column by column instead; and when a sentence runs on from one row's
    cell into the cell below (no sentence end, then lower case), its rows are lines of
    text beside each other (once with two columns, twice with more).
+
+On a page with a column gutter, the lines left out of tables are searched again on each
+side of it (``unruled_tables_in_columns``): a narrow table inside one page column shares
+its visual rows with the other column's text, which closes its rivers.
+
+At the top of a page that follows a table ending its page, rows that fit that table's
+columns are a piece of it (``continued_table``), however few: the rest of a row cut by
+the break, a last row; ``merge_page_break_tables`` joins them on.
 
 The first row is a header row when it is bold and the body is not. The cost is a pass
 over a page's lines for pages whose rows never split (most prose pages), and a sweep
@@ -33,8 +48,18 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from pledgeflow.parse.pdf_layout import Line, Word, _lone_bullet, _rows, ends_sentence
-from pledgeflow.parse.pdf_tables import TableItem, cell_text
+from pledgeflow.parse.pdf_layout import (
+    Line,
+    Word,
+    _find_gutter,
+    _lone_bullet,
+    _rows,
+    _split_at_gutter,
+    bullet_match,
+    dominant_size,
+    ends_sentence,
+)
+from pledgeflow.parse.pdf_tables import COLUMN_TOLERANCE, TableItem, cell_text
 
 # A river between columns is at least this wide, in ems of the text beside it.
 RIVER_EM = 0.5
@@ -102,6 +127,134 @@ def unruled_tables(
     return tables, [ln for ln in lines if id(ln) not in inside]
 
 
+def unruled_tables_in_columns(
+    page_no: int, lines: Sequence[Line]
+) -> tuple[list[TableItem], list[Line]]:
+    """``unruled_tables`` on the page, then on each side of its column gutter, if it has
+    one: a narrow table set inside one column of a two-column page shares its visual rows
+    with the other column's prose, which closes its rivers, so it is found only on its
+    own side. Tables across the page (``column-span: all``) are found first."""
+    tables, rest = unruled_tables(page_no, lines)
+    if len(rest) < 2 * MIN_ROWS:
+        return tables, rest
+    gutter = _find_gutter(rest)
+    if gutter is None:
+        return tables, rest
+    rest = _split_at_gutter(rest, gutter)
+    inside: set[int] = set()
+    for side in ([ln for ln in rest if ln.x1 <= gutter], [ln for ln in rest if ln.x0 >= gutter]):
+        if has_split_rows(side):
+            found, kept = unruled_tables(page_no, side)
+            tables.extend(found)
+            kept_ids = {id(ln) for ln in kept}
+            inside.update(id(ln) for ln in side if id(ln) not in kept_ids)
+    return tables, [ln for ln in rest if id(ln) not in inside]
+
+
+def continued_table(
+    page_no: int, lines: Sequence[Line], col_x: list[float], header: str | None = None
+) -> tuple[TableItem | None, list[Line]]:
+    """The rows at the top of a page that go on with the table the page before ended
+    with (columns starting at ``col_x``): too few, often, to be found as a table of their
+    own (the rest of a row cut by the break, a last row). Rows join from the top while no
+    word starts left of the table or lies across a column's start (prose, a heading), a
+    river separates the words on either side of each column's start (not a word space),
+    no column's words in a row stand apart by a column gap (a table of more columns), no row
+    is all bold unless it repeats the table's header (``header_text``), and the
+    spacing stays a table's; one of them must fill two columns. The piece keeps the
+    table's columns, so ``merge_page_break_tables`` joins it on."""
+    rows = _rows(lines)
+    size = dominant_size(w for ln in lines for w in ln.words) if lines else 0.0
+    taken: list[list[Line]] = []
+    for row in rows:
+        words = _words(row)
+        if taken and _gap(taken[-1], row) > 2.5 * size:
+            break
+        if not all(_inside_columns(w, col_x) for w in words):
+            break
+        if all(w.bold for w in words) and _text(words) != header:
+            break  # the header of a new table
+        if any(_splits(cell, size) for cell in _cells(words, col_x)):
+            break  # more columns than the table: another table
+        if not _rivers_at(words, col_x, size):
+            break  # a line of prose running across the columns
+        taken.append(row)
+    if not taken:
+        return None, list(lines)
+    visual = [_cells(_words(row), col_x) for row in taken]
+    if not any(sum(1 for c in cells if c) >= 2 for cells in visual):
+        return None, list(lines)
+    groups = _table_rows(taken, visual) if len(taken) > 1 else [[visual[0]]]
+    table_rows = [
+        [cell_text(sorted((w for v in group for w in v[j]), key=lambda w: (w.top, w.x0)))
+         for j in range(len(col_x))]
+        for group in groups
+    ]
+    words = [w for cells in visual for cell in cells for w in cell]
+    inside = {id(ln) for row in taken for ln in row}
+    table = TableItem(
+        page=page_no, x0=min(w.x0 for w in words), top=min(w.top for w in words),
+        x1=max(w.x1 for w in words), bottom=max(w.bottom for w in words), rows=table_rows,
+        col_x=list(col_x), bold_first_row=False, header_rows=0, pages=[page_no],
+    )
+    return table, [ln for ln in lines if id(ln) not in inside]
+
+
+def _inside_columns(word: Word, col_x: list[float]) -> bool:
+    """The word starts inside the table and lies across no column's start (a figure may,
+    set right-aligned and wider than those above it)."""
+    if word.x0 < col_x[0] - COLUMN_TOLERANCE:
+        return False
+    if any(ch.isdigit() for ch in word.text):
+        return True
+    return not any(word.x0 < x - COLUMN_TOLERANCE and word.x1 > x + COLUMN_TOLERANCE
+                   for x in col_x[1:])
+
+
+def _rivers_at(words: list[Word], col_x: list[float], size: float) -> bool:
+    """Where a row has words on both sides of a column's start, a river (half an em) lies
+    between them, as between a table's cells, not a word space, as in prose."""
+    for x in col_x[1:]:
+        left = [w.x1 for w in words if (w.x0 + w.x1) / 2 < x]
+        right = [w.x0 for w in words if (w.x0 + w.x1) / 2 >= x]
+        if left and right and min(right) - max(left) < RIVER_EM * size:
+            return False
+    return True
+
+
+def _splits(cell: list[Word], size: float) -> bool:
+    """Words of one cell on one row with a column gap (1.5 em, as ``group_lines``) between."""
+    spans = sorted((w.x0, w.x1) for w in cell)
+    return any(b[0] - a[1] > 1.5 * size for a, b in zip(spans, spans[1:], strict=False))
+
+
+def _cells(words: list[Word], col_x: list[float]) -> list[list[Word]]:
+    cells: list[list[Word]] = [[] for _ in col_x]
+    for w in words:
+        centre = (w.x0 + w.x1) / 2
+        cells[max(0, sum(1 for x in col_x if centre >= x) - 1)].append(w)
+    return cells
+
+
+def header_text(table: TableItem | None) -> str | None:
+    """A table's header row as one line of text, if it has one."""
+    if table is None or not table.header_rows:
+        return None
+    return " ".join(" ".join(c.split()) for c in table.rows[0] if c.strip())
+
+
+def _text(words: list[Word]) -> str:
+    return " ".join(w.text for w in sorted(words, key=lambda w: w.x0))
+
+
+def last_table_open(tables: Sequence[TableItem], lines: Sequence[Line]) -> TableItem | None:
+    """The table that ends the page (no line below it), which the next page may go on."""
+    if not tables:
+        return None
+    last = max(tables, key=lambda t: t.bottom)
+    return None if any(ln.top > last.bottom for ln in lines) else last
+
+
 def _words(row: list[Line]) -> list[Word]:
     """The row's words that place columns: a bullet or number opening a line is left out,
     as the gap after it is a list's indent, not a column's edge."""
@@ -156,6 +309,10 @@ def _columns_used(spans: Spans, cover: Spans) -> int:
     return len({sum(1 for c in cover if c[0] <= x0) for x0, _ in spans})
 
 
+def _bulleted(row: list[Line]) -> bool:
+    return any(bullet_match(ln.text) for ln in row)
+
+
 def _gap(upper: list[Line], lower: list[Line]) -> float:
     return min(ln.top for ln in lower) - max(ln.bottom for ln in upper)
 
@@ -191,17 +348,54 @@ def _grow(
         if abs(_size(rows[k]) - size) > 1.0 or not _one_size(rows[k]):
             return None
         limit = max(1.2 * size, 1.6 * max(gaps)) if gaps else 1.2 * size
-        if gap > limit or gap < -0.3 * size:
+        # rows may overlap: a cell centred in its row (CSS's default ``vertical-align:
+        # middle``) sits half a line below its neighbours' first lines; a list item does
+        # not (a list in the next page column, beside a table)
+        neighbour = rows[k - 1] if below else rows[k + 1]
+        if gap > limit or gap < -0.75 * size or (
+            gap < 0 and (_bulleted(rows[k]) or _bulleted(neighbour))
+        ):
             return None
         spans = _spans(_words(rows[k]))
         new = _cover(sorted(cover + spans), min_gap)
         if len(new) < 2 or not _keeps(rivers, _rivers(new)):
             return None
         if _columns_used(spans, new) < 2 and (
-            not below or gap > 1.15 * (min(gaps) if gaps else 0.6 * size)
+            (not below and not ends_header(k, new))
+            or (below and gap > wrap_limit() and not opens_row(k, new))
         ):
             return None
         return new
+
+    def wrap_limit() -> float:
+        """The most a wrapped cell's next line lies below: the block's closest spacing,
+        give or take the rounding of line positions (a tenth of an em)."""
+        closest = min((g for g in gaps if g > 0), default=0.6 * size)
+        return max(1.15 * closest, closest + 0.1 * size)
+
+    def ends_header(k: int, cover_k: Spans) -> bool:
+        """A line in one column above the block that ends a header cell which wraps
+        ("2023/24" over "(actual)"): the row above it, under half a line away, fills
+        two columns."""
+        if k < 1 or taken[k - 1] or _bulleted(rows[k]) or _gap(rows[k - 1], rows[k]) > 0.5 * size:
+            return False
+        spans = _spans(_words(rows[k - 1]))
+        return _columns_used(spans, _cover(sorted(cover_k + spans), min_gap)) >= 2
+
+    def opens_row(k: int, cover_k: Spans) -> bool:
+        """A line in one column that opens a table row: the first line of a cell taller
+        than the row's others, which are centred in it. Lines of that cell may follow,
+        alone and a line apart, until a row under half a line below fills two columns."""
+        x0 = min(ln.x0 for ln in rows[k])
+        for j in range(k + 1, min(len(rows), k + 6)):
+            if taken[j] or _gap(rows[j - 1], rows[j]) > 0.5 * size:
+                return False
+            spans = _spans(_words(rows[j]))
+            if _columns_used(spans, _cover(sorted(cover_k + spans), min_gap)) >= 2:
+                return True
+            if abs(min(ln.x0 for ln in rows[j]) - x0) > 1.0:
+                return False  # not the same cell's next line
+        return False
 
     while last + 1 < len(rows) and not taken[last + 1]:
         gap = _gap(rows[last], rows[last + 1])
@@ -288,19 +482,53 @@ def _table_rows(
     rows: list[list[Line]], visual: list[list[list[Word]]]
 ) -> list[list[list[list[Word]]]]:
     """Visual rows grouped into table rows. With one row spacing, each visual row is a table
-    row; with two (cells that wrap), a table row starts after the wider spacing."""
+    row; with two (cells that wrap), a table row starts after the wider spacing, or where
+    the columns that already hold text in the row start new cells (``_restarts``)."""
     tops = [min(ln.top for ln in row) for row in rows]
     steps = [b - a for a, b in zip(tops, tops[1:], strict=False)]
     sizes = sorted(ln.size for row in rows for ln in row)
+    size = sizes[len(sizes) // 2]
     short = min(steps)
-    if short > WRAP_PITCH * sizes[len(sizes) // 2]:
+    if short > WRAP_PITCH * size:
         return [[cells] for cells in visual]  # the closest rows are further than a line
-    groups: list[list[list[list[Word]]]] = [[visual[0]]]
-    for step, cells in zip(steps, visual[1:], strict=True):
-        if step > 1.12 * short:
-            groups.append([cells])
+    groups: list[list[int]] = [[0]]
+    limit = _row_break(steps, size)
+    for k, step in enumerate(steps, start=1):
+        if step > limit or _restarts(groups[-1], k, visual, tops, size):
+            groups.append([k])
         else:
-            groups[-1].append(cells)
+            groups[-1].append(k)
     if len(groups) == 1 or all(len(g) == 1 for g in groups):
         return [[cells] for cells in visual]
-    return groups
+    return [[visual[k] for k in group] for group in groups]
+
+
+def _restarts(group: list[int], k: int, visual: list[list[list[Word]]], tops: list[float],
+              size: float) -> bool:
+    """Does visual row ``k`` open a new table row inside ``group``? Two columns at least,
+    and half of those it fills, start a second cell there: they hold text higher in the
+    group, more than a wrapped line's pitch above. A tall cell spanning rows (a "Key
+    initiative" beside its actions) bridges the row spacing; cells centred in their row
+    start only once in it."""
+    filled = [j for j, cell in enumerate(visual[k]) if cell]
+    last: dict[int, float] = {}
+    for i in group:
+        for j, cell in enumerate(visual[i]):
+            if cell:
+                last[j] = tops[i]
+    again = [j for j in filled if j in last and tops[k] - last[j] > WRAP_PITCH * size]
+    return len(again) >= 2 and 2 * len(again) >= len(filled)
+
+
+def _row_break(steps: list[float], size: float) -> float:
+    """The step above which a new table row starts. Steps under most of a line are cells
+    centred in their row (CSS's default ``vertical-align: middle``) beside taller ones:
+    never a break. Of the others, the closest is a wrapped cell's line pitch when some
+    steps are clearly wider (the rows); else every one of them is a row."""
+    lines = [s for s in steps if s >= 0.9 * size]
+    if not lines:
+        return max(steps)
+    short = min(lines)
+    if any(s > 1.12 * short for s in lines):
+        return 1.12 * short
+    return 0.9 * size

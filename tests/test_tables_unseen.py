@@ -1,0 +1,189 @@
+"""KPI and action tables in styles the rules were not written for (``tests/tables_unseen/``).
+
+Seven council plan, corporate plan, delivery plan and performance framework pages of
+imagined councils, written for this test, with gold (``<name>.gold.json``, GUIDE.md's
+format) annotated before the tool was first run on them. Their tables vary what real sites
+vary: header words ("Performance indicator", "Success measure", "What we'll track",
+"Where we are now", "Baseline (2023/24)", "Year 1", "Q1".."Q4", "By 2028", "By when",
+"Timescale", "Milestone", "Lead officer", "Responsible", "Portfolio holder", "Step", "#",
+"No.", "Ref"), column order (references in the second column, a "Key initiative"
+column spanning rows), a blank measure header with row headers, two-row headers
+("Targets" over the years), sub-heading rows spanning the table, units and "N/A", "TBC",
+"-" cells, borderless, zebra-striped and header-bar styles, cells centred in their rows,
+numbered actions in prose ("Action 1.1: ... (Lead: ..., by March 2025)"), and tables that
+must give nothing (contents, budget, fees, ward, grants, meeting timetables, key dates).
+Each page is read three ways: the HTML; printed by headless Chromium to PDF in one
+column (``<name>.pdf``); and set in two columns first, wide tables spanning both
+(``<name>.columns.pdf``; ``make.py`` prints both).
+
+KPIs and actions are scored per form over the seven documents with the reference
+scorer's matching (``tests/gold/score.py``). Measured before any rule was changed
+(precision / recall / F1, matched / gold / predicted):
+
+    html  kpis    0.90 / 0.83 / 0.86  (35/42/39)   actions 0.56 / 0.59 / 0.58  (19/32/34)
+    pdf   kpis    0.89 / 0.40 / 0.56  (17/42/19)   actions 0.62 / 0.41 / 0.49  (13/32/21)
+    pdf2  kpis    0.89 / 0.40 / 0.56  (17/42/19)   actions 0.53 / 0.25 / 0.34  (8/32/15)
+    (for information: pledges F1 0.89 / 0.83 / 0.87, targets 0.67 / 0.67 / 0.63)
+
+and after the table rules and the PDF table layout were generalised from what these
+pages showed (grid-placed spans, multi-row headers, sub-heading rows, measure and
+reference columns found from their cells, prose actions, zebra stripes and header bars,
+centred cells, tall cells spanning rows, tables inside one page column, rows a page break
+leaves at the top of the next page):
+
+    html  kpis    1.00 / 1.00 / 1.00  (42/42/42)   actions 1.00 / 1.00 / 1.00  (32/32/32)
+    pdf   kpis    1.00 / 1.00 / 1.00  (42/42/42)   actions 1.00 / 1.00 / 1.00  (32/32/32)
+    pdf2  kpis    1.00 / 1.00 / 1.00  (42/42/42)   actions 0.95 / 0.66 / 0.78  (21/32/22)
+    (for information: pledges F1 0.97 / 0.97 / 0.97, targets 0.67 / 0.67 / 0.67)
+
+What the two-column prints still lose are action tables broken by the column break into
+pieces of fewer than three rows (a header and one row at the foot of the left column),
+which no rule joins yet.
+
+Then a second blind round: three more pages (``round2/``: a scorecard with "Good is" and
+"2023/24 actual" columns and codes in the measure cells, actions "1a."/"2b." under
+"Action | Lead member | Lead officer | Start | End"; a service business plan with a
+single "Target" column, "Latest (Q2 2024/25)", a "Deliverable | Due | Accountable
+officer" plan, zebra stripes under a header bar, a staffing table; a delivery plan with
+"HS1: ..." commitments, "How we will measure", "New measure", a "Source" column and an
+equality table), gold written before they were run, scored once with the rules as they
+stood after the first round:
+
+    html  kpis    1.00 / 1.00 / 1.00  (16/16/16)   actions 1.00 / 0.64 / 0.78  (7/11/7)
+    pdf   kpis    1.00 / 0.81 / 0.90  (13/16/13)   actions 0.86 / 0.55 / 0.67  (6/11/7)
+    pdf2  kpis    1.00 / 0.94 / 0.97  (15/16/15)   actions 1.00 / 0.18 / 0.31  (2/11/2)
+
+(the rules before the first round read them: KPIs F1 1.00 / 0.61 / 0.55, actions 0.78 /
+0.53 / 0.42), and after three general fixes they showed ("2b" references; a grid of
+background fills alone, a header bar over a striped row, is no ruled table; a tall
+centred cell's first lines, alone on their rows, open its table row):
+
+    html  kpis    1.00 / 1.00 / 1.00  (16/16/16)   actions 1.00 / 1.00 / 1.00  (11/11/11)
+    pdf   kpis    1.00 / 1.00 / 1.00  (16/16/16)   actions 1.00 / 1.00 / 1.00  (11/11/11)
+    pdf2  kpis    1.00 / 0.88 / 0.93  (14/16/14)   actions 1.00 / 0.73 / 0.84  (8/11/8)
+
+Two-column prints lose narrow tables whose cells wrap to a word or two a line and are
+centred in their rows, beside the column break.
+
+The floors are those levels minus 0.05, per round. These pages now inform the rules, so they are no
+longer a blind test: they guard against regressions. Pledges and targets are not floored
+here (their rules are tuned elsewhere); ``test_unseen.py`` and ``test_scores.py`` guard
+them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+
+from pledgeflow.nlp import build_nlp
+from pledgeflow.parse import parse
+from pledgeflow.registry import get_extractors, run_extractors
+from pledgeflow.sniff import sniff_media_type
+
+HERE = Path(__file__).parent / "tables_unseen"
+ROUNDS = {"round1": HERE, "round2": HERE / "round2"}
+SCORER_PATH = Path(__file__).parent / "gold" / "score.py"
+FORMS = {"html": ".html", "pdf": ".pdf", "pdf2": ".columns.pdf"}
+KINDS = ("pledges", "targets", "kpis", "actions")
+
+# (round, form, kind) -> (precision floor, recall floor): measured level minus 0.05
+FLOORS = {
+    ("round1", "html", "kpis"): (0.95, 0.95),
+    ("round1", "html", "actions"): (0.95, 0.95),
+    ("round1", "pdf", "kpis"): (0.95, 0.95),
+    ("round1", "pdf", "actions"): (0.95, 0.95),
+    ("round1", "pdf2", "kpis"): (0.95, 0.95),
+    ("round1", "pdf2", "actions"): (0.90, 0.61),
+    ("round2", "html", "kpis"): (0.95, 0.95),
+    ("round2", "html", "actions"): (0.95, 0.95),
+    ("round2", "pdf", "kpis"): (0.95, 0.95),
+    ("round2", "pdf", "actions"): (0.95, 0.95),
+    ("round2", "pdf2", "kpis"): (0.95, 0.83),
+    ("round2", "pdf2", "actions"): (0.95, 0.68),
+}
+
+
+def _scorer():
+    spec = importlib.util.spec_from_file_location("tables_unseen_score", SCORER_PATH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _names(folder: Path) -> list[str]:
+    return sorted(g.name.removesuffix(".gold.json") for g in folder.glob("*.gold.json"))
+
+
+def _gold_format(records) -> dict[str, list[dict]]:
+    """Extracted records in the gold format the scorer keys on (as ``pledgeflow export``)."""
+    out: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    for record in records:
+        row = record.row()
+        if record.kind == "kpis":
+            cells = record.children().get("kpi_targets", [])
+            row["targets"] = {c["period"]: c["raw"] for c in cells}
+        elif record.kind == "actions":
+            row["id"] = row.get("ref")
+        out.setdefault(record.kind, []).append(row)
+    return out
+
+
+@pytest.fixture(scope="module")
+def totals() -> dict[tuple[str, str, str], tuple[int, int, int]]:
+    """(matched, gold, predicted) per (round, form, kind), summed over its documents."""
+    scorer = _scorer()
+    nlp = build_nlp()
+    extractors = get_extractors()
+    sums = {(r, form, kind): [0, 0, 0] for r in ROUNDS for form in FORMS for kind in KINDS}
+    for name_of_round, folder in ROUNDS.items():
+        names = _names(folder)
+        assert len(names) == {"round1": 7, "round2": 3}[name_of_round]
+        for name in names:
+            gold = json.loads((folder / f"{name}.gold.json").read_text(encoding="utf-8"))
+            for form, suffix in FORMS.items():
+                source = folder / f"{name}{suffix}"
+                data = source.read_bytes()
+                doc = parse(data, sniff_media_type(data, url=source.name),
+                            document_id=hashlib.sha256(data).hexdigest(),
+                            url=source.resolve().as_uri())
+                result = run_extractors(doc, extractors, nlp)
+                assert not result.errors, f"{source.name}: {result.errors}"
+                predicted = _gold_format(result.records)
+                for kind in KINDS:
+                    g = [scorer.key(kind, r) for r in gold.get(kind, [])]
+                    p = [scorer.key(kind, r) for r in predicted.get(kind, [])]
+                    for i, n in enumerate((scorer.match(g, p), len(g), len(p))):
+                        sums[name_of_round, form, kind][i] += n
+    return {key: tuple(v) for key, v in sums.items()}
+
+
+@pytest.mark.parametrize(("round_", "form", "kind"), sorted(FLOORS))
+def test_tables_keep_their_measured_quality_on_unseen_styles(totals, round_, form, kind):
+    precision, recall, _ = _scorer().prf(*totals[round_, form, kind])
+    min_precision, min_recall = FLOORS[round_, form, kind]
+    matched, gold, predicted = totals[round_, form, kind]
+    counts = f"{round_} {form} {kind}: {matched} matched, {gold} gold, {predicted} predicted"
+    assert precision >= min_precision, f"precision {precision:.3f} ({counts})"
+    assert recall >= min_recall, f"recall {recall:.3f} ({counts})"
+
+
+def test_gold_quotes_the_pages_and_every_page_has_its_prints():
+    """The gold quotes its page (so a miss is the tool's, not the gold's), and both
+    printed forms are committed beside each page."""
+    fields = {"pledges": "text", "targets": "text", "kpis": "measure", "actions": "text"}
+    for folder in ROUNDS.values():
+        for name in _names(folder):
+            for suffix in FORMS.values():
+                assert (folder / f"{name}{suffix}").is_file(), f"{name}{suffix}: run make.py"
+            page = (folder / f"{name}.html").read_text(encoding="utf-8")
+            text = " ".join(html.unescape(page).replace("<br>", " ").split())
+            gold = json.loads((folder / f"{name}.gold.json").read_text(encoding="utf-8"))
+            for kind, field in fields.items():
+                for record in gold.get(kind, []):
+                    assert record[field] in text, f"{name}: {record[field]!r}"
