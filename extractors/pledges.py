@@ -311,16 +311,16 @@ class Rules:
 
     def says_how(self, span: Span) -> bool:
         """A fragment carrying on the pledge above it: 'By working with ...', 'for example
-        by bringing ...', or any text opening in lower case, cut from its sentence."""
+        by bringing ...', 'through a series of ...' (in lower case, cut from its sentence)."""
         words = [t for t in span if not t.is_space and not t.is_punct]
         if len(words) < 3:
             return False
-        if words[0].is_lower and words[0].is_alpha:
-            return True
         if [w.lower_ for w in words[:2]] == ["for", "example"]:
             words = words[2:]
+        # Any fragment in lower case is not enough: a page printed in columns breaks
+        # paragraphs into such pieces. It must open as a means does.
         return (len(words) > 1 and words[0].lower_ in self.means
-                and words[1].lower_.endswith("ing"))
+                and (words[1].lower_.endswith("ing") or words[0].is_lower))
 
     def in_pledge_context(self, *texts: str | None) -> bool:
         return any(t and self._mentions_context(t) for t in texts)

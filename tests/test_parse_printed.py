@@ -19,6 +19,7 @@ from pledgeflow.document import Block, Document
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse.html import parse_html
 from pledgeflow.parse.pdf import parse_pdf
+from pledgeflow.parse.pdf_blocks import RawBlock, merge_broken_paragraphs
 from pledgeflow.parse.pdf_layout import Line, Mark, Word, add_markers, reading_order
 from pledgeflow.registry import get_extractors, run_extractors
 
@@ -373,3 +374,23 @@ def test_a_row_a_page_break_leaves_alone_joins_its_table_and_prose_after_a_table
     assert len(tables[1].rows) == 4
     last = doc.blocks[-1]
     assert last.kind == "paragraph" and last.text.startswith("Residents can ask any Cabinet")
+
+
+def _text_block(text: str, x0: float, top: float) -> RawBlock:
+    words, x = [], x0
+    for w in text.split():
+        words.append(Word(w, x, x + 5 * len(w), top, top + 10, 10.0, False))
+        x += 5 * len(w) + 3
+    return RawBlock(kind="text", page=1, lines=[Line(words)], text=text)
+
+
+@pytest.mark.parametrize(("before", "after", "joined"), [
+    ("the parks and green spaces of", "Liverpool.", True),  # ends on "of": runs on
+    ("a new fund for", "Community groups across the county.", True),
+    ("We will open two libraries.", "Parking will be free.", False),  # a sentence ends
+    ("Our pledges", "Homes for all.", False),  # a heading-like line, then a new paragraph
+])
+def test_text_cut_at_a_column_break_is_joined_when_it_runs_on(before, after, joined) -> None:
+    # the left column's last line sits below the right column's first line
+    blocks = merge_broken_paragraphs([_text_block(before, 50, 700), _text_block(after, 320, 80)])
+    assert (len(blocks) == 1) is joined

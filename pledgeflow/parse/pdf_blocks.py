@@ -230,17 +230,29 @@ def merge_page_break_tables(blocks: list[RawBlock]) -> list[RawBlock]:
 
 def _joins_broken_paragraph(prev: RawBlock, block: RawBlock) -> bool:
     """A paragraph cut by a page or column break: the text before has no sentence end, the
-    same font goes on, and the text after starts in lower case at the top of a page or of
-    the next column (its first line sits above the last line before it)."""
+    same font goes on, and the text after starts in lower case (or the text before ends on a
+    word such as "of" or "the") at the top of a page or of the next column (its first line
+    sits above the last line before it)."""
     if prev.kind not in ("text", "list_item") or block.kind != "text":
         return False
     if not prev.lines or not block.lines or _font_changes(prev.lines[-1], block.lines[0]):
         return False
-    if ends_sentence(prev.text) or not block.text[:1].islower():
+    if ends_sentence(prev.text) or not (block.text[:1].islower() or _runs_on(prev.text)):
         return False
     next_page = block.page == prev.page + 1 and prev.last_on_page and block.first_on_page
     next_column = block.page == prev.page and block.lines[0].top < prev.lines[-1].top
     return next_page or next_column
+
+
+# Words no sentence, item or heading ends on: text ending on one runs on, whatever case
+# the next column opens in ("... green spaces of" / "Liverpool.").
+RUNS_ON = {"a", "an", "the", "of", "and", "or", "to", "for", "in", "on", "with", "by", "at",
+           "from", "our", "their", "its", "your", "my", "that", "which", "who", "as", "into"}
+
+
+def _runs_on(text: str) -> bool:
+    words = text.rstrip().rsplit(None, 1)
+    return bool(words) and words[-1].lower() in RUNS_ON
 
 
 def merge_broken_paragraphs(blocks: list[RawBlock]) -> list[RawBlock]:
