@@ -135,8 +135,9 @@ class Rules:
             i = token.i - 1
             while i >= 0:
                 before = doc[i]
+                # a name opens in capitals ("McFadyen", "DeSantis" are not is_title)
                 if before.lower_ in DETERMINERS or not (
-                        before.is_title or before.is_upper or before._.pf_party
+                        before.text[:1].isupper() or before._.pf_party
                         or before.lower_ in self.modifiers):
                     break
                 i -= 1
@@ -226,6 +227,8 @@ class Rules:
                 continue
             if rule in SUBJECTLESS and not self.nobody_else(span, end):
                 continue
+            if rule in ACTOR_BEFORE and not self.actor_before(span, start):
+                continue  # "... and are committed to": the subject must be the author
             if rule in AUTHOR_NAMED and not self.names_author(span):
                 continue  # "there will be cuts": a prediction unless the author's name is on it
             if doc[span.start].lower_ in self.conditions and not self.nobody_else(
@@ -260,6 +263,17 @@ class Rules:
                       if t._.pf_party}
         authors = self.block_parties or self.authors
         return not named or (authors is not None and named <= authors)
+
+    def actor_before(self, span: Span, start: int) -> bool:
+        """The sentence's first actor, before ``start``, speaks for the author."""
+        doc = span.doc
+        first = next((t.i for t in doc[span.start:start] if t.tag_ == ACTOR), None)
+        if first is None:
+            return False
+        end = first
+        while end < start and doc[end].tag_ == ACTOR:
+            end += 1
+        return self.speaks_for(self.subject(doc, first, end, span.start))
 
     def names_author(self, span: Span) -> bool:
         authors = self.block_parties or self.authors
@@ -340,6 +354,8 @@ SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_deli
                "plan_includes_amount", "plan_includes_commitment"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author"}
+# Rules matching a second predicate ("... and are committed to"): an actor must open it.
+ACTOR_BEFORE = {"and_be_committed"}
 # A sentence opening with one of these and a modal continues the pledge before it
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}

@@ -543,6 +543,9 @@ def test_a_contents_table_with_numbered_sections_holds_no_actions():
     "The Greens' policy includes a $12 billion investment in solar farms.",
     "Our target of 2 million heat pumps by 2030 would double the number in homes today.",
     "In government we set up a green bank and if elected again will expand it.",
+    "To meet this, a McAllister Green government will open a new fund.",
+    "The Green Group at Ashford Council values this and is committed to monthly meetings.",
+    "Progress on the plan will be reported every six months.",
 ])
 def test_actors_with_places_plans_and_targets_of_their_own_are_pledges(sentence):
     assert pledge_texts(f"# Greens on energy\n\n{sentence}\n") == [sentence]
