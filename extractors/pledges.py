@@ -369,6 +369,9 @@ LEAD_IN_ENDS = MODALS | {"to", "must", "pledge", "promise", "commit"}
 LEAD_IN_ITEMS = {"imperative", "gerund", "noun"}
 # A run-in pledge ("Scrap the cap. ...") is short; a longer opening imperative is prose.
 RUN_IN_WORDS = 12
+# A paragraph of at most this many words ending in a colon, under an open lead-in,
+# heads a group of its items.
+SUB_HEADING_WORDS = 8
 PREPOSITIONS = {"by", "of", "in", "from", "at", "on", "with", "for"}
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
@@ -501,7 +504,8 @@ class PledgeExtractor:
             sents = sents[1:]
         shape = rules.lists.item_shape(block)
         if ((self._statement_data and rules.opens_like_item(whole) and shape == "imperative")
-                or (self._open_lead_in and shape in LEAD_IN_ITEMS and whole[0].tag_ != ACTOR)):
+                or (self._open_lead_in and shape in LEAD_IN_ITEMS and whole[0].tag_ != ACTOR
+                    and not block.text.rstrip().endswith(":"))):  # a sub-heading's colon
             # An imperative is a commitment as a statement of its own in statement data
             # ("Scrap the bedroom tax.", cut from the list it was published in), and as an
             # item of a commitment lead-in whose list was set as paragraphs.
@@ -513,6 +517,9 @@ class PledgeExtractor:
                 yield self._candidate(whole, block, block.start + skip,
                                       "paragraph_under_lead_in", self._open_lead_in)
             return
+        if (self._open_lead_in and block.text.rstrip().endswith(":")
+                and len([t for t in whole if t.is_alpha]) <= SUB_HEADING_WORDS):
+            return  # "Maintaining an efficient council:": a sub-heading of the same list
         self._open_lead_in = None
         for sent in sents:
             found = rules.commitment(sent)
@@ -573,6 +580,8 @@ class PledgeExtractor:
             rule = None  # a heading names pledges, but this item reports or calls to act
         if rule is None and self._programme_item(block):
             rule = "programme_list_item"
+        if rule and text_announces_list(block.text, rules):
+            rule = None  # "A programme that commits to the following:": its items carry it
         if rule and len(whole) >= 2:
             self._pledge_items.add(block.text)
             yield self._candidate(whole, block, block.start + skip, rule, block.lead_in)
@@ -655,6 +664,12 @@ def pledge_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
     count = r"(?:no\.?\s*)?(?:\d{1,2}|" + "|".join(numbers) + ")"
     return re.compile(rf"\s*(?:{names})s?(?:\s+{count})?\s*(?::|\s[-\u2013\u2014])\s+(?=\w)",
                       re.I)
+
+
+def text_announces_list(text: str, rules: Rules) -> bool:
+    """An item ending in a colon that announces the list below it ('... the following
+    priorities:'), with nothing of its own to commit to."""
+    return text.rstrip().endswith(":") and mentions_any(text, rules.announcers)
 
 
 def is_headline(text: str) -> bool:

@@ -603,3 +603,13 @@ def test_a_paragraph_opening_with_a_noun_that_could_be_a_verb_is_no_run_in_pledg
 ])
 def test_changes_by_a_fraction_or_in_the_passive_are_targets(text, value):
     assert [t.value for t in records(text, "targets")] == [value]
+
+
+def test_lead_ins_inside_a_list_are_not_pledges_and_sub_headings_keep_the_list_open():
+    texts = pledge_texts("We will deliver on these:\n\n"
+                         "- A programme that commits to the following priorities:\n"
+                         "    - End dereliction in our towns\n- Build 500 council homes\n\n"
+                         "A Labour council will:\n\nMaintaining an efficient council:\n\n"
+                         "Freeze council tax for two years.\n")
+    assert texts == ["End dereliction in our towns", "Build 500 council homes",
+                     "Freeze council tax for two years."]
