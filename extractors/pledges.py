@@ -481,7 +481,7 @@ class PledgeExtractor:
         sdoc = self._parse(block.text[skip:], nlp, rules)
         whole = sdoc[:]
         sents = list(sdoc.sents)
-        if self._after_pledge and rules.says_how(whole):
+        if self._after_pledge and not self._statement_data and rules.says_how(whole):
             # "2. More homes" then "By working with housing associations to ...": how the
             # pledge above will be delivered, set as a paragraph of its own
             self._previous_pledge = True
@@ -503,7 +503,8 @@ class PledgeExtractor:
             yield self._candidate(sents[0], block, block.start + skip, "run_in_imperative", None)
             sents = sents[1:]
         shape = rules.lists.item_shape(block)
-        if ((self._statement_data and rules.opens_like_item(whole) and shape == "imperative")
+        if ((self._statement_data and rules.opens_like_item(whole) and shape == "imperative"
+                and is_statement(whole))
                 or (self._open_lead_in and shape in LEAD_IN_ITEMS and whole[0].tag_ != ACTOR
                     and not block.text.rstrip().endswith(":"))):  # a sub-heading's colon
             # An imperative is a commitment as a statement of its own in statement data
@@ -664,6 +665,16 @@ def pledge_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
     count = r"(?:no\.?\s*)?(?:\d{1,2}|" + "|".join(numbers) + ")"
     return re.compile(rf"\s*(?:{names})s?(?:\s+{count})?\s*(?::|\s[-\u2013\u2014])\s+(?=\w)",
                       re.I)
+
+
+def is_statement(span: Span) -> bool:
+    """A row of statement data that reads as a statement: its first word is no party
+    ('"ACT is putting ...'), and it ends as a sentence does or is long enough not to be a
+    heading carried into the data ('Build a stronger economy')."""
+    words = [t for t in span if t.is_alpha]
+    if not words or words[0].tag_ == ACTOR:
+        return False
+    return span_text(span).rstrip().endswith((".", "!", ";")) or len(words) >= 8
 
 
 def text_announces_list(text: str, rules: Rules) -> bool:

@@ -613,3 +613,17 @@ def test_lead_ins_inside_a_list_are_not_pledges_and_sub_headings_keep_the_list_o
                          "Freeze council tax for two years.\n")
     assert texts == ["End dereliction in our towns", "Build 500 council homes",
                      "Freeze council tax for two years."]
+
+
+def test_statement_rows_that_are_headings_or_name_a_party_first_are_not_imperatives():
+    from pledgeflow.parse.csv import parse_csv
+
+    data = ("party,statement\n"
+            "Green,Scrap the bedroom tax.\n"
+            "Green,Build a fairer economy\n"  # a heading carried into the data
+            "Reform,\"Reform is putting change on the agenda.\"\n"  # a party, not a verb
+            "Green,By cutting fares we will fill the buses.\n")
+    doc = parse_csv(data.encode(), document_id="s" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [r.text for r in result.records if r.kind == "pledges"] == [
+        "Scrap the bedroom tax.", "By cutting fares we will fill the buses."]
