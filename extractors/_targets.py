@@ -72,7 +72,10 @@ class TargetFinder:
             if is_plural(token.text):
                 token._.pf_plural = True
         found = []
-        matches = sorted(matcher(span, patterns=patterns), key=lambda m: (m[1], -m[2]))
+        # at one place, a unit (%, money) names the quantity better than a count of the
+        # words after it ("50 per cent of households" is a share, not 50 households)
+        matches = sorted(matcher(span, patterns=patterns),
+                         key=lambda m: (m[1], nlp.vocab.strings[m[0]] == "count", -m[2]))
         for match_id, start, end in matches:
             rule = nlp.vocab.strings[match_id]
             found_quantity = self.quantity(rule, span, start, end)
@@ -160,7 +163,9 @@ class TargetFinder:
         before = doc[num.i - 1] if num.i > 0 else None
         after = doc[num.i + 1] if num.i + 1 < len(doc) else None
         labels = self.lexicon["label_words"]
-        if before is not None and before.lower_ in labels:
+        # a letter labels a number only as a capital ("Zone A 4"); "a 45% cut" is the article
+        if before is not None and before.lower_ in labels and not (
+                len(before.text) == 1 and before.text.islower()):
             return False
         if before is not None and before.text in RANGE_MARKS - {"to"}:
             return False

@@ -599,6 +599,7 @@ def test_a_paragraph_opening_with_a_noun_that_could_be_a_verb_is_no_run_in_pledg
 @pytest.mark.parametrize(("text", "value"), [
     ("We will cut bus fares by half.", 50.0),
     ("We will reduce waiting times by a third.", 33.3),
+    ("We pledge to 50 per cent of households on the heat network.", 50.0),  # a share
     ("We will build the new line. This will allow the number of trains to be doubled.", 100.0),
 ])
 def test_changes_by_a_fraction_or_in_the_passive_are_targets(text, value):
@@ -627,3 +628,9 @@ def test_statement_rows_that_are_headings_or_name_a_party_first_are_not_imperati
     result = run_extractors(doc, get_extractors(), build_nlp())
     assert [r.text for r in result.records if r.kind == "pledges"] == [
         "Scrap the bedroom tax.", "By cutting fares we will fill the buses."]
+
+
+def test_two_shares_joined_by_and_are_two_targets():
+    found = records("Our plan commits to 50 per cent of power from wind and a 45 per cent cut "
+                    "in emissions by 2030.", "targets")
+    assert [(t.value, t.unit) for t in found] == [(50.0, "%"), (45.0, "%")]
