@@ -21,3 +21,20 @@ def score_dir(pred_dir: Path) -> dict[str, dict[str, float]]:
     totals, _ = scorer.score(GOLD_DIR, pred_dir)
     return {kind: dict(zip(("precision", "recall", "f1"), scorer.prf(*v), strict=True))
             for kind, v in totals.items()}
+
+
+KINDS = ("pledges", "targets", "kpis", "actions", "risks")
+
+
+def gold_format(records) -> dict[str, list[dict]]:
+    """Extracted records in the gold format the scorer keys on (as ``pledgeflow export``)."""
+    out: dict[str, list[dict]] = {kind: [] for kind in KINDS}
+    for record in records:
+        row = record.row()
+        if record.kind == "kpis":
+            cells = record.children().get("kpi_targets", [])
+            row["targets"] = {c["period"]: c["raw"] for c in cells}
+        elif record.kind == "actions":
+            row["id"] = row.get("ref")
+        out.setdefault(record.kind, []).append(row)
+    return out

@@ -75,7 +75,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import importlib.util
 import json
 from pathlib import Path
 
@@ -85,10 +84,10 @@ from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse
 from pledgeflow.registry import get_extractors, run_extractors
 from pledgeflow.sniff import sniff_media_type
+from scoring import gold_format, reference_scorer
 
 HERE = Path(__file__).parent / "tables_unseen"
 ROUNDS = {"round1": HERE, "round2": HERE / "round2"}
-SCORER_PATH = Path(__file__).parent / "gold" / "score.py"
 FORMS = {"html": ".html", "pdf": ".pdf", "pdf2": ".columns.pdf"}
 KINDS = ("pledges", "targets", "kpis", "actions")
 
@@ -109,35 +108,14 @@ FLOORS = {
 }
 
 
-def _scorer():
-    spec = importlib.util.spec_from_file_location("tables_unseen_score", SCORER_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 def _names(folder: Path) -> list[str]:
     return sorted(g.name.removesuffix(".gold.json") for g in folder.glob("*.gold.json"))
-
-
-def _gold_format(records) -> dict[str, list[dict]]:
-    """Extracted records in the gold format the scorer keys on (as ``pledgeflow export``)."""
-    out: dict[str, list[dict]] = {kind: [] for kind in KINDS}
-    for record in records:
-        row = record.row()
-        if record.kind == "kpis":
-            cells = record.children().get("kpi_targets", [])
-            row["targets"] = {c["period"]: c["raw"] for c in cells}
-        elif record.kind == "actions":
-            row["id"] = row.get("ref")
-        out.setdefault(record.kind, []).append(row)
-    return out
 
 
 @pytest.fixture(scope="module")
 def totals() -> dict[tuple[str, str, str], tuple[int, int, int]]:
     """(matched, gold, predicted) per (round, form, kind), summed over its documents."""
-    scorer = _scorer()
+    scorer = reference_scorer()
     nlp = build_nlp()
     extractors = get_extractors()
     sums = {(r, form, kind): [0, 0, 0] for r in ROUNDS for form in FORMS for kind in KINDS}
@@ -154,7 +132,7 @@ def totals() -> dict[tuple[str, str, str], tuple[int, int, int]]:
                             url=source.resolve().as_uri())
                 result = run_extractors(doc, extractors, nlp)
                 assert not result.errors, f"{source.name}: {result.errors}"
-                predicted = _gold_format(result.records)
+                predicted = gold_format(result.records)
                 for kind in KINDS:
                     g = [scorer.key(kind, r) for r in gold.get(kind, [])]
                     p = [scorer.key(kind, r) for r in predicted.get(kind, [])]
@@ -165,7 +143,7 @@ def totals() -> dict[tuple[str, str, str], tuple[int, int, int]]:
 
 @pytest.mark.parametrize(("round_", "form", "kind"), sorted(FLOORS))
 def test_tables_keep_their_measured_quality_on_unseen_styles(totals, round_, form, kind):
-    precision, recall, _ = _scorer().prf(*totals[round_, form, kind])
+    precision, recall, _ = reference_scorer().prf(*totals[round_, form, kind])
     min_precision, min_recall = FLOORS[round_, form, kind]
     matched, gold, predicted = totals[round_, form, kind]
     counts = f"{round_} {form} {kind}: {matched} matched, {gold} gold, {predicted} predicted"

@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import hashlib
 import html
-import importlib.util
 import json
 from pathlib import Path
 
@@ -44,10 +43,9 @@ from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse
 from pledgeflow.registry import get_extractors, run_extractors
 from pledgeflow.sniff import sniff_media_type
+from scoring import KINDS, gold_format, reference_scorer
 
 UNSEEN_DIR = Path(__file__).parent / "unseen"
-SCORER_PATH = Path(__file__).parent / "gold" / "score.py"
-KINDS = ("pledges", "targets", "kpis", "actions", "risks")
 
 # kind -> (precision floor, recall floor): measured level minus 0.05 (see the docstring)
 FLOORS = {
@@ -57,13 +55,6 @@ FLOORS = {
     "actions": (0.95, 0.95),
     "risks": (0.95, 0.95),
 }
-
-
-def _scorer():
-    spec = importlib.util.spec_from_file_location("unseen_score", SCORER_PATH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
 
 
 def _documents() -> list[tuple[Path, Path]]:
@@ -77,24 +68,10 @@ def _documents() -> list[tuple[Path, Path]]:
     return pairs
 
 
-def _gold_format(records) -> dict[str, list[dict]]:
-    """Extracted records in the gold format the scorer keys on (as ``pledgeflow export``)."""
-    out: dict[str, list[dict]] = {kind: [] for kind in KINDS}
-    for record in records:
-        row = record.row()
-        if record.kind == "kpis":
-            cells = record.children().get("kpi_targets", [])
-            row["targets"] = {c["period"]: c["raw"] for c in cells}
-        elif record.kind == "actions":
-            row["id"] = row.get("ref")
-        out.setdefault(record.kind, []).append(row)
-    return out
-
-
 @pytest.fixture(scope="module")
 def totals() -> dict[str, tuple[int, int, int]]:
     """(matched, gold, predicted) per kind, summed over the unseen documents."""
-    scorer = _scorer()
+    scorer = reference_scorer()
     nlp = build_nlp()
     extractors = get_extractors()
     sums = {kind: [0, 0, 0] for kind in KINDS}
@@ -111,7 +88,7 @@ def totals() -> dict[str, tuple[int, int, int]]:
         )
         result = run_extractors(doc, extractors, nlp)
         assert not result.errors, f"{source.name}: {result.errors}"
-        predicted = _gold_format(result.records)
+        predicted = gold_format(result.records)
         gold = json.loads(gold_path.read_text(encoding="utf-8"))
         for kind in KINDS:
             g = [scorer.key(kind, r) for r in gold.get(kind, [])]
@@ -123,7 +100,7 @@ def totals() -> dict[str, tuple[int, int, int]]:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_rules_keep_their_measured_quality_on_unseen_document_styles(totals, kind):
-    scorer = _scorer()
+    scorer = reference_scorer()
     precision, recall, _ = scorer.prf(*totals[kind])
     min_precision, min_recall = FLOORS[kind]
     matched, gold, predicted = totals[kind]
