@@ -6,6 +6,7 @@ import sqlite3
 
 import pytest
 from conftest import LocalHTTPServer
+from toml_catalog import TOWNSFOLK, write_catalog
 
 from pledgeflow.export import source_records
 from pledgeflow.flows.pipeline import pipeline
@@ -51,19 +52,9 @@ def party_site(http_server, samples_dir):
 
 
 def test_discovery_ingests_every_linked_page_under_one_source(tmp_path, party_site):
-    catalog = tmp_path / "catalog.toml"
-    catalog.write_text(f"""[[sources]]
-id = "townsfolk-2025"
-url = "{party_site.url('/m/index.html')}"
-organisation = "Townsfolk Party"
-council = "Townsville"
-kind = "manifesto"
-title = "Our manifesto"
-period = "2025-2029"
-discover = true
-link_pattern = "/m/"
-max_pages = 10
-""", encoding="utf-8")
+    catalog = write_catalog(tmp_path / "catalog.toml", {
+        "id": "townsfolk-2025", "url": party_site.url("/m/index.html"), **TOWNSFOLK,
+        "discover": True, "link_pattern": "/m/", "max_pages": 10})
     summary = pipeline(sources=str(catalog), db=str(tmp_path / "pf.db"),
                        raw_dir=str(tmp_path / "raw"), processed_dir=str(tmp_path / "processed"))
     assert summary["documents"] == 4 and summary["failed"] == 0

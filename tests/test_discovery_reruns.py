@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import LocalHTTPServer
+from toml_catalog import TOWNSFOLK, write_catalog
 
 from pledgeflow.cli import main
 from pledgeflow.discover import discover
@@ -84,17 +85,8 @@ def test_validators_of_another_index_url_are_not_sent(site):
 
 @pytest.mark.usefixtures("prefect_harness")
 def test_reruns_ask_for_the_index_conditionally_and_retire_what_it_drops(tmp_path, site):
-    catalog = tmp_path / "catalog.toml"
-    catalog.write_text(f"""[[sources]]
-id = "townsfolk-2025"
-url = "{site.url(INDEX)}"
-organisation = "Townsfolk Party"
-council = "Townsville"
-kind = "manifesto"
-title = "Our manifesto"
-period = "2025-2029"
-discover = true
-""", encoding="utf-8")
+    catalog = write_catalog(tmp_path / "catalog.toml", {
+        "id": "townsfolk-2025", "url": site.url(INDEX), **TOWNSFOLK, "discover": True})
     db = tmp_path / "pf.db"
 
     def run() -> dict:
