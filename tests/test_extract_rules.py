@@ -616,6 +616,17 @@ def test_lead_ins_inside_a_list_are_not_pledges_and_sub_headings_keep_the_list_o
                      "Freeze council tax for two years."]
 
 
+def test_the_coalition_is_the_liberal_party_of_its_row():
+    from pledgeflow.parse.csv import parse_csv
+
+    data = ("party,statement\nLiberal,The Coalition will build 40 new dams.\n"
+            "Labor,The Coalition will cut hospital funding.\n")
+    doc = parse_csv(data.encode(), document_id="c" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [r.text for r in result.records if r.kind == "pledges"] == [
+        "The Coalition will build 40 new dams."]
+
+
 def test_statement_rows_that_are_headings_or_name_a_party_first_are_not_imperatives():
     from pledgeflow.parse.csv import parse_csv
 
