@@ -353,7 +353,7 @@ class Rules:
 SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery",
                "plan_includes_amount", "plan_includes_commitment"}
 # Rules with no actor that commit only when the sentence names the author's party.
-AUTHOR_NAMED = {"there_will_be_author"}
+AUTHOR_NAMED = {"there_will_be_author", "under_author_will"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.
 ACTOR_BEFORE = {"and_be_committed"}
 # A sentence opening with one of these and a modal continues the pledge before it

@@ -546,6 +546,9 @@ def test_a_contents_table_with_numbered_sections_holds_no_actions():
     "To meet this, a McAllister Green government will open a new fund.",
     "The Green Group at Ashford Council values this and is committed to monthly meetings.",
     "Progress on the plan will be reported every six months.",
+    "Today I am announcing a $50 million fund for local sports clubs.",
+    "Under the Greens, every family will be able to see a dentist.",
+    "Our plan would raise $40 billion from the largest polluters.",
 ])
 def test_actors_with_places_plans_and_targets_of_their_own_are_pledges(sentence):
     assert pledge_texts(f"# Greens on energy\n\n{sentence}\n") == [sentence]
@@ -556,6 +559,7 @@ def test_actors_with_places_plans_and_targets_of_their_own_are_pledges(sentence)
     "But that is not all we will do.",  # announces what follows
     "There will be cuts to every service next year.",  # no one's promise
     "The Tories' plan includes a £40 billion cut to services.",  # an opponent's plan
+    "Under the Tories, every bus route will be cut.",  # a warning about an opponent
 ])
 def test_events_announcements_and_others_plans_are_not_pledges(sentence):
     # the heading names the Greens twice, so they, not the Tories, are the author
