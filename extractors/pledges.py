@@ -105,6 +105,8 @@ class Rules:
         self.noun_followers = set(self.lexicon["noun_followers"])
         self.courtesy = set(self.lexicon["courtesy"])
         self.conditions = set(self.lexicon["conditions"])
+        self.wait_verbs = set(self.lexicon["wait_verbs"])
+        self.programme_ing = set(self.lexicon["programme_ing"])
         self.label = pledge_label(self.lexicon["pledge_labels"], self.lexicon["number_words"])
         self._context_seen: dict[str, bool] = {}  # text -> does it mention context words
         self.authors: set[str] | None = None  # parties the text speaks for; None: unknown
@@ -245,6 +247,14 @@ class Rules:
                 continue  # "we will be pleased to send a copy": a courtesy
             if after[:1] == ["be"] and after[2:3] == ["by"] and rule not in AUTHOR_NAMED:
                 continue  # "I will be joined by ...": done to the actor, not by it
+            if after[:1] == ["be"] and after[1:2] and (
+                    (after[1].endswith("ing") and after[1] not in self.programme_ing)
+                    or (after[1] in {"in", "at"} and end + 2 < span.end
+                        and doc[end + 2].is_title)):
+                continue  # "I will be visiting ...", "will be in Leeds": a schedule
+            if after[:1] and after[0] in self.wait_verbs and (
+                    len(after) < 2 or after[1] in self.not_before | {"and"}):
+                continue  # "we will see what ...", "we will wait and see"
             if after and after[0] in self.negators:
                 rest = [w for w in after if w not in self.negators]
                 if not rest or rest[0] in self.inability:

@@ -560,6 +560,9 @@ def test_actors_with_places_plans_and_targets_of_their_own_are_pledges(sentence)
     "There will be cuts to every service next year.",  # no one's promise
     "The Tories' plan includes a £40 billion cut to services.",  # an opponent's plan
     "Under the Tories, every bus route will be cut.",  # a warning about an opponent
+    "I will be visiting the hospital with our candidate this afternoon.",  # a schedule
+    "The leader will be in Townsville tomorrow.",  # a schedule
+    "We will see what the other parties put forward.",  # commits to nothing
 ])
 def test_events_announcements_and_others_plans_are_not_pledges(sentence):
     # the heading names the Greens twice, so they, not the Tories, are the author
