@@ -106,6 +106,7 @@ class Rules:
         self.courtesy = set(self.lexicon["courtesy"])
         self.conditions = set(self.lexicon["conditions"])
         self.wait_verbs = set(self.lexicon["wait_verbs"])
+        self.site_text = self.lexicon["site_text"]
         self.programme_ing = set(self.lexicon["programme_ing"])
         self.label = pledge_label(self.lexicon["pledge_labels"], self.lexicon["number_words"])
         self._context_seen: dict[str, bool] = {}  # text -> does it mention context words
@@ -415,6 +416,8 @@ class PledgeExtractor:
         rules = self.rules(nlp)
         for candidate in self.candidates(doc, nlp, rules):
             span, text = candidate.span, candidate.text
+            if mentions_any(text, rules.site_text):
+                continue  # a cookie banner or a sign-up form printed with the page
             found = rules.commitment(span)
             pledge = Pledge(
                 text=text.strip(), lead_in=candidate.lead_in, section=candidate.section,

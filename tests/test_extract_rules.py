@@ -563,6 +563,8 @@ def test_actors_with_places_plans_and_targets_of_their_own_are_pledges(sentence)
     "I will be visiting the hospital with our candidate this afternoon.",  # a schedule
     "The leader will be in Townsville tomorrow.",  # a schedule
     "We will see what the other parties put forward.",  # commits to nothing
+    "We will also set analytics cookies if you accept them.",  # a printed cookie banner
+    "Sign up and we will send you news about the campaign.",  # a sign-up form
 ])
 def test_events_announcements_and_others_plans_are_not_pledges(sentence):
     # the heading names the Greens twice, so they, not the Tories, are the author
