@@ -1,8 +1,9 @@
 """The ``pipeline`` flow: catalog -> fetch -> parse -> extract -> load.
 
-Thin by design: every stage is a plain function in ``pledgeflow.stages``; this module
-only declares how they run (one task per document: fetch, parse and extract) and keeps
-the single SQLite writer in the flow itself, loading each document as its task finishes.
+Thin by design: fetch, parse and extract are plain functions in ``pledgeflow.stages``
+and loading is ``pledgeflow.load``'s; this module only declares how they run (one task
+per document, or a batch of small ones: fetch, parse and extract) and keeps the single
+SQLite writer in the flow itself, loading each task's documents as it finishes.
 Tasks run on threads feeding a pool of worker processes by default, or on a Dask cluster
 (``pledgeflow run --runner dask``). A document that fails at any stage is recorded in
 ``failures`` with that stage, and the others go on. The flow run ends with a Markdown
@@ -25,11 +26,11 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pledgeflow import db as store
-from pledgeflow import stages, stopping
+from pledgeflow import load, stages, stopping
 from pledgeflow.catalog import load_catalog, select
 from pledgeflow.failures import report_markdown, run_failures
 from pledgeflow.isolate import close_shared_pool
-from pledgeflow.ledger import RunLedger, Window, format_summary
+from pledgeflow.ledger import RunLedger, format_summary
 from pledgeflow.parse.ocr import DEFAULT_MAX_PAGES as DEFAULT_OCR_PAGES
 from pledgeflow.parse.ocr import DEFAULT_SECONDS as DEFAULT_OCR_SECONDS
 from pledgeflow.parse.ocr import OcrOptions
@@ -86,14 +87,6 @@ def in_batches(jobs: list[stages.Job], size: int | None = None) -> list[list[sta
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
-def _outcome(future: PrefectFuture):
-    """The future's result, or the exception it failed with."""
-    try:
-        return future.result()
-    except Exception as exc:  # noqa: BLE001 - the caller records it as a failure
-        return exc
-
-
 @flow(name="pipeline", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_THREADS))
 def pipeline(
     sources: str = str(stages.DEFAULT_CATALOG),
@@ -140,9 +133,10 @@ def pipeline(
         jobs: list[tuple] = [(s, None, None) for s in catalog if not s.discover]
         found_pages: dict[str, set[str]] = {}
         for source, future in discoveries:
-            result = _outcome(future)
-            if isinstance(result, Exception):
-                ledger.fail(source.id, "discover", result, url=source.url)
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - recorded as the source's failure
+                ledger.fail(source.id, "discover", exc, url=source.url)
                 continue
             logger.info("%s: %s", source.id, result.summary())
             ledger.discovered(source.id, result)
@@ -157,17 +151,9 @@ def pipeline(
                                                else "")
             return documents_task.submit(batch_jobs, settings, label, pages=PAGES_PER_TASK)
 
-        # A window of tasks in flight, each loaded as it finishes: memory holds at most
-        # ``in_flight`` tasks' documents whatever the catalog's size, and a slow document
-        # holds up nothing but itself. The ledger, in this process, is the only writer.
-        window = Window(submit, in_flight)
-        window.add(in_batches(jobs, batch))
-        for batch_jobs, future in window:
-            rest = ledger.take_batch(batch_jobs, _outcome(future))
-            if rest:  # the task stopped at its pages: the documents it left go next
-                window.add([rest], front=True)
-
-        summary = ledger.finish(found_pages)
+        # Each task's documents are loaded as it finishes, by this process alone.
+        load.load_all(ledger, in_batches(jobs, batch), submit, in_flight)
+        summary = load.finish(ledger, found_pages)
         report = report_markdown(summary, run_failures(database, ledger.run_id),
                                  catalog=sources, db=db)
         database.close()

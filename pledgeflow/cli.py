@@ -292,8 +292,7 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     Example:
       pledgeflow reextract --extractor pledges
     """
-    from pledgeflow import db as store
-    from pledgeflow import links, stages
+    from pledgeflow import load, stages
     from pledgeflow.registry import get_extractors
 
     database = _open(db)
@@ -302,27 +301,25 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     unknown = sorted(set(names) - set(versions))
     if unknown:
         raise click.ClickException(f"unknown extractor(s): {', '.join(unknown)}")
-    done = 0
     # the whole list first: writing while a read is open would fail if another run commits
     current = database.execute(
         "select d.id, group_concat(l.source_id, ', '), d.extractors from documents d "
         "join source_documents l on l.document_id = d.id and l.current = 1 "
         "group by d.id order by min(l.source_id), min(l.part)").fetchall()
-    councils: set[str] = set()
-    for document_id, source_id, stored in current:
-        stored = json.loads(stored or "{}")
-        if not everything and all(stored.get(n) == versions[n] for n in names):
-            continue
-        counts = stages.reextract(database, document_id, stages.Settings())
-        done += 1
-        councils |= store.source_councils(database, store.document_sources(database,
-                                                                           document_id))
-        click.echo(f"{source_id}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
-    # Replacing a document's pledges dropped their links: build them again (the
-    # full-text rows were replaced with the records, in the same transaction).
-    linked = links.rebuild(database, councils) if councils else 0
-    click.echo(f"re-extracted {done} document(s); relinked {len(councils)} council(s): "
-               f"{linked} link(s)")
+    served = {document_id: source_id for document_id, source_id, _ in current}
+    due = [document_id for document_id, _, stored in current
+           if everything or any(json.loads(stored or "{}").get(n) != versions[n]
+                                for n in names)]
+
+    def echo(document_id: str, counts: dict[str, int]) -> None:
+        click.echo(f"{served[document_id]}: "
+                   + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+
+    # Replacing a document's pledges drops their matches to measures: the councils they
+    # serve are matched again once every document is done.
+    done = load.reextract_documents(database, due, stages.Settings(), each=echo)
+    click.echo(f"re-extracted {done.documents} document(s); relinked {done.councils} "
+               f"council(s): {done.matches} link(s)")
 
 
 @main.command("extractors")

@@ -563,7 +563,7 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
     this source's earlier versions stay with theirs. A page found by discovery
     (``part_url``, ``part`` = its place in the index) has versions of its own.
     """
-    _index_group_before_replacing(db, doc.id)  # outside this load's savepoint
+    index_group_before_replacing(db, doc.id)  # outside this load's savepoint
     with immediate(db):
         counts = store_document(db, doc, records, fetched=fetched, raw_path=raw_path,
                                 processed_path=processed_path,
@@ -583,7 +583,7 @@ def store_document(db: sqlite_utils.Database, doc: Document, records: list[Recor
     keeps every source's link as it was."""
     counts: dict[str, int] = dict.fromkeys([*RECORD_COLUMNS, "kpi_targets"], 0)
     group = _unindexed.get(id(db.conn))
-    _index_group_before_replacing(db, doc.id)
+    index_group_before_replacing(db, doc.id)
     existed = db.execute("select 1 from documents where id = ?", [doc.id]).fetchone()
     with immediate(db):
         _delete_document_rows(db, doc.id)
@@ -623,7 +623,7 @@ def store_document(db: sqlite_utils.Database, doc: Document, records: list[Recor
     return counts
 
 
-def _index_group_before_replacing(db: sqlite_utils.Database, document_id: str) -> None:
+def index_group_before_replacing(db: sqlite_utils.Database, document_id: str) -> None:
     """Replacing stored bytes: the delete triggers take their rows out of the full-text
     index, so they must be in it, and they may be ones the open load group has not indexed
     yet. Called before the load's savepoint opens, so a failed load does not undo the

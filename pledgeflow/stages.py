@@ -1,7 +1,8 @@
-"""The pipeline's stages as plain functions: fetch -> parse -> extract -> load.
+"""The pipeline's first stages as plain functions: fetch -> parse -> extract.
 
 Each takes and returns plain values, so tests and benchmarks call them directly and
-the Prefect flow in ``flows/pipeline.py`` only orchestrates them.
+the Prefect flow in ``flows/pipeline.py`` only orchestrates them. What they hand back
+(``Processed``) is loaded by ``pledgeflow.load``.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from pledgeflow import db as store
 from pledgeflow.catalog import Source
 from pledgeflow.discover import DiscoveryResult, IndexPage, discover
 from pledgeflow.document import Document
@@ -330,34 +330,3 @@ def process_batch(jobs: list[Job], settings: Settings, pages: int | None = None
         if pages is not None and parsed >= pages:
             break
     return outcomes
-
-
-def reextract(db, document_id: str, settings: Settings) -> dict[str, int]:
-    """Extract a stored document again from its saved parse (no fetch, no parse) and
-    replace its records, for every source that serves it: what a new extractor version
-    needs."""
-    row = store.document_row(db, document_id)
-    document = Document.load(Path(row["processed_path"]))
-    sources = store.document_sources(db, document_id)
-    meta = db.execute("select organisation, council, party, kind from sources where id = ?",
-                      [sources[0]]).fetchone() if sources else None
-    document.meta = dict(zip(("organisation", "council", "party", "kind"), meta or (),
-                             strict=False))
-    extracted = extract_parsed(Parsed(sources[0] if sources else "", document,
-                                      row["processed_path"]), settings)
-    return store.store_document(
-        db, document, extracted.extraction.records,
-        fetched={"media_type": row["media_type"], "bytes": row["bytes"]},
-        raw_path=row["raw_path"], processed_path=row["processed_path"],
-        extractor_versions=extracted.extraction.versions)
-
-
-def load_extracted(db, item: Fetch, extracted: Extracted) -> dict[str, int]:
-    """Load one document and its records in one transaction; returns counts per kind."""
-    return store.load_document(
-        db, extracted.parsed.document, extracted.extraction.records,
-        source_id=item.source_id, fetched=item.metadata(), raw_path=item.raw_path,
-        processed_path=extracted.parsed.processed_path,
-        extractor_versions=extracted.extraction.versions, part=item.part,
-        part_url=item.part_url,
-    )

@@ -329,7 +329,7 @@ class SampleRun:
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
     from pledgeflow import db as store
-    from pledgeflow import links, stages
+    from pledgeflow import links, load, stages
     from pledgeflow.catalog import load_catalog
 
     root = tmp_path_factory.mktemp("sample-run")
@@ -343,7 +343,7 @@ def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
         fetched = stages.fetch_source(source, settings)
         parsed = stages.parse_fetched(fetched, settings)
         extracted = stages.extract_parsed(parsed, settings)
-        stages.load_extracted(database, fetched, extracted)
+        load.load_extracted(database, fetched, extracted)
         documents[source.id] = parsed.document
         extractions[source.id] = extracted.extraction
     links.rebuild(database)  # as a run does once its documents are in
