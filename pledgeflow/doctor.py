@@ -27,8 +27,10 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-DEFAULT_DB = Path("processed/pledgeflow.db")
-DEFAULT_RAW = Path("raw")
+from pledgeflow import defaults
+
+DEFAULT_DB = defaults.DB
+DEFAULT_RAW = defaults.RAW_DIR
 FTS_TABLES = ("blocks_fts", "pledges_fts")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _SHARD = re.compile(r"^[0-9a-f]{2}$")

@@ -25,12 +25,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from pledgeflow.defaults import PARSE_TIMEOUT
 from pledgeflow.lifeline import tie_to_parent
 from pledgeflow.parse import ParseError, ParseTimeout
 
 T = TypeVar("T")
 
-DEFAULT_TIMEOUT = 120.0  # seconds per document
 DEFAULT_MEMORY = 2 * 1024**3  # bytes of address space per worker
 # A worker costs ~1 s of CPU to start (imports, spaCy, extractor patterns): recycle often
 # enough to bound memory creep, rarely enough that start-up stays a small share of the
@@ -153,7 +153,7 @@ class ParserPool:
             self._submitted += 1
             return self._pool, self._pool.submit(_call, fn, args)
 
-    def run(self, fn: Callable[..., T], *args, timeout: float = DEFAULT_TIMEOUT) -> T:
+    def run(self, fn: Callable[..., T], *args, timeout: float = PARSE_TIMEOUT) -> T:
         """``fn(*args)`` in a worker; ``fn`` must be importable by name (a module function)."""
         pool, future = self._submit(fn, args)
         try:

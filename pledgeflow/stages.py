@@ -14,6 +14,7 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
+from pledgeflow import defaults
 from pledgeflow.catalog import Source
 from pledgeflow.discover import DiscoveryResult, IndexPage, discover
 from pledgeflow.document import Document
@@ -29,18 +30,19 @@ from pledgeflow.registry import (
     run_extractors,
 )
 
-DEFAULT_CATALOG = Path("samples/catalog.toml")
-DEFAULT_DB = Path("processed/pledgeflow.db")
+# Kept under these names for the modules that import them from here
+DEFAULT_CATALOG = defaults.CATALOG
+DEFAULT_DB = defaults.DB
 
 
 @dataclass(frozen=True)
 class Settings:
-    raw_dir: Path = Path("raw")
-    processed_dir: Path = Path("processed")
-    timeout: float = 30.0
-    max_bytes: int = 50 * 1024 * 1024
+    raw_dir: Path = defaults.RAW_DIR
+    processed_dir: Path = defaults.PROCESSED_DIR
+    timeout: float = defaults.FETCH_TIMEOUT
+    max_bytes: int = defaults.MAX_BYTES
     extractors: tuple[str, ...] | None = None  # None: every registered extractor
-    parse_timeout: float = 120.0  # seconds a document may take to parse
+    parse_timeout: float = defaults.PARSE_TIMEOUT  # seconds to parse and extract a document
     isolate: bool = True  # parse and extract in worker processes, bounded in time and memory
     fetch_attempts: int = 3  # tries for timeouts, 5xx and 429 (backoff, Retry-After)
     fetch_deadline: float | None = None  # seconds for a whole transfer; None: 10 x timeout
