@@ -19,9 +19,9 @@ from pledgeflow.catalog import Source
 from pledgeflow.discover import DiscoveryResult, IndexPage, discover
 from pledgeflow.document import Document
 from pledgeflow.fetch import Fetched, fetch_with_retries, resolve_url, store_raw
-from pledgeflow.isolate import shared_pool
+from pledgeflow.isolate import reached, shared_pool
 from pledgeflow.nlp import build_nlp
-from pledgeflow.parse import parse, parser_id
+from pledgeflow.parse import ParseTimeout, parse, parser_id
 from pledgeflow.parse.ocr import OcrOptions, reads_more
 from pledgeflow.registry import (
     Extraction,
@@ -228,12 +228,21 @@ def extract_parsed(parsed: Parsed, settings: Settings) -> Extracted:
     return Extracted(parsed, extraction, seconds=time.perf_counter() - started)
 
 
+class ExtractTimeout(TimeoutError):
+    """A document's parse and extraction together took longer than the parse timeout, and
+    it was stopped while extracting."""
+
+
+PARSED = 1  # the step a worker has reached once the parse is done (``isolate.reached``)
+
+
 def _parse_and_extract(item: Fetch, settings: Settings) -> Extracted:
     """Both CPU-bound stages in one call, so a worker process does both (one round trip)."""
     try:
         parsed = parse_fetched(item, settings)
     except Exception as exc:
         raise StageFailed("parse", exc, item.fetched.sha256) from exc
+    reached(PARSED)  # a timeout from here on is the extractors'
     try:
         return extract_parsed(parsed, settings)
     except Exception as exc:
@@ -250,7 +259,13 @@ def parse_and_extract(item: Fetch, settings: Settings) -> Extracted:
                                  timeout=settings.parse_timeout)
     except StageFailed:
         raise
-    except Exception as exc:  # timeout, a killed worker, a memory limit: the parse failed
+    except ParseTimeout as exc:
+        if getattr(exc, "reached", 0) == PARSED:
+            raise StageFailed("extract", ExtractTimeout(
+                f"parsing and extraction took longer than {settings.parse_timeout:g} s "
+                "and were stopped while extracting"), item.fetched.sha256) from exc
+        raise StageFailed("parse", exc, item.fetched.sha256) from exc
+    except Exception as exc:  # a killed worker, a memory limit: the parse failed
         raise StageFailed("parse", exc, item.fetched.sha256) from exc
 
 
