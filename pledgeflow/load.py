@@ -25,7 +25,7 @@ from typing import Any
 import sqlite_utils
 
 from pledgeflow import db as store
-from pledgeflow import links
+from pledgeflow import matches
 from pledgeflow.document import Document
 from pledgeflow.ledger import RunLedger, Window
 from pledgeflow.parse import PagesNotRead
@@ -86,7 +86,7 @@ def councils_of(db: sqlite_utils.Database, document_id: str) -> set[str]:
 
 def match(db: sqlite_utils.Database, councils: set[str]) -> int:
     """Match the councils' current pledges to their measures again; returns the matches."""
-    return links.rebuild(db, councils) if councils else 0
+    return matches.rebuild(db, councils) if councils else 0
 
 
 @dataclass
@@ -248,7 +248,7 @@ def finish(ledger: RunLedger, found_pages: dict[str, set[str]] | None = None) ->
             ledger.councils |= store.source_councils(db, [source_id])
     # Councils with new or retired records not yet matched, and any of the run's councils
     # whose matches are older than their records (a reextract, a failed matching)
-    ledger.councils |= links.stale_councils(db, ledger.run_councils)
+    ledger.councils |= matches.stale_councils(db, ledger.run_councils)
     if ledger.councils:
         _match(ledger, set(ledger.councils))
     return ledger.close()
