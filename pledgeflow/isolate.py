@@ -138,9 +138,10 @@ def _call(fn: Callable[..., T], args: tuple, slot: int = 0) -> T:
             gc.freeze()
 
 
-class ParserPool:
-    """A pool of worker processes, created on first use, replaced as a whole after
-    ``documents_per_worker`` documents per worker, and rebuilt after a timeout.
+class WorkerPool:
+    """A pool of worker processes for a document's CPU-bound work (its parse and its
+    extraction, ``stages.parse_and_extract``), created on first use, replaced as a whole
+    after ``documents_per_worker`` documents per worker, and rebuilt after a timeout.
 
     Recycling is done here, not with ProcessPoolExecutor's ``max_tasks_per_child``: on
     Python 3.11 and 3.12 a worker that exits on that count is not always replaced (the
@@ -215,13 +216,13 @@ class ParserPool:
         pool.shutdown(wait=not kill, cancel_futures=True)
 
 
-_shared: ParserPool | None = None
+_shared: WorkerPool | None = None
 
 
-def shared_pool() -> ParserPool:
+def shared_pool() -> WorkerPool:
     global _shared
     if _shared is None:
-        _shared = ParserPool()
+        _shared = WorkerPool()
     return _shared
 
 

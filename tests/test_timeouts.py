@@ -9,7 +9,7 @@ import pytest
 
 from pledgeflow import stages
 from pledgeflow.catalog import Source
-from pledgeflow.isolate import ParserPool, close_shared_pool, reached
+from pledgeflow.isolate import WorkerPool, close_shared_pool, reached
 from pledgeflow.parse import ParseTimeout
 
 PAGE = (b"<html><body><main><h1>Parks</h1><p>We will open a cafe in every park.</p>"
@@ -28,7 +28,7 @@ def step_then_wait(step: int) -> None:
 
 @pytest.mark.parametrize("step", [0, 3])
 def test_a_stopped_call_reports_the_step_it_had_reached(step):
-    pool = ParserPool(workers=1)
+    pool = WorkerPool(workers=1)
     try:
         # The worker is up and has imported this module: neither is in the time limit
         assert pool.run(ready, timeout=120)
