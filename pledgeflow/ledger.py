@@ -186,6 +186,10 @@ class RunLedger:
         self.logger.info("%d of %d documents: %d loaded, %d unchanged, %d failed",
                          self.taken, self.total, s["documents"], s["unchanged"], s["failed"])
 
+    def count(self, what: str, n: int = 1) -> None:
+        """Add to one of the run's counts (fetched, not_modified, parsed)."""
+        self.summary[what] += n
+
     def unchanged(self, item: stages.Fetch) -> None:
         self.summary["unchanged"] += 1
         self.logger.debug("%s unchanged (%s%s), skipped", item.source_id,

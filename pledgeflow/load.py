@@ -178,7 +178,7 @@ def _load(ledger: RunLedger, source_id: str, outcome: Processed | BaseException,
     db = ledger.database
     item, extracted = outcome.item, outcome.extracted
     not_modified = item.fetched.not_modified
-    ledger.summary["not_modified" if not_modified else "fetched"] += 1
+    ledger.count("not_modified" if not_modified else "fetched")
     fetched = None if not_modified else item.metadata()
     revisited = extracted is not None and ledger.revisits.get(item.document_id, False)
     if not revisited and store.document_is_current(db, item.document_id, ledger.versions):
@@ -207,7 +207,7 @@ def _load(ledger: RunLedger, source_id: str, outcome: Processed | BaseException,
             return
         _loaded(ledger, item, counts)
         return
-    ledger.summary["parsed"] += 0 if extracted.parsed.cached else 1
+    ledger.count("parsed", 0 if extracted.parsed.cached else 1)
     for name, error in extracted.extraction.errors:
         ledger.fail(source_id, f"extract:{name}", error, item.fetched.sha256, url)
     try:
