@@ -4,7 +4,7 @@ one run on the generated benchmark corpus (benchmarks/corpus.py) served on 127.0
 For each half of the corpus (HTML, then PDF), on fresh folders and databases each time:
 
 1. a plain loop: the stage functions (``stages.process_batch`` on a thread pool feeding
-   the worker processes, ``stages.load_extracted`` in the main thread), no Prefect;
+   the worker processes, ``load.load_all`` in the main thread), no Prefect;
 2. the Prefect flow (``pipeline``) on the same documents, after a warm-up run so the
    temporary Prefect server's start-up is not counted.
 
@@ -120,10 +120,11 @@ class PeakMemory:
 
 
 def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
-    """The flow's work without Prefect: the same stage functions and run ledger, the same
-    threads, worker processes and window of documents in flight, one writer."""
+    """The flow's work without Prefect: the same stage functions, run ledger and loading
+    (``pledgeflow.load``), the same threads, worker processes and window of documents in
+    flight, one writer."""
     from pledgeflow import db as store
-    from pledgeflow import stages
+    from pledgeflow import load, stages
     from pledgeflow.catalog import load_catalog, select
     from pledgeflow.flows.pipeline import (
         DEFAULT_IN_FLIGHT,
@@ -131,7 +132,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
         PAGES_PER_TASK,
         in_batches,
     )
-    from pledgeflow.ledger import RunLedger, Window
+    from pledgeflow.ledger import RunLedger
 
     settings = stages.Settings(raw_dir=folder / "raw", processed_dir=folder / "processed")
     sources = select(load_catalog(catalog), only=ids)
@@ -140,29 +141,15 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     store.upsert_sources(database, sources)
     ledger = RunLedger(database, catalog=str(catalog), sources=len(sources), settings=settings,
                        logger=logging.getLogger("plain-loop"))
-    stage = {"fetch": 0.0, "parse": 0.0, "extract": 0.0, "load": 0.0}
     jobs = ledger.order([stages.Job(s, ledger.previous(s.id, None)) for s in sources])
     with ThreadPoolExecutor(DEFAULT_THREADS) as pool:
         def submit(batch):
             return pool.submit(stages.process_batch, batch, settings, PAGES_PER_TASK)
 
-        window = Window(submit, DEFAULT_IN_FLIGHT)
-        window.add(in_batches(jobs))
-        for batch, future in window:
-            outcomes = future.result()
-            for outcome in outcomes:
-                if isinstance(outcome, stages.Processed):
-                    stage["fetch"] += outcome.fetch_seconds
-                    if outcome.extracted is not None:
-                        stage["parse"] += outcome.extracted.parsed.seconds
-                        stage["extract"] += outcome.extracted.seconds
-            t = time.perf_counter()
-            rest = ledger.take_batch(batch, outcomes)
-            stage["load"] += time.perf_counter() - t
-            if rest:
-                window.add([rest], front=True)
+        load.load_all(ledger, in_batches(jobs), submit, DEFAULT_IN_FLIGHT)
+    stage = dict(ledger.seconds)
     t = time.perf_counter()
-    summary = ledger.finish()
+    summary = load.finish(ledger)
     stage["link"] = time.perf_counter() - t
     database.close()
     return {"seconds": time.perf_counter() - started, "stage_seconds": stage,

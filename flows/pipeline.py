@@ -1,8 +1,9 @@
 """The ``pipeline`` flow: catalog -> fetch -> parse -> extract -> load.
 
-Thin by design: every stage is a plain function in ``pledgeflow.stages``; this module
-only declares how they run (one task per document: fetch, parse and extract) and keeps
-the single SQLite writer in the flow itself, loading each document as its task finishes.
+Thin by design: fetch, parse and extract are plain functions in ``pledgeflow.stages``
+and loading is ``pledgeflow.load``'s; this module only declares how they run (one task
+per document, or a batch of small ones: fetch, parse and extract) and keeps the single
+SQLite writer in the flow itself, loading each task's documents as it finishes.
 Tasks run on threads feeding a pool of worker processes by default, or on a Dask cluster
 (``pledgeflow run --runner dask``). A document that fails at any stage is recorded in
 ``failures`` with that stage, and the others go on. The flow run ends with a Markdown
@@ -25,15 +26,14 @@ from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from pledgeflow import db as store
-from pledgeflow import stages, stopping
+from pledgeflow import defaults, load, stages, stopping
 from pledgeflow.catalog import load_catalog, select
 from pledgeflow.failures import report_markdown, run_failures
 from pledgeflow.isolate import close_shared_pool
-from pledgeflow.ledger import RunLedger, Window, format_summary
+from pledgeflow.ledger import RunLedger, format_summary
 from pledgeflow.parse.ocr import DEFAULT_MAX_PAGES as DEFAULT_OCR_PAGES
 from pledgeflow.parse.ocr import DEFAULT_SECONDS as DEFAULT_OCR_SECONDS
 from pledgeflow.parse.ocr import OcrOptions
-from pledgeflow.serving import DEFAULT_STATE_DIR
 from pledgeflow.tempserver import temporary_server
 
 
@@ -62,16 +62,9 @@ DEFAULT_THREADS = 2 * (os.cpu_count() or 1) + 4
 # Tasks submitted and not yet loaded: enough to keep every thread (or a small cluster's
 # workers) busy past a slow document; raise it above a large cluster's worker count.
 DEFAULT_IN_FLIGHT = 2 * DEFAULT_THREADS
-# Documents per task at most; a small catalog gets one per task, so every core still works.
-# Each task run cost the temporary Prefect server ~40 ms of CPU: on 500 web pages, batches
-# of 25 rather than 15 took its share from 2.0 to 0.8 s, and the flow from 10.1-10.3 to
-# 9.1 s.
-MAX_BATCH = 25
-# A task also stops once its documents hold this many pages, and the documents it left go
-# to the next task: a few plans share a task, a long one has it to itself, so a task never
-# holds many plans' results at once. (One plan per task cost 10% more wall time than the
-# plain loop on the 500 generated plans: 500 task runs.)
-PAGES_PER_TASK = 200
+# Documents and pages per task at most: see pledgeflow.defaults
+MAX_BATCH = defaults.MAX_BATCH
+PAGES_PER_TASK = defaults.PAGES_PER_TASK
 
 
 def batch_size(documents: int, threads: int = DEFAULT_THREADS) -> int:
@@ -86,26 +79,18 @@ def in_batches(jobs: list[stages.Job], size: int | None = None) -> list[list[sta
     return [jobs[i:i + size] for i in range(0, len(jobs), size)]
 
 
-def _outcome(future: PrefectFuture):
-    """The future's result, or the exception it failed with."""
-    try:
-        return future.result()
-    except Exception as exc:  # noqa: BLE001 - the caller records it as a failure
-        return exc
-
-
 @flow(name="pipeline", task_runner=ThreadPoolTaskRunner(max_workers=DEFAULT_THREADS))
 def pipeline(
-    sources: str = str(stages.DEFAULT_CATALOG),
-    db: str = str(stages.DEFAULT_DB),
-    raw_dir: str = "raw",
-    processed_dir: str = "processed",
+    sources: str = str(defaults.CATALOG),
+    db: str = str(defaults.DB),
+    raw_dir: str = str(defaults.RAW_DIR),
+    processed_dir: str = str(defaults.PROCESSED_DIR),
     only: list[str] | None = None,
     kind: str | None = None,
     organisation: str | None = None,
-    parse_timeout: float = 120.0,
+    parse_timeout: float = defaults.PARSE_TIMEOUT,
     allow_files_outside: bool = False,
-    fetch_timeout: float = 30.0,
+    fetch_timeout: float = defaults.FETCH_TIMEOUT,
     isolate: bool = True,
     in_flight: int = DEFAULT_IN_FLIGHT,
     batch: int | None = None,
@@ -140,9 +125,10 @@ def pipeline(
         jobs: list[tuple] = [(s, None, None) for s in catalog if not s.discover]
         found_pages: dict[str, set[str]] = {}
         for source, future in discoveries:
-            result = _outcome(future)
-            if isinstance(result, Exception):
-                ledger.fail(source.id, "discover", result, url=source.url)
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - recorded as the source's failure
+                ledger.fail(source.id, "discover", exc, url=source.url)
                 continue
             logger.info("%s: %s", source.id, result.summary())
             ledger.discovered(source.id, result)
@@ -157,17 +143,9 @@ def pipeline(
                                                else "")
             return documents_task.submit(batch_jobs, settings, label, pages=PAGES_PER_TASK)
 
-        # A window of tasks in flight, each loaded as it finishes: memory holds at most
-        # ``in_flight`` tasks' documents whatever the catalog's size, and a slow document
-        # holds up nothing but itself. The ledger, in this process, is the only writer.
-        window = Window(submit, in_flight)
-        window.add(in_batches(jobs, batch))
-        for batch_jobs, future in window:
-            rest = ledger.take_batch(batch_jobs, _outcome(future))
-            if rest:  # the task stopped at its pages: the documents it left go next
-                window.add([rest], front=True)
-
-        summary = ledger.finish(found_pages)
+        # Each task's documents are loaded as it finishes, by this process alone.
+        load.load_all(ledger, in_batches(jobs, batch), submit, in_flight)
+        summary = load.finish(ledger, found_pages)
         report = report_markdown(summary, run_failures(database, ledger.run_id),
                                  catalog=sources, db=db)
         database.close()
@@ -240,7 +218,7 @@ def run_pipeline(runner: str = "threads", address: str | None = None,
     the run ends: see ``pledgeflow.tempserver``. Dask workers report to it too."""
     if runner == "dask":
         _quiet_dask()
-    with temporary_server(state_dir or DEFAULT_STATE_DIR):
+    with temporary_server(state_dir or defaults.STATE_DIR):
         chosen = pipeline.with_options(task_runner=task_runner(runner, address, workers))
         return chosen(**parameters, isolate=runner != "dask")
 

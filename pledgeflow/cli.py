@@ -12,10 +12,10 @@ from pathlib import Path
 
 import click
 
-from pledgeflow import __version__
+from pledgeflow import __version__, defaults
+from pledgeflow.defaults import CATALOG as DEFAULT_CATALOG
+from pledgeflow.defaults import DB as DEFAULT_DB
 from pledgeflow.options import ocr_options, store_options
-from pledgeflow.serving import DEFAULT_STATE_DIR
-from pledgeflow.stages import DEFAULT_CATALOG, DEFAULT_DB
 
 # `pledgeflow run` exit statuses, for cron and other schedulers (README, docs/reliability.md).
 EXIT_OK = 0  # every selected document loaded, or was unchanged
@@ -60,9 +60,9 @@ def main() -> None:
 @click.option("--only", multiple=True, metavar="ID[,ID]", help="Run only these source ids.")
 @click.option("--kind", help="Run only sources of this kind (e.g. manifesto).")
 @click.option("--organisation", help="Run only sources whose organisation contains this text.")
-@click.option("--parse-timeout", type=float, default=120.0, show_default=True,
-              help="Seconds one document may take to parse before it is stopped and recorded "
-                   "as a failure.")
+@click.option("--parse-timeout", type=float, default=defaults.PARSE_TIMEOUT, show_default=True,
+              help="Seconds one document may take to parse and extract before it is stopped "
+                   "and recorded as a failure at the stage it had reached (parse or extract).")
 @ocr_options
 @click.option("--allow-files-outside", is_flag=True,
               help="Let file:// and path entries read files outside the catalog's folder.")
@@ -77,7 +77,7 @@ def main() -> None:
               help="With --runner dask and no --address: worker processes of the local "
                    "cluster (default: one per core).")
 @click.option("--state-dir", type=click.Path(file_okay=False, path_type=Path),
-              default=DEFAULT_STATE_DIR, show_default=True,
+              default=defaults.STATE_DIR, show_default=True,
               help="Without PREFECT_API_URL (and PREFECT_HOME), the run's temporary Prefect "
                    "server keeps its state in <state-dir>/prefect-temporary/.")
 @click.option("--in-flight", type=click.IntRange(min=1), metavar="N",
@@ -85,10 +85,11 @@ def main() -> None:
                    "threads); each is loaded as it finishes. Memory grows with it; on a "
                    "large Dask cluster raise it above the number of workers.")
 @click.option("--batch", type=click.IntRange(min=1), metavar="N",
-              help="Documents per task (default: one for a small catalog, up to 25 for a "
-                   "large one, where a task per web page would cost more in orchestration "
-                   "than the page's work). A task also stops once its documents hold 200 "
-                   "pages, so a long PDF has a task to itself.")
+              help=f"Documents per task (default: one for a small catalog, up to "
+                   f"{defaults.MAX_BATCH} for a large one, where a task per web page would "
+                   f"cost more in orchestration than the page's work). A task also stops "
+                   f"once its documents hold {defaults.PAGES_PER_TASK} pages, so a long PDF "
+                   f"has a task to itself.")
 def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple[str, ...],
         kind: str | None, organisation: str | None, parse_timeout: float,
         ocr: bool, ocr_pages: int, ocr_seconds: float, allow_files_outside: bool,
@@ -292,8 +293,7 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     Example:
       pledgeflow reextract --extractor pledges
     """
-    from pledgeflow import db as store
-    from pledgeflow import links, stages
+    from pledgeflow import load, stages
     from pledgeflow.registry import get_extractors
 
     database = _open(db)
@@ -302,27 +302,25 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     unknown = sorted(set(names) - set(versions))
     if unknown:
         raise click.ClickException(f"unknown extractor(s): {', '.join(unknown)}")
-    done = 0
     # the whole list first: writing while a read is open would fail if another run commits
     current = database.execute(
         "select d.id, group_concat(l.source_id, ', '), d.extractors from documents d "
         "join source_documents l on l.document_id = d.id and l.current = 1 "
         "group by d.id order by min(l.source_id), min(l.part)").fetchall()
-    councils: set[str] = set()
-    for document_id, source_id, stored in current:
-        stored = json.loads(stored or "{}")
-        if not everything and all(stored.get(n) == versions[n] for n in names):
-            continue
-        counts = stages.reextract(database, document_id, stages.Settings())
-        done += 1
-        councils |= store.source_councils(database, store.document_sources(database,
-                                                                           document_id))
-        click.echo(f"{source_id}: " + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
-    # Replacing a document's pledges dropped their links: build them again (the
-    # full-text rows were replaced with the records, in the same transaction).
-    linked = links.rebuild(database, councils) if councils else 0
-    click.echo(f"re-extracted {done} document(s); relinked {len(councils)} council(s): "
-               f"{linked} link(s)")
+    served = {document_id: source_id for document_id, source_id, _ in current}
+    due = [document_id for document_id, _, stored in current
+           if everything or any(json.loads(stored or "{}").get(n) != versions[n]
+                                for n in names)]
+
+    def echo(document_id: str, counts: dict[str, int]) -> None:
+        click.echo(f"{served[document_id]}: "
+                   + ", ".join(f"{n} {k}" for k, n in counts.items() if n))
+
+    # Replacing a document's pledges drops their matches to measures: the councils they
+    # serve are matched again once every document is done.
+    done = load.reextract_documents(database, due, stages.Settings(), each=echo)
+    click.echo(f"re-extracted {done.documents} document(s); relinked {done.councils} "
+               f"council(s): {done.matches} link(s)")
 
 
 @main.command("extractors")

@@ -629,7 +629,7 @@ def load_document(db: sqlite_utils.Database, doc: Document, records: list[Record
     this source's earlier versions stay with theirs. A page found by discovery
     (``part_url``, ``part`` = its place in the index) has versions of its own.
     """
-    _index_group_before_replacing(db, doc.id)  # outside this load's savepoint
+    index_group_before_replacing(db, doc.id)  # outside this load's savepoint
     with immediate(db):
         counts = store_document(db, doc, records, fetched=fetched, raw_path=raw_path,
                                 processed_path=processed_path,
@@ -650,7 +650,7 @@ def store_document(db: sqlite_utils.Database, doc: Document, records: list[Recor
     counts: dict[str, int] = dict.fromkeys(
         [t for cls in BUILTIN_KINDS.values() for t, _, _ in _kind_tables(cls)], 0)
     group = _unindexed.get(id(db.conn))
-    _index_group_before_replacing(db, doc.id)
+    index_group_before_replacing(db, doc.id)
     existed = db.execute("select 1 from documents where id = ?", [doc.id]).fetchone()
     with immediate(db):
         _delete_document_rows(db, doc.id)
@@ -695,7 +695,7 @@ def store_document(db: sqlite_utils.Database, doc: Document, records: list[Recor
     return counts
 
 
-def _index_group_before_replacing(db: sqlite_utils.Database, document_id: str) -> None:
+def index_group_before_replacing(db: sqlite_utils.Database, document_id: str) -> None:
     """Replacing stored bytes: the delete triggers take their rows out of the full-text
     index, so they must be in it, and they may be ones the open load group has not indexed
     yet. Called before the load's savepoint opens, so a failed load does not undo the

@@ -1,92 +1,11 @@
 """Discover the section pages and PDFs a manifesto index page links to.
 
-Party sites often split a manifesto into section pages and link the full PDF from an index
-page. ``discover`` fetches that index page once, reads its links in document order and keeps
-the ones worth ingesting as documents of the same source. It never fetches the pages it
-finds (so it never follows their links either: depth 1); the flow fetches each one.
-
-What is kept, step by step (``DiscoveryResult`` says what was dropped and why):
-
-1. Every ``<a href>`` and ``<area href>`` of the index page, in document order, resolved
-   against the page's final URL (after redirects) or its ``<base href>``. Fragments are
-   dropped; ``mailto:``, ``javascript:``, ``tel:`` and other non-document schemes are
-   ignored silently.
-2. Duplicates (after normalising scheme and host case and default ports) and links back to
-   the index page itself are dropped; the first occurrence keeps its place and text.
-3. **Same site only**: same scheme, host and port as the index page's final URL (``http``
-   and ``https`` of one host are different sites). For a ``file://`` index page the site is
-   the folder holding it and everything below it. Others go to ``skipped_offsite``.
-4. **Pattern**: ``pattern`` is a regular expression searched (``re.search``) in the absolute
-   URL. Without one, links whose path looks like an HTML page (no extension, a trailing
-   ``/``, ``.html``, ``.htm``, ``.php``, ...) or ends in ``.pdf`` are kept. Misses go to
-   ``skipped_pattern``.
-5. **robots.txt** of the site, for ``user_agent``, read with ``urllib.robotparser`` from
-   ``/robots.txt`` fetched through ``fetch_fn`` (only when some link is left to check).
-   Disallowed links go to ``skipped_robots``. What an unreadable robots.txt means:
-
-   - 2xx: its rules apply (``Crawl-delay`` is reported as ``crawl_delay``).
-   - 404, 410 and other 4xx: no rules, everything allowed (RFC 9309, section 2.3.1.3).
-   - 401 or 403: everything disallowed (the ``urllib.robotparser`` convention: the site
-     keeps its rules from us, so we assume the worst).
-   - 5xx, timeout, refused connection or any other failure: **conservative** -- nothing is
-     crawled and ``RobotsUnavailable`` is raised (RFC 9309, 2.3.1.4 says to assume complete
-     disallow). It is a ``FetchError`` with the underlying error's ``retryable`` flag, so the
-     flow's retries and failure record apply to the source as a whole, rather than the
-     source silently losing its section pages.
-
-   robots.txt does not apply to ``file://`` index pages. The index page itself is not
-   checked against robots.txt: the catalog names it, like any other source URL, and the
-   fetch stage never consults robots.txt for catalog URLs.
-6. **Cap**: at most ``max_pages`` links are kept (the index page is not counted); the
-   number dropped is ``skipped_cap`` and a warning is logged.
-
-**Conditional requests.** ``previous`` is what the last discovery kept of the same index
-page (``DiscoveryResult.page``, stored by the flow in the ``index_pages`` table): its ETag
-and Last-Modified go out as If-None-Match and If-Modified-Since (``fetch``'s own
-conditional request), and on 304 Not Modified the links it read then go through steps
-2-6 again, so a changed ``link_pattern`` or ``max_pages`` still applies and robots.txt is
-still read. A 304 keeps every page the index linked to.
-
-Kept links are numbered ``order`` 1, 2, 3... in page order. With ``include_index=True`` the
-index page itself comes first as order 0, provided the HTML parser finds main content in it
-(a bare list of links does not make a document); ``DiscoveryResult.index`` holds the
-fetched index page so the flow need not fetch it twice.
-
-Errors are one line: a ``FetchError`` from the index page propagates unchanged; an index
-page that is not HTML raises ``DiscoveryError``; an invalid pattern raises ``ValueError``.
-
-Catalog fields proposed for a discovering source (the other fields as today)::
-
-    [[sources]]
-    id = "somewhere-greens-2025"
-    url = "https://somewhere-greens.example/manifesto/"   # the index page
-    discover = true                  # bool, default false: url is an index page to discover
-    link_pattern = "/manifesto/|\\.pdf$"  # optional regex searched in each absolute URL;
-                                     # omitted: every same-site HTML page or PDF
-    max_pages = 20                   # optional int >= 1, default 50 (index page not counted)
-    include_index = false            # optional bool, default false: the index page is
-                                     # also a document (order 0) when it has main content
-
-``link_pattern``, ``max_pages`` and ``include_index`` are only allowed with
-``discover = true``. Note that ``load_catalog`` turns every value into ``str`` today, so
-these three need typed handling there; ``compile_pattern`` validates a pattern early with a
-one-line ``ValueError`` for a ``CatalogError``.
-
-How the flow should call it (one source, many documents, in page order)::
-
-    from pledgeflow.discover import discover
-
-    index_url = resolve_url(source.url, Path(source.catalog_dir))
-    result = discover(index_url, pattern=source.link_pattern, max_pages=source.max_pages,
-                      include_index=source.include_index, timeout=settings.timeout)
-    log(result.summary())                 # what was kept and what was skipped, one line
-    for link in result.links:             # already in page order; link.order is 0, 1, 2...
-        fetched = result.index if link.order == 0 else fetch(link.url, ...)  # retried task
-        # store_raw, then a stages.Fetch(source_id=source.id, ...) per document, and
-        # parse -> extract -> load as for any source; keep link.order as document order.
-
-A failure of one discovered document should be recorded like any other document failure
-without stopping the others; a failure of ``discover`` itself fails the source.
+``discover`` fetches a discovering source's index page (conditionally, when the last
+discovery kept it), reads its links in document order and keeps the same-site pages and
+PDFs that match the source's ``link_pattern``, that robots.txt allows, up to
+``max_pages``; ``DiscoveryResult`` says what was kept and what was dropped and why. It
+never fetches the pages it finds: the flow fetches each one as a document of the source.
+The rules, step by step, and how a run uses them: docs/discovery.md.
 """
 
 from __future__ import annotations

@@ -27,10 +27,11 @@ from pathlib import Path
 import click
 import sqlite_utils
 
+from pledgeflow import defaults
 from pledgeflow.db import FTS_COLUMNS
 
-DEFAULT_DB = Path("processed/pledgeflow.db")
-DEFAULT_RAW = Path("raw")
+DEFAULT_DB = defaults.DB
+DEFAULT_RAW = defaults.RAW_DIR
 # The full-text indexes every database has (blocks' and the built-in kinds' that declare
 # one); a third-party kind's are found in the database (_fts_tables).
 FTS_TABLES = tuple(f"{table}_fts" for table in FTS_COLUMNS)
@@ -60,7 +61,7 @@ def diagnose(db_path: Path, raw_dir: Path) -> list[Problem]:
             return [problem]
         problems = _integrity(conn) + _foreign_keys(conn) + _orphans(conn)
         problems += _files(conn, db_path, raw_dir) + _current_versions(conn) + _unserved(conn)
-        problems += _links(conn)
+        problems += _matches(conn)
     finally:
         conn.close()
     return problems + _fts(db_path)
@@ -260,19 +261,19 @@ def _unserved(conn: sqlite3.Connection) -> list[Problem]:
                     "the next run of a source serving the bytes links them again")]
 
 
-def _links(conn: sqlite3.Connection) -> list[Problem]:
+def _matches(conn: sqlite3.Connection) -> list[Problem]:
     """The stored links against those the current records give: each council's links are
     computed again (in a temporary index) and compared by id."""
     if not (_has_table(conn, "links") and _has_table(conn, "source_documents")):
         return []
-    from pledgeflow import links
+    from pledgeflow import matches
 
     db = sqlite_utils.Database(conn)
     stored = {r[0] for r in conn.execute("select id from links")}
     wanted: set[str] = set()
     problems = []
-    for council in links.councils(db):
-        expected = links.expected(db, council)
+    for council in matches.councils(db):
+        expected = matches.expected(db, council)
         wanted |= expected
         missing = len(expected - stored)
         if missing:
@@ -334,7 +335,7 @@ def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
     files deleted. Returns one line per thing done. A missing or corrupt raw file, a
     damaged database or orphan rows are left for a person (docs/reliability.md)."""
     from pledgeflow import db as store
-    from pledgeflow import links
+    from pledgeflow import matches
 
     whats = {p.what for p in problems}
     done: list[str] = []
@@ -353,7 +354,7 @@ def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
                     database.execute(f"insert into {fts}({fts}) values('rebuild')")
             done.append(f"rebuilt the full-text indexes {', '.join(rebuilt)}")
         if whats & {"links missing", "stale links", "several current versions"}:
-            n = links.rebuild(database)
+            n = matches.rebuild(database)
             done.append(f"rebuilt the links of every council: {n} link(s)")
     finally:
         database.close()

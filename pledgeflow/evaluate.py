@@ -1,4 +1,5 @@
-"""Score a database against gold annotations, as ``GUIDE.md`` ("Matching, for scoring") says.
+"""Score a database against gold annotations as the project's annotation guide says
+("Matching, for scoring"; the guide is kept outside this repository).
 
 The matching rules are those of the reference scorer (``tests/gold/score.py``), so the
 counts here are exactly the ones it gives on the ``pledgeflow export`` of the same

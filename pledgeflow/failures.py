@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from pledgeflow.stages import DEFAULT_DB
+from pledgeflow.defaults import DB as DEFAULT_DB
 
 # Failures listed in a run report at most; the rest are counted, and `pledgeflow failures`
 # lists them all (a report of thousands of rows helps nobody in a browser).

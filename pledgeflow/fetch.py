@@ -34,7 +34,7 @@ from urllib.request import url2pathname
 
 import httpx
 
-from pledgeflow import __version__
+from pledgeflow import __version__, defaults
 from pledgeflow.sniff import (
     charset_from_content_type,
     media_type_from_content_type,
@@ -43,8 +43,8 @@ from pledgeflow.sniff import (
 
 USER_AGENT = f"pledgeflow/{__version__} (+https://github.com/pledgeflow/pledgeflow)"
 
-DEFAULT_TIMEOUT = 30.0
-DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+DEFAULT_TIMEOUT = defaults.FETCH_TIMEOUT
+DEFAULT_MAX_BYTES = defaults.MAX_BYTES
 DEFAULT_MAX_REDIRECTS = 10
 # The whole transfer (connect, headers, body) may take this many timeouts by default.
 DEFAULT_DEADLINE_FACTOR = 10

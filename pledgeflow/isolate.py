@@ -4,7 +4,8 @@ A hostile or broken document (a decompression bomb, a pathological PDF) must not
 or exhaust the pipeline. The CPU-bound work on a document runs in a pool of worker
 processes, one per core: each has an address-space limit (so a runaway parse fails with
 MemoryError instead of taking the machine down), each document has a time limit (past it
-the pool is killed and rebuilt, and the document fails with ParseTimeout), and the workers
+the pool is killed and rebuilt, and the document fails with a timeout at the step it had
+reached: parse or extract), and the workers
 are replaced after a number of documents so memory cannot creep. Every core works while the
 flow's threads wait on the network or on the pool. Workers end with the process that
 started them, however it ends (``lifeline.py``).
@@ -13,6 +14,7 @@ started them, however it ends (``lifeline.py``).
 from __future__ import annotations
 
 import gc
+import itertools
 import multiprocessing
 import multiprocessing.util
 import os
@@ -25,12 +27,12 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
 
+from pledgeflow.defaults import PARSE_TIMEOUT
 from pledgeflow.lifeline import tie_to_parent
 from pledgeflow.parse import ParseError, ParseTimeout
 
 T = TypeVar("T")
 
-DEFAULT_TIMEOUT = 120.0  # seconds per document
 DEFAULT_MEMORY = 2 * 1024**3  # bytes of address space per worker
 # A worker costs ~1 s of CPU to start (imports, spaCy, extractor patterns): recycle often
 # enough to bound memory creep, rarely enough that start-up stays a small share of the
@@ -49,7 +51,25 @@ def _limit_memory(limit: int) -> None:
         pass  # not on this platform: the time limit still applies
 
 
-def _start_worker(limit: int, parent_pid: int) -> None:
+# How far each call in flight has got, as a worker says (``reached``): one slot per call,
+# shared with the workers, so that when a call is stopped its caller knows which step was
+# running (a document's parse, or its extraction). More slots than calls are ever in
+# flight (the flow's threads), so a slot is never reused while its call runs.
+SLOTS = 1024
+_steps = None  # in a worker: the pool's shared slots
+_slot = 0  # in a worker: the slot of the call it is running
+
+
+def reached(step: int) -> None:
+    """In a worker: the call it is running has reached ``step`` (a small number the
+    caller gives meaning to, 0 at the start); the caller's timeout reports it."""
+    if _steps is not None:
+        _steps[_slot] = step
+
+
+def _start_worker(limit: int, parent_pid: int, steps=None) -> None:
+    global _steps
+    _steps = steps
     tie_to_parent(parent_pid)  # a killed run takes its workers with it
     # Ctrl-C in a terminal reaches the workers too: the run decides when they stop (it
     # kills them), rather than each printing a KeyboardInterrupt traceback.
@@ -100,8 +120,10 @@ def _on_spawner(call: Callable[[], T]) -> T:
 _frozen = False
 
 
-def _call(fn: Callable[..., T], args: tuple) -> T:
-    global _frozen
+def _call(fn: Callable[..., T], args: tuple, slot: int = 0) -> T:
+    global _frozen, _slot
+    _slot = slot
+    reached(0)
     try:
         return fn(*args)
     except MemoryError:
@@ -116,9 +138,10 @@ def _call(fn: Callable[..., T], args: tuple) -> T:
             gc.freeze()
 
 
-class ParserPool:
-    """A pool of worker processes, created on first use, replaced as a whole after
-    ``documents_per_worker`` documents per worker, and rebuilt after a timeout.
+class WorkerPool:
+    """A pool of worker processes for a document's CPU-bound work (its parse and its
+    extraction, ``stages.parse_and_extract``), created on first use, replaced as a whole
+    after ``documents_per_worker`` documents per worker, and rebuilt after a timeout.
 
     Recycling is done here, not with ProcessPoolExecutor's ``max_tasks_per_child``: on
     Python 3.11 and 3.12 a worker that exits on that count is not always replaced (the
@@ -134,11 +157,15 @@ class ParserPool:
         self._pool: ProcessPoolExecutor | None = None
         self._submitted = 0  # documents given to the current pool
         self._lock = threading.Lock()
+        # Shared with every worker this pool starts; written without a lock, as each slot
+        # has one writer (the worker running its call) and is read once that call is over.
+        self._steps = multiprocessing.get_context("spawn").RawArray("b", SLOTS)
+        self._slots = itertools.count()
 
-    def _submit(self, fn: Callable[..., T], args: tuple):
-        return _on_spawner(lambda: self._submit_here(fn, args))
+    def _submit(self, fn: Callable[..., T], args: tuple, slot: int):
+        return _on_spawner(lambda: self._submit_here(fn, args, slot))
 
-    def _submit_here(self, fn: Callable[..., T], args: tuple):
+    def _submit_here(self, fn: Callable[..., T], args: tuple, slot: int):
         with self._lock:
             if self._pool is not None and \
                     self._submitted >= self.workers * self.documents_per_worker:
@@ -148,19 +175,26 @@ class ParserPool:
                 # spawn: the flow process has threads, and forking those is unsafe
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("spawn"),
-                    initializer=_start_worker, initargs=(self.memory, os.getpid()))
+                    initializer=_start_worker, initargs=(self.memory, os.getpid(),
+                                                         self._steps))
                 self._submitted = 0
             self._submitted += 1
-            return self._pool, self._pool.submit(_call, fn, args)
+            self._steps[slot] = 0
+            return self._pool, self._pool.submit(_call, fn, args, slot)
 
-    def run(self, fn: Callable[..., T], *args, timeout: float = DEFAULT_TIMEOUT) -> T:
-        """``fn(*args)`` in a worker; ``fn`` must be importable by name (a module function)."""
-        pool, future = self._submit(fn, args)
+    def run(self, fn: Callable[..., T], *args, timeout: float = PARSE_TIMEOUT) -> T:
+        """``fn(*args)`` in a worker; ``fn`` must be importable by name (a module function).
+        Past ``timeout`` the worker is killed and ParseTimeout raised, its ``reached`` the
+        last step ``fn`` said it had reached (``reached``)."""
+        slot = next(self._slots) % SLOTS
+        pool, future = self._submit(fn, args, slot)
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:
             self._stop(pool, kill=True)
-            raise ParseTimeout(f"parsing took longer than {timeout:g} s and was stopped") from None
+            stopped = ParseTimeout(f"parsing took longer than {timeout:g} s and was stopped")
+            stopped.reached = self._steps[slot]
+            raise stopped from None
         except BrokenProcessPool:
             self._stop(pool, kill=True)
             raise ParseError("the parser process died (out of memory or crashed)") from None
@@ -182,13 +216,13 @@ class ParserPool:
         pool.shutdown(wait=not kill, cancel_futures=True)
 
 
-_shared: ParserPool | None = None
+_shared: WorkerPool | None = None
 
 
-def shared_pool() -> ParserPool:
+def shared_pool() -> WorkerPool:
     global _shared
     if _shared is None:
-        _shared = ParserPool()
+        _shared = WorkerPool()
     return _shared
 
 

@@ -1,8 +1,9 @@
-"""One run's bookkeeping: what a run does with each document's outcome, as plain code.
+"""One run's bookkeeping, as plain code: its ``runs`` row, what each document did (loaded,
+unchanged, failed at a stage), progress lines, and what the run knows before it starts
+(what we hold of each source, the order of its documents).
 
-The Prefect flow hands every task's outcome to ``RunLedger.take``; so does the benchmarks'
-plain loop, so the two do exactly the same per-document work. The ledger is the run's
-single database writer: it records the run, its failures (with their stage) and its loads.
+Loading itself is ``pledgeflow.load``'s, which the flow and the benchmarks' plain loop
+both call with a ledger; ``Window`` keeps the tasks in flight for both.
 """
 
 from __future__ import annotations
@@ -19,10 +20,9 @@ from queue import SimpleQueue
 from typing import TypeVar
 
 from pledgeflow import db as store
-from pledgeflow import links, stages
+from pledgeflow import stages
 from pledgeflow.discover import DiscoveryResult, IndexPage
 from pledgeflow.document import Document
-from pledgeflow.parse import PagesNotRead
 
 T = TypeVar("T")
 F = TypeVar("F")
@@ -94,7 +94,7 @@ class RunLedger:
                               "not_modified": 0, "parsed": 0, "documents": 0, "unchanged": 0,
                               "failed": 0, "records": {},
                               "renamed": [f"{old} -> {new}" for old, new in renamed or []]}
-        self.councils: set[str] = set()  # councils whose records changed: to relink
+        self.councils: set[str] = set()  # councils whose records changed: to match again
         self.run_councils: set[str] = set()  # councils of the run's sources
         for old, new in renamed or []:
             logger.info("source %s renamed %s: its documents, versions and changes follow",
@@ -110,11 +110,14 @@ class RunLedger:
         self.total = 0  # documents this run takes (known once ``order`` has them)
         self.taken = 0
         self._reported = time.monotonic()
+        # Summed per-document seconds of each stage (load: each batch's, matching included)
+        self.seconds: dict[str, float] = dict.fromkeys(("fetch", "parse", "extract", "load"),
+                                                       0.0)
 
     def order(self, jobs: list[stages.Job]) -> list[stages.Job]:
-        """The jobs grouped by council (catalog order within one), and counted: a council
-        is relinked as soon as its last document is in, while the others are still being
-        parsed, instead of every council at the end of the run."""
+        """The jobs grouped by council (catalog order within one), and counted: a council's
+        pledges are matched to its measures as soon as its last document is in, while the
+        others are still being parsed, instead of every council at the end of the run."""
         jobs = sorted(jobs, key=lambda job: job.source.council or "")
         self.pending = Counter(job.source.council for job in jobs if job.source.council)
         self.run_councils.update(self.pending)
@@ -166,30 +169,12 @@ class RunLedger:
         store.record_failure(self.database, run_id=self.run_id, source_id=source_id,
                              stage=stage, error=error, document_id=document_id, url=url)
 
-    def take(self, job: stages.Job, outcome: stages.Processed | BaseException) -> None:
-        """Record one document's outcome (a failure, unchanged, re-extracted or loaded);
-        relink its council when it was the council's last document to come."""
-        self._record(job.source.id, outcome, job.url or job.source.url)
-        self.taken += 1
-        council = job.source.council
-        if council and self.pending[council] > 0:
-            self.pending[council] -= 1
-            if self.pending[council] == 0 and council in self.councils:
-                self._link({council})
-
-    def take_batch(self, jobs: list[stages.Job], outcomes: list | BaseException
-                   ) -> list[stages.Job]:
-        """``take`` each outcome of a task's batch (an exception: the whole task failed,
-        so each of its documents did); return the jobs the task left for another."""
-        if isinstance(outcomes, BaseException):
-            outcomes = [outcomes] * len(jobs)
-        # One commit for the batch (each document's load still all-or-nothing): a commit
-        # per web page cost more than its rows, mostly in the full-text indexes.
-        with store.load_group(self.database):
-            for job, outcome in zip(jobs[:len(outcomes)], outcomes, strict=True):
-                self.take(job, outcome)
-        self.progress()
-        return jobs[len(outcomes):]
+    def timed(self, outcome: stages.Processed) -> None:
+        """Add a document's fetch, parse and extraction times to the run's stage times."""
+        self.seconds["fetch"] += outcome.fetch_seconds
+        if outcome.extracted is not None:
+            self.seconds["parse"] += outcome.extracted.parsed.seconds
+            self.seconds["extract"] += outcome.extracted.seconds
 
     def progress(self, every: float = PROGRESS_SECONDS) -> None:
         """Log how far the run has gone, at most once every ``every`` seconds and when
@@ -201,93 +186,27 @@ class RunLedger:
         self.logger.info("%d of %d documents: %d loaded, %d unchanged, %d failed",
                          self.taken, self.total, s["documents"], s["unchanged"], s["failed"])
 
-    def _link(self, councils: set[str]) -> None:
-        n = links.rebuild(self.database, councils)
-        self.councils -= councils
-        self.logger.debug("linked pledges to measures in %s: %d links",
-                          next(iter(councils)) if len(councils) == 1
-                          else f"{len(councils)} councils", n)
+    def count(self, what: str, n: int = 1) -> None:
+        """Add to one of the run's counts (fetched, not_modified, parsed)."""
+        self.summary[what] += n
 
-    def _record(self, source_id: str, outcome: stages.Processed | BaseException,
-                url: str | None = None) -> None:
-        if isinstance(outcome, stages.StageFailed):
-            self.fail(source_id, outcome.stage, outcome.error, outcome.document_id, url)
-            return
-        if isinstance(outcome, BaseException):
-            self.fail(source_id, "document", outcome, url=url)
-            return
-        item, extracted = outcome.item, outcome.extracted
-        not_modified = item.fetched.not_modified
-        self.summary["not_modified" if not_modified else "fetched"] += 1
-        fetched = None if not_modified else item.metadata()
-        revisited = extracted is not None and self.revisits.get(item.document_id, False)
-        if not revisited and store.document_is_current(self.database, item.document_id,
-                                                       self.versions):
-            # These bytes' records are up to date, loaded for this source or for another
-            # that serves the same bytes: at most this source's link is new.
-            try:
-                linked = store.link_source(self.database, source_id, item.document_id,
-                                           fetched, part=item.part, part_url=item.part_url)
-            except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
-                self.fail(source_id, "load", exc, item.document_id, url)
-                return
-            if linked:
-                self._loaded(item, store.document_counts(self.database, item.document_id))
-                return
-            self.summary["unchanged"] += 1
-            self.logger.debug("%s unchanged (%s%s), skipped", source_id, item.document_id[:12],
-                              ", 304" if not_modified else "")
-            return
-        if extracted is None:  # same bytes, newer extractors: extract again from the saved parse
-            try:
-                counts = stages.reextract(self.database, item.document_id, self.settings)
-                store.link_source(self.database, source_id, item.document_id, fetched,
-                                  part=item.part, part_url=item.part_url)
-            except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
-                self.fail(source_id, "extract", exc, item.document_id, url)
-                return
-            self._loaded(item, counts)
-            return
-        self.summary["parsed"] += 0 if extracted.parsed.cached else 1
-        for name, error in extracted.extraction.errors:
-            self.fail(source_id, f"extract:{name}", error, item.fetched.sha256, url)
-        try:
-            counts = stages.load_extracted(self.database, item, extracted)
-        except Exception as exc:  # noqa: BLE001 - recorded as this document's failure
-            self.fail(source_id, "load", exc, item.fetched.sha256, url)
-            return
-        for warning in extracted.parsed.document.warnings:  # scanned pages left unread
-            self.fail(source_id, "parse", PagesNotRead(warning), item.fetched.sha256, url)
-        # Read once: another source serving these bytes is unchanged now
-        self.revisits[item.document_id] = False
-        self._loaded(item, counts)
+    def unchanged(self, item: stages.Fetch) -> None:
+        self.summary["unchanged"] += 1
+        self.logger.debug("%s unchanged (%s%s), skipped", item.source_id,
+                          item.document_id[:12], ", 304" if item.fetched.not_modified else "")
 
-    def _loaded(self, item: stages.Fetch, counts: dict[str, int]) -> None:
-        source_id = item.source_id
-        # Every council whose sources serve these bytes: their records changed for all.
-        self.councils.update(store.source_councils(
-            self.database, store.document_sources(self.database, item.document_id)))
+    def loaded(self, item: stages.Fetch, counts: dict[str, int]) -> None:
         self.summary["documents"] += 1
         records = self.summary["records"]
         for kind, n in counts.items():
             records[kind] = records.get(kind, 0) + n
-        self.logger.debug("%s loaded: %s", source_id,
+        self.logger.debug("%s loaded: %s", item.source_id,
                           ", ".join(f"{n} {k}" for k, n in counts.items() if n))
 
-    def finish(self, found_pages: dict[str, set[str]] | None = None) -> dict:
-        """Relink, retire pages an index no longer links, close the run; the summary."""
+    def close(self) -> dict:
+        """Record the run's end and counts; returns its summary with the database's
+        totals."""
         summary = self.summary
-        for source_id, pages in (found_pages or {}).items():
-            retired = store.retire_parts(self.database, source_id, pages, self.run_id)
-            if retired:
-                self.logger.info("%s: %d page(s) no longer linked from the index, retired: %s",
-                                 source_id, len(retired), ", ".join(retired))
-                self.councils.update(store.source_councils(self.database, [source_id]))
-        # Councils with new or retired records not yet relinked, and any of the run's
-        # councils whose links are older than their records (a reextract, a failed relink)
-        self.councils |= links.stale_councils(self.database, self.run_councils)
-        if self.councils:
-            self._link(set(self.councils))
         store.finish_run(self.database, self.run_id,
                          status="completed_with_failures" if summary["failed"] else "completed",
                          documents=summary["documents"], unchanged=summary["unchanged"],

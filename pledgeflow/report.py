@@ -10,7 +10,8 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from pledgeflow.stages import DEFAULT_DB
+from pledgeflow import defaults
+from pledgeflow.defaults import DB as DEFAULT_DB
 
 BAR = 18  # pixels per bar
 WIDTH = 420  # pixels for the longest bar
@@ -70,7 +71,7 @@ def render(db: sqlite_utils.Database) -> str:
 @click.option("--db", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               default=DEFAULT_DB, show_default=True, help="Database to report on.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
-              default=Path("processed/report.html"), show_default=True,
+              default=defaults.REPORT, show_default=True,
               help="The HTML file to write.")
 def report_command(db: Path, out: Path) -> None:
     """Write a static HTML report with charts: pledges by topic per organisation, and

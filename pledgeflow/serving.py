@@ -33,12 +33,13 @@ from urllib.parse import urlsplit
 
 import click
 
+from pledgeflow import defaults
+from pledgeflow.defaults import CATALOG as DEFAULT_CATALOG
 from pledgeflow.options import store_options
-from pledgeflow.stages import DEFAULT_CATALOG
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 4200
-DEFAULT_STATE_DIR = Path(".pledgeflow")
+DEFAULT_STATE_DIR = defaults.STATE_DIR
 DEFAULT_CRON = "0 6 * * *"  # daily at 06:00
 FLOW_NAME = "pipeline"
 

@@ -1,7 +1,8 @@
-"""The pipeline's stages as plain functions: fetch -> parse -> extract -> load.
+"""The pipeline's first stages as plain functions: fetch -> parse -> extract.
 
 Each takes and returns plain values, so tests and benchmarks call them directly and
-the Prefect flow in ``flows/pipeline.py`` only orchestrates them.
+the Prefect flow in ``flows/pipeline.py`` only orchestrates them. What they hand back
+(``Processed``) is loaded by ``pledgeflow.load``.
 """
 
 from __future__ import annotations
@@ -13,14 +14,14 @@ import time
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-from pledgeflow import db as store
+from pledgeflow import defaults
 from pledgeflow.catalog import Source
 from pledgeflow.discover import DiscoveryResult, IndexPage, discover
 from pledgeflow.document import Document
 from pledgeflow.fetch import Fetched, fetch_with_retries, resolve_url, store_raw
-from pledgeflow.isolate import shared_pool
+from pledgeflow.isolate import reached, shared_pool
 from pledgeflow.nlp import build_nlp
-from pledgeflow.parse import parse, parser_id
+from pledgeflow.parse import ParseTimeout, parse, parser_id
 from pledgeflow.parse.ocr import OcrOptions, reads_more
 from pledgeflow.registry import (
     Extraction,
@@ -29,18 +30,19 @@ from pledgeflow.registry import (
     run_extractors,
 )
 
-DEFAULT_CATALOG = Path("samples/catalog.toml")
-DEFAULT_DB = Path("processed/pledgeflow.db")
+# Kept under these names for the modules that import them from here
+DEFAULT_CATALOG = defaults.CATALOG
+DEFAULT_DB = defaults.DB
 
 
 @dataclass(frozen=True)
 class Settings:
-    raw_dir: Path = Path("raw")
-    processed_dir: Path = Path("processed")
-    timeout: float = 30.0
-    max_bytes: int = 50 * 1024 * 1024
+    raw_dir: Path = defaults.RAW_DIR
+    processed_dir: Path = defaults.PROCESSED_DIR
+    timeout: float = defaults.FETCH_TIMEOUT
+    max_bytes: int = defaults.MAX_BYTES
     extractors: tuple[str, ...] | None = None  # None: every registered extractor
-    parse_timeout: float = 120.0  # seconds a document may take to parse
+    parse_timeout: float = defaults.PARSE_TIMEOUT  # seconds to parse and extract a document
     isolate: bool = True  # parse and extract in worker processes, bounded in time and memory
     fetch_attempts: int = 3  # tries for timeouts, 5xx and 429 (backoff, Retry-After)
     fetch_deadline: float | None = None  # seconds for a whole transfer; None: 10 x timeout
@@ -226,12 +228,21 @@ def extract_parsed(parsed: Parsed, settings: Settings) -> Extracted:
     return Extracted(parsed, extraction, seconds=time.perf_counter() - started)
 
 
+class ExtractTimeout(TimeoutError):
+    """A document's parse and extraction together took longer than the parse timeout, and
+    it was stopped while extracting."""
+
+
+PARSED = 1  # the step a worker has reached once the parse is done (``isolate.reached``)
+
+
 def _parse_and_extract(item: Fetch, settings: Settings) -> Extracted:
     """Both CPU-bound stages in one call, so a worker process does both (one round trip)."""
     try:
         parsed = parse_fetched(item, settings)
     except Exception as exc:
         raise StageFailed("parse", exc, item.fetched.sha256) from exc
+    reached(PARSED)  # a timeout from here on is the extractors'
     try:
         return extract_parsed(parsed, settings)
     except Exception as exc:
@@ -248,7 +259,13 @@ def parse_and_extract(item: Fetch, settings: Settings) -> Extracted:
                                  timeout=settings.parse_timeout)
     except StageFailed:
         raise
-    except Exception as exc:  # timeout, a killed worker, a memory limit: the parse failed
+    except ParseTimeout as exc:
+        if getattr(exc, "reached", 0) == PARSED:
+            raise StageFailed("extract", ExtractTimeout(
+                f"parsing and extraction took longer than {settings.parse_timeout:g} s "
+                "and were stopped while extracting"), item.fetched.sha256) from exc
+        raise StageFailed("parse", exc, item.fetched.sha256) from exc
+    except Exception as exc:  # a killed worker, a memory limit: the parse failed
         raise StageFailed("parse", exc, item.fetched.sha256) from exc
 
 
@@ -330,34 +347,3 @@ def process_batch(jobs: list[Job], settings: Settings, pages: int | None = None
         if pages is not None and parsed >= pages:
             break
     return outcomes
-
-
-def reextract(db, document_id: str, settings: Settings) -> dict[str, int]:
-    """Extract a stored document again from its saved parse (no fetch, no parse) and
-    replace its records, for every source that serves it: what a new extractor version
-    needs."""
-    row = store.document_row(db, document_id)
-    document = Document.load(Path(row["processed_path"]))
-    sources = store.document_sources(db, document_id)
-    meta = db.execute("select organisation, council, party, kind from sources where id = ?",
-                      [sources[0]]).fetchone() if sources else None
-    document.meta = dict(zip(("organisation", "council", "party", "kind"), meta or (),
-                             strict=False))
-    extracted = extract_parsed(Parsed(sources[0] if sources else "", document,
-                                      row["processed_path"]), settings)
-    return store.store_document(
-        db, document, extracted.extraction.records,
-        fetched={"media_type": row["media_type"], "bytes": row["bytes"]},
-        raw_path=row["raw_path"], processed_path=row["processed_path"],
-        extractor_versions=extracted.extraction.versions)
-
-
-def load_extracted(db, item: Fetch, extracted: Extracted) -> dict[str, int]:
-    """Load one document and its records in one transaction; returns counts per kind."""
-    return store.load_document(
-        db, extracted.parsed.document, extracted.extraction.records,
-        source_id=item.source_id, fetched=item.metadata(), raw_path=item.raw_path,
-        processed_path=extracted.parsed.processed_path,
-        extractor_versions=extracted.extraction.versions, part=item.part,
-        part_url=item.part_url,
-    )

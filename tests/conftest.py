@@ -329,7 +329,7 @@ class SampleRun:
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
     from pledgeflow import db as store
-    from pledgeflow import links, stages
+    from pledgeflow import load, matches, stages
     from pledgeflow.catalog import load_catalog
 
     root = tmp_path_factory.mktemp("sample-run")
@@ -343,10 +343,10 @@ def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
         fetched = stages.fetch_source(source, settings)
         parsed = stages.parse_fetched(fetched, settings)
         extracted = stages.extract_parsed(parsed, settings)
-        stages.load_extracted(database, fetched, extracted)
+        load.load_extracted(database, fetched, extracted)
         documents[source.id] = parsed.document
         extractions[source.id] = extracted.extraction
-    links.rebuild(database)  # as a run does once its documents are in
+    matches.rebuild(database)  # as a run does once its documents are in
     database.close()
     return SampleRun(db_path, settings, documents, extractions)
 
@@ -382,13 +382,13 @@ def browsing(sample_run, tmp_path_factory) -> Iterator[Browsing]:
     import sys
     import urllib.request
 
-    from pledgeflow import links
+    from pledgeflow import matches
     from pledgeflow.db import open_db
 
     folder = tmp_path_factory.mktemp("browse")
     db = folder / "pf.db"
     shutil.copy(sample_run.db_path, db)
-    links.rebuild(open_db(db))  # as a pipeline run does after loading
+    matches.rebuild(open_db(db))  # as a pipeline run does after loading
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]

@@ -8,7 +8,7 @@ import logging
 import pytest
 
 from pledgeflow import db as store
-from pledgeflow import stages
+from pledgeflow import load, stages
 from pledgeflow.catalog import Source
 from pledgeflow.flows.pipeline import MAX_BATCH, batch_size
 from pledgeflow.ledger import RunLedger
@@ -115,7 +115,7 @@ def test_the_ledger_takes_a_batch_in_one_commit_and_reports_progress(
     commits = []
     database.conn.set_trace_callback(lambda sql: commits.append(sql) if sql == "COMMIT" else None)
     with caplog.at_level(logging.DEBUG, logger="test-ledger"):
-        assert ledger.take_batch(jobs, outcomes) == []
+        assert load.take_batch(ledger, jobs, outcomes) == []
     database.conn.set_trace_callback(None)
     assert len(commits) == 1  # the page, the failure and the relinking: one transaction
     pledges = database.execute("select count(*) from pledges").fetchone()[0]
@@ -129,5 +129,5 @@ def test_the_ledger_takes_a_batch_in_one_commit_and_reports_progress(
     assert info == ["2 of 2 documents: 1 loaded, 0 unchanged, 1 failed"]
     assert any(r.levelno == logging.DEBUG and "a loaded:" in r.getMessage()
                for r in caplog.records)
-    ledger.finish()
+    load.finish(ledger)
     assert gc.get_freeze_count() == 0  # and back in it once the run is done

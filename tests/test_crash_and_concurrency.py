@@ -60,7 +60,7 @@ def run_stages(catalog: str, db_path: str, raw_dir: str, processed_dir: str,
     """Fetch, parse, extract and load every source of a catalog, as the flow does; returns
     the counts of each document loaded, by source id."""
     from pledgeflow import db as store
-    from pledgeflow import links, stages
+    from pledgeflow import load, matches, stages
     from pledgeflow.catalog import load_catalog
 
     settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir))
@@ -78,8 +78,8 @@ def run_stages(catalog: str, db_path: str, raw_dir: str, processed_dir: str,
             extracted = stages.extract_parsed(stages.parse_fetched(item, settings), settings)
             if before_load is not None:
                 before_load(database, source.id)
-            loaded[source.id] = stages.load_extracted(database, item, extracted)
-        links.rebuild(database)  # as a run does once its documents are in
+            loaded[source.id] = load.load_extracted(database, item, extracted)
+        matches.rebuild(database)  # as a run does once its documents are in
     finally:
         database.close()
     return loaded

@@ -12,7 +12,7 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pledgeflow import links
+from pledgeflow import matches
 from pledgeflow.catalog import Source
 from pledgeflow.db import (
     SCHEMA_VERSION,
@@ -532,7 +532,7 @@ def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
     load_document(db, edited, make_records(edited), source_id=ward.id,
                   fetched={"url": ward.url}, raw_path="raw/x", processed_path="p/x",
                   extractor_versions=VERSIONS)
-    links.rebuild(db)
+    matches.rebuild(db)
     start_run(db, run_id="run-1", flow_run_id=None, catalog="catalog.toml", sources=1)
     # a page an index page linked, then dropped: retired, with a row in changes
     section_url = "https://example.org/manifesto/parks"

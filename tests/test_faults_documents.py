@@ -132,9 +132,9 @@ def test_workers_are_replaced_after_their_documents_and_never_stall():
     """The pool is retired and a fresh one started after documents_per_worker documents
     a worker; every document still gets a result (Python's own max_tasks_per_child could
     leave a pool with no workers and its documents waiting forever)."""
-    from pledgeflow.isolate import ParserPool
+    from pledgeflow.isolate import WorkerPool
 
-    pool = ParserPool(workers=2, documents_per_worker=2)
+    pool = WorkerPool(workers=2, documents_per_worker=2)
     try:
         pids = [pool.run(os.getpid, timeout=60) for _ in range(9)]
     finally:
@@ -150,9 +150,9 @@ def test_a_worker_freezes_what_it_keeps_after_its_first_document():
     document, so the collector no longer scans it after every document."""
     import gc
 
-    from pledgeflow.isolate import ParserPool
+    from pledgeflow.isolate import WorkerPool
 
-    pool = ParserPool(workers=1)
+    pool = WorkerPool(workers=1)
     try:
         first, later = (pool.run(gc.get_freeze_count, timeout=60) for _ in range(2))
     finally:

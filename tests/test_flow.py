@@ -109,7 +109,7 @@ def test_links_made_council_by_council_during_the_run_equal_a_full_rebuild(first
                                                                           tmp_path):
     import shutil
 
-    from pledgeflow import links
+    from pledgeflow import matches
     from pledgeflow.db import open_db
 
     tmp = first_and_second[0]
@@ -118,5 +118,5 @@ def test_links_made_council_by_council_during_the_run_equal_a_full_rebuild(first
     with sqlite3.connect(tmp / "pf.db") as conn:
         during = conn.execute(query).fetchall()
     copy = open_db(tmp_path / "copy.db")
-    links.rebuild(copy)
+    matches.rebuild(copy)
     assert during and copy.execute(query).fetchall() == during

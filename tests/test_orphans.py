@@ -132,10 +132,10 @@ def test_a_tied_child_ends_when_its_parent_is_killed(mechanism):
 
 POOL_USER = textwrap.dedent("""
     import os, sys, threading, time
-    from pledgeflow.isolate import ParserPool
+    from pledgeflow.isolate import WorkerPool
 
     if __name__ == "__main__":
-        pool = ParserPool(workers=1)
+        pool = WorkerPool(workers=1)
         pids = []
         # the first document from a thread that then ends: on Linux a child's
         # parent-death signal fires when the thread that started it ends

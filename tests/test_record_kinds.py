@@ -23,7 +23,7 @@ import pytest
 from click.testing import CliRunner
 
 from pledgeflow import db as store
-from pledgeflow import stages
+from pledgeflow import load, stages
 from pledgeflow.browse import metadata
 from pledgeflow.catalog import load_catalog
 from pledgeflow.cli import main
@@ -134,7 +134,7 @@ def loaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     fetched = stages.fetch_source(catalog[0], settings)
     extracted = stages.extract_parsed(stages.parse_fetched(fetched, settings), settings)
     assert not extracted.extraction.errors
-    stages.load_extracted(database, fetched, extracted)
+    load.load_extracted(database, fetched, extracted)
     database.close()
     return db_path
 

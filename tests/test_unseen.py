@@ -4,7 +4,8 @@ Six documents written for this test in styles the sample corpus does not have (a
 div-based Green ward page, a Markdown Conservative county manifesto, Australian campaign
 statements as CSV, a district corporate plan with pipe tables, a Labour borough page with
 nested lists and a pledge table, one-per-line SNP/Plaid statements), each with gold
-records annotated by GUIDE.md before the tool was run (``<name>.gold.json``).
+records annotated with the project's annotation guide (kept outside this repository; the
+gold format is that of ``tests/gold/``) before the tool was run (``<name>.gold.json``).
 
 They are scored per kind over all six documents together, with the matching of the
 reference scorer (``tests/gold/score.py``). The floors are the levels measured when the

@@ -1,4 +1,4 @@
-"""Pledges linked to the KPIs and actions on the same subject."""
+"""Pledges matched to the KPIs and actions on the same subject (the links table)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import shutil
 
 import pytest
 
-from pledgeflow import links
+from pledgeflow import matches
 from pledgeflow.db import open_db
 
 
@@ -15,7 +15,7 @@ def linked(sample_run, tmp_path_factory):
     path = tmp_path_factory.mktemp("links") / "pf.db"
     shutil.copy(sample_run.db_path, path)
     db = open_db(path)
-    links.rebuild(db)
+    matches.rebuild(db)
     return db
 
 
@@ -56,17 +56,17 @@ def test_relinking_one_council_leaves_the_others_links_alone(sample_run, tmp_pat
     path = tmp_path / "pf.db"
     shutil.copy(sample_run.db_path, path)
     db = open_db(path)
-    links.rebuild(db)
+    matches.rebuild(db)
     before = {r["id"]: r["linked_at"] for r in db.query("select id, linked_at from links")}
     # a fake link in a council of its own, which only a full rebuild may drop
     pledge = db.execute("select id from pledges limit 1").fetchone()[0]
     db.table("links").insert({"id": "x", "pledge_id": pledge, "target_table": "kpis",
                               "target_id": "k", "rank": 1, "score": 1.0, "method": "test",
                               "council": "Elsewhere", "linked_at": "then"})
-    links.rebuild(db, ["Cheshire West and Chester"])
+    matches.rebuild(db, ["Cheshire West and Chester"])
     after = {r["id"]: r["linked_at"] for r in db.query("select id, linked_at from links")}
     assert set(after) == set(before) | {"x"}
-    links.rebuild(db)
+    matches.rebuild(db)
     assert "x" not in {r["id"] for r in db.query("select id from links")}
 
 
@@ -77,7 +77,7 @@ def test_reloading_a_document_without_its_linked_pledges_drops_their_links(sampl
     path = tmp_path / "pf.db"
     shutil.copy(sample_run.db_path, path)
     db = open_db(path)
-    links.rebuild(db)
+    matches.rebuild(db)
     row = db.execute("select d.document_id, d.source_id from links l "
                      "join pledges p on p.id = l.pledge_id "
                      "join source_documents d on d.document_id = p.document_id limit 1"

@@ -1,9 +1,11 @@
-"""Links from pledges to the measures on the same subject: KPIs and actions in the other
+"""Matches from pledges to the measures on the same subject: KPIs and actions in the other
 documents about the same council (a party's manifesto to that council's plans).
 
 Lexical similarity by BM25 (SQLite FTS5, Porter stemming) between the pledge's content
 words and each KPI measure or action text, with a bonus when both fall in the same policy
-topic; the best few per pledge are stored in ``links`` with their score and method.
+topic; the best few per pledge are stored in the ``links`` table (its name from before
+this module was called matches) with their score and method. "Link" elsewhere means a
+hyperlink (``discover``) or a source serving a document (``source_documents``).
 """
 
 from __future__ import annotations
@@ -58,7 +60,7 @@ def rebuild(db: sqlite_utils.Database, councils: Iterable[str] | None = None) ->
         for council in sorted(set(councils)):
             db.execute("delete from links where council = ?", [council])
             rows = [(*row, METHOD, council, linked_at)
-                    for row in _council_links(db, council, classifier)]
+                    for row in _council_matches(db, council, classifier)]
             # executemany with tuples: sqlite-utils' insert_all costs more than the scoring
             # or ignore: bytes served in two councils give their pledges the same
             # candidates twice, and a link once is enough
@@ -78,7 +80,7 @@ def councils(db: sqlite_utils.Database) -> list[str]:
 def expected(db: sqlite_utils.Database, council: str) -> set[str]:
     """The ids of the links ``rebuild`` would store for the council now (nothing written
     but a temporary index: works on a read-only connection)."""
-    return {row[0] for row in _council_links(db, council, _classifier())}
+    return {row[0] for row in _council_matches(db, council, _classifier())}
 
 
 def stale_councils(db: sqlite_utils.Database, names: Iterable[str]) -> set[str]:
@@ -115,7 +117,7 @@ def _current_rows(db: sqlite_utils.Database, table: str, columns: str,
         "order by d.rowid, x.rowid", [council]))
 
 
-def _council_links(db: sqlite_utils.Database, council: str, classifier) -> list[tuple]:
+def _council_matches(db: sqlite_utils.Database, council: str, classifier) -> list[tuple]:
     candidates = [
         *_current_rows(db, "kpis", "'kpis' as target_table, x.id as target_id, "
                        "x.measure as text, x.document_id", council),
