@@ -1,9 +1,9 @@
 """KPI and action tables in styles the rules were not written for (``tests/tables_unseen/``).
 
 Seven council plan, corporate plan, delivery plan and performance framework pages of
-imagined councils, written for this test, with gold (``<name>.gold.json``, the
-format of ``tests/gold/``) annotated before the tool was first run on them. Their tables vary what real sites
-vary: header words ("Performance indicator", "Success measure", "What we'll track",
+imagined councils, written for this test, with gold (``<name>.gold.json``, the format of
+``tests/gold/``) annotated before the tool was first run on them. Their tables vary what
+real sites vary: header words ("Performance indicator", "Success measure", "What we'll track",
 "Where we are now", "Baseline (2023/24)", "Year 1", "Q1".."Q4", "By 2028", "By when",
 "Timescale", "Milestone", "Lead officer", "Responsible", "Portfolio holder", "Step", "#",
 "No.", "Ref"), column order (references in the second column, a "Key initiative"
