@@ -24,6 +24,7 @@ from pledgeflow.document import Block, Document, cell_span
 from pledgeflow.records import Action
 from pledgeflow.registry import register
 
+from ._performance import is_action_update_table
 from ._rules import NUMBERED_TITLE, clean_cell, mentions_any, provenance, strip_numbering
 from ._tables import (
     ACTION_REF,
@@ -149,14 +150,15 @@ def _bracket_parts(inner: str) -> tuple[str | None, str | None]:
 @register
 class ActionExtractor:
     name = "actions"
-    version = "6"
+    version = "7"
     kinds = ("actions",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Action]:
         themes = Themes()
         for block in doc.blocks:
             table = read_table(block) if block.kind == "table" else None
-            if table is not None and is_action_table(table):
+            # a report's updates on actions are the outturns extractor's, not plan actions
+            if table is not None and is_action_table(table) and not is_action_update_table(table):
                 yield from self._rows(doc, block, table, themes)
                 continue
             if block.kind in ("paragraph", "list_item"):

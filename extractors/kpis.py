@@ -17,6 +17,7 @@ from pledgeflow.document import Document, cell_span
 from pledgeflow.records import Kpi, KpiTarget
 from pledgeflow.registry import register
 
+from ._performance import is_outturn_table
 from ._rules import clean_cell, load_json, mentions_any, provenance
 from ._tables import cell, is_kpi_table, measure_column, tables_of, target_columns
 from ._values import parse_value
@@ -50,11 +51,12 @@ def kpi_flag(raw: str | None) -> bool | None:
 @register
 class KpiExtractor:
     name = "kpis"
-    version = "4"
+    version = "5"
     kinds = ("kpis",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Kpi]:
-        for table in tables_of(doc, is_kpi_table):
+        # a report's table of outturns is read by the outturns extractor, not as plan KPIs
+        for table in tables_of(doc, lambda t: is_kpi_table(t) and not is_outturn_table(t)):
             block = table.block
             measure_col = measure_column(table)
             marker_col = table.column("marker", exclude=(measure_col,))

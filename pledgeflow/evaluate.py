@@ -73,8 +73,10 @@ def same(a: str, b: str) -> bool:
     return _contained(a, b) or _ratio(a, b) >= SIMILARITY
 
 
-def match(gold_keys: Sequence[str], pred_keys: Sequence[str]) -> list[tuple[int, int]]:
-    """Pair gold and predicted keys one-to-one, greedily, most similar pairs first.
+def match(gold_keys: Sequence[str], pred_keys: Sequence[str],
+          gates: tuple[Sequence[str], Sequence[str]] | None = None) -> list[tuple[int, int]]:
+    """Pair gold and predicted keys one-to-one, greedily, most similar pairs first; with
+    ``gates`` (gold's, predictions'), only items whose gates are equal may pair.
 
     Returns ``(gold index, prediction index)`` pairs in gold order. Ties are broken as the
     reference scorer breaks them, so the same items end up matched.
@@ -82,7 +84,7 @@ def match(gold_keys: Sequence[str], pred_keys: Sequence[str]) -> list[tuple[int,
     pairs = []
     for i, g in enumerate(gold_keys):
         for j, p in enumerate(pred_keys):
-            if not g or not p:
+            if not g or not p or (gates is not None and gates[0][i] != gates[1][j]):
                 continue
             matcher = difflib.SequenceMatcher(None, g, p, autojunk=False)
             contained = _contained(g, p)
@@ -266,8 +268,12 @@ def evaluate(db: sqlite_utils.Database, gold_dir: Path,
         for kind in keys:
             gold_items = gold[kind]
             pred_items = [r for r in predicted.get(kind, []) if isinstance(r, dict)]
+            exact = {kind: record_kinds[kind].match_exact}
+            gates = None if not exact[kind] else (
+                [record_key(kind, r, exact) for r in gold_items],
+                [record_key(kind, r, exact) for r in pred_items])
             pairs = match([record_key(kind, r, keys) for r in gold_items],
-                          [record_key(kind, r, keys) for r in pred_items])
+                          [record_key(kind, r, keys) for r in pred_items], gates)
             scores[kind] = Score.of(len(pairs), len(gold_items), len(pred_items))
             totals[kind] = totals[kind] + scores[kind]
             _add(evaluation.by_document_kind, kinds.get(source_id, "unknown"), kind,

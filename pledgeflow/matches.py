@@ -16,6 +16,7 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
+from pledgeflow import progress
 from pledgeflow.db import immediate, now
 
 METHOD = "bm25+topic"
@@ -68,6 +69,7 @@ def rebuild(db: sqlite_utils.Database, councils: Iterable[str] | None = None) ->
                 "insert or ignore into links (id, pledge_id, target_table, target_id, rank, "
                 "score, method, council, linked_at) values (?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
             stored += cursor.rowcount
+            progress.relink(db, council)  # outturns and action updates to KPIs and actions
     return stored
 
 

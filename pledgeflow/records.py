@@ -168,6 +168,8 @@ class Record:
     facets: ClassVar[tuple[str, ...]] = ()  # columns Datasette offers facets on
     fts: ClassVar[tuple[str, ...]] = ()  # columns of its full-text index, if it has one
     match_on: ClassVar[tuple[str, ...]] = ()  # export keys eval matches on; default: the first
+    # export keys that must be equal (after normalising) for eval to match at all
+    match_exact: ClassVar[tuple[str, ...]] = ()
     csv: ClassVar[tuple[str, ...] | None] = None  # CSV columns; default: csv_columns()
     examples: ClassVar[tuple[str, ...]] = ()  # SQL for docs/schema.md (tests/test_db.py runs it)
     notes: ClassVar[str] = ""  # more for docs/schema.md, in Markdown

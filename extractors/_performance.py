@@ -1,0 +1,136 @@
+"""Reading performance-report tables: outturns (an indicator's actual, target and RAG status
+for a period) and action updates (a plan action's status and an update).
+
+Column roles come from header words (``outturns.lexicon.json``), as ``_tables`` does for
+plans; what makes a table a report is its cells: a status column whose words are RAG
+ratings (Green, Amber, Red) beside an actual column, or action statuses (Complete, On
+track, Delayed, Not started) beside an update column. Such a table is read as outturns or
+updates wherever it appears, whatever the catalog says the document is, and the plan
+extractors (``kpis``, ``actions``) leave it alone.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from typing import Any
+
+from ._rules import clean_cell, load_json, mentions_any
+from ._tables import Table, action_rows, measure_column, read_table
+
+# A financial year ("2018/19", "2018-19", "2018/2019") and a quarter ("Q4", "Quarter 4").
+YEAR = re.compile(r"\b((?:19|20)\d{2})\s*[/\-\u2013]\s*(\d{2}|(?:19|20)\d{2})\b")
+QUARTER = re.compile(r"\b(?:q|quarter)\s*([1-4])\b", re.I)
+
+
+@functools.cache
+def lexicon() -> dict[str, Any]:
+    return load_json("outturns.lexicon.json")
+
+
+def financial_year(text: str | None) -> str | None:
+    """'Q4 2018/19 actual' -> '2018/19'; '2018-2019' -> '2018/19'; None without one."""
+    found = YEAR.search(text or "")
+    if not found:
+        return None
+    return f"{found.group(1)}/{found.group(2)[-2:]}"
+
+
+def period(heading: str | None, context: list[str]) -> str | None:
+    """The period a column reports, normalised to 'YYYY/YY Qn' (or 'YYYY/YY' for a year):
+    from its heading, else from the title and headings above the table (``context``); a
+    heading's year takes the quarter the context names for that same year."""
+    year, quarter = financial_year(heading), QUARTER.search(heading or "")
+    for text in context:
+        if year is None:
+            year = financial_year(text)
+            quarter = quarter or QUARTER.search(text)
+        elif quarter is None and financial_year(text) == year:
+            quarter = QUARTER.search(text)
+    if year is None:
+        return None
+    return f"{year} Q{quarter.group(1)}" if quarter else year
+
+
+def columns(table: Table, role: str) -> list[int]:
+    """Columns whose header names ``role``, ranked by the most telling word."""
+    words, avoid = lexicon()[role], lexicon().get(f"{role}_not", [])
+    found = [i for i, h in enumerate(table.header)
+             if h and mentions_any(h, words) and not mentions_any(h, avoid)]
+
+    def rank(i: int) -> int:
+        return min(n for n, w in enumerate(words) if mentions_any(table.header[i], [w]))
+
+    return sorted(found, key=lambda i: (rank(i), i))
+
+
+def column(table: Table, role: str, exclude: tuple[int | None, ...] = ()) -> int | None:
+    return next((i for i in columns(table, role) if i not in exclude), None)
+
+
+def _phrase(text: str | None) -> str:
+    return " ".join(clean_cell(text).lower().replace("\u2019", "'").strip(" .").split())
+
+
+def rag(raw: str | None) -> str | None:
+    """'Green' -> 'green', 'Off target' -> 'red'; None for 'No data', blank or unknown."""
+    text = _phrase(raw)
+    for status, words in lexicon()["rag"].items():
+        if text in words:
+            return status
+    return None
+
+
+def action_status(raw: str | None) -> str | None:
+    """'Complete' -> 'complete', 'In progress' -> 'on track', 'Behind' -> 'delayed'."""
+    text = _phrase(raw)
+    for status, words in lexicon()["action_status"].items():
+        if text in words:
+            return status
+    return None
+
+
+def _cells(table: Table, col: int) -> list[str]:
+    return [clean_cell(row[col]) for r, row in table.rows
+            if col < len(row) and r not in table.groups]
+
+
+def _mostly(cells: list[str], known) -> bool:
+    filled = [c for c in cells if c]
+    return bool(filled) and sum(1 for c in filled if known(c)) >= max(1, 0.8 * len(filled))
+
+
+def actual_column(table: Table) -> int | None:
+    """The column of this period's actuals: of those headed as actuals, the one naming the
+    latest year ('Q4 2018/19 actual' over '2017/18 outturn')."""
+    found = columns(table, "actual")
+    if not found:
+        return None
+    return max(found, key=lambda i: (financial_year(table.header[i]) or "", -found.index(i)))
+
+
+def status_column(table: Table, known) -> int | None:
+    """The status column whose cells are status words ``known`` reads."""
+    return next((i for i in columns(table, "status") if _mostly(_cells(table, i), known)), None)
+
+
+def is_outturn_table(table: Table) -> bool:
+    """An indicator per row with its actual and a RAG status: a report, not a plan."""
+    if measure_column(table) is None or actual_column(table) is None:
+        return False
+    col = status_column(table, lambda c: rag(c) is not None or _phrase(c) in
+                        lexicon()["rag_none"])
+    return col is not None and any(rag(c) for c in _cells(table, col))
+
+
+def is_action_update_table(table: Table) -> bool:
+    """Plan actions by reference, each with a status and an update on its progress."""
+    half = max(1, len(table.rows) // 2)
+    return (action_rows(table) >= half and column(table, "update") is not None
+            and status_column(table, lambda c: action_status(c) is not None) is not None)
+
+
+def is_report_table(block) -> bool:
+    """A table block a performance report's reader takes (so the plan readers leave it)."""
+    table = read_table(block) if block.kind == "table" else None
+    return table is not None and (is_outturn_table(table) or is_action_update_table(table))
