@@ -100,13 +100,16 @@ def _mostly(cells: list[str], known) -> bool:
     return bool(filled) and sum(1 for c in filled if known(c)) >= max(1, 0.8 * len(filled))
 
 
-def actual_column(table: Table) -> int | None:
-    """The column of this period's actuals: of those headed as actuals, the one naming the
-    latest year ('Q4 2018/19 actual' over '2017/18 outturn')."""
+def actual_column(table: Table, context: list[str] = ()) -> int | None:
+    """The column of this period's actuals: of those headed as actuals, the one reporting
+    the latest period ('Q4 2018/19 actual' over '2017/18 outturn'; 'Q3 actual' in a
+    report titled 'Quarter 3 2024/25' over '2023/24 outturn')."""
     found = columns(table, "actual")
     if not found:
         return None
-    return max(found, key=lambda i: (financial_year(table.header[i]) or "", -found.index(i)))
+    context = [*reversed(table.block.section or []), *context]
+    return max(found, key=lambda i: (period(table.header[i], context) or "",
+                                     -found.index(i)))
 
 
 def status_column(table: Table, known) -> int | None:
@@ -115,8 +118,16 @@ def status_column(table: Table, known) -> int | None:
 
 
 def is_outturn_table(table: Table) -> bool:
-    """An indicator per row with its actual and a RAG status: a report, not a plan."""
-    if measure_column(table) is None or actual_column(table) is None:
+    """An indicator per row with its actual and a RAG status: a report, not a plan. A
+    table whose targets are all for years after its actual's ('Latest (Q2 2024/25)' |
+    'Target 2025/26' | 'RAG') is a plan's KPIs rated at their baseline: it sets targets
+    ahead, where a report sets a result against the target of its own period."""
+    actual = actual_column(table)
+    if measure_column(table) is None or actual is None:
+        return False
+    year = financial_year(period(table.header[actual], list(reversed(table.block.section or []))))
+    targets = [financial_year(table.header[i]) for i in columns(table, "target")]
+    if year and targets and all(t and t > year for t in targets):
         return False
     col = status_column(table, lambda c: rag(c) is not None or _phrase(c) in
                         lexicon()["rag_none"])

@@ -65,8 +65,8 @@ ORDER BY o.period DESC, o.ref;""",)
         default=None)
     period: str | None = column("The period reported, normalised: 2018/19 Q4, or 2018/19 "
                                 "for a year", default=None)
-    period_raw: str | None = column("The heading (or title) the period was read from",
-                                    default=None)
+    period_raw: str | None = column("The actual column's heading as printed (the "
+                                    "period may come from the title)", default=None)
     actual: str | None = column("The actual as printed; null for '-' or an empty cell",
                                 default=None)
     actual_value: float | None = column("The actual as a number", default=None)
@@ -163,7 +163,7 @@ class OutturnExtractor:
 
     def _outturns(self, doc: Document, block: Block, table: Table) -> Iterator[Outturn]:
         measure_col = measure_column(table)
-        actual_col = actual_column(table)
+        actual_col = actual_column(table, _context(doc, block))
         assert measure_col is not None and actual_col is not None
         status_col = status_column(table, lambda c: True)
         taken = (measure_col, actual_col, status_col)

@@ -73,7 +73,7 @@ def test_writes_through_the_browser_are_impossible(served):
         assert status >= 400 or data.get("ok") is False, sql
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
     status, data = get(f"{base}/pledges.json?_size=0")
-    assert status == 200 and data["filtered_table_rows_count"] == 135
+    assert status == 200 and data["filtered_table_rows_count"] == 139
 
 
 def test_browse_refuses_a_foreign_database(tmp_path):
@@ -145,7 +145,7 @@ def test_every_canned_query_opens_before_a_value_is_typed(served):
         count = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]  # noqa: S608
                  for t in ("current_pledges", "current_actions", "changes", "links")}
     assert answers["pledges_mentioning"] == []  # a search for nothing finds nothing
-    assert len(answers["pledges_by_topic"]) == len(answers["pledge_in_context"]) == 135
+    assert len(answers["pledges_by_topic"]) == len(answers["pledge_in_context"]) == 139
     assert len(answers["pledge_to_measures"]) == len(answers["measure_to_pledges"]) \
         == count["links"] > 0
     assert len(answers["changes_since"]) == count["changes"]

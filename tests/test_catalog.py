@@ -22,9 +22,11 @@ def write(tmp_path, text):
     return path
 
 
-def test_sample_catalog_lists_the_five_samples(samples_dir):
+def test_sample_catalog_lists_the_seven_samples(samples_dir):
     sources = load_catalog(samples_dir / "catalog.toml")
-    assert len(sources) == 5
+    assert len(sources) == 7
+    assert [s.id for s in sources if s.kind == "performance_report"] == [
+        "cwac-performance-2018-19-q4", "cwac-performance-2019-20-q2"]
     assert all(s.catalog_dir == str(samples_dir.resolve()) for s in sources)
 
 

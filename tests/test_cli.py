@@ -143,11 +143,14 @@ def test_export_csv_writes_one_file_per_kind_with_source_and_provenance(sample_r
                     "--format", "csv")
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in tmp_path.glob("*.csv")) == [
-        "actions.csv", "kpi_targets.csv", "kpis.csv", "pledges.csv", "risks.csv",
-        "targets.csv"]
+        "action_updates.csv", "actions.csv", "kpi_targets.csv", "kpis.csv", "outturns.csv",
+        "pledges.csv", "risks.csv", "targets.csv"]
     with (tmp_path / "pledges.csv").open(encoding="utf-8") as fh:
         pledges = list(csv.DictReader(fh))
-    assert len(pledges) == 135
+    assert len(pledges) == 139
+    with (tmp_path / "outturns.csv").open(encoding="utf-8") as fh:
+        outturns = list(csv.DictReader(fh))
+    assert len(outturns) == 26 and all(o["plan_measure"] and o["kpi_id"] for o in outturns)
     first = next(p for p in pledges if p["source_id"] == "ealing-labour-2022")
     assert first["council"] == "Ealing" and first["page"] == "1" and first["rule"]
     assert first["url"].startswith("file://") and first["topic"]

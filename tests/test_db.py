@@ -532,6 +532,22 @@ def test_every_example_query_in_schema_doc_runs_and_returns_rows(db):
     load_document(db, edited, make_records(edited), source_id=ward.id,
                   fetched={"url": ward.url}, raw_path="raw/x", processed_path="p/x",
                   extractor_versions=VERSIONS)
+    # a performance report on the plan: an outturn and an action update to link
+    from pledgeflow.extractors.outturns import ActionUpdate, Outturn
+
+    report = Source(id="cwac-report", url="https://example.org/q2.html",
+                    organisation="Cheshire West and Chester Council", council=SOURCE.council,
+                    kind="performance_report", title="Q2", period="2019/20 Q2")
+    upsert_sources(db, [report])
+    report_doc = make_doc("Results", b"the report")
+    load_document(db, report_doc, [
+        Outturn(provenance=prov(report_doc, 3), ref="E1", measure="Pupils in good schools",
+                period="2019/20 Q2", actual="82%", target="85%", status="amber",
+                status_raw="Amber"),
+        ActionUpdate(provenance=prov(report_doc, 2), ref="1.1", status="delayed",
+                     status_raw="Delayed", text="The second school opens a term late")],
+        source_id=report.id, fetched={"url": report.url}, raw_path="raw/q2",
+        processed_path="p/q2", extractor_versions=VERSIONS)
     matches.rebuild(db)
     start_run(db, run_id="run-1", flow_run_id=None, catalog="catalog.toml", sources=1)
     # a page an index page linked, then dropped: retired, with a row in changes

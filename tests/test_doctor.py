@@ -197,7 +197,7 @@ def test_reextract_all_keeps_the_links_and_full_text_rows(copy):
     assert before > 100
     result = CliRunner().invoke(main, ["reextract", "--all", "--db", str(copy.db)])
     assert result.exit_code == 0, result.output
-    assert "re-extracted 5 document(s); relinked 3 council(s)" in result.output
+    assert "re-extracted 7 document(s); relinked 3 council(s)" in result.output
     assert link_count(copy) == before
     assert diagnose(copy.db, copy.raw) == []  # links complete, full-text indexes in sync
 

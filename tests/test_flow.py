@@ -38,7 +38,7 @@ def first_and_second(tmp_path_factory, samples_dir):
 
 def test_flow_loads_every_sample_document(first_and_second):
     tmp, first, after_first, *_ = first_and_second
-    assert first["documents"] == 5 and first["failed"] == 0
+    assert first["documents"] == 7 and first["failed"] == 0
     with sqlite3.connect(tmp / "pf.db") as conn:
         per_source = dict(conn.execute(
             "select d.source_id, count(p.id) from source_documents d "
@@ -49,12 +49,15 @@ def test_flow_loads_every_sample_document(first_and_second):
         run_row = conn.execute("select status, documents, failed from runs").fetchone()
     assert all(per_source[s] > 0 for s in MANIFESTOS)
     assert plan == (16, 25, 5)
-    assert run_row == ("completed", 5, 0)
+    assert run_row == ("completed", 7, 0)
+    with sqlite3.connect(tmp / "pf.db") as conn:  # the reports, linked during the run
+        assert conn.execute("select count(*), count(kpi_id) from outturns").fetchone() == (
+            26, 26)
 
 
 def test_rerun_of_same_bytes_changes_nothing(first_and_second):
     _, _, after_first, second, after_second = first_and_second
-    assert second["unchanged"] == 5 and second["documents"] == 0
+    assert second["unchanged"] == 7 and second["documents"] == 0
     assert after_second == after_first
 
 
@@ -101,8 +104,8 @@ def test_batches_of_two_with_one_task_in_flight_still_load_them_all(tmp_path, sa
     summary = pipeline(sources=str(samples_dir / "catalog.toml"), db=str(tmp_path / "pf.db"),
                        raw_dir=str(tmp_path / "raw"), processed_dir=str(tmp_path / "processed"),
                        in_flight=1, batch=2)
-    assert summary["documents"] == 5 and summary["failed"] == 0
-    assert counts(tmp_path / "pf.db")["pledges"] == 135
+    assert summary["documents"] == 7 and summary["failed"] == 0
+    assert counts(tmp_path / "pf.db")["pledges"] == 139
 
 
 def test_links_made_council_by_council_during_the_run_equal_a_full_rebuild(first_and_second,
