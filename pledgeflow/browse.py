@@ -22,6 +22,7 @@ import click
 
 from pledgeflow import lifeline
 from pledgeflow.export import known_kinds
+from pledgeflow.progress import QUERIES as PROGRESS_QUERIES
 from pledgeflow.records import (
     BLOCK_ID_DOC,
     ID_DOC,
@@ -257,6 +258,8 @@ QUERIES = {
                "where c.detected_at >= :since order by c.detected_at desc",
     },
 }
+
+QUERIES.update(PROGRESS_QUERIES)  # "Is this pledge on track?", "KPIs off track, by council"
 
 
 def kind_columns(cls: type[Record]) -> dict[str, str]:

@@ -231,3 +231,36 @@ SELECT p.pledge_id, p.council, p.source_id, p.text, p.topic,
             WHEN v.met = v.items THEN 'all_met'
             ELSE 'on_track' END AS rule
 FROM pledge p LEFT JOIN verdicts v ON v.pledge_id = p.pledge_id"""
+
+
+# Canned queries for `pledgeflow browse` (Datasette binds a parameter not yet typed to '').
+QUERIES = {
+    # '' -> every pledge that has evidence: the pledges with no evidence would bury them.
+    "pledge_on_track": {
+        "title": "Is this pledge on track?",
+        "description": "Words from the pledge, e.g. rated Good; empty lists every pledge "
+                       "with evidence. One row per item of evidence: the outturn or "
+                       "action update the status rests on (rules: docs/progress.md).",
+        "sql": "select g.status, g.rule, g.text as pledge, g.council, e.value as evidence_id, "
+               "coalesce(o.measure || ': ' || coalesce(o.actual, 'no result') || ' against '"
+               " || coalesce(o.target, 'no target') || ' (' || coalesce(o.status, 'no status')"
+               " || ', ' || o.period || ')', u.ref || ' ' || coalesce(u.status, u.status_raw)"
+               " || ': ' || u.text) as evidence "
+               "from pledge_progress g left join json_each(g.evidence) e "
+               "left join outturns o on o.id = e.value "
+               "left join action_updates u on u.id = e.value "
+               "where g.text like '%' || :words || '%' "
+               "and (:words != '' or g.status != 'no evidence') "
+               "order by g.council, g.status, g.pledge_id",
+    },
+    # '' -> every council.
+    "kpis_off_track": {
+        "title": "KPIs off track, by council",
+        "description": "Plan KPIs whose latest outturn is amber or red. Part of a council's "
+                       "name; empty lists every council.",
+        "sql": "select distinct council, measure, latest_period, latest_status from kpi_series "
+               "where latest_status in ('amber', 'red') "
+               "and council like '%' || :council || '%' "
+               "order by council, latest_status desc, measure",
+    },
+}

@@ -43,9 +43,9 @@ def test_every_table_has_a_title_description_and_column_notes(served):
 def test_every_canned_query_runs(served):
     base, _ = served
     params = {"organisation": "Labour", "term": "school", "start": "2018-01",
-              "end": "2020-12", "since": "2000-01-01"}
+              "end": "2020-12", "since": "2000-01-01", "council": "Cheshire"}
     words = {"pledge_to_measures": "rated Good", "measure_to_pledges": "good or better",
-             "pledge_in_context": "apprenticeships"}
+             "pledge_in_context": "apprenticeships", "pledge_on_track": "rated Good"}
     for name in QUERIES:
         query = {**params, "words": words.get(name, "")}
         status, data = get(f"{base}/{name}.json?" + urllib.parse.urlencode(query))
@@ -149,6 +149,11 @@ def test_every_canned_query_opens_before_a_value_is_typed(served):
     assert len(answers["pledge_to_measures"]) == len(answers["measure_to_pledges"]) \
         == count["links"] > 0
     assert len(answers["changes_since"]) == count["changes"]
+    # every pledge with evidence, a row per item; every KPI whose latest status is not green
+    assert answers["pledge_on_track"] and all(
+        row["status"] != "no evidence" and row["evidence_id"]
+        for row in answers["pledge_on_track"])
+    assert len(answers["kpis_off_track"]) == 6
     actions = answers["actions_due"]  # no period: every action, undated ones last
     assert len(actions) == count["current_actions"] == 25
     deadlines = [row["deadline"] for row in actions]
