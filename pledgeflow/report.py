@@ -1,6 +1,6 @@
 """A static HTML report for people who would rather look than read: per organisation,
-its pledges by topic, and each KPI's baseline against its targets, as inline SVG charts
-(no JavaScript, no network: the file opens anywhere and can be mailed)."""
+its pledges by topic, and each KPI's baseline, targets and reported actuals over time, as
+inline SVG charts (no JavaScript, no network: the file opens anywhere and can be mailed)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from pledgeflow import defaults
+from pledgeflow import defaults, progress_report
 from pledgeflow.defaults import DB as DEFAULT_DB
 
 BAR = 18  # pixels per bar
@@ -44,23 +44,8 @@ def render(db: sqlite_utils.Database) -> str:
             "join sources s on s.id = p.source_id where s.organisation = ? "
             "group by p.topic order by n desc", [name])]
         sections.append(f"<h2>{html.escape(name)}: pledges by topic</h2>{_bars(rows)}")
-    kpis = list(db.query("""
-        select distinct s.organisation, k.measure, k.baseline_value as baseline,
-               k.baseline_unit as unit,
-               (select group_concat(t.period || ' ' || coalesce(t.raw, '-'), '; ')
-                  from kpi_targets t where t.kpi_id = k.id) as targets,
-               (select t.value from kpi_targets t where t.kpi_id = k.id and t.value is not null
-                  order by t.position desc limit 1) as last_target
-        from current_kpis k join sources s on s.id = k.source_id
-        where k.baseline_value is not null order by s.organisation, k.block, k.start"""))
-    for org in sorted({k["organisation"] for k in kpis}):
-        rows = []
-        for k in (k for k in kpis if k["organisation"] == org):
-            rows.append((f"baseline: {k['measure']}", k["baseline"], k["measure"]))
-            if k["last_target"] is not None:
-                rows.append((f"target: {k['measure']}", k["last_target"], k["targets"] or ""))
-        sections.append(f"<h2>{html.escape(org)}: KPI baselines and latest targets</h2>"
-                        f"<p>Each KPI's baseline, then its last numeric target.</p>{_bars(rows)}")
+    # each KPI on its own scale, with its targets and reported actuals (progress_report)
+    sections += progress_report.kpi_sections(db)
     body = "\n".join(sections) or "<p>No records yet: run <code>pledgeflow run</code>.</p>"
     return ("<!doctype html><html lang=en><meta charset=utf-8><title>pledgeflow report</title>"
             "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}</style>"
@@ -75,7 +60,7 @@ def render(db: sqlite_utils.Database) -> str:
               help="The HTML file to write.")
 def report_command(db: Path, out: Path) -> None:
     """Write a static HTML report with charts: pledges by topic per organisation, and
-    KPI baselines against their targets.
+    each KPI's baseline, targets and reported actuals over time, its status marked.
 
     \b
     Example:

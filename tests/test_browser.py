@@ -98,3 +98,24 @@ def test_a_write_through_the_browser_fails_and_changes_nothing(site, page):
     assert "Statement must be a SELECT" in page.content()
     page.goto(f"{base}/pf/pledges.json?_size=0")
     assert hashlib.sha256(db.read_bytes()).hexdigest() == before
+
+
+def test_the_pledge_status_query_and_the_kpi_chart_show_in_the_browser(site, page):
+    """A journalist's path: is the schools pledge on track, and the chart to publish."""
+    from pledgeflow.db import open_db
+    from pledgeflow.report import render
+
+    base, db, folder = site
+    page.goto(f"{base}/pf/pledge_on_track?" + urllib.parse.urlencode({"words": "rated Good"}))
+    page.screenshot(path=str(folder / "pledge-on-track.png"), full_page=True)
+    body = page.inner_text("table.rows-and-columns")
+    assert "off track" in body and "91.8% against 100.0% (red, 2019/20 Q2)" in body
+    report = folder / "report.html"
+    report.write_text(render(open_db(db)), encoding="utf-8")
+    page.goto(report.as_uri())
+    chart = page.locator("svg[aria-label^='Increase the proportion of children attending a "
+                         "good or better secondary school']")
+    chart.screenshot(path=str(folder / "kpi-chart.png"))
+    assert chart.is_visible() and "91.8% Red" in chart.inner_html()
+    heading = page.locator("h3", has_text="good or better secondary school")
+    assert heading.inner_text().endswith("measured by Ofsted inspection results")  # uncut

@@ -160,14 +160,27 @@ def test_export_csv_writes_one_file_per_kind_with_source_and_provenance(sample_r
                                                               "2019/20 Target"}
 
 
-def test_report_draws_pledges_by_topic_and_kpi_baselines_against_targets(sample_run,
-                                                                          tmp_path):
+def test_report_draws_pledges_by_topic_and_each_kpi_over_time(sample_run, tmp_path):
     out = tmp_path / "report.html"
     result = invoke("report", "--db", str(sample_run.db_path), "--out", str(out))
     assert result.exit_code == 0, result.output
     page = out.read_text(encoding="utf-8")
     assert "Ealing Labour / Ealing Learning Partnership: pledges by topic" in page
-    assert "Cheshire West and Chester Council: KPI baselines and latest targets" in page
-    assert page.count("<svg") == 5
-    assert "target: Increase the proportion of" in page  # a target bar beside its baseline
-    assert "attending a good or better primary school" in page  # the full measure, on hover
+    import re
+
+    assert "Cheshire West and Chester: KPIs over time" in page
+    # every KPI of the plan has its heading, its measure in full
+    assert page.count("<h3>") == 16
+    assert ("<h3>Increase the average earnings by residents of CWaC, measured by the average "
+            "gross weekly pay for full time workers (ONS Survey)</h3>") in page
+    charts = re.findall(r"<svg role=\"img\" aria-label=\"([^\"]*)\".*?</svg>", page, re.S)
+    topics = page.count("pledges by topic</h2>")  # a bar chart each
+    assert len(charts) == len(re.findall("<svg", page)) - topics == 11  # 5 KPIs: text only
+    secondary = next(c for c in re.findall(r"<svg role=\"img\" aria-label.*?</svg>", page,
+                                           re.S) if "good or better secondary" in c)
+    # both reports' actuals, each with its status in words, beside the year's target
+    assert "90.2% Red" in secondary and "91.8% Red" in secondary
+    assert "target 96.4%" in secondary and "target 100.0%" in secondary
+    for svg in re.findall(r"<svg.*?</svg>", page, re.S):  # one unit per axis
+        ticks = re.findall(r'text-anchor="end">([^<]*)<', svg)
+        assert not (any("%" in t for t in ticks) and any("\u00a3" in t for t in ticks))
