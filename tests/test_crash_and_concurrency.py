@@ -259,7 +259,7 @@ def reference(corpus, tmp_path_factory) -> Reference:
     documents = dict(conn.execute("select source_id, document_id from source_documents"))
     conn.close()
     counts = assert_consistent(root / "pledgeflow.db")
-    assert set(loaded) == set(documents) and len(documents) == 6
+    assert set(loaded) == set(documents) and len(documents) == 8  # 7 samples, 1 bulk
     assert counts[documents[BULK_ID]]["pledges"] == BULK_PLEDGES
     return Reference(counts, documents, root / "processed")
 

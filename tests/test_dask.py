@@ -58,8 +58,8 @@ def monkeypatch_module():
 
 def test_dask_run_loads_every_document(both_runners):
     summary, (counts, _) = both_runners["dask"]
-    assert summary["documents"] == 5 and summary["failed"] == 0
-    assert counts["pledges"] == 135 and counts["kpis"] == 16 and counts["actions"] == 25
+    assert summary["documents"] == 7 and summary["failed"] == 0
+    assert counts["pledges"] == 139 and counts["kpis"] == 16 and counts["actions"] == 25
 
 
 def test_dask_and_default_runner_give_identical_records(both_runners):

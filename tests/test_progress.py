@@ -77,6 +77,52 @@ def test_a_table_of_action_statuses_and_updates_gives_updates_and_no_plan_action
     assert records(UPDATES, "actions") == []
 
 
+def unruled_report_pdf() -> bytes:
+    """A landscape page whose table is text in columns: no rules, no fills."""
+    import io
+
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.pdfgen import canvas
+
+    buf = io.BytesIO()
+    page = canvas.Canvas(buf, pagesize=landscape(A4))
+    height = landscape(A4)[1]
+    page.setFont("Helvetica-Bold", 16)
+    page.drawString(50, height - 60, "Libraries performance, Quarter 3 2024/25")
+    page.setFont("Helvetica", 10)
+    page.drawString(50, height - 90, "The service's indicators at the end of December.")
+    rows = [["Ref", "Indicator", "Target 2024/25", "Q3 actual", "RAG", "Trend"],
+            ["LB1", "Visits to libraries per 1,000 residents", "3,100", "2,950", "Amber",
+             "Improving"],
+            ["LB2", "Items issued through the mobile library", "12,000", "12,480", "Green",
+             "Improving"],
+            ["LB3", "Volunteer hours given to libraries", "5,000", "3,900", "Red", "Worsening"],
+            ["LB4", "Residents with an active library card", "40%", "41%", "Green",
+             "No change"]]
+    y = height - 130
+    for n, row in enumerate(rows):
+        page.setFont("Helvetica-Bold" if n == 0 else "Helvetica", 10)
+        for x, text in zip([50, 110, 420, 520, 620, 700], row, strict=True):
+            page.drawString(x, y, text)
+        y -= 22
+    page.save()
+    return buf.getvalue()
+
+
+def test_an_unruled_pdf_table_of_actuals_gives_outturns():
+    from pledgeflow.parse import parse
+
+    doc = parse(unruled_report_pdf(), "application/pdf", document_id="u" * 64)
+    found = run_extractors(doc, get_extractors(), build_nlp()).records
+    outturns = [r for r in found if r.kind == "outturns"]
+    assert [(o.ref, o.period, o.actual_value, o.target_value, o.status) for o in outturns] == [
+        ("LB1", "2024/25 Q3", 2950.0, 3100.0, "amber"),
+        ("LB2", "2024/25 Q3", 12480.0, 12000.0, "green"),
+        ("LB3", "2024/25 Q3", 3900.0, 5000.0, "red"),
+        ("LB4", "2024/25 Q3", 41.0, 40.0, "green")]
+    assert not [r for r in found if r.kind == "kpis"]
+
+
 def test_a_plan_kpi_table_stays_plan_kpis():
     plan = ("| Indicator | Baseline | 2025/26 target |\n|---|---|---|\n"
             "| Homes started | 120 | 150 |\n| Empty homes back in use | 40 | 45 |\n")

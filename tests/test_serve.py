@@ -124,9 +124,9 @@ def test_served_deployment_runs_when_triggered(tmp_path):
             documents = conn.execute("select count(*) from documents").fetchone()[0]
             pledges = conn.execute("select count(*) from pledges").fetchone()[0]
             runs = conn.execute("select flow_run_id, status, documents from runs").fetchall()
-        assert documents == 5
+        assert documents == 7
         assert pledges > 0
-        assert runs == [(str(flow_run.id), "completed", 5)]
+        assert runs == [(str(flow_run.id), "completed", 7)]
         # ... and the deployment and its completed run are in the server's own database,
         # under the state folder.
         with sqlite3.connect(server_database(state_dir)) as conn:
@@ -258,8 +258,8 @@ def test_dask_deployment_runs_through_a_work_pool_worker(tmp_path):
             documents = conn.execute("select count(*) from documents").fetchone()[0]
             pledges = conn.execute("select count(*) from pledges").fetchone()[0]
             runs = conn.execute("select flow_run_id, status, documents from runs").fetchall()
-        assert (documents, pledges) == (5, 135)
-        assert runs == [(str(flow_run.id), "completed", 5)]
+        assert (documents, pledges) == (7, 139)
+        assert runs == [(str(flow_run.id), "completed", 7)]
     finally:
         for process in reversed(processes):
             stop_process_group(process)
