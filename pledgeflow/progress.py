@@ -21,9 +21,12 @@ import sqlite_utils
 
 MIN_SCORE = 0.35  # below this similarity an outturn is left unlinked (kpi_id null)
 # A pledge's evidence comes through its links (links.py) ranked this high, scoring this
-# much at least (BM25 with the topic bonus): its weaker matches are not what it promised.
+# much at least (BM25 with the topic bonus), whose pledge and measure share this much of
+# their rarer words (``similarity``): a link on one common word ("school", "pay") is
+# about something else, and a status resting on it would mislead.
 EVIDENCE_RANK = 2
 EVIDENCE_SCORE = 5.0
+EVIDENCE_SIMILARITY = 0.15
 STOPWORDS = frozenset("""a an and are as at be by for from in is of on or the to with who which
 their its all than measured increase reduce proportion number percentage""".split())
 
@@ -34,6 +37,7 @@ def relink(db: sqlite_utils.Database, council: str) -> None:
     ensure(db)
     _link_outturns(db, council)
     _link_updates(db, council)
+    _evidence_links(db, council)
 
 
 def ensure(db: sqlite_utils.Database) -> None:
@@ -44,6 +48,10 @@ def ensure(db: sqlite_utils.Database) -> None:
     for cls in (Outturn, ActionUpdate):
         if not table_columns(db, cls.kind):
             ensure_kind(db, cls)
+    db.execute("CREATE TABLE IF NOT EXISTS pledge_evidence (pledge_id TEXT, target_table TEXT, "
+               "target_id TEXT, link_rank INTEGER, link_score REAL, similarity REAL, "
+               "council TEXT, PRIMARY KEY (pledge_id, target_table, target_id))")
+    db.execute("CREATE INDEX IF NOT EXISTS pledge_evidence_council ON pledge_evidence (council)")
     # made again each time, so a database takes a newer definition of the rules
     for name, sql in (("kpi_series", KPI_SERIES), ("pledge_progress", PLEDGE_PROGRESS)):
         db.execute(f"DROP VIEW IF EXISTS {name}")
@@ -127,6 +135,29 @@ def _link_updates(db: sqlite_utils.Database, council: str) -> None:
                          for u in updates])
 
 
+def _evidence_links(db: sqlite_utils.Database, council: str) -> None:
+    """The council's pledge links strong enough to carry evidence, in pledge_evidence."""
+    texts = {("kpis", r["id"]): r["text"]
+             for r in _current(db, "kpis", "x.id, x.measure as text", council)}
+    texts.update({("actions", r["id"]): r["text"]
+                  for r in _current(db, "actions", "x.id, x.text", council)})
+    idf = _idf(words(t) for t in texts.values())
+    rows = []
+    for link in db.query(
+            "select k.pledge_id, k.target_table, k.target_id, k.rank, k.score, p.text "
+            "from links k join pledges p on p.id = k.pledge_id "
+            "where k.council = ? and k.rank <= ? and k.score >= ?",
+            [council, EVIDENCE_RANK, EVIDENCE_SCORE]):
+        target = texts.get((link["target_table"], link["target_id"]))
+        shared = similarity(words(link["text"]), words(target), idf) if target else 0.0
+        if shared >= EVIDENCE_SIMILARITY:
+            rows.append((link["pledge_id"], link["target_table"], link["target_id"],
+                         link["rank"], link["score"], round(shared, 3), council))
+    db.execute("delete from pledge_evidence where council = ?", [council])
+    db.conn.executemany("insert or ignore into pledge_evidence values (?, ?, ?, ?, ?, ?, ?)",
+                        rows)
+
+
 # A plan KPI's periods in order: its baseline, each target period of the plan (the
 # financial year its heading names) beside the outturns reported for that year, then the
 # outturns of years the plan set no target for; with the KPI's latest status.
@@ -174,10 +205,10 @@ LEFT JOIN latest ON latest.kpi_id = p.kpi_id
 ORDER BY p.council, p.document_id, p.start, x.period"""
 
 # Each current pledge with the status its evidence supports (docs/progress.md): the latest
-# outturn of each plan KPI it is linked to (EVIDENCE_RANK, EVIDENCE_SCORE) and the latest update on
+# outturn of each plan KPI it is linked to (pledge_evidence) and the latest update on
 # each plan action it is linked to, each read as met, on track or off track; one off
 # track makes the pledge off track, all met makes it met, and no evidence says so.
-PLEDGE_PROGRESS = f"""CREATE VIEW pledge_progress AS
+PLEDGE_PROGRESS = """CREATE VIEW pledge_progress AS
 WITH pledge AS (
     SELECT p.id AS pledge_id, p.text, p.topic, s.council, min(s.id) AS source_id
     FROM pledges p JOIN source_documents l ON l.document_id = p.document_id AND l.current = 1
@@ -204,17 +235,15 @@ evidence AS (
            CASE WHEN o.status = 'green' AND substr(o.period, 1, 7) >= lt.year THEN 'met'
                 WHEN o.status = 'green' THEN 'on track'
                 ELSE 'off track' END AS verdict
-    FROM links k JOIN outturn o ON o.kpi_id = k.target_id AND o.n = 1
+    FROM pledge_evidence k JOIN outturn o ON o.kpi_id = k.target_id AND o.n = 1
     LEFT JOIN last_target lt ON lt.kpi_id = o.kpi_id
-    WHERE k.target_table = 'kpis' AND k.rank <= {EVIDENCE_RANK}
-          AND k.score >= {EVIDENCE_SCORE}
+    WHERE k.target_table = 'kpis'
     UNION ALL
     SELECT k.pledge_id, u.id, 'action_update',
            CASE u.status WHEN 'complete' THEN 'met' WHEN 'on track' THEN 'on track'
                 ELSE 'off track' END
-    FROM links k JOIN update_row u ON u.action_id = k.target_id AND u.n = 1
-    WHERE k.target_table = 'actions' AND k.rank <= {EVIDENCE_RANK}
-          AND k.score >= {EVIDENCE_SCORE}),
+    FROM pledge_evidence k JOIN update_row u ON u.action_id = k.target_id AND u.n = 1
+    WHERE k.target_table = 'actions'),
 verdicts AS (
     SELECT pledge_id, count(*) AS items, sum(verdict = 'off track') AS off,
            sum(verdict = 'met') AS met, json_group_array(id) AS ids

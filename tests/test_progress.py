@@ -217,6 +217,16 @@ def test_a_status_never_stands_without_evidence(db):
         assert (r["status"] == "no evidence") == (r["n"] == 0) == (r["rule"] == "no_evidence")
 
 
+def test_a_link_on_one_common_word_carries_no_evidence(db):
+    weak = db.execute(
+        "select k.rank, k.score, g.status from links k join pledge_progress g on "
+        "g.pledge_id = k.pledge_id where g.text like 'Continuing our work to reduce the gender "
+        "pay gap%' and k.target_table = 'actions' and k.rank = 1").fetchone()
+    # ranked first by BM25 on "pay" alone: not what the pledge is about
+    assert weak["score"] >= 5 and weak["status"] == "no evidence"
+    assert db.execute("select min(similarity) from pledge_evidence").fetchone()[0] >= 0.15
+
+
 def test_kpi_series_puts_each_kpi_targets_and_outturns_in_order(db):
     rows = db.execute("select period, target, actual, status, latest_status from kpi_series "
                       "where measure like 'Increase the proportion of children attending a "
