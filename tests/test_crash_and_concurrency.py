@@ -231,8 +231,11 @@ def document_counts(conn: sqlite3.Connection) -> dict[str, dict[str, int]]:
               and t != "failures"]
     out: dict[str, dict[str, int]] = {}
     for (document_id,) in conn.execute("select id from documents"):
-        out[document_id] = {t: conn.execute(f'select count(*) from "{t}" where document_id = ?',
-                                            [document_id]).fetchone()[0] for t in tables}
+        counts = {t: conn.execute(f'select count(*) from "{t}" where document_id = ?',
+                                  [document_id]).fetchone()[0] for t in tables}
+        # no rows and no table are the same: a kind's table (outturns) may first appear at
+        # its first load or at linking, which a killed run had not reached
+        out[document_id] = {t: n for t, n in counts.items() if n}
     return out
 
 
