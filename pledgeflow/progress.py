@@ -1,8 +1,8 @@
 """From promise to progress: performance reports' outturns and action updates linked to the
 plan KPIs and actions they report on, and the views that follow each pledge to them.
 
-``relink(db, council)`` runs wherever a council's pledge links are rebuilt
-(``links.rebuild``), so outturns are linked whenever the records they link are. An
+``relink(db, council)`` runs wherever a council's pledges are matched to measures again
+(``matches.rebuild``), so outturns are linked whenever the records they link are. An
 outturn links to a plan KPI of the same council by its measure's similarity (IDF-weighted
 word overlap), rows of every report with the same reference voting together, each KPI
 taken by one reference at most; an action update links to the plan action with its
@@ -20,10 +20,10 @@ from collections.abc import Iterable
 import sqlite_utils
 
 MIN_SCORE = 0.35  # below this similarity an outturn is left unlinked (kpi_id null)
-# A pledge's evidence comes through its links (links.py) ranked this high, scoring this
-# much at least (BM25 with the topic bonus), whose pledge and measure share this much of
-# their rarer words (``similarity``): a link on one common word ("school", "pay") is
-# about something else, and a status resting on it would mislead.
+# A pledge's evidence comes through its matches to measures (matches.py, table links)
+# ranked this high, scoring this much at least (BM25 with the topic bonus), whose pledge
+# and measure share this much of their rarer words (``similarity``): a match on one
+# common word ("school", "pay") is about something else, and a status on it would mislead.
 EVIDENCE_RANK = 2
 EVIDENCE_SCORE = 5.0
 EVIDENCE_SIMILARITY = 0.15

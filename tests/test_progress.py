@@ -236,7 +236,7 @@ def test_kpi_series_puts_each_kpi_targets_and_outturns_in_order(db):
 
 
 def test_a_report_catalogued_as_an_outcome_plan_still_gives_outturns(tmp_path, samples_dir):
-    from pledgeflow import links, stages
+    from pledgeflow import load, matches, stages
     from pledgeflow.catalog import load_catalog
     from pledgeflow.db import upsert_sources
 
@@ -252,8 +252,8 @@ def test_a_report_catalogued_as_an_outcome_plan_still_gives_outturns(tmp_path, s
     upsert_sources(database, [source])
     fetched = stages.fetch_source(source, settings)
     extracted = stages.extract_parsed(stages.parse_fetched(fetched, settings), settings)
-    stages.load_extracted(database, fetched, extracted)
-    links.rebuild(database)
+    load.load_extracted(database, fetched, extracted)
+    matches.rebuild(database)
     counts = {t: database.execute(f"select count(*) from {t}").fetchone()[0]
               for t in ("outturns", "action_updates", "kpis", "actions")}
     assert counts == {"outturns": 16, "action_updates": 10, "kpis": 0, "actions": 0}
