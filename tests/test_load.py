@@ -56,7 +56,7 @@ def test_a_run_stores_each_version_its_records_link_and_search_rows_once(
         tmp_path, sources, settings):
     db_path = tmp_path / "pf.db"
     first = run(db_path, sources, settings)
-    assert (first["documents"], first["unchanged"], first["failed"]) == (5, 0, 0)
+    assert (first["documents"], first["unchanged"], first["failed"]) == (7, 0, 0)
     database = store.open_db(db_path)
     links = rows(database, "select source_id, version, current from source_documents "
                            "order by source_id")
@@ -77,14 +77,14 @@ def test_a_run_stores_each_version_its_records_link_and_search_rows_once(
     database.close()
 
     again = run(db_path, sources, settings)
-    assert (again["documents"], again["unchanged"], again["failed"]) == (0, 5, 0)
+    assert (again["documents"], again["unchanged"], again["failed"]) == (0, 7, 0)
     database = store.open_db(db_path)
     assert rows(database, "select source_id, version, current from source_documents "
                           "order by source_id") == links
     assert database.execute("select count(*) from pledges").fetchone()[0] == pledges
     assert set(rows(database, "select id from links")) == matches
     statuses = rows(database, "select status, documents, unchanged from runs order by started_at")
-    assert statuses == [("completed", 5, 0), ("completed", 0, 5)]
+    assert statuses == [("completed", 7, 0), ("completed", 0, 7)]
 
 
 def test_reextract_keeps_every_match(tmp_path, sources, settings):
@@ -98,7 +98,7 @@ def test_reextract_keeps_every_match(tmp_path, sources, settings):
     documents = [r[0] for r in rows(database, "select id from documents order by id")]
     done = load.reextract_documents(database, documents, settings,
                                     each=lambda document_id, counts: seen.append(document_id))
-    assert (done.documents, done.councils) == (5, 3)
+    assert (done.documents, done.councils) == (7, 3)
     assert seen == documents
     assert done.matches == len(matches) > 0
     assert set(rows(database, "select id from links")) == matches
