@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from pledgeflow.catalog import load_catalog
-from pledgeflow.fetch import fetch, resolve_url
+from pledgeflow.fetch.sources import fetch, resolve_url
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse
 from pledgeflow.registry import get_extractors, run_extractors

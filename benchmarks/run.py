@@ -121,10 +121,9 @@ class PeakMemory:
 
 def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     """The flow's work without Prefect: the same stage functions, run ledger and loading
-    (``pledgeflow.load``), the same threads, worker processes and window of documents in
+    (``pledgeflow.store.load``), the same threads, worker processes and window of documents in
     flight, one writer."""
-    from pledgeflow import db as store
-    from pledgeflow import load, stages
+    from pledgeflow import stages
     from pledgeflow.catalog import load_catalog, select
     from pledgeflow.flows.pipeline import (
         DEFAULT_IN_FLIGHT,
@@ -132,7 +131,9 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
         PAGES_PER_TASK,
         in_batches,
     )
-    from pledgeflow.ledger import RunLedger
+    from pledgeflow.store import db as store
+    from pledgeflow.store import load
+    from pledgeflow.store.ledger import RunLedger
 
     settings = stages.Settings(raw_dir=folder / "raw", processed_dir=folder / "processed")
     sources = select(load_catalog(catalog), only=ids)

@@ -6,7 +6,7 @@ status (``_performance.is_outturn_table``); an action update is a row of a table
 actions by reference, each with a status and an update. Both are read wherever such a
 table appears, whatever kind of document the catalog says it is. Raw cells are kept;
 the period, the figures and the statuses are normalised beside them. The plan KPI or
-action each reports on is found after loading (``pledgeflow.progress``), which fills in
+action each reports on is found after loading (``pledgeflow.store.progress``), which fills in
 ``kpi_id``, ``kpi_score``, ``plan_measure`` and ``action_id``.
 """
 

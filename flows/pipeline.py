@@ -1,13 +1,13 @@
 """The ``pipeline`` flow: catalog -> fetch -> parse -> extract -> load.
 
 Thin by design: fetch, parse and extract are plain functions in ``pledgeflow.stages``
-and loading is ``pledgeflow.load``'s; this module only declares how they run (one task
+and loading is ``pledgeflow.store.load``'s; this module only declares how they run (one task
 per document, or a batch of small ones: fetch, parse and extract) and keeps the single
 SQLite writer in the flow itself, loading each task's documents as it finishes.
 Tasks run on threads feeding a pool of worker processes by default, or on a Dask cluster
 (``pledgeflow run --runner dask``). A document that fails at any stage is recorded in
 ``failures`` with that stage, and the others go on. The flow run ends with a Markdown
-artifact: the run's counts and a row per failure (``pledgeflow.failures.report_markdown``).
+artifact: the run's counts and a row per failure (``pledgeflow.store.failures.report_markdown``).
 """
 
 from __future__ import annotations
@@ -25,16 +25,17 @@ from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from pledgeflow import db as store
-from pledgeflow import defaults, load, stages, stopping
+from pledgeflow import defaults, stages, stopping
 from pledgeflow.catalog import load_catalog, select
-from pledgeflow.failures import report_markdown, run_failures
+from pledgeflow.flows.tempserver import temporary_server
 from pledgeflow.isolate import close_shared_pool
-from pledgeflow.ledger import RunLedger, format_summary
 from pledgeflow.parse.ocr import DEFAULT_MAX_PAGES as DEFAULT_OCR_PAGES
 from pledgeflow.parse.ocr import DEFAULT_SECONDS as DEFAULT_OCR_SECONDS
 from pledgeflow.parse.ocr import OcrOptions
-from pledgeflow.tempserver import temporary_server
+from pledgeflow.store import db as store
+from pledgeflow.store import load
+from pledgeflow.store.failures import report_markdown, run_failures
+from pledgeflow.store.ledger import RunLedger, format_summary
 
 
 # Inputs are documents and bytes: hashing them for a cache key would cost more than
@@ -215,7 +216,7 @@ def run_pipeline(runner: str = "threads", address: str | None = None,
 
     With no ``PREFECT_API_URL``, the run starts a temporary Prefect server of its own
     with its state under ``state_dir`` (``.pledgeflow`` by default), and stops it when
-    the run ends: see ``pledgeflow.tempserver``. Dask workers report to it too."""
+    the run ends: see ``pledgeflow.flows.tempserver``. Dask workers report to it too."""
     if runner == "dask":
         _quiet_dask()
     with temporary_server(state_dir or defaults.STATE_DIR):

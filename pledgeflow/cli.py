@@ -126,7 +126,7 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
         raise click.UsageError("--address and --workers go with --runner dask")
     _quiet_prefect()
     from pledgeflow.catalog import CatalogError, load_catalog, select
-    from pledgeflow.db import NotPledgeflowDatabase, open_db
+    from pledgeflow.store.db import NotPledgeflowDatabase, open_db
 
     try:
         select(load_catalog(sources), only=_split(only), kind=kind, organisation=organisation)
@@ -135,7 +135,7 @@ def run(sources: Path, db: Path, raw_dir: Path, processed_dir: Path, only: tuple
         raise SetupError(str(exc)) from None
     except (ValueError, OSError, sqlite3.Error) as exc:  # a newer schema, a folder unwritable
         raise SetupError(f"{db}: {exc}") from None
-    from pledgeflow.tempserver import needs_temporary_server, temporary_home
+    from pledgeflow.flows.tempserver import needs_temporary_server, temporary_home
 
     where = (f"a temporary Prefect server, state in {temporary_home(state_dir)}"
              if needs_temporary_server() else "Prefect at PREFECT_API_URL")
@@ -194,7 +194,7 @@ def export(db: Path, out_dir: Path, fmt: str) -> None:
       pledgeflow export --db processed/pledgeflow.db --out exports/
       pledgeflow export --format csv --out exports/csv/
     """
-    from pledgeflow.export import export_csv, export_json
+    from pledgeflow.research.export import export_csv, export_json
 
     database = _open(db)
     files = (export_csv if fmt == "csv" else export_json)(database, out_dir)
@@ -202,7 +202,7 @@ def export(db: Path, out_dir: Path, fmt: str) -> None:
 
 
 def _open(db: Path):
-    from pledgeflow.db import NotPledgeflowDatabase, open_db
+    from pledgeflow.store.db import NotPledgeflowDatabase, open_db
 
     try:
         return open_db(db)
@@ -293,8 +293,9 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     Example:
       pledgeflow reextract --extractor pledges
     """
-    from pledgeflow import load, stages
+    from pledgeflow import stages
     from pledgeflow.registry import get_extractors
+    from pledgeflow.store import load
 
     database = _open(db)
     versions = {name: e.version for name, e in get_extractors().items()}
@@ -350,7 +351,7 @@ def schema_doc(path: Path, check: bool, installed: bool) -> None:
       pledgeflow schema-doc --check
     """
     from pledgeflow.registry import record_kinds
-    from pledgeflow.schemadoc import update
+    from pledgeflow.research.schemadoc import update
 
     page = path.read_text(encoding="utf-8")
     try:
@@ -382,11 +383,11 @@ def extract(file: Path, extractors: tuple[str, ...], ocr: bool, ocr_pages: int,
     Example:
       pledgeflow extract samples/html/bnes-libdem-children.html
     """
+    from pledgeflow.fetch.sniff import sniff_media_type
     from pledgeflow.nlp import build_nlp
     from pledgeflow.parse import ParseError, parse
     from pledgeflow.parse.ocr import OcrOptions
     from pledgeflow.registry import get_extractors, run_extractors
-    from pledgeflow.sniff import sniff_media_type
 
     data = file.read_bytes()
     media_type = sniff_media_type(data, url=file.name)
@@ -433,8 +434,8 @@ def eval(gold_dir: Path, db: Path, summary_only: bool, as_json: bool) -> None:
     Example:
       pledgeflow eval tests/gold --db processed/pledgeflow.db --summary-only
     """
-    from pledgeflow.db import NotPledgeflowDatabase, open_db
-    from pledgeflow.evaluate import GoldError, evaluate, format_report
+    from pledgeflow.research.evaluate import GoldError, evaluate, format_report
+    from pledgeflow.store.db import NotPledgeflowDatabase, open_db
 
     try:
         database = open_db(db)
@@ -454,11 +455,11 @@ def eval(gold_dir: Path, db: Path, summary_only: bool, as_json: bool) -> None:
 
 # Scheduling lives in its own module: `server` starts a Prefect server, `serve` serves the
 # pipeline on a cron schedule against it (docs/scheduling.md).
-from pledgeflow.browse import browse_command  # noqa: E402
-from pledgeflow.doctor import doctor_command  # noqa: E402
-from pledgeflow.failures import failures_command  # noqa: E402
-from pledgeflow.report import report_command  # noqa: E402
-from pledgeflow.serving import serve_command, server_command  # noqa: E402
+from pledgeflow.flows.serving import serve_command, server_command  # noqa: E402
+from pledgeflow.research.browse import browse_command  # noqa: E402
+from pledgeflow.research.report import report_command  # noqa: E402
+from pledgeflow.store.doctor import doctor_command  # noqa: E402
+from pledgeflow.store.failures import failures_command  # noqa: E402
 
 main.add_command(server_command)
 main.add_command(serve_command)

@@ -2,7 +2,7 @@
 
 Each takes and returns plain values, so tests and benchmarks call them directly and
 the Prefect flow in ``flows/pipeline.py`` only orchestrates them. What they hand back
-(``Processed``) is loaded by ``pledgeflow.load``.
+(``Processed``) is loaded by ``pledgeflow.store.load``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from pathlib import Path
 
 from pledgeflow import defaults
 from pledgeflow.catalog import Source
-from pledgeflow.discover import DiscoveryResult, IndexPage, discover
 from pledgeflow.document import Document
-from pledgeflow.fetch import Fetched, fetch_with_retries, resolve_url, store_raw
+from pledgeflow.fetch.discover import DiscoveryResult, IndexPage, discover
+from pledgeflow.fetch.sources import Fetched, fetch_with_retries, resolve_url, store_raw
 from pledgeflow.isolate import reached, shared_pool
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import ParseTimeout, parse, parser_id
@@ -29,10 +29,6 @@ from pledgeflow.registry import (
     get_extractors,
     run_extractors,
 )
-
-# Kept under these names for the modules that import them from here
-DEFAULT_CATALOG = defaults.CATALOG
-DEFAULT_DB = defaults.DB
 
 
 @dataclass(frozen=True)

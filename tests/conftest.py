@@ -328,9 +328,10 @@ class SampleRun:
 
 @pytest.fixture(scope="session")
 def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
-    from pledgeflow import db as store
-    from pledgeflow import load, matches, stages
+    from pledgeflow import stages
     from pledgeflow.catalog import load_catalog
+    from pledgeflow.store import db as store
+    from pledgeflow.store import load, matches
 
     root = tmp_path_factory.mktemp("sample-run")
     settings = stages.Settings(raw_dir=root / "raw", processed_dir=root / "processed")
@@ -382,8 +383,8 @@ def browsing(sample_run, tmp_path_factory) -> Iterator[Browsing]:
     import sys
     import urllib.request
 
-    from pledgeflow import matches
-    from pledgeflow.db import open_db
+    from pledgeflow.store import matches
+    from pledgeflow.store.db import open_db
 
     folder = tmp_path_factory.mktemp("browse")
     db = folder / "pf.db"

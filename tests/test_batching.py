@@ -7,11 +7,12 @@ import logging
 
 import pytest
 
-from pledgeflow import db as store
-from pledgeflow import load, stages
+from pledgeflow import stages
 from pledgeflow.catalog import Source
 from pledgeflow.flows.pipeline import MAX_BATCH, batch_size
-from pledgeflow.ledger import RunLedger
+from pledgeflow.store import db as store
+from pledgeflow.store import load
+from pledgeflow.store.ledger import RunLedger
 
 
 def source(id_: str, url: str) -> Source:
@@ -68,7 +69,7 @@ def test_window_yields_as_futures_finish_and_never_holds_more_than_its_size():
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    from pledgeflow.ledger import Window
+    from pledgeflow.store.ledger import Window
 
     release = {i: threading.Event() for i in range(7)}
     running: list[int] = []

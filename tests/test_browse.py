@@ -10,7 +10,7 @@ import urllib.request
 
 import pytest
 
-from pledgeflow.browse import QUERIES
+from pledgeflow.research.browse import QUERIES
 
 
 def get(url: str) -> tuple[int, dict]:
@@ -102,8 +102,8 @@ def test_pledges_facet_by_organisation_party_topic_and_period(served):
 
 
 def test_every_column_of_every_browsed_table_is_described(sample_run):
-    from pledgeflow.browse import metadata
-    from pledgeflow.db import open_db
+    from pledgeflow.research.browse import metadata
+    from pledgeflow.store.db import open_db
 
     db = open_db(sample_run.db_path)
     tables = metadata("pledgeflow")["databases"]["pledgeflow"]["tables"]

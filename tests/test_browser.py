@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from pledgeflow.browse import QUERIES
+from pledgeflow.research.browse import QUERIES
 
 CHROMIUM = Path("/usr/bin/chromium")
 # a Datasette server driven by Chromium
@@ -102,8 +102,8 @@ def test_a_write_through_the_browser_fails_and_changes_nothing(site, page):
 
 def test_the_pledge_status_query_and_the_kpi_chart_show_in_the_browser(site, page):
     """A journalist's path: is the schools pledge on track, and the chart to publish."""
-    from pledgeflow.db import open_db
-    from pledgeflow.report import render
+    from pledgeflow.research.report import render
+    from pledgeflow.store.db import open_db
 
     base, db, folder = site
     page.goto(f"{base}/pf/pledge_on_track?" + urllib.parse.urlencode({"words": "rated Good"}))

@@ -59,9 +59,10 @@ def run_stages(catalog: str, db_path: str, raw_dir: str, processed_dir: str,
                before_load=None) -> dict[str, dict[str, int]]:
     """Fetch, parse, extract and load every source of a catalog, as the flow does; returns
     the counts of each document loaded, by source id."""
-    from pledgeflow import db as store
-    from pledgeflow import load, matches, stages
+    from pledgeflow import stages
     from pledgeflow.catalog import load_catalog
+    from pledgeflow.store import db as store
+    from pledgeflow.store import load, matches
 
     settings = stages.Settings(raw_dir=Path(raw_dir), processed_dir=Path(processed_dir))
     sources = load_catalog(catalog)
@@ -273,7 +274,7 @@ def reference(corpus, tmp_path_factory) -> Reference:
 @pytest.mark.parametrize("attempt", range(5))
 def test_sigkill_during_a_load_leaves_whole_documents_and_the_next_run_finishes(
         attempt, corpus, reference, tmp_path):
-    from pledgeflow.doctor import diagnose
+    from pledgeflow.store.doctor import diagnose
 
     db_path, raw, processed = tmp_path / "pledgeflow.db", tmp_path / "raw", tmp_path / "processed"
     wal = Path(f"{db_path}-wal")
@@ -368,7 +369,7 @@ def test_two_runs_at_once_on_one_database_lose_nothing(attempt, corpus, referenc
 
 
 def _open_each(paths: list[Path], barrier, errors) -> None:
-    from pledgeflow.db import open_db
+    from pledgeflow.store.db import open_db
 
     for path in paths:
         barrier.wait(timeout=60)
@@ -396,7 +397,7 @@ def test_processes_creating_one_new_database_at_once_all_succeed(tmp_path):
         failures.append(errors.get())
     assert failures == []
     alone = tmp_path / "alone.db"
-    from pledgeflow.db import open_db
+    from pledgeflow.store.db import open_db
 
     open_db(alone).close()
     schema = "select type, name from sqlite_master order by type, name"

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 
 from pledgeflow.cli import main
-from pledgeflow.db import open_db
-from pledgeflow.export import source_records
 from pledgeflow.flows.pipeline import run_pipeline, task_runner
+from pledgeflow.research.export import source_records
+from pledgeflow.store.db import open_db
 
 # a Dask cluster and a Prefect server
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

@@ -12,9 +12,20 @@ from typing import Any, ClassVar
 
 import pytest
 
-from pledgeflow import matches
 from pledgeflow.catalog import Source
-from pledgeflow.db import (
+from pledgeflow.document import Block, Document, table_text
+from pledgeflow.records import (
+    Action,
+    Kpi,
+    KpiTarget,
+    Pledge,
+    Provenance,
+    Record,
+    Risk,
+    Target,
+)
+from pledgeflow.store import matches
+from pledgeflow.store.db import (
     SCHEMA_VERSION,
     NotPledgeflowDatabase,
     document_is_current,
@@ -29,17 +40,6 @@ from pledgeflow.db import (
     save_index_page,
     start_run,
     upsert_sources,
-)
-from pledgeflow.document import Block, Document, table_text
-from pledgeflow.records import (
-    Action,
-    Kpi,
-    KpiTarget,
-    Pledge,
-    Provenance,
-    Record,
-    Risk,
-    Target,
 )
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "schema.md"

@@ -17,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import LocalHTTPServer
 
-from pledgeflow.discover import (
+from pledgeflow.fetch.discover import (
     DiscoveryError,
     DiscoveryResult,
     Link,
@@ -25,7 +25,7 @@ from pledgeflow.discover import (
     compile_pattern,
     discover,
 )
-from pledgeflow.fetch import Fetched, HTTPStatusError, fetch
+from pledgeflow.fetch.sources import Fetched, HTTPStatusError, fetch
 
 HTML = {"Content-Type": "text/html; charset=utf-8"}
 ROBOTS = b"User-agent: *\nDisallow: /disc-site/private/\n"
@@ -195,7 +195,7 @@ def test_pattern_selects_only_section_urls(site):
 
 
 def test_page_cap_keeps_the_first_pages_and_counts_the_rest(site, caplog):
-    with caplog.at_level(logging.WARNING, logger="pledgeflow.discover"):
+    with caplog.at_level(logging.WARNING, logger="pledgeflow.fetch.discover"):
         result = discover(site.url("/disc-site/index.html"), pattern=None, max_pages=2)
     assert paths(result.links) == [
         "/disc-site/section-housing.html",

@@ -8,8 +8,8 @@ import pytest
 from conftest import LocalHTTPServer
 from toml_catalog import TOWNSFOLK, write_catalog
 
-from pledgeflow.export import source_records
 from pledgeflow.flows.pipeline import pipeline
+from pledgeflow.research.export import source_records
 
 # discovery through several flow runs
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

@@ -17,7 +17,7 @@ from conftest import LocalHTTPServer
 from toml_catalog import TOWNSFOLK, write_catalog
 
 from pledgeflow.cli import main
-from pledgeflow.discover import discover
+from pledgeflow.fetch.discover import discover
 from pledgeflow.flows.pipeline import pipeline
 
 # four flow runs against a counting local server

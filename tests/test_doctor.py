@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pledgeflow.cli import main
-from pledgeflow.doctor import diagnose, doctor_command
+from pledgeflow.store.doctor import diagnose, doctor_command
 
 
 @dataclass

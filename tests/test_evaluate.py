@@ -12,8 +12,8 @@ import pytest
 from click.testing import CliRunner
 
 from pledgeflow.cli import main
-from pledgeflow.db import open_db
-from pledgeflow.evaluate import (
+from pledgeflow.records import BUILTIN_KINDS
+from pledgeflow.research.evaluate import (
     KINDS,
     Evaluation,
     Spurious,
@@ -24,8 +24,8 @@ from pledgeflow.evaluate import (
     record_key,
     same,
 )
-from pledgeflow.export import export_json, source_records
-from pledgeflow.records import BUILTIN_KINDS
+from pledgeflow.research.export import export_json, source_records
+from pledgeflow.store.db import open_db
 from scoring import GOLD_DIR, reference_scorer
 
 SOURCE = "bnes-libdem-2023"

@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 from conftest import Reply
 
-from pledgeflow.fetch import (
+from pledgeflow.fetch.sources import (
     ConnectionFailed,
     FetchError,
     FetchTimeout,

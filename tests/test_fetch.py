@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from pledgeflow import __version__
-from pledgeflow.fetch import (
+from pledgeflow.fetch.sources import (
     USER_AGENT,
     ConnectionFailed,
     FetchError,

@@ -112,8 +112,8 @@ def test_links_made_council_by_council_during_the_run_equal_a_full_rebuild(first
                                                                           tmp_path):
     import shutil
 
-    from pledgeflow import matches
-    from pledgeflow.db import open_db
+    from pledgeflow.store import matches
+    from pledgeflow.store.db import open_db
 
     tmp = first_and_second[0]
     shutil.copy(tmp / "pf.db", tmp_path / "copy.db")

@@ -1,4 +1,4 @@
-"""pledgeflow.load as plain functions on the sample corpus: what a run, a batch and
+"""pledgeflow.store.load as plain functions on the sample corpus: what a run, a batch and
 ``reextract`` store, and what they leave when a document fails."""
 
 from __future__ import annotations
@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from pledgeflow import db as store
-from pledgeflow import load, stages
+from pledgeflow import stages
 from pledgeflow.catalog import load_catalog
-from pledgeflow.ledger import RunLedger
+from pledgeflow.store import db as store
+from pledgeflow.store import load
+from pledgeflow.store.ledger import RunLedger
 
 CWAC = "Cheshire West and Chester"
 

@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 
-from pledgeflow import matches
-from pledgeflow.db import open_db
+from pledgeflow.store import matches
+from pledgeflow.store.db import open_db
 
 
 @pytest.fixture(scope="module")
@@ -71,8 +71,8 @@ def test_relinking_one_council_leaves_the_others_links_alone(sample_run, tmp_pat
 
 
 def test_reloading_a_document_without_its_linked_pledges_drops_their_links(sample_run, tmp_path):
-    from pledgeflow import db as store
     from pledgeflow.records import Pledge
+    from pledgeflow.store import db as store
 
     path = tmp_path / "pf.db"
     shutil.copy(sample_run.db_path, path)

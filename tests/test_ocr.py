@@ -19,14 +19,14 @@ from click.testing import CliRunner
 from pypdf import PdfReader, PdfWriter
 
 from pledgeflow.cli import main
-from pledgeflow.db import open_db
 from pledgeflow.document import Document
-from pledgeflow.export import source_records
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import NeedsOCR
 from pledgeflow.parse.ocr import OcrOptions, page_ranges, reads_more
 from pledgeflow.parse.pdf import parse_pdf
 from pledgeflow.registry import get_extractors, run_extractors
+from pledgeflow.research.export import source_records
+from pledgeflow.store.db import open_db
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 SCANNED = FIXTURES / "scanned" / "scanned-plan.pdf"

@@ -25,7 +25,7 @@ import psutil
 import pytest
 from conftest import write_catalog
 
-from pledgeflow.serving import QUIET_ENV
+from pledgeflow.flows.serving import QUIET_ENV
 
 # kills real runs, servers and workers and lists what is left
 pytestmark = [pytest.mark.slow,

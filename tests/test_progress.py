@@ -10,12 +10,12 @@ from pathlib import Path
 
 import pytest
 
-from pledgeflow.db import open_db
-from pledgeflow.evaluate import evaluate, match
 from pledgeflow.extractors._performance import action_status, period, rag
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse.text import parse_text
 from pledgeflow.registry import get_extractors, run_extractors
+from pledgeflow.research.evaluate import evaluate, match
+from pledgeflow.store.db import open_db
 
 GOLD = Path(__file__).parent / "gold-performance"
 REPORTS = ("cwac-performance-2018-19-q4", "cwac-performance-2019-20-q2")
@@ -236,9 +236,10 @@ def test_kpi_series_puts_each_kpi_targets_and_outturns_in_order(db):
 
 
 def test_a_report_catalogued_as_an_outcome_plan_still_gives_outturns(tmp_path, samples_dir):
-    from pledgeflow import load, matches, stages
+    from pledgeflow import stages
     from pledgeflow.catalog import load_catalog
-    from pledgeflow.db import upsert_sources
+    from pledgeflow.store import load, matches
+    from pledgeflow.store.db import upsert_sources
 
     shutil.copy(samples_dir / "pdf" / "cwac-performance-2018-19-q4.pdf", tmp_path / "r.pdf")
     catalog = tmp_path / "catalog.toml"

@@ -22,18 +22,19 @@ from typing import ClassVar
 import pytest
 from click.testing import CliRunner
 
-from pledgeflow import db as store
-from pledgeflow import load, stages
-from pledgeflow.browse import metadata
+from pledgeflow import stages
 from pledgeflow.catalog import load_catalog
 from pledgeflow.cli import main
-from pledgeflow.doctor import diagnose
 from pledgeflow.document import Block, Document
-from pledgeflow.evaluate import evaluate
-from pledgeflow.export import export_csv, export_json
 from pledgeflow.records import Provenance, Record, column
 from pledgeflow.registry import record_kinds
-from pledgeflow.schemadoc import record_tables, update
+from pledgeflow.research.browse import metadata
+from pledgeflow.research.evaluate import evaluate
+from pledgeflow.research.export import export_csv, export_json
+from pledgeflow.research.schemadoc import record_tables, update
+from pledgeflow.store import db as store
+from pledgeflow.store import load
+from pledgeflow.store.doctor import diagnose
 
 SCHEMA_PAGE = Path(__file__).resolve().parents[1] / "docs" / "schema.md"
 

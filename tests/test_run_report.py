@@ -21,7 +21,7 @@ from click.testing import CliRunner
 from conftest import write_catalog
 
 from pledgeflow.cli import main
-from pledgeflow.failures import report_markdown
+from pledgeflow.store.failures import report_markdown
 
 # the real command, each run with its own temporary Prefect server
 pytestmark = pytest.mark.slow

@@ -2,8 +2,8 @@
 
 import pytest
 
-from pledgeflow.db import open_db
-from pledgeflow.export import export_json
+from pledgeflow.research.export import export_json
+from pledgeflow.store.db import open_db
 from scoring import score_dir
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from pledgeflow.serving import (
+from pledgeflow.flows.serving import (
     QUIET_ENV,
     api_url,
     plan_deployments,
@@ -296,7 +296,7 @@ def test_serve_without_a_server_says_how_to_start_one(tmp_path, monkeypatch):
     from click.testing import CliRunner
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
-    from pledgeflow.serving import serve_command
+    from pledgeflow.flows.serving import serve_command
 
     monkeypatch.delenv("PREFECT_API_URL", raising=False)
     with temporary_settings({PREFECT_API_URL: None}):

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from pledgeflow import db as store
 from pledgeflow.cli import main
-from pledgeflow.doctor import diagnose
 from pledgeflow.flows.pipeline import pipeline
+from pledgeflow.store import db as store
+from pledgeflow.store.doctor import diagnose
 
 # flow runs on shared and migrated databases
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

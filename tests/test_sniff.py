@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pledgeflow.sniff import (
+from pledgeflow.fetch.sniff import (
     charset_from_content_type,
     media_type_from_content_type,
     sniff_media_type,

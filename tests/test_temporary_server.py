@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from pledgeflow.serving import QUIET_ENV
-from pledgeflow.tempserver import HOME_NAME, temporary_home
+from pledgeflow.flows.serving import QUIET_ENV
+from pledgeflow.flows.tempserver import HOME_NAME, temporary_home
 
 # starts Prefect servers while others hold their databases
 pytestmark = pytest.mark.slow

@@ -13,10 +13,10 @@ import sqlite3
 import pytest
 from conftest import write_catalog
 
+from pledgeflow.fetch.sniff import sniff_media_type
 from pledgeflow.parse.csv import parse_csv
 from pledgeflow.parse.html import parse_html
 from pledgeflow.parse.text import parse_text
-from pledgeflow.sniff import sniff_media_type
 from pledgeflow.text_decode import decode_text
 
 # A statement with what legacy encodings mangle: curly quotes, a dash, a pound sign, an

@@ -156,7 +156,7 @@ period = "2022-2026"
     assert "£100m" in [m["amount_text"] for m in data["spending_mentions"]]
     csv_text = (tmp / "csv" / "spending_mentions.csv").read_text(encoding="utf-8")
     assert csv_text.startswith("source_id,") and "£100m" in csv_text
-    meta = _run(["-c", "import json; from pledgeflow.browse import metadata; "
+    meta = _run(["-c", "import json; from pledgeflow.research.browse import metadata; "
                  "print(json.dumps(metadata('pf')))"], installed, cwd=tmp, python=True)
     assert meta.returncode == 0, meta.stderr
     notes = json.loads(meta.stdout)["databases"]["pf"]["tables"]["spending_mentions"]

@@ -40,10 +40,10 @@ from pathlib import Path
 
 import pytest
 
+from pledgeflow.fetch.sniff import sniff_media_type
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse
 from pledgeflow.registry import get_extractors, run_extractors
-from pledgeflow.sniff import sniff_media_type
 from scoring import KINDS, gold_format, reference_scorer
 
 UNSEEN_DIR = Path(__file__).parent / "unseen"

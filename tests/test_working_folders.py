@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from pledgeflow.cli import main
-from pledgeflow.doctor import diagnose
-from pledgeflow.failures import report_markdown
 from pledgeflow.flows.pipeline import pipeline
-from pledgeflow.ledger import format_summary
+from pledgeflow.store.doctor import diagnose
+from pledgeflow.store.failures import report_markdown
+from pledgeflow.store.ledger import format_summary
 
 # two databases and several flow runs each
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]

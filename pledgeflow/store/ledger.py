@@ -2,7 +2,7 @@
 unchanged, failed at a stage), progress lines, and what the run knows before it starts
 (what we hold of each source, the order of its documents).
 
-Loading itself is ``pledgeflow.load``'s, which the flow and the benchmarks' plain loop
+Loading itself is ``pledgeflow.store.load``'s, which the flow and the benchmarks' plain loop
 both call with a ledger; ``Window`` keeps the tasks in flight for both.
 """
 
@@ -19,10 +19,10 @@ from pathlib import Path
 from queue import SimpleQueue
 from typing import TypeVar
 
-from pledgeflow import db as store
 from pledgeflow import stages
-from pledgeflow.discover import DiscoveryResult, IndexPage
 from pledgeflow.document import Document
+from pledgeflow.fetch.discover import DiscoveryResult, IndexPage
+from pledgeflow.store import db as store
 
 T = TypeVar("T")
 F = TypeVar("F")

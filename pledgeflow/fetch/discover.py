@@ -20,7 +20,7 @@ from urllib.robotparser import RobotFileParser
 
 from bs4 import BeautifulSoup
 
-from pledgeflow.fetch import (
+from pledgeflow.fetch.sources import (
     DEFAULT_MAX_BYTES,
     DEFAULT_TIMEOUT,
     USER_AGENT,
@@ -134,7 +134,7 @@ def discover(
     """Fetch ``index_url`` and return the same-site links to ingest, in page order.
 
     ``index_url`` is an absolute http(s) or file URL (``resolve_url`` a catalog entry
-    first). ``fetch_fn`` is called like ``pledgeflow.fetch.fetch`` for the index page and
+    first). ``fetch_fn`` is called like ``pledgeflow.fetch.sources.fetch`` for the index page and
     robots.txt only. ``previous`` (the ``page`` of the last discovery of this index) makes
     the index request conditional; on 304 its links are filtered again as if the page had
     been read. See the module docstring for every rule and error.

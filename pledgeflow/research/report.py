@@ -10,8 +10,9 @@ from pathlib import Path
 import click
 import sqlite_utils
 
-from pledgeflow import defaults, progress_report
+from pledgeflow import defaults
 from pledgeflow.defaults import DB as DEFAULT_DB
+from pledgeflow.research import progress_report
 
 BAR = 18  # pixels per bar
 WIDTH = 420  # pixels for the longest bar
@@ -66,7 +67,7 @@ def report_command(db: Path, out: Path) -> None:
     Example:
       pledgeflow report --out processed/report.html
     """
-    from pledgeflow.db import NotPledgeflowDatabase, open_db
+    from pledgeflow.store.db import NotPledgeflowDatabase, open_db
 
     try:
         database = open_db(db)

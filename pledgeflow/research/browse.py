@@ -21,8 +21,7 @@ from pathlib import Path
 import click
 
 from pledgeflow import lifeline
-from pledgeflow.export import known_kinds
-from pledgeflow.progress import QUERIES as PROGRESS_QUERIES
+from pledgeflow.defaults import DB as DEFAULT_DB
 from pledgeflow.records import (
     BLOCK_ID_DOC,
     ID_DOC,
@@ -32,7 +31,8 @@ from pledgeflow.records import (
     provenance_columns,
     singular,
 )
-from pledgeflow.stages import DEFAULT_DB
+from pledgeflow.research.export import known_kinds
+from pledgeflow.store.progress import QUERIES as PROGRESS_QUERIES
 
 LICENCE = ("Extracted from public documents of the named parties and councils; check each "
            "record against its source before quoting it.")
@@ -359,7 +359,7 @@ def browse_command(db: Path, port: int, live: bool) -> None:
     Example:
       pledgeflow browse --db processed/pledgeflow.db --port 8001
     """
-    from pledgeflow.db import NotPledgeflowDatabase, open_db
+    from pledgeflow.store.db import NotPledgeflowDatabase, open_db
 
     try:
         database = open_db(db)  # a foreign file is refused, not served

@@ -42,8 +42,8 @@ def relink(db: sqlite_utils.Database, council: str) -> None:
 
 def ensure(db: sqlite_utils.Database) -> None:
     """The outturns and action_updates tables (as their kinds declare) and the views."""
-    from pledgeflow.db import ensure_kind, table_columns
     from pledgeflow.extractors.outturns import ActionUpdate, Outturn
+    from pledgeflow.store.db import ensure_kind, table_columns
 
     for cls in (Outturn, ActionUpdate):
         if not table_columns(db, cls.kind):

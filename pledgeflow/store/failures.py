@@ -133,7 +133,7 @@ def failures_command(db: Path, run_ref: str | None, as_json: bool) -> None:
       pledgeflow failures --run all --db processed/pledgeflow.db
       pledgeflow failures --run 3f2a9c --json
     """
-    from pledgeflow.db import NotPledgeflowDatabase, open_db
+    from pledgeflow.store.db import NotPledgeflowDatabase, open_db
 
     try:
         database = open_db(db)

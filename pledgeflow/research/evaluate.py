@@ -23,8 +23,8 @@ from typing import Any
 
 import sqlite_utils
 
-from pledgeflow.export import Kinds, known_kinds, source_records
 from pledgeflow.records import BUILTIN_KINDS
+from pledgeflow.research.export import Kinds, known_kinds, source_records
 
 # Record kind -> the exported fields it is matched on, as each kind declares (match_on):
 # one for most, a KPI's row is its measure, baseline and target cells.

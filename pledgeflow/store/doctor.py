@@ -28,7 +28,7 @@ import click
 import sqlite_utils
 
 from pledgeflow import defaults
-from pledgeflow.db import FTS_COLUMNS
+from pledgeflow.store.db import FTS_COLUMNS
 
 DEFAULT_DB = defaults.DB
 DEFAULT_RAW = defaults.RAW_DIR
@@ -266,7 +266,7 @@ def _matches(conn: sqlite3.Connection) -> list[Problem]:
     computed again (in a temporary index) and compared by id."""
     if not (_has_table(conn, "links") and _has_table(conn, "source_documents")):
         return []
-    from pledgeflow import matches
+    from pledgeflow.store import matches
 
     db = sqlite_utils.Database(conn)
     stored = {r[0] for r in conn.execute("select id from links")}
@@ -334,8 +334,8 @@ def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
     a single current version per source and page (the newest), leftover temporary raw
     files deleted. Returns one line per thing done. A missing or corrupt raw file, a
     damaged database or orphan rows are left for a person (docs/reliability.md)."""
-    from pledgeflow import db as store
-    from pledgeflow import matches
+    from pledgeflow.store import db as store
+    from pledgeflow.store import matches
 
     whats = {p.what for p in problems}
     done: list[str] = []
@@ -367,7 +367,7 @@ def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
 
 
 def _keep_newest_current(db: sqlite_utils.Database) -> int:
-    from pledgeflow.db import immediate, now
+    from pledgeflow.store.db import immediate, now
 
     with immediate(db):
         return db.execute(

@@ -35,7 +35,7 @@ from urllib.request import url2pathname
 import httpx
 
 from pledgeflow import __version__, defaults
-from pledgeflow.sniff import (
+from pledgeflow.fetch.sniff import (
     charset_from_content_type,
     media_type_from_content_type,
     sniff_media_type,
@@ -159,7 +159,7 @@ class Fetched:
     status: int  # HTTP status of the final response; 200 for local files
     data: bytes
     sha256: str  # hex digest of ``data``; also its name in the raw store
-    media_type: str  # sniffed from the bytes, see pledgeflow.sniff
+    media_type: str  # sniffed from the bytes, see pledgeflow.fetch.sniff
     declared_type: str | None  # bare media type of the Content-Type header, if any
     charset: str | None  # charset parameter of the Content-Type header, if any
     etag: str | None

@@ -24,10 +24,7 @@ from typing import Any
 
 import sqlite_utils
 
-from pledgeflow import db as store
-from pledgeflow import matches
 from pledgeflow.document import Document
-from pledgeflow.ledger import RunLedger, Window
 from pledgeflow.parse import PagesNotRead
 from pledgeflow.stages import (
     Extracted,
@@ -39,6 +36,9 @@ from pledgeflow.stages import (
     StageFailed,
     extract_parsed,
 )
+from pledgeflow.store import db as store
+from pledgeflow.store import matches
+from pledgeflow.store.ledger import RunLedger, Window
 
 Batch = list[Job]
 

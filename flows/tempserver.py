@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from pledgeflow import lifeline, stopping
-from pledgeflow.serving import QUIET_ENV, api_url, wait_for_server
+from pledgeflow.flows.serving import QUIET_ENV, api_url, wait_for_server
 
 HOME_NAME = "prefect-temporary"
 LOG_NAME = "server.log"

@@ -37,7 +37,7 @@ class Point:
 def kpi_sections(db: sqlite_utils.Database) -> list[str]:
     """One HTML section per council with a chart and a table per plan KPI."""
     if "kpi_series" not in db.view_names():
-        from pledgeflow import progress
+        from pledgeflow.store import progress
 
         progress.ensure(db)  # a database never linked: its views, with no outturns yet
     kpis: dict[str, dict] = {}

@@ -16,8 +16,8 @@ from collections.abc import Iterable
 
 import sqlite_utils
 
-from pledgeflow import progress
-from pledgeflow.db import immediate, now
+from pledgeflow.store import progress
+from pledgeflow.store.db import immediate, now
 
 METHOD = "bm25+topic"
 PER_PLEDGE = 5

@@ -13,7 +13,7 @@ Two commands, registered on the ``pledgeflow`` group in ``cli.py``:
     stopped.
 
 The plain functions below are what the commands are made of; ``tests/test_serve.py``
-uses the same ones. ``python -m pledgeflow.serving server|serve`` runs the commands
+uses the same ones. ``python -m pledgeflow.flows.serving server|serve`` runs the commands
 without the ``pledgeflow`` group. How to use them: ``docs/scheduling.md``.
 """
 
@@ -348,7 +348,7 @@ def serve_command(sources: tuple[Path, ...], db: Path, raw_dir: Path, processed_
     for key, value in QUIET_ENV.items():
         os.environ.setdefault(key, value)
     from pledgeflow.catalog import CatalogError, load_catalog
-    from pledgeflow.db import NotPledgeflowDatabase, open_db
+    from pledgeflow.store.db import NotPledgeflowDatabase, open_db
 
     try:
         plans = plan_deployments(sources, crons, db=db, raw_dir=raw_dir,

@@ -22,7 +22,6 @@ from typing import Any
 import sqlite_utils
 from sqlite_utils.db import jsonify_if_needed
 
-from pledgeflow import changes
 from pledgeflow.catalog import Source
 from pledgeflow.document import Document
 from pledgeflow.records import (
@@ -34,6 +33,7 @@ from pledgeflow.records import (
     singular,
 )
 from pledgeflow.records import columns as kind_columns
+from pledgeflow.store import changes
 
 SCHEMA_VERSION = 3  # 3: documents linked to sources through source_documents
 # How long a connection waits for another process's write transaction before giving up.

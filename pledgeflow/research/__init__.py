@@ -1,0 +1,1 @@
+"""For researchers: Datasette browsing, the report, exports, and scoring against gold."""
