@@ -78,8 +78,7 @@ class TargetFinder:
                          key=lambda m: (m[1], nlp.vocab.strings[m[0]] == "count", -m[2]))
         for match_id, start, end in matches:
             rule = nlp.vocab.strings[match_id]
-            found_quantity = self.quantity(rule, span, start, end)
-            quantity = Quantity(*found_quantity) if found_quantity else None
+            quantity = self.quantity(rule, span, start, end)
             if quantity is None or any(quantity.anchor == f.quantity.anchor for f in found):
                 continue  # one target per number, from the first (longest) rule
             role = range_role(span, start)
@@ -107,26 +106,26 @@ class TargetFinder:
                 provenance=type(prov)(**{**prov.__dict__, "rule": f"target_{rule}"}),
             )
 
-    def quantity(self, rule: str, span: Span, start: int,
-                 end: int) -> tuple[float | None, str, int] | None:
-        """(value, unit, anchor token index) or None when the match is not a quantity."""
+    def quantity(self, rule: str, span: Span, start: int, end: int) -> Quantity | None:
+        """The match's quantity, or None when it is not one."""
         tokens = span[start:end]
         if rule == "all_rated":
             if not mentions_any(span.text, self.lexicon["rating_verbs"]):
                 return None
-            return 100.0, "%", span[start].i
+            return Quantity(100.0, "%", span[start].i)
         if rule == "net_zero":  # zero net emissions, the measure named by the words
-            return 0.0, "net emissions", span[start].i
+            return Quantity(0.0, "net emissions", span[start].i)
         if rule.startswith("relative_change"):  # "halve the number of ..." is a 50 % cut
             word = tokens[-1] if rule.endswith("passive") else tokens[0]
-            return float(self.lexicon["relative_changes"][word.lower_][0]), "%", word.i
+            return Quantity(float(self.lexicon["relative_changes"][word.lower_][0]), "%", word.i)
         if rule == "fraction_change":  # "cut fares by half": 50 %
-            return float(self.lexicon["fraction_changes"][tokens[-1].lower_]), "%", tokens[-1].i
+            word = tokens[-1]
+            return Quantity(float(self.lexicon["fraction_changes"][word.lower_]), "%", word.i)
         num = next((t for t in tokens if t.like_num and
                     (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
         if rule == "time_limit" and num is not None and number(num.text) is not None:
             unit = tokens[-1].lower_
-            return number(num.text), unit if unit.endswith("s") else unit + "s", num.i
+            return Quantity(number(num.text), unit if unit.endswith("s") else unit + "s", num.i)
         if num is None or not self.is_quantity(num, span):
             return None
         if not num.text[0].isdigit() and span.doc[num.i + 1:num.i + 2].text.lower() == "of":
@@ -139,17 +138,17 @@ class TargetFinder:
         if multiplier:
             value *= MULTIPLIERS[multiplier]
         if rule.startswith("percent"):
-            return value, "%", num.i
+            return Quantity(value, "%", num.i)
         if rule == "money_minor":  # pence and cents
-            return value / 100, "GBP" if tokens[-1].lower_ == "pence" else "$", num.i
+            return Quantity(value / 100, "GBP" if tokens[-1].lower_ == "pence" else "$", num.i)
         if rule.startswith("money"):
             if self.is_threshold(span, tokens[0].i):
                 return None
             symbol = tokens[0].text if tokens[0].text in CURRENCIES else tokens[-1].lower_
-            return value, CURRENCIES.get(symbol, symbol), num.i
+            return Quantity(value, CURRENCIES.get(symbol, symbol), num.i)
         if YEAR.fullmatch(num.text) and span.doc[num.i - 1].lower_ in YEAR_PREPOSITIONS:
             return None
-        return value, "count", num.i
+        return Quantity(value, "count", num.i)
 
     def is_threshold(self, span: Span, i: int) -> bool:
         """'spending over £250' names a threshold, not a goal ('invest over £2m' is one)."""

@@ -121,11 +121,7 @@ class Rules:
             for token in doc[start:end]:
                 token.tag_ = ACTOR
         for span in filter_spans(self.parties(doc, as_spans=True)):  # longest name wins
-            # party names that are also common words ("green", "national", "reform")
-            # count only when written as names
-            # ("the Nationals": the name, not its article, shows it)
-            name = next((t for t in span if t.lower_ not in DETERMINERS), span[0])
-            if name.is_title or name.is_upper:
+            if written_as_name(span):
                 for token in span:
                     token.tag_ = ACTOR
                     token._.pf_party = span.label_
@@ -165,8 +161,7 @@ class Rules:
             return
         counts: dict[str, int] = {}
         for span in filter_spans(self.parties(nlp.make_doc(doc.text), as_spans=True)):
-            name = next((t for t in span if t.lower_ not in DETERMINERS), span[0])
-            if name.is_title or name.is_upper:
+            if written_as_name(span):
                 counts[span.label_] = counts.get(span.label_, 0) + 1
         # the parties named more than half as often as the most-named one: a manifesto's
         # own party, or the parties whose statements a collection gathers
@@ -199,7 +194,7 @@ class Rules:
             return True
         if len(named) > 1:
             return False
-        authors = self.block_parties or self.authors
+        authors = self.author_parties
         return authors is None or named <= authors
 
     def commitment(self, span: Span) -> tuple[str, int] | None:
@@ -272,8 +267,13 @@ class Rules:
         if end < span.end and doc[end].lower_ == "by":
             named |= {t._.pf_party for t in doc[end + 1:min(end + 4, span.end)]
                       if t._.pf_party}
-        authors = self.block_parties or self.authors
+        authors = self.author_parties
         return not named or (authors is not None and named <= authors)
+
+    @property
+    def author_parties(self) -> set[str] | None:
+        """The parties the text speaks for: a statement row's own, else the document's."""
+        return self.block_parties or self.authors
 
     def actor_before(self, span: Span, start: int) -> bool:
         """The sentence's first actor, before ``start``, speaks for the author."""
@@ -287,7 +287,7 @@ class Rules:
         return self.speaks_for(self.subject(doc, first, end, span.start))
 
     def names_author(self, span: Span) -> bool:
-        authors = self.block_parties or self.authors
+        authors = self.author_parties
         return bool(authors) and any(t._.pf_party in authors for t in span if t._.pf_party)
 
     def programme(self, span: Span) -> bool:
@@ -670,6 +670,13 @@ class PledgeExtractor:
         return Candidate(span=span, text=text, block=block, start=start, end=start + len(text),
                          rule=rule, lead_in=lead_in,
                          section=section if section is not None else block.heading)
+
+
+def written_as_name(span: Span) -> bool:
+    """Party names that are also common words ("green", "national", "reform") count only
+    when written as names; the name shows it, not its article ("the Nationals")."""
+    name = next((t for t in span if t.lower_ not in DETERMINERS), span[0])
+    return name.is_title or name.is_upper
 
 
 def pledge_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
