@@ -267,15 +267,24 @@ class Commitment(Record):
     text: str = column("The commitment")
 
 
-def test_a_kind_table_from_before_views_were_derived_gets_its_view_on_open(tmp_path):
-    database = store.open_db(tmp_path / "pf.db")
-    doc = Document.from_blocks([Block("paragraph", "We will plant trees.")], id="d" * 64,
+def _one_record(kind: type[Record], id_char: str) -> tuple[Document, Record]:
+    """A one-paragraph document and one record of ``kind`` found in it."""
+    doc = Document.from_blocks([Block("paragraph", "We will plant trees.")], id=id_char * 64,
                                media_type="text/html", title="t", parser="html",
                                parser_version="1", source_id="s", url="https://example.org/")
-    record = Commitment(text="We will plant trees.", provenance=Provenance(
+    record = kind(text="We will plant trees.", provenance=Provenance(
         document_id=doc.id, block=0, page=None, section=None, start=0, end=20, rule="r"))
+    return doc, record
+
+
+def _store(database, doc: Document, record: Record) -> None:
     store.store_document(database, doc, [record], fetched={}, raw_path="r",
                          processed_path="p", extractor_versions={})
+
+
+def test_a_kind_table_from_before_views_were_derived_gets_its_view_on_open(tmp_path):
+    database = store.open_db(tmp_path / "pf.db")
+    _store(database, *_one_record(Commitment, "d"))
     database.execute("drop view current_commitments_seen")  # as an older pledgeflow left it
     database.close()
     reopened = store.open_db(tmp_path / "pf.db")
@@ -291,13 +300,7 @@ class Misindexed(Record):
 
 def test_a_kind_declaring_a_search_column_it_lacks_is_refused_and_nothing_stays(tmp_path):
     database = store.open_db(tmp_path / "pf.db")
-    doc = Document.from_blocks([Block("paragraph", "We will plant trees.")], id="e" * 64,
-                               media_type="text/html", title="t", parser="html",
-                               parser_version="1", source_id="s", url="https://example.org/")
-    record = Misindexed(text="We will plant trees.", provenance=Provenance(
-        document_id=doc.id, block=0, page=None, section=None, start=0, end=20, rule="r"))
     with pytest.raises(ValueError, match="full-text columns it does not have: body"):
-        store.store_document(database, doc, [record], fetched={}, raw_path="r",
-                             processed_path="p", extractor_versions={})
+        _store(database, *_one_record(Misindexed, "e"))
     assert not database.table("misindexed").exists()
     assert database.execute("select count(*) from documents").fetchone()[0] == 0
