@@ -6,7 +6,9 @@ For each half of the corpus (HTML, then PDF), on fresh folders and databases eac
 1. a plain loop: the stage functions (``stages.process_batch`` on a thread pool feeding
    the worker processes, ``load.load_all`` in the main thread), no Prefect;
 2. the Prefect flow (``pipeline``) on the same documents, after a warm-up run so the
-   temporary Prefect server's start-up is not counted.
+   temporary Prefect server's start-up is not counted. The server is the one
+   ``pledgeflow run`` starts (``flows.tempserver``), with its settings: no heartbeats,
+   whose thread would add 0-1 s to each flow run whatever its size.
 
 Then an unchanged re-run of the whole corpus through the flow (conditional fetches).
 Reported: documents/s and pages/s end to end (fetch to load) per half and overall; each
@@ -222,10 +224,13 @@ def main() -> None:
         halves[half].append(doc)
         pages[half] += doc.get("pages") or 1
     result: dict = {"corpus": {**manifest.totals, "seed": args.seed}, "halves": {}}
+    from pledgeflow.catalog import load_catalog
+    from pledgeflow.flows.tempserver import temporary_server
+
     with serve_apart(args.corpus, args.n, args.seed) as catalog, \
-            tempfile.TemporaryDirectory() as tmp, PeakMemory() as memory:
+            tempfile.TemporaryDirectory() as tmp, PeakMemory() as memory, \
+            temporary_server(Path(tmp) / "state"):
         tmp = Path(tmp)
-        from pledgeflow.catalog import load_catalog
 
         by_path = {s.url.rsplit("/", 1)[-1]: s.id for s in load_catalog(catalog)}
         ids = {half: [by_path[d["path"].rsplit("/", 1)[-1]] for d in docs]

@@ -167,7 +167,12 @@ def temporary_server(state_dir: Path) -> Iterator[str | None]:
     if not needs_temporary_server():
         yield None
         return
-    from prefect.settings import PREFECT_API_URL, PREFECT_UI_URL, temporary_settings
+    from prefect.settings import (
+        PREFECT_API_URL,
+        PREFECT_FLOWS_HEARTBEAT_FREQUENCY,
+        PREFECT_UI_URL,
+        temporary_settings,
+    )
 
     process, url = start_server(temporary_home(state_dir))
     stopping.on_stop(process.terminate)  # a stop that runs out of time ends it cleanly too
@@ -175,7 +180,11 @@ def temporary_server(state_dir: Path) -> Iterator[str | None]:
     os.environ["PREFECT_API_URL"] = url
     try:
         # No UI is served, and the server is gone once the run ends: no "View at" links.
-        with temporary_settings({PREFECT_API_URL: url, PREFECT_UI_URL: ""}):
+        # No heartbeats: they let a lasting server mark a run whose process died as
+        # crashed, and this one ends with the run. Prefect's heartbeat thread sleeps in
+        # whole seconds and a flow run waits for it at its end: 0-1 s a run, for nothing.
+        with temporary_settings({PREFECT_API_URL: url, PREFECT_UI_URL: "",
+                                 PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
             yield url
     finally:
         send_what_prefect_holds()
