@@ -48,7 +48,8 @@ class ListShape:
 class ProgrammeLists:
     """Which lists of a document are its author's programme."""
 
-    def __init__(self, lexicon: dict, verbs: set[str]) -> None:
+    def __init__(self, lexicon: dict, verbs: set[str], general_verbs: set[str] = frozenset()
+                 ) -> None:
         self.kinds = set(lexicon["programme_kinds"])
         self.title_words = lexicon["programme_title_words"]
         self.calls = set(lexicon["call_verbs"])
@@ -56,6 +57,21 @@ class ProgrammeLists:
         self.past = set(lexicon["past_markers"])
         self.verbs = verbs
         self.gerunds = {g for v in verbs for g in gerund_forms(v)}
+        self.general_verbs = set(general_verbs) - set(lexicon["not_orders"])
+        self.object_starts = set(lexicon["object_starts"])
+
+    def opens_with_verb(self, lower: list[str]) -> bool:
+        """The words (lower case) open with an order: a verb of ``verbs.json``, or any
+        English verb with the start of its object after it ("Pedestrianise the high
+        street", "Plant 1,000 trees"; not "Train services", a topic)."""
+        if not lower:
+            return False
+        if lower[0] in self.verbs:
+            return True
+        if len(lower) < 2 or lower[0] not in self.general_verbs:
+            return False
+        second = lower[1]
+        return second in self.object_starts or second[:1].isdigit() or second[:1] in "£$€"
 
     def is_programme_document(self, doc: Document) -> bool:
         """What the catalog calls it; without a catalog, what its title or top headings say."""
@@ -89,7 +105,7 @@ class ProgrammeLists:
         for i, word in enumerate(lower[:-1]):
             if word in self.past and is_participle(lower[i + 1]):
                 return "record"  # "we have delivered", "has been cut"
-        if first in self.verbs:
+        if self.opens_with_verb(lower):
             return "imperative"
         if first in self.gerunds:
             return "gerund"

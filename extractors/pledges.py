@@ -98,7 +98,8 @@ class Rules:
         self.not_before = set(self.lexicon["not_actor_before"])
         self.ambiguous = set(self.lexicon["ambiguous_commit_nouns"])
         self.announcers = self.lexicon["list_announcers"]
-        self.lists = ProgrammeLists(self.lexicon, self.verbs)
+        self.lists = ProgrammeLists(self.lexicon, self.verbs,
+                                    set(load_json("verbs.general.json")["verbs"]))
         self.context_words = self.lexicon["pledge_context_words"]
         self.means = set(self.lexicon["means_openers"])
         self.object_verbs = set(self.lexicon["object_verbs"])
@@ -332,7 +333,8 @@ class Rules:
         first = tokens[0]
         if first.text in {'"', "\u201c", "'", "\u2018"}:
             return True
-        return first.lower_ in self.verbs and first.tag_ != ACTOR  # "Reform UK holds ..."
+        # "Reform UK holds ..." opens with a name
+        return self.lists.opens_with_verb([t.lower_ for t in tokens[:2]]) and first.tag_ != ACTOR
 
     def says_how(self, span: Span) -> bool:
         """A fragment carrying on the pledge above it: 'By working with ...', 'for example
@@ -398,7 +400,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "7"
+    version = "8"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:
@@ -573,7 +575,8 @@ class PledgeExtractor:
         # will" opens with a noun, its own verb later
         finite = any(t.lower_ in rules.lists.finite for t in first[1:])
         return (2 <= len(words) <= RUN_IN_WORDS and first[-1].text in {".", "!"}
-                and first[0].lower_ in rules.verbs and first[0].tag_ != ACTOR
+                and rules.lists.opens_with_verb([t.lower_ for t in first[:2]])
+                and first[0].tag_ != ACTOR
                 and not finite and first[1].lower_ not in PREPOSITIONS
                 and rules.lists.shape(first.text) == "imperative")
 

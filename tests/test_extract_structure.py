@@ -37,6 +37,32 @@ def test_an_imperative_list_counts_without_a_catalog_too():
     assert len(pledges(IMPERATIVE_LIST.replace("Our priorities for", "In"))) == 3
 
 
+UNCOMMON_VERBS = """# Ashcombe first
+
+- Reroute the 42 bus through the Millfield estate
+- Tidy every alley behind the high street
+- Overturn the decision to shut Mill Lane library
+"""
+
+TOPICS = """# Ashcombe first
+
+- Train services to the coast and back
+- Police numbers in the town centre
+- Park maintenance across the borough
+"""
+
+
+def test_items_opening_with_any_verb_and_its_object_are_orders():
+    # none of these verbs is in verbs.json: the object after the verb makes them orders,
+    # so the list is imperative even where only an imperative list counts
+    assert pledges(UNCOMMON_VERBS, kind="campaign_statement") == [
+        "Reroute the 42 bus through the Millfield estate",
+        "Tidy every alley behind the high street",
+        "Overturn the decision to shut Mill Lane library"]
+    # a verb that is a noun too, with no object after it, names a topic
+    assert pledges(TOPICS, kind="campaign_statement") == []
+
+
 NOUN_LIST = """# Fairer Fenwick
 
 ## Homes
