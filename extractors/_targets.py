@@ -123,8 +123,11 @@ class TargetFinder:
             return Quantity(float(self.lexicon["fraction_changes"][word.lower_]), "%", word.i)
         num = next((t for t in tokens if t.like_num and
                     (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
-        if rule == "time_limit" and num is not None and number(num.text) is not None:
-            unit = tokens[-1].lower_
+        if rule in ("time_limit", "time_amount") and num is not None \
+                and number(num.text) is not None:
+            unit = tokens[num.i - tokens.start + 1].lower_
+            if unit in ("working", "calendar"):
+                unit = tokens[num.i - tokens.start + 2].lower_
             return Quantity(number(num.text), unit if unit.endswith("s") else unit + "s", num.i)
         if num is None or not self.is_quantity(num, span):
             return None
@@ -173,6 +176,9 @@ class TargetFinder:
             return False  # the far end of "200 to 300"; "commit to 300 homes" is an aim
         if after is not None and after.text in RANGE_MARKS - {"to"}:
             return False
+        if after is not None and after.lower_ in {"and", "or", "to"} and num.i + 3 < len(doc) \
+                and doc[num.i + 2].like_num and doc[num.i + 3].lower_ in self.lexicon["age_words"]:
+            return False  # "three and four year olds": both are ages
         if after is not None and (after.lower_ in self.lexicon["age_words"]
                                   or after.lower_ in self.lexicon["measure_units"]):
             return False
@@ -236,18 +242,15 @@ class TargetFinder:
                 first += 1
             return span[first:end].text
         rest = list(span[end:])
+        if rule == "time_amount":  # "30 hours of free childcare": the match ends at "of"
+            return words_to_punctuation(rest)
         prepositions = {"money": ("on", "into", "in", "for", "to"), "percent": ("of",)}
         wanted = prepositions["money" if rule.startswith("money") else "percent"]
         for i, token in enumerate(rest[:6]):
             if token.is_punct:
                 break
             if token.lower_ in wanted:
-                words = []
-                for t in rest[i + 1:]:
-                    if t.is_punct and t.text not in {"-", "'", "’"}:
-                        break
-                    words.append(t.text_with_ws)
-                return "".join(words).strip() or None
+                return words_to_punctuation(rest[i + 1:])
         return None
 
     def year(self, pledge: Pledge, candidate, span: Span, anchor: int) -> int | None:
@@ -266,6 +269,17 @@ class TargetFinder:
             if years:
                 return years[-1]
         return None
+
+
+def words_to_punctuation(tokens) -> str | None:
+    """The text of the tokens up to the first punctuation mark (hyphens and apostrophes
+    are words' own), or None when that is nothing."""
+    words = []
+    for t in tokens:
+        if t.is_punct and t.text not in {"-", "'", "’"}:
+            break
+        words.append(t.text_with_ws)
+    return "".join(words).strip() or None
 
 
 DEADLINE = re.compile(

@@ -17,11 +17,15 @@ from spacy.util import compile_suffix_regex
 # digits becomes its own token.
 GLUED_MULTIPLIER = r"(?<=[0-9])(?:million|billion|trillion|thousand|bn|mn|tn|k)$"
 
+# "A&E.", "R&D.": the stock tokenizer keeps the full stop on a name with an ampersand, as
+# on an abbreviation, so the sentence never ends there and the next one joins it.
+AMPERSAND_NAME_STOP = r"(?<=&[A-Za-z])\.$"
+
 
 @lru_cache(maxsize=1)
 def build_nlp() -> Language:
     nlp = spacy.blank("en")
-    suffixes = [*nlp.Defaults.suffixes, GLUED_MULTIPLIER]
+    suffixes = [*nlp.Defaults.suffixes, GLUED_MULTIPLIER, AMPERSAND_NAME_STOP]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     nlp.add_pipe("sentencizer")
     return nlp

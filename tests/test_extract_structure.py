@@ -367,3 +367,26 @@ def test_labelled_actions_in_prose_are_actions_with_their_lead_and_deadline():
         ("2.1", "Map every village's bus links", "Transport Officer", "June 2026"),
         ("2.2", "Run a volunteer driver scheme", "Community Development Officer",
          "annually in April")]
+
+
+def targets(markdown: str) -> list[tuple[str, float | None, str]]:
+    doc = parse_text(markdown.encode("utf-8"), document_id="t" * 64, markdown=True)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    return [(r.text, r.value, r.unit) for r in result.records if r.kind == "targets"]
+
+
+@pytest.mark.parametrize(("sentence", "value", "unit"), [
+    ("We will cut waiting times for knee operations to 18 weeks.", 18.0, "weeks"),
+    ("We will make sure no one waits more than 4 hours at the walk-in centre.", 4.0, "hours"),
+    ("We will answer every repair request within 48 hours.", 48.0, "hours"),
+    # the hours are the aim; "three and four year olds" are ages, not a count
+    ("We will fund 30 hours of childcare for all three and four year olds.", 30.0, "hours"),
+])
+def test_a_time_to_cut_to_or_to_provide_is_a_target(sentence, value, unit):
+    assert targets(sentence) == [(sentence, value, unit)]
+
+
+def test_a_sentence_ends_after_a_name_with_an_ampersand():
+    text = "We will open a new A&E. We will recruit 40 more nurses."
+    assert pledges(text, kind="campaign_statement") == [
+        "We will open a new A&E.", "We will recruit 40 more nurses."]
