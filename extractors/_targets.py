@@ -118,12 +118,17 @@ class TargetFinder:
         if rule.startswith("relative_change"):  # "halve the number of ..." is a 50 % cut
             word = tokens[-1] if rule.endswith("passive") else tokens[0]
             return Quantity(float(self.lexicon["relative_changes"][word.lower_][0]), "%", word.i)
-        if rule == "fraction_change":  # "cut fares by half": 50 %
-            word = tokens[-1]
-            return Quantity(float(self.lexicon["fraction_changes"][word.lower_]), "%", word.i)
+        if rule == "fraction_change":  # "cut fares by half": 50 %; "by two thirds": 66.7 %
+            word, count = tokens[-1], number(tokens[-2].text) if len(tokens) > 2 else None
+            share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
+            return Quantity(round(share, 1), "%", tokens[-2].i if count else word.i)
+        if rule == "to_zero":  # "reduce road deaths to zero"
+            return Quantity(0.0, "count", tokens[-1].i)
+        if rule == "from_to":  # "from 200 to 400": the aim is the second figure
+            return self.moved_to(tokens)
         num = next((t for t in tokens if t.like_num and
                     (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
-        if rule in ("time_limit", "time_amount") and num is not None \
+        if rule in ("time_limit", "time_amount", "frequency") and num is not None \
                 and number(num.text) is not None:
             unit = tokens[num.i - tokens.start + 1].lower_
             if unit in ("working", "calendar"):
@@ -152,6 +157,24 @@ class TargetFinder:
         if YEAR.fullmatch(num.text) and span.doc[num.i - 1].lower_ in YEAR_PREPOSITIONS:
             return None
         return Quantity(value, "count", num.i)
+
+    @staticmethod
+    def moved_to(tokens: Span) -> Quantity | None:
+        """The figure a measure is moved to ("from 45% to 60%": 60 %), None for a span of
+        years ("from 2024 to 2028")."""
+        nums = [t for t in tokens if t.like_num and number(t.text) is not None]
+        if len(nums) != 2 or all(YEAR.fullmatch(t.text) for t in nums):
+            return None
+        end = nums[1]
+        after = tokens[end.i - tokens.start + 1:]
+        value = number(end.text)
+        multiplier = next((t.lower_ for t in after if t.lower_ in MULTIPLIERS), None)
+        if multiplier:
+            value *= MULTIPLIERS[multiplier]
+        if any(t.lower_ in ("%", "percent") for t in after):
+            return Quantity(value, "%", end.i)
+        symbol = tokens[end.i - tokens.start - 1].text
+        return Quantity(value, CURRENCIES.get(symbol, "count"), end.i)
 
     def is_threshold(self, span: Span, i: int) -> bool:
         """'spending over £250' names a threshold, not a goal ('invest over £2m' is one)."""

@@ -386,6 +386,22 @@ def test_a_time_to_cut_to_or_to_provide_is_a_target(sentence, value, unit):
     assert targets(sentence) == [(sentence, value, unit)]
 
 
+@pytest.mark.parametrize(("sentence", "value", "unit"), [
+    ("We will raise the number of park rangers from 12 to 30.", 30.0, "count"),
+    ("We will lift the recycling rate from 41% to 60%.", 60.0, "%"),
+    ("We will cut food waste by three quarters.", 75.0, "%"),
+    ("We will bring pedestrian deaths on our roads to zero.", 0.0, "count"),
+    ("We will run a tram every 8 minutes until midnight.", 8.0, "minutes"),
+])
+def test_an_aim_stated_as_a_move_a_fraction_nothing_or_a_frequency(sentence, value, unit):
+    assert targets(sentence) == [(sentence, value, unit)]
+
+
+def test_a_span_of_years_is_no_move_to_a_figure():
+    assert targets("We will keep every library open from 2026 to 2030.") == []
+
+
+
 def test_a_sentence_ends_after_a_name_with_an_ampersand():
     text = "We will open a new A&E. We will recruit 40 more nurses."
     assert pledges(text, kind="campaign_statement") == [
