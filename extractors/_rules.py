@@ -23,7 +23,7 @@ HERE = Path(__file__).parent
 
 # Leading list markers and numbering ("1.", "2)", "a.", "•") are layout, not content.
 LEADING_MARKER = re.compile(
-    r"^\s*(?:[\u2022\u25aa\u25cf\u25e6\u2023\u2043\-\*\u2013]\s*|\(?\d{1,2}[.)]\s+|\(?[a-z][.)]\s+)")
+    r"^\s*(?:[\u2022\u25aa\u25cf\u25e6\u2023\u2043\-\*\u2013]\s*|\(?\d{1,2}[.):]\s+|\(?[a-z][.)]\s+)")
 BULLET_LINE = re.compile(r"^\s*[\u2022\u25aa\u25cf\u25e6\u2023\u2043\-\*\u2013]\s*")
 NUMBERED_TITLE = re.compile(r"^\s*\d{1,2}(?:\.\d+)*[.)]?\s+")
 

@@ -59,6 +59,11 @@ JOINERS = {"and", "or", "&", ","}
 # Actor tokens are marked with this part-of-speech tag: the blank pipeline has no tagger,
 # and the Matcher checks a tag far faster than a custom token attribute.
 ACTOR = "ACTOR"
+# A page that names its leader or candidate as such, near its top ("Leader: Rachel
+# Notley", "candidate Jane Smith"): what that person's plan will do is the author's pledge.
+LEADER = re.compile(r"\b(?:[Ll]eader|[Cc]andidate)\s*[:\-\u2013]?\s+"
+                    r"(?:(?:Cllr|Dr|Mr|Mrs|Ms)\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+([A-Z][a-z]+(?:[-'\u2019][A-Z][a-z]+)?)\b")
+HEAD_CHARS = 2000
 NO_TAG = "_"
 
 
@@ -112,6 +117,7 @@ class Rules:
         self.label = pledge_label(self.lexicon["pledge_labels"], self.lexicon["number_words"])
         self._context_seen: dict[str, bool] = {}  # text -> does it mention context words
         self.authors: set[str] | None = None  # parties the text speaks for; None: unknown
+        self.author_people: set[str] = set()  # surnames of the leaders it names as its own
         self.block_parties: set[str] = set()  # a row's own party (statement data)
 
     def mark_actors(self, doc: Doc) -> None:
@@ -121,6 +127,10 @@ class Rules:
         for _, start, end in self.actors(doc):
             for token in doc[start:end]:
                 token.tag_ = ACTOR
+        if self.author_people:  # "Notley's plan will ...", "Smith will ..."
+            for token in doc:
+                if token.text in self.author_people:
+                    token.tag_ = ACTOR
         for span in filter_spans(self.parties(doc, as_spans=True)):  # longest name wins
             if written_as_name(span):
                 for token in span:
@@ -154,8 +164,18 @@ class Rules:
                 token.tag_ = ACTOR
 
     def set_authors(self, doc: Document, nlp: Language) -> None:
-        """Which parties the document speaks for: its catalog party, else the parties it
-        names most; None when it names none."""
+        """Which parties the document speaks for (its catalog party, else the parties it
+        names most; None when it names none), and the leaders it names as its own."""
+        self._set_author_parties(doc, nlp)
+        self.author_people = set()
+        head = doc.text[:HEAD_CHARS]
+        for match in LEADER.finditer(head):
+            # "Conservative leader Rishi Sunak" in a Labour leaflet is the other side's
+            before = self.parties_in(nlp.make_doc(head[max(0, match.start() - 40):match.start()]))
+            if not before - (self.authors or set()):
+                self.author_people.add(match.group(1))
+
+    def _set_author_parties(self, doc: Document, nlp: Language) -> None:
         declared = (doc.meta or {}).get("party")
         if declared:
             self.authors = self.parties_in(nlp.make_doc(declared)) or None
@@ -467,7 +487,8 @@ class PledgeExtractor:
                 labelled := self._labelled(block, nlp, rules)):
             self._previous_pledge = block.kind == "paragraph"
             return [labelled]
-        if block.kind == "paragraph":
+        if block.kind == "paragraph" or (block.kind == "heading" and
+                                         commitment_heading(block.text)):
             return list(self._paragraph(block, nlp, rules))
         if block.kind == "list_item":
             return list(self._list_item(block, nlp, rules))
@@ -704,6 +725,18 @@ def text_announces_list(text: str, rules: Rules) -> bool:
     """An item ending in a colon that announces the list below it ('... the following
     priorities:'), with nothing of its own to commit to."""
     return text.rstrip().endswith(":") and mentions_any(text, rules.announcers)
+
+
+# "We'll campaign for ...", "I will fight for ...": a first-person commitment
+FIRST_PERSON_COMMITMENT = re.compile(
+    r"^(?:we|i)(?:\s+will|\s*['\u2019]ll|\s+shall|\s+pledge|\s+promise|\s+commit)\b\s+\w", re.I)
+
+
+def commitment_heading(text: str) -> bool:
+    """A heading that is a first-person commitment written as a sentence ("We'll campaign
+    for cheaper buses"), not a headline in title case ("We Will Build A Hospital")."""
+    return (bool(FIRST_PERSON_COMMITMENT.match(text)) and len(text.split()) >= 5
+            and not is_headline(text))
 
 
 def is_headline(text: str) -> bool:

@@ -406,3 +406,40 @@ def test_a_sentence_ends_after_a_name_with_an_ampersand():
     text = "We will open a new A&E. We will recruit 40 more nurses."
     assert pledges(text, kind="campaign_statement") == [
         "We will open a new A&E.", "We will recruit 40 more nurses."]
+
+
+def test_a_leader_the_page_names_as_its_own_speaks_for_it():
+    text = ("Leader: Morag Whitlow\n\nWhitlow's plan will hire 300 more school nurses.\n\n"
+            "Conservative leader Dan Prior: Prior's plan will sell the bus depot.\n")
+    assert pledges(text, kind="campaign_statement", party="Labour") == [
+        "Whitlow's plan will hire 300 more school nurses."]
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Greens have made a pledge to reopen every branch library.",
+    "Our ambitions for the next ten years are to build 900 homes for social rent.",
+    "Our priorities over the coming term are to fix the roads and light the parks.",
+])
+def test_a_pledge_made_and_aims_stated_over_a_period(sentence):
+    assert pledges(sentence, kind="campaign_statement", party="Green") == [sentence]
+
+
+def test_a_first_person_commitment_set_as_a_heading_is_a_pledge():
+    text = ("# Transport\n\n## We'll campaign for cheaper and later buses\n\n"
+            "## We Will Build A Better Borough\n\nText.\n")
+    assert pledges(text, kind="manifesto") == ["We'll campaign for cheaper and later buses"]
+
+
+def test_paragraphs_numbered_in_turn_after_a_lead_in_are_its_items():
+    from pledgeflow.parse.html import parse_html
+
+    page = (b"<html><body><h1>Ashcombe Labour</h1><p>Our three pledges are:</p>"
+            b"<p>1: Keeping every library open.</p><p>2: Building homes people can afford.</p>"
+            b"<p>3: A cleaner, greener Ashcombe.</p><p>In 2019: 40 homes were built.</p>"
+            b"</body></html>")
+    doc = parse_html(page, document_id="h" * 64)
+    doc.meta = {"kind": "manifesto"}
+    records = run_extractors(doc, get_extractors(), build_nlp()).records
+    assert [r.text for r in records if r.kind == "pledges"] == [
+        "Keeping every library open.", "Building homes people can afford.",
+        "A cleaner, greener Ashcombe."]

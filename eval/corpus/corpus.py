@@ -257,6 +257,24 @@ _SENTENCE_SPLIT = re.compile(r"(?:(?<=[.!?])|(?<=[.!?][\"\u201d\u2019)]))\s+"
                              r"(?=[\"\u201c\u2018(]?[A-Z0-9])")
 
 
+def sentence_gold(gold: dict) -> dict:
+    """The gold as statement data holds it: one sentence a row. A list item of several
+    sentences is one pledge in the document ("Build 100,000 homes. This will cost ..."),
+    but as statements its commitment is its opening sentence, and a target is the
+    sentence that states the figure; the rest of the item is rows of their own."""
+    def first(text: str) -> str:
+        return _SENTENCE_SPLIT.split(text.strip(), maxsplit=1)[0]
+
+    def with_figure(text: str) -> str:
+        parts = _SENTENCE_SPLIT.split(text.strip())
+        return next((p for p in parts if re.search(r"\d", p)), parts[0])
+
+    out = dict(gold)
+    out["pledges"] = [{**p, "text": first(p["text"])} for p in gold.get("pledges", [])]
+    out["targets"] = [{**t, "text": with_figure(t["text"])} for t in gold.get("targets", [])]
+    return out
+
+
 def sentences_csv(entry: dict, text: str) -> str:
     """Statement data: one sentence (or list item) of the capture per row, as published
     collections of campaign statements hold them."""
@@ -343,7 +361,11 @@ def build(forms: list[str]) -> None:
                 gold.mkdir(exist_ok=True)
                 for entry in entries:
                     if entry["split"] == split and entry["kind"] == "campaign_statement":
-                        shutil.copy(BUILD / "gold" / split / f"{entry['id']}.json", gold)
+                        source = json.loads((BUILD / "gold" / split / f"{entry['id']}.json")
+                                            .read_text(encoding="utf-8"))
+                        (gold / f"{entry['id']}.json").write_text(
+                            json.dumps(sentence_gold(source), ensure_ascii=False, indent=1),
+                            encoding="utf-8")
         print(f"{form}: {len(entries)} documents in {folder}")
 
 

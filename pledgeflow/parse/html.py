@@ -18,7 +18,7 @@ Approach, in five steps, each one function below:
    emit headings, paragraphs (``<p>`` and runs of inline text in any block), list items with
    their depth, and data tables.
 5. **Tidy** the block list: drop figure captions that repeat a heading, turn bullet-glyph
-   paragraphs into list items, drop consecutive duplicates and trailing orphan headings,
+   paragraphs, and runs of paragraphs numbered 1, 2, 3 in turn, into list items, drop consecutive duplicates and trailing orphan headings,
    then set each block's section path and each list item's lead-in.
 
 The rules are general (HTML semantics and common CMS naming conventions); nothing here knows
@@ -37,8 +37,9 @@ from pledgeflow.parse._tree import Element, Text, parse_tree
 from pledgeflow.text_decode import decode_text
 
 PARSER = "html"
-# 2: one decoder for every text format (text_decode); 3: table cells laid on the grid (spans)
-PARSER_VERSION = "3"
+# 2: one decoder for every text format (text_decode); 3: table cells laid on the grid (spans);
+# 4: paragraphs numbered 1, 2, 3 in turn are a list
+PARSER_VERSION = "4"
 
 # 1. Decoding is ``pledgeflow.text_decode``'s, as for every text format (see parse_html).
 
@@ -658,6 +659,36 @@ def _bullet_paragraphs_to_items(raws: list[_Raw]) -> list[_Raw]:
     return raws
 
 
+# "1. ", "2) ", "3: " typed before a paragraph's text
+_NUMBERED = re.compile(r"^\(?(\d{1,2})[.):]\s+(?=\S)")
+
+
+def _numbered_paragraphs_to_items(raws: list[_Raw]) -> list[_Raw]:
+    """A run of paragraphs numbered 1, 2, 3 ... in turn is an ordered list the CMS did not
+    mark up ("Our five pledges are:" / "1: ..." / "2: ..."); a lone numbered paragraph, or
+    numbers out of sequence (a figure, a date), stay paragraphs."""
+    i = 0
+    while i < len(raws):
+        first = _NUMBERED.match(raws[i].text) if raws[i].kind == "paragraph" else None
+        if not first or first.group(1) != "1":
+            i += 1
+            continue
+        run = [i]
+        while run[-1] + 1 < len(raws) and raws[run[-1] + 1].kind == "paragraph":
+            following = _NUMBERED.match(raws[run[-1] + 1].text)
+            if not following or int(following.group(1)) != len(run) + 1:
+                break
+            run.append(run[-1] + 1)
+        if len(run) >= 2:
+            key = -10_000 - i  # negative and apart from the typed bullets' keys
+            for j in run:
+                raw = raws[j]
+                raw.kind, raw.depth, raw.list_key = "list_item", 1, key
+                raw.text = raw.text[_NUMBERED.match(raw.text).end():]
+        i = run[-1] + 1
+    return raws
+
+
 def _dedupe(raws: list[_Raw]) -> list[_Raw]:
     """Drop a block that repeats the one before it; of a pair, a heading wins."""
     kept: list[_Raw] = []
@@ -740,6 +771,7 @@ def _to_blocks(raws: list[_Raw]) -> list[Block]:
 def _tidy(raws: list[_Raw]) -> list[Block]:
     raws = _drop_duplicate_captions(raws)
     raws = _bullet_paragraphs_to_items(raws)
+    raws = _numbered_paragraphs_to_items(raws)
     raws = _dedupe(raws)
     raws = _drop_trailing_headings(raws)
     return _to_blocks(raws)

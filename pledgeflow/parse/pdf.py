@@ -70,8 +70,8 @@ PARSER = "pdf"
 # 6: two-column order (lines split at the gutter, footers after the columns), list depth
 # from a number's right edge; 7: one-row, background-only and ill-fitting ruled grids left
 # to the layout; unruled tables with centred cells, wrapped headers, inside one page column,
-# and the rows a page break leaves at the top of the next page
-PARSER_VERSION = "8"
+# and the rows a page break leaves at the top of the next page; 9: "1: " numbers an item
+PARSER_VERSION = "9"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.

@@ -21,7 +21,7 @@ BULLET_GLYPHS = "•▪●◦‣○■□►▸➢✓∙·\uf0b7\uf0a7\uf0d8\uf0
 # Dashes and asterisks only count as bullets when a space follows ("-5%" is not a bullet).
 DASH_BULLETS = "-–—*"
 _BULLET_RE = re.compile(rf"^(?:[{BULLET_GLYPHS}]\s*|[{re.escape(DASH_BULLETS)}]\s+)(?=\S)")
-_NUMBERING_RE = re.compile(r"^(?:\(?\d{1,2}[.)]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s+(?=\S)")
+_NUMBERING_RE = re.compile(r"^(?:\(?\d{1,2}[.):]|\(?[a-z][.)]|\(?[ivx]{1,4}[.)])\s+(?=\S)")
 
 _LIGATURE_TEXT = {"ﬁ": "fi", "ﬂ": "fl", "ﬀ": "ff", "ﬃ": "ffi", "ﬄ": "ffl", "ﬅ": "st", "ﬆ": "st"}
 _LIGATURES = str.maketrans(_LIGATURE_TEXT)

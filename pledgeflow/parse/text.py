@@ -14,10 +14,11 @@ from pledgeflow.parse.common import last_sentence
 from pledgeflow.text_decode import decode_text
 
 PARSER = "text"
-PARSER_VERSION = "2"  # 2: one decoder for every text format (text_decode)
+# 2: one decoder for every text format (text_decode); 3: "1: " numbers a list item too
+PARSER_VERSION = "3"
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
-BULLET = re.compile(r"^(\s*)(?:[-*+\u2022\u25aa\u25cf\u25e6]|\d+[.)])\s+(.*)$")
+BULLET = re.compile(r"^(\s*)(?:[-*+\u2022\u25aa\u25cf\u25e6]|\d+[.)]|\d{1,2}:)\s+(.*)$")
 EMPHASIS = re.compile(r"(\*\*|__)(.*?)\1")
 
 
