@@ -18,8 +18,9 @@ Approach, in five steps, each one function below:
    emit headings, paragraphs (``<p>`` and runs of inline text in any block), list items with
    their depth, and data tables.
 5. **Tidy** the block list: drop figure captions that repeat a heading, turn bullet-glyph
-   paragraphs, and runs of paragraphs numbered 1, 2, 3 in turn, into list items, drop consecutive duplicates and trailing orphan headings,
-   then set each block's section path and each list item's lead-in.
+   paragraphs, and runs of paragraphs numbered 1, 2, 3 in turn, into list items, drop
+   consecutive duplicates and trailing orphan headings, then set each block's section path
+   and each list item's lead-in.
 
 The rules are general (HTML semantics and common CMS naming conventions); nothing here knows
 any particular site.
