@@ -86,6 +86,8 @@ class TargetFinder:
                 continue  # "between £700m and £1.1bn" is one aim, held by its first amount
             if role == "start":  # an amount not yet known: no single value to hold to
                 quantity = quantity._replace(value=None)
+            if not self.states_aim(span, start):
+                continue  # "You can build a house for less than €200,000": a claim
             same_sentence = [f for f in found
                              if span.doc[f.quantity.anchor].sent == span.doc[start].sent]
             if same_sentence and not coordinated(span.doc, same_sentence[-1].quantity.anchor,
@@ -105,6 +107,15 @@ class TargetFinder:
                 year=self.year(pledge, candidate, span, anchor), pledge_id=pledge.key(),
                 provenance=type(prov)(**{**prov.__dict__, "rule": f"target_{rule}"}),
             )
+
+    def states_aim(self, span: Span, start: int) -> bool:
+        """A figure in the pledge's first sentence is aimed for; in a later one (a list
+        item's explanation) only when that sentence commits too, with a modal ("This will
+        cost €3 billion"), not when it argues ("You can build a house for €200,000")."""
+        sent = span.doc[span.start + start].sent
+        if sent.start <= span.start:
+            return True
+        return any(t.lower_ in self.lexicon["aim_modals"] for t in sent)
 
     def quantity(self, rule: str, span: Span, start: int, end: int) -> Quantity | None:
         """The match's quantity, or None when it is not one."""
@@ -181,7 +192,9 @@ class TargetFinder:
         doc = span.doc
         if i - 1 < span.start or doc[i - 1].lower_ not in self.lexicon["threshold_words"]:
             return False
-        return i - 2 < span.start or doc[i - 2].lower_ not in self.lexicon["spend_verbs"]
+        # "invest over £2m" and "an investment of over £150m" aim at an amount
+        return i - 2 < span.start or (doc[i - 2].lower_ not in self.lexicon["spend_verbs"]
+                                      and doc[i - 2].lower_ != "of")
 
     def is_quantity(self, num, span: Span) -> bool:
         doc = span.doc
@@ -207,6 +220,9 @@ class TargetFinder:
             return False
         if num.is_alpha and num.is_title and num.i > num.sent.start:
             return False  # "Hydro One", "Channel Four": a word number inside a name
+        if any(t.lower_ in self.lexicon["estimate_words"]
+               for t in doc[max(span.start, num.i - 2):num.i]):
+            return False  # "an estimated 15,000 new students": a forecast, not an aim
         return not self.is_past_figure(num, span)
 
     def is_past_figure(self, num, span: Span) -> bool:

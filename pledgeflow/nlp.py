@@ -17,6 +17,7 @@ from spacy.util import compile_suffix_regex
 # digits becomes its own token.
 GLUED_MULTIPLIER = r"(?<=[0-9])(?:million|billion|trillion|thousand|bn|mn|tn|k)$"
 
+MULTIPLIER_ABBREVIATIONS = {"m.", "k.", "b.", "bn.", "mn."}
 # "A&E.", "R&D.": the stock tokenizer keeps the full stop on a name with an ampersand, as
 # on an abbreviation, so the sentence never ends there and the next one joins it.
 AMPERSAND_NAME_STOP = r"(?<=&[A-Za-z])\.$"
@@ -27,5 +28,9 @@ def build_nlp() -> Language:
     nlp = spacy.blank("en")
     suffixes = [*nlp.Defaults.suffixes, GLUED_MULTIPLIER, AMPERSAND_NAME_STOP]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
+    # "m." and "bn." are abbreviations to the stock tokenizer, so a sentence ending in
+    # "£49m." keeps "m." whole and the amount loses its million
+    nlp.tokenizer.rules = {text: tokens for text, tokens in nlp.tokenizer.rules.items()
+                           if text not in MULTIPLIER_ABBREVIATIONS}
     nlp.add_pipe("sentencizer")
     return nlp

@@ -443,3 +443,19 @@ def test_paragraphs_numbered_in_turn_after_a_lead_in_are_its_items():
     assert [r.text for r in records if r.kind == "pledges"] == [
         "Keeping every library open.", "Building homes people can afford.",
         "A cleaner, greener Ashcombe."]
+
+
+def test_a_later_sentence_of_an_item_holds_a_target_only_when_it_commits():
+    text = ("# Homes for all\n\n"
+            "- Build 2,000 council homes. This will cost £300 million over four years.\n"
+            "- Cap rents for good. A family can rent a flat for under £700 a month now.\n")
+    assert [(t, v) for t, v, _ in targets(text)] == [
+        ("Build 2,000 council homes.", 2000.0),
+        ("This will cost £300 million over four years.", 300_000_000.0)]
+
+
+def test_a_forecast_is_no_target_and_an_amount_ends_a_sentence_whole():
+    assert [v for _, v, _ in targets(
+        "We will hire 150 teachers for an estimated 4,000 new pupils.")] == [150.0]
+    assert [v for _, v, _ in targets(
+        "We will back the plan with an investment of over £49m.")] == [49_000_000.0]
