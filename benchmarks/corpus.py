@@ -388,21 +388,21 @@ def _html_body(blocks: list[tuple], panels: bool) -> str:
     out: list[str] = []
     panel_open = False
     for block in blocks:
-        kind = block[0]
-        if kind == "h2":
+        tag = block[0]
+        if tag == "h2":
             out.append(f'<h2 id="{_slug(block[1])[:60]}">{_E(block[1])}</h2>')
-        elif kind == "h3":
+        elif tag == "h3":
             # the samples box a sub-section in a panel, as CMS blocks do
             panel_open = panels
             out.append(('<div class="wp-block-group is-style-panel">\n' if panels else "")
                        + f"<h3>{_E(block[1])}</h3>")
-        elif kind == "p":
+        elif tag == "p":
             out.append(f"<p>{_E(block[1])}</p>" + ("\n</div>" if panel_open else ""))
             panel_open = False
-        elif kind == "list":
+        elif tag == "list":
             items = "\n".join(f"<li>{_E(item)}</li>" for item in block[2])
             out.append(f"<p>{_E(block[1])}</p>\n<ul>\n{items}\n</ul>")
-        elif kind == "table":
+        elif tag == "table":
             _, caption, header, rows = block
             cells = ["<table>"]
             if caption:
@@ -842,25 +842,25 @@ def _markup(text: str) -> str:
                         for line in text.split("\n"))
 
 
-def _pdf_flowables(kind: str, block: tuple, styles: _Styles) -> list:
+def _pdf_flowables(tag: str, block: tuple, styles: _Styles) -> list:
     from reportlab.platypus import Paragraph
 
-    if kind in ("h1", "h2", "h3"):
-        heading = Paragraph(_markup(block[1]), getattr(styles, kind))
+    if tag in ("h1", "h2", "h3"):
+        heading = Paragraph(_markup(block[1]), getattr(styles, tag))
         heading.keep_with_next = True
         return [heading]
-    if kind == "p":
+    if tag == "p":
         return [Paragraph(_markup(block[1]), styles.body)]
-    if kind == "list":
+    if tag == "list":
         lead_in, items = block[1], block[2]
         out = [Paragraph(_markup(lead_in), styles.body)]
         for n, item in enumerate(items, start=1):
             style = styles.last_item if n == len(items) else styles.item
             out.append(Paragraph(_markup(item), style, bulletText="\u2022"))
         return out
-    if kind == "table":
+    if tag == "table":
         return _pdf_table(*block[1:], styles=styles)
-    raise ValueError(kind)
+    raise ValueError(tag)
 
 
 def _pdf_table(caption: str | None, header: list[str] | None, rows: list[list[str]], *,

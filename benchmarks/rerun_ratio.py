@@ -34,11 +34,12 @@ def corpus(copies: int) -> dict[str, tuple[bytes, str]]:
     """URL path -> (bytes, content type) for every copy of every sample file."""
     files = {}
     for path in sorted((ROOT / "samples").glob("*/*")):
-        kind = "application/pdf" if path.suffix == ".pdf" else "text/html"
+        content_type = "application/pdf" if path.suffix == ".pdf" else "text/html"
         data = path.read_bytes()
         for n in range(copies):
-            mark = (f"\n% copy {n}\n" if kind == "application/pdf" else f"\n<!-- copy {n} -->\n")
-            files[f"/c{n}/{path.name}"] = (data + mark.encode(), kind)
+            mark = (f"\n% copy {n}\n" if content_type == "application/pdf"
+                    else f"\n<!-- copy {n} -->\n")
+            files[f"/c{n}/{path.name}"] = (data + mark.encode(), content_type)
     return files
 
 
@@ -49,7 +50,7 @@ def serve(files: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:
         protocol_version = "HTTP/1.1"
 
         def do_GET(self) -> None:
-            data, kind = files[self.path]
+            data, content_type = files[self.path]
             etag = '"' + hashlib.sha256(data).hexdigest()[:16] + '"'
             if self.headers.get("If-None-Match") == etag:
                 self.send_response(304)
@@ -58,7 +59,7 @@ def serve(files: dict[str, tuple[bytes, str]]) -> ThreadingHTTPServer:
                 self.end_headers()
                 return
             self.send_response(200)
-            for name, value in (("Content-Type", kind), ("ETag", etag),
+            for name, value in (("Content-Type", content_type), ("ETag", etag),
                                 ("Last-Modified", modified), ("Content-Length", str(len(data)))):
                 self.send_header(name, value)
             self.end_headers()

@@ -153,7 +153,7 @@ def plain_loop(catalog: Path, ids: list[str], folder: Path) -> dict:
     stage = dict(ledger.seconds)
     t = time.perf_counter()
     summary = load.finish(ledger)
-    stage["link"] = time.perf_counter() - t
+    stage["finish"] = time.perf_counter() - t  # load.finish: retirements, last matching
     database.close()
     return {"seconds": time.perf_counter() - started, "stage_seconds": stage,
             "failed": summary["failed"]}

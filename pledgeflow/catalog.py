@@ -78,11 +78,11 @@ def _typed(entry: dict, where: str) -> dict:
     """Text fields as text; the discovery switches with their own types, checked."""
     out = {}
     for key, value in entry.items():
-        kind = TYPED.get(key, str)
-        if kind is str:
+        expected = TYPED.get(key, str)
+        if expected is str:
             out[key] = str(value)
-        elif not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            wanted = "true or false" if kind is bool else "a whole number"
+        elif not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
+            wanted = "true or false" if expected is bool else "a whole number"
             raise CatalogError(f"{where}: {key} must be {wanted}")
         else:
             out[key] = value

@@ -320,8 +320,8 @@ def reextract(db: Path, extractors: tuple[str, ...], everything: bool) -> None:
     # Replacing a document's pledges drops their matches to measures: the councils they
     # serve are matched again once every document is done.
     done = load.reextract_documents(database, due, stages.Settings(), each=echo)
-    click.echo(f"re-extracted {done.documents} document(s); relinked {done.councils} "
-               f"council(s): {done.matches} link(s)")
+    click.echo(f"re-extracted {done.documents} document(s); matched {done.councils} "
+               f"council(s) again: {done.matches} match(es)")
 
 
 @main.command("extractors")

@@ -88,13 +88,13 @@ def _column(f: Field, hint: Any) -> Column:
     base = next((a for a in args if a is not type(None)), hint) if nullable else hint
     origin = typing.get_origin(base) or base
     is_json = origin in (list, dict, tuple)
-    kind = str if is_json or origin not in _TYPES else origin
+    python_type = str if is_json or origin not in _TYPES else origin
     sql = ("TEXT (JSON list)" if origin in (list, tuple) else "TEXT (JSON object)" if is_json
            else "INTEGER (0/1)" if origin is bool else _TYPES.get(origin, "TEXT"))
     meta = f.metadata
     name = meta.get("column") or f.name
     export = meta.get("export", "")
-    return Column(name=name, field=f.name, type=int if kind is bool else kind,
+    return Column(name=name, field=f.name, type=int if python_type is bool else python_type,
                   sql=sql + (", nullable" if nullable else ""), nullable=nullable,
                   doc=meta.get("doc", ""), export=name if export == "" else export,
                   is_bool=origin is bool, is_json=is_json)

@@ -143,11 +143,11 @@ def test_every_canned_query_opens_before_a_value_is_typed(served):
         assert "message-error" not in page, name
     with sqlite3.connect(db) as conn:
         count = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]  # noqa: S608
-                 for t in ("current_pledges", "current_actions", "changes", "links")}
+                 for t in ("current_pledges", "current_actions", "changes", "matches")}
     assert answers["pledges_mentioning"] == []  # a search for nothing finds nothing
     assert len(answers["pledges_by_topic"]) == len(answers["pledge_in_context"]) == 139
     assert len(answers["pledge_to_measures"]) == len(answers["measure_to_pledges"]) \
-        == count["links"] > 0
+        == count["matches"] > 0
     assert len(answers["changes_since"]) == count["changes"]
     # every pledge with evidence, a row per item; every KPI whose latest status is not green
     assert answers["pledge_on_track"] and all(

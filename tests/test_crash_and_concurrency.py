@@ -304,9 +304,9 @@ def test_sigkill_during_a_load_leaves_whole_documents_and_the_next_run_finishes(
     assert stored, "the documents before the bulk one were committed"
     for document_id, counts in stored.items():
         assert counts == reference.counts[document_id]
-    # A run killed before relinking leaves links behind the records (the next run
+    # A run killed before matching leaves matches behind the records (the next run
     # rebuilds them); apart from that, only the bulk page's raw file, unused.
-    problems = [p for p in diagnose(db_path, raw) if p.what != "links missing"]
+    problems = [p for p in diagnose(db_path, raw) if p.what != "matches missing"]
     assert [p.severity for p in problems] == ["warning"]
     assert "raw file" in problems[0].what and reference.documents[BULK_ID] in problems[0].detail
 

@@ -17,7 +17,7 @@ from pledgeflow.store.db import open_db
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("prefect_harness")]
 
 TABLES = ("documents", "blocks", "pledges", "targets", "kpis", "kpi_targets", "actions", "risks",
-          "links")
+          "matches")
 
 
 def snapshot(db: Path) -> tuple[dict, dict]:

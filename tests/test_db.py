@@ -191,6 +191,95 @@ def test_reopening_leaves_schema_unchanged(tmp_path):
                       ).fetchall() == schema
 
 
+# What pledgeflow made for its pledge-to-measure matches up to schema 3, statement for
+# statement as sqlite_master held it.
+SCHEMA_3_MATCHES = (
+    'CREATE TABLE "links" (\n   "id" TEXT PRIMARY KEY,\n   "pledge_id" TEXT REFERENCES '
+    '"pledges"("id"),\n   "target_table" TEXT,\n   "target_id" TEXT,\n   "rank" INTEGER,\n'
+    '   "score" REAL,\n   "method" TEXT,\n   "council" TEXT,\n   "linked_at" TEXT\n)',
+    'CREATE INDEX "idx_links_pledge_id"\n    ON "links" ("pledge_id")',
+    'CREATE INDEX "idx_links_target_id"\n    ON "links" ("target_id")',
+    'CREATE INDEX "idx_links_council"\n    ON "links" ("council")',
+    "CREATE TABLE pledge_evidence (pledge_id TEXT, target_table TEXT, target_id TEXT, "
+    "link_rank INTEGER, link_score REAL, similarity REAL, council TEXT, "
+    "PRIMARY KEY (pledge_id, target_table, target_id))",
+    "CREATE INDEX pledge_evidence_council ON pledge_evidence (council)",
+)
+
+
+def schema_3_database(path: Path) -> tuple[list[tuple], list[tuple]]:
+    """A database as schema 3 left it: a loaded document, its pledges' matches in
+    ``links`` (with ``linked_at``), their evidence with ``link_rank`` and ``link_score``,
+    and a view of the user's own on ``links``. Returns the matches and evidence rows."""
+    db = open_db(path)
+    upsert_sources(db, [SOURCE])
+    doc = make_doc()
+    load(db, doc, make_records(doc))
+    pledges = [r[0] for r in db.execute("select id from pledges order by id")]
+    kpi = db.execute("select id from kpis").fetchone()[0]
+    db.close()
+    matched = [(f"{p}:kpis:{kpi}", p, "kpis", kpi, n, 9.5 - n, "bm25+topic", SOURCE.council,
+                "2024-05-01T09:00:00+00:00") for n, p in enumerate(pledges, 1)]
+    evidence = [(p, "kpis", kpi, n, 9.5 - n, 0.5, SOURCE.council)
+                for n, p in enumerate(pledges[:1], 1)]
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("drop table matches")
+        conn.execute("drop table pledge_evidence")
+        for statement in SCHEMA_3_MATCHES:
+            conn.execute(statement)
+        conn.executemany("insert into links values (?, ?, ?, ?, ?, ?, ?, ?, ?)", matched)
+        conn.executemany("insert into pledge_evidence values (?, ?, ?, ?, ?, ?, ?)", evidence)
+        conn.execute("create view my_best_links as select pledge_id, linked_at from links "
+                     "where rank = 1")
+        conn.execute("update pledgeflow_meta set value = '3' where key = 'schema_version'")
+    conn.close()
+    return matched, evidence
+
+
+def test_a_schema_3_database_has_its_links_moved_to_matches_on_open(tmp_path):
+    path = tmp_path / "p.db"
+    matched, evidence = schema_3_database(path)
+    db = open_db(path)
+    assert "links" not in db.table_names()
+    assert db.execute("select * from matches order by rowid").fetchall() == matched
+    assert list(db["matches"].columns_dict)[-1] == "matched_at"
+    assert db.execute("select pledge_id, target_table, target_id, match_rank, match_score, "
+                      "similarity, council from pledge_evidence").fetchall() == evidence
+    indexes = {r[0] for r in db.execute("select name from sqlite_master where type = 'index' "
+                                        "and tbl_name = 'matches' and sql is not null")}
+    assert indexes == {"idx_matches_pledge_id", "idx_matches_target_id", "idx_matches_council"}
+    # the user's view reads the same rows from the renamed table and column
+    assert db.execute("select * from my_best_links").fetchall() == [(matched[0][1], matched[0][8])]
+    assert db.execute("select value from pledgeflow_meta where key = 'schema_version'"
+                      ).fetchone()[0] == str(SCHEMA_VERSION) == "4"
+    assert db.execute("pragma foreign_key_check").fetchall() == []
+    schema = db.execute("select type, name, sql from sqlite_master order by name").fetchall()
+    db.close()
+    db = open_db(path)  # opening again changes nothing
+    assert db.execute("select type, name, sql from sqlite_master order by name"
+                      ).fetchall() == schema
+    # and the matches are rebuilt in the renamed table as a run does
+    matches.rebuild(db)
+    assert db.execute("select count(*) from matches").fetchone()[0] == 0  # one document
+    db.close()
+
+
+def test_a_database_with_both_links_and_matches_is_refused_and_left_as_it_was(tmp_path):
+    path = tmp_path / "p.db"
+    schema_3_database(path)
+    conn = sqlite3.connect(path)
+    with conn:
+        conn.execute("create table matches (id text primary key, note text)")
+    before = list(conn.iterdump())
+    conn.close()
+    with pytest.raises(ValueError, match="both links .* and matches"):
+        open_db(path)
+    conn = sqlite3.connect(path)
+    assert list(conn.iterdump()) == before
+    conn.close()
+
+
 def test_foreign_keys_are_enforced(db):
     with pytest.raises(sqlite3.IntegrityError):
         db["pledges"].insert({"id": "p1", "document_id": "no-such-document", "text": "x"})

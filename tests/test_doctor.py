@@ -138,9 +138,9 @@ def test_kpi_targets_without_their_kpi_are_orphans(copy):
     (n,) = copy.one(f"select count(*) from kpi_targets where kpi_id = '{kpi_id}'")
     copy.sql(f"delete from kpis where id = '{kpi_id}'", foreign_keys=False)
     problems = diagnose(copy.db, copy.raw)
-    # the links that pointed at the deleted KPI are stale too, and the next best missing
-    assert whats(problems) == [("error", "orphan kpi_targets rows"), ("error", "links missing"),
-                               ("error", "stale links")]
+    # the matches that pointed at the deleted KPI are stale too, and the next best missing
+    assert whats(problems) == [("error", "orphan kpi_targets rows"), ("error", "matches missing"),
+                               ("error", "stale matches")]
     assert problems[0].detail.startswith(f"{n} row(s) of kpi_targets whose kpis row (kpi_id)")
 
 
@@ -188,35 +188,35 @@ def test_a_file_that_is_not_sqlite_or_is_missing_is_an_error(tmp_path):
     assert not (tmp_path / "absent.db").exists()
 
 
-def link_count(copy: Copy) -> int:
-    return copy.one("select count(*) from links")[0]
+def match_count(copy: Copy) -> int:
+    return copy.one("select count(*) from matches")[0]
 
 
-def test_reextract_all_keeps_the_links_and_full_text_rows(copy):
-    before = link_count(copy)
+def test_reextract_all_keeps_the_matches_and_full_text_rows(copy):
+    before = match_count(copy)
     assert before > 100
     result = CliRunner().invoke(main, ["reextract", "--all", "--db", str(copy.db)])
     assert result.exit_code == 0, result.output
-    assert "re-extracted 7 document(s); relinked 3 council(s)" in result.output
-    assert link_count(copy) == before
-    assert diagnose(copy.db, copy.raw) == []  # links complete, full-text indexes in sync
+    assert "re-extracted 7 document(s); matched 3 council(s) again" in result.output
+    assert match_count(copy) == before
+    assert diagnose(copy.db, copy.raw) == []  # matches complete, full-text indexes in sync
 
 
-def test_lost_links_are_found_and_repaired(copy):
-    before = link_count(copy)
-    copy.sql("delete from links where rank > 2")
+def test_lost_matches_are_found_and_repaired(copy):
+    before = match_count(copy)
+    copy.sql("delete from matches where rank > 2")
     problems = diagnose(copy.db, copy.raw)
-    assert whats(problems) == [("error", "links missing")]
+    assert whats(problems) == [("error", "matches missing")]
     assert "council Cheshire West and Chester" in problems[0].detail
-    assert f"of the {before} links" in problems[0].detail
+    assert f"of the {before} matches" in problems[0].detail
     assert doctor(copy.db, copy.raw).exit_code == 1
-    assert link_count(copy) < before  # doctor without --repair changes nothing
+    assert match_count(copy) < before  # doctor without --repair changes nothing
     result = CliRunner().invoke(doctor_command, ["--db", str(copy.db), "--raw-dir",
                                                  str(copy.raw), "--repair"])
     assert result.exit_code == 0, result.output
-    assert f"repaired: rebuilt the links of every council: {before} link(s)" in result.output
+    assert f"repaired: rebuilt the matches of every council: {before} match(es)" in result.output
     assert result.output.strip().endswith("no problems found")
-    assert link_count(copy) == before
+    assert match_count(copy) == before
 
 
 def test_repair_rebuilds_full_text_indexes_and_keeps_one_current_version(copy):
@@ -246,3 +246,18 @@ def test_a_document_no_source_serves_is_a_warning(copy):
     problems = diagnose(copy.db, copy.raw)
     assert whats(problems) == [("warning", "documents no source serves")]
     assert document_id in problems[0].detail
+
+
+def test_matches_of_a_council_no_source_names_are_stale_and_go_at_repair(copy):
+    pledge = copy.one("select id from pledges limit 1")[0]
+    copy.sql("insert into matches (id, pledge_id, target_table, target_id, rank, score, "
+             f"method, council) values ('gone', '{pledge}', 'kpis', 'k', 1, 1.0, 'test', "
+             "'A council since merged')")
+    problems = diagnose(copy.db, copy.raw)
+    assert [(p.what, p.detail) for p in problems] == [
+        ("stale matches", "council A council since merged: 1 stored that its current pledges "
+                          "and measures no longer give (doctor --repair rebuilds them)")]
+    result = CliRunner().invoke(doctor_command, ["--db", str(copy.db), "--raw-dir",
+                                                 str(copy.raw), "--repair"])
+    assert result.exit_code == 0, result.output
+    assert copy.one("select count(*) from matches where id = 'gone'")[0] == 0

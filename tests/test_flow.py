@@ -108,7 +108,7 @@ def test_batches_of_two_with_one_task_in_flight_still_load_them_all(tmp_path, sa
     assert counts(tmp_path / "pf.db")["pledges"] == 139
 
 
-def test_links_made_council_by_council_during_the_run_equal_a_full_rebuild(first_and_second,
+def test_matches_made_council_by_council_during_the_run_equal_a_full_rebuild(first_and_second,
                                                                           tmp_path):
     import shutil
 
@@ -117,7 +117,7 @@ def test_links_made_council_by_council_during_the_run_equal_a_full_rebuild(first
 
     tmp = first_and_second[0]
     shutil.copy(tmp / "pf.db", tmp_path / "copy.db")
-    query = "select id, rank, score from links order by id"
+    query = "select id, rank, score from matches order by id"
     with sqlite3.connect(tmp / "pf.db") as conn:
         during = conn.execute(query).fetchall()
     copy = open_db(tmp_path / "copy.db")

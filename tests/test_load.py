@@ -72,8 +72,8 @@ def test_a_run_stores_each_version_its_records_link_and_search_rows_once(
                              ).fetchone()[0]
     assert found > 0
     # the council with a manifesto and an outcome plan has its pledges matched to measures
-    matches = set(rows(database, "select id from links"))
-    councils = {r[0] for r in rows(database, "select distinct council from links")}
+    matches = set(rows(database, "select id from matches"))
+    councils = {r[0] for r in rows(database, "select distinct council from matches")}
     assert matches and councils == {CWAC}
     database.close()
 
@@ -83,7 +83,7 @@ def test_a_run_stores_each_version_its_records_link_and_search_rows_once(
     assert rows(database, "select source_id, version, current from source_documents "
                           "order by source_id") == links
     assert database.execute("select count(*) from pledges").fetchone()[0] == pledges
-    assert set(rows(database, "select id from links")) == matches
+    assert set(rows(database, "select id from matches")) == matches
     statuses = rows(database, "select status, documents, unchanged from runs order by started_at")
     assert statuses == [("completed", 7, 0), ("completed", 0, 7)]
 
@@ -94,7 +94,7 @@ def test_reextract_keeps_every_match(tmp_path, sources, settings):
     database = store.open_db(db_path)
     before = {table: database.execute(f"select count(*) from {table}").fetchone()[0]
               for table in ("pledges", "kpis", "actions")}
-    matches = set(rows(database, "select id from links"))
+    matches = set(rows(database, "select id from matches"))
     seen = []
     documents = [r[0] for r in rows(database, "select id from documents order by id")]
     done = load.reextract_documents(database, documents, settings,
@@ -102,7 +102,7 @@ def test_reextract_keeps_every_match(tmp_path, sources, settings):
     assert (done.documents, done.councils) == (7, 3)
     assert seen == documents
     assert done.matches == len(matches) > 0
-    assert set(rows(database, "select id from links")) == matches
+    assert set(rows(database, "select id from matches")) == matches
     assert {table: database.execute(f"select count(*) from {table}").fetchone()[0]
             for table in before} == before
 
@@ -161,8 +161,8 @@ def test_bytes_held_and_extracted_by_older_extractors_are_extracted_again(
     assert rows(database, "select version, current from source_documents where source_id = ?",
                 (source.id,)) == [(1, 1)]
     # its council's pledges were matched again to the measures extracted anew
-    stale = database.execute("select count(*) from links where target_id not in "
+    stale = database.execute("select count(*) from matches where target_id not in "
                              "(select id from kpis union select id from actions)").fetchone()[0]
     assert stale == 0
-    assert database.execute("select count(*) from links where council = ?", [CWAC]
+    assert database.execute("select count(*) from matches where council = ?", [CWAC]
                             ).fetchone()[0] > 0

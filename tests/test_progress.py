@@ -15,7 +15,8 @@ from pledgeflow.nlp import build_nlp
 from pledgeflow.parse.text import parse_text
 from pledgeflow.registry import get_extractors, run_extractors
 from pledgeflow.research.evaluate import evaluate, match
-from pledgeflow.store.db import open_db
+from pledgeflow.store import matches, progress
+from pledgeflow.store.db import open_db, upsert_sources
 
 GOLD = Path(__file__).parent / "gold-performance"
 REPORTS = ("cwac-performance-2018-19-q4", "cwac-performance-2019-20-q2")
@@ -217,14 +218,59 @@ def test_a_status_never_stands_without_evidence(db):
         assert (r["status"] == "no evidence") == (r["n"] == 0) == (r["rule"] == "no_evidence")
 
 
-def test_a_link_on_one_common_word_carries_no_evidence(db):
+def test_a_match_on_one_common_word_carries_no_evidence(db):
     weak = db.execute(
-        "select k.rank, k.score, g.status from links k join pledge_progress g on "
-        "g.pledge_id = k.pledge_id where g.text like 'Continuing our work to reduce the gender "
-        "pay gap%' and k.target_table = 'actions' and k.rank = 1").fetchone()
+        "select m.rank, m.score, g.status from matches m join pledge_progress g on "
+        "g.pledge_id = m.pledge_id where g.text like 'Continuing our work to reduce the gender "
+        "pay gap%' and m.target_table = 'actions' and m.rank = 1").fetchone()
     # ranked first by BM25 on "pay" alone: not what the pledge is about
     assert weak["score"] >= 5 and weak["status"] == "no evidence"
     assert db.execute("select min(similarity) from pledge_evidence").fetchone()[0] >= 0.15
+
+
+def views(database) -> dict[str, str]:
+    return dict(database.execute("select name, sql from sqlite_master where type = 'view' "
+                                 "and name in ('kpi_series', 'pledge_progress')").fetchall())
+
+
+def test_matching_again_leaves_the_views_as_they_are(sample_run, tmp_path):
+    shutil.copy(sample_run.db_path, tmp_path / "pf.db")
+    database = open_db(tmp_path / "pf.db")
+    schema = database.execute("pragma schema_version").fetchone()[0]
+    assert matches.rebuild(database, ["Cheshire West and Chester"]) > 0
+    # no view dropped and made again: the schema SQLite counts changes is the same
+    assert database.execute("pragma schema_version").fetchone()[0] == schema
+    database.close()
+
+
+def test_opening_a_database_gives_it_the_views_as_defined_now(sample_run, tmp_path, db):
+    before = db.execute("select * from pledge_progress order by pledge_id").fetchall()
+    shutil.copy(sample_run.db_path, tmp_path / "pf.db")
+    with sqlite3.connect(tmp_path / "pf.db") as conn:  # as an older pledgeflow left them
+        conn.execute("drop view pledge_progress")
+        conn.execute("create view pledge_progress as select id as pledge_id from pledges")
+        conn.execute("drop view kpi_series")
+    conn.close()
+    database = open_db(tmp_path / "pf.db")
+    assert views(database) == progress.VIEWS
+    assert database.execute("select * from pledge_progress order by pledge_id"
+                            ).fetchall() == [tuple(r) for r in before]
+    database.close()
+
+
+def test_a_new_database_gets_the_views_with_the_tables_they_read(tmp_path):
+    from pledgeflow.catalog import Source
+
+    database = open_db(tmp_path / "pf.db")
+    assert views(database) == {}  # no outturns table yet: a view on it would be broken
+    # ... and would make SQLite refuse any rename in the database
+    database.execute("alter table runs rename column catalog to catalog_path")
+    upsert_sources(database, [Source(id="plan", url="plan.html", organisation="A council",
+                                     council="A", kind="outcome_plan", title="Plan",
+                                     period="2024-2028")])
+    matches.rebuild(database)  # the first matching brings the report tables, and the views
+    assert views(database) == progress.VIEWS
+    database.close()
 
 
 def test_kpi_series_puts_each_kpi_targets_and_outturns_in_order(db):

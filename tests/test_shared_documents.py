@@ -148,6 +148,7 @@ def test_a_schema_2_database_is_brought_up_to_date_in_place(tmp_path, samples_di
     with sqlite3.connect(db_path) as conn:
         before = {t: conn.execute(f"select count(*) from {t}").fetchone()[0]
                   for t in ("documents", "blocks", "pledges", "kpis", "links", "changes")}
+        old_matches = conn.execute("select * from links order by rowid").fetchall()
         old_versions = conn.execute("select source_id, id, version, current, url, etag "
                                     "from documents order by rowid").fetchall()
         assert conn.execute("select value from pledgeflow_meta").fetchone()[0] == "2"
@@ -163,8 +164,13 @@ def test_a_schema_2_database_is_brought_up_to_date_in_place(tmp_path, samples_di
     assert "source_id" not in db["documents"].columns_dict
     assert db.execute("select source_id, document_id, version, current, url, etag "
                       "from source_documents order by id").fetchall() == old_versions
-    after = {t: db.execute(f"select count(*) from {t}").fetchone()[0] for t in before}
-    assert after == before  # every record, link and change kept
+    after = {t: db.execute(f"select count(*) from {t}").fetchone()[0]
+             for t in [*before.keys() - {"links"}, "matches"]}
+    # every record, pledge-to-measure match (now in matches) and change kept
+    assert after == {**{t: n for t, n in before.items() if t != "links"},
+                     "matches": before["links"]}
+    assert db.execute("select * from matches order by rowid").fetchall() == old_matches
+    assert "links" not in db.table_names()
     assert db.execute("pragma foreign_key_check").fetchall() == []
     for fts in ("blocks_fts", "pledges_fts"):
         db.execute(f"insert into {fts}({fts}) values('integrity-check')")
@@ -186,17 +192,17 @@ def test_a_schema_2_database_is_brought_up_to_date_in_place(tmp_path, samples_di
     assert shared[0][1] == shared[1][1]
 
 
-def test_a_run_relinks_a_council_whose_links_were_lost(tmp_path, samples_dir):
-    """Links dropped behind the run's back (a reextract of old, a hand edit): the next run
+def test_a_run_matches_again_a_council_whose_matches_were_lost(tmp_path, samples_dir):
+    """Matches dropped behind the run's back (a reextract of old, a hand edit): the next run
     finds every document unchanged and still rebuilds them."""
     catalog = samples_dir / "catalog.toml"
     run(tmp_path, catalog)
     db = tmp_path / "pf.db"
     with sqlite3.connect(db) as conn:
-        before = conn.execute("select count(*) from links").fetchone()[0]
-        conn.execute("delete from links")
+        before = conn.execute("select count(*) from matches").fetchone()[0]
+        conn.execute("delete from matches")
     assert before > 100
     summary = run(tmp_path, catalog)
     assert summary["documents"] == 0 and summary["unchanged"] == summary["sources"]
     with sqlite3.connect(db) as conn:
-        assert conn.execute("select count(*) from links").fetchone()[0] == before
+        assert conn.execute("select count(*) from matches").fetchone()[0] == before

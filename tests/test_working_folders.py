@@ -63,7 +63,7 @@ def test_a_renamed_source_carries_its_records_over_and_the_run_says_so(site):
     assert first["documents"] == 1
     db = site / "pf.db"
     pledges = query(db, "select count(*) from current_pledges")[0][0]
-    links = query(db, "select count(*) from links")[0][0]
+    matched = query(db, "select count(*) from matches")[0][0]
     assert pledges > 10
 
     renamed = run(site, catalog(site, {"cwac-labour-2019": "page.html"}))
@@ -75,7 +75,7 @@ def test_a_renamed_source_carries_its_records_over_and_the_run_says_so(site):
         ("cwac-labour-2019", 1, 1)]
     assert query(db, "select source_id, count(*) from current_pledges group by source_id") == [
         ("cwac-labour-2019", pledges)]
-    assert query(db, "select count(*) from links")[0][0] == links
+    assert query(db, "select count(*) from matches")[0][0] == matched
     history = CliRunner().invoke(main, ["history", "cwac-labour-2019", "--db", str(db)])
     assert history.exit_code == 0 and "version 1" in history.output
 

@@ -62,9 +62,12 @@ TABLES = {
     "index_pages": ("Index pages", "What the last discovery kept of each discovering "
                     "source's index page: validators for a conditional request, its links.",
                     []),
-    "links": ("Links", "Each pledge's best-matching KPIs and actions in other documents about "
-              "the same council (BM25 with a same-topic bonus), ranked.",
-              ["target_table", "council", "rank"]),
+    "matches": ("Matches", "Each pledge's best-matching KPIs and actions in other documents "
+                "about the same council (BM25 with a same-topic bonus), ranked.",
+                ["target_table", "council", "rank"]),
+    "pledge_evidence": ("Evidence matches", "The matches strong enough to carry evidence of a "
+                        "pledge's progress (docs/progress.md): ranked 1 or 2, a score of 5 at "
+                        "least, and enough rarer words shared.", ["target_table", "council"]),
     "runs": ("Runs", "One row per pipeline run, with its counts.", ["status"]),
     "failures": ("Failures", "What went wrong, per source and stage.", ["stage", "error_type"]),
 }
@@ -131,8 +134,11 @@ COLUMNS = {
     "target_id": "The KPI or action",
     "rank": "1 = closest",
     "score": "Similarity (higher is closer)",
-    "method": "How linked",
-    "linked_at": "When linked (UTC)",
+    "method": "How matched",
+    "matched_at": "When matched (UTC)",
+    "match_rank": "The match's rank (matches.rank)",
+    "match_score": "The match's score (matches.score)",
+    "similarity": "Share of rarer words the pledge and the measure have in common",
     "run_id": "The run",
     "stage": "fetch, parse, extract ...",
     "error_type": "The error's type",
@@ -215,7 +221,7 @@ QUERIES = {
                "and (:end = '' or substr(a.deadline_date, 1, length(:end)) <= :end) "
                "order by a.deadline_date is null, a.deadline_date",
     },
-    # '' -> every pledge (the three queries on :words): all pledges, or all links, in
+    # '' -> every pledge (the three queries on :words): all pledges, or all matches, in
     # context is a useful list to scroll; the text typed is matched as part of the
     # pledge's or measure's text (LIKE: any case for A-Z; % and _ are wildcards).
     "pledge_in_context": {
@@ -230,25 +236,25 @@ QUERIES = {
     },
     "pledge_to_measures": {
         "title": "Pledge -> KPIs and actions on the same subject",
-        "description": "Words from the pledge; empty lists the links of every pledge.",
-        "sql": "select p.text as pledge, l.rank, l.score, l.target_table, "
-               "coalesce(k.measure, a.ref || ' ' || a.text) as measure_or_action, l.council "
-               "from links l join pledges p on p.id = l.pledge_id "
-               "left join kpis k on l.target_table = 'kpis' and k.id = l.target_id "
-               "left join actions a on l.target_table = 'actions' and a.id = l.target_id "
-               "where p.text like '%' || :words || '%' order by p.id, l.rank",
+        "description": "Words from the pledge; empty lists the matches of every pledge.",
+        "sql": "select p.text as pledge, m.rank, m.score, m.target_table, "
+               "coalesce(k.measure, a.ref || ' ' || a.text) as measure_or_action, m.council "
+               "from matches m join pledges p on p.id = m.pledge_id "
+               "left join kpis k on m.target_table = 'kpis' and k.id = m.target_id "
+               "left join actions a on m.target_table = 'actions' and a.id = m.target_id "
+               "where p.text like '%' || :words || '%' order by p.id, m.rank",
     },
     "measure_to_pledges": {
         "title": "KPI or action -> the pledges it answers",
         "description": "Words from the KPI's measure or the action's text; empty lists "
-                       "every link.",
+                       "every match.",
         "sql": "select coalesce(k.measure, a.ref || ' ' || a.text) as measure_or_action, "
-               "l.rank, l.score, p.text as pledge, l.council from links l "
-               "join pledges p on p.id = l.pledge_id "
-               "left join kpis k on l.target_table = 'kpis' and k.id = l.target_id "
-               "left join actions a on l.target_table = 'actions' and a.id = l.target_id "
+               "m.rank, m.score, p.text as pledge, m.council from matches m "
+               "join pledges p on p.id = m.pledge_id "
+               "left join kpis k on m.target_table = 'kpis' and k.id = m.target_id "
+               "left join actions a on m.target_table = 'actions' and a.id = m.target_id "
                "where coalesce(k.measure, a.text) like '%' || :words || '%' "
-               "order by measure_or_action, l.score desc",
+               "order by measure_or_action, m.score desc",
     },
     # '' -> every change: "since the beginning" is the natural reading of no date.
     "changes_since": {

@@ -251,8 +251,8 @@ def evaluate(db: sqlite_utils.Database, gold_dir: Path,
     record_kinds = known_kinds() if record_kinds is None else record_kinds
     keys = {kind: cls.match_keys() for kind, cls in record_kinds.items()}
     gold_paths = sorted(Path(gold_dir).glob("*.json"))
-    kinds = _source_kinds(db)
-    known = set(kinds)
+    source_kinds = _source_kinds(db)
+    known = set(source_kinds)
     totals = {kind: Score.of(0, 0, 0) for kind in keys}
     evaluation = Evaluation(totals=totals)
     for path in gold_paths:
@@ -276,7 +276,7 @@ def evaluate(db: sqlite_utils.Database, gold_dir: Path,
                           [record_key(kind, r, keys) for r in pred_items], gates)
             scores[kind] = Score.of(len(pairs), len(gold_items), len(pred_items))
             totals[kind] = totals[kind] + scores[kind]
-            _add(evaluation.by_document_kind, kinds.get(source_id, "unknown"), kind,
+            _add(evaluation.by_document_kind, source_kinds.get(source_id, "unknown"), kind,
                  scores[kind])
             hit_gold = {i for i, _ in pairs}
             hit_pred = {j for _, j in pairs}

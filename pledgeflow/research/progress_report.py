@@ -26,7 +26,7 @@ NO_STATUS = "#777777"
 @dataclass
 class Point:
     period: str  # where it sits on the time axis: Baseline, 2018/19, 2018/19 Q4, ...
-    kind: str  # baseline, target or actual
+    role: str  # baseline, target or actual
     value: float | None
     unit: str | None
     raw: str | None  # the cell as printed
@@ -45,7 +45,7 @@ def kpi_sections(db: sqlite_utils.Database) -> list[str]:
         kpi = kpis.setdefault(row["kpi_id"], {"council": row["council"],
                                               "measure": row["measure"], "points": []})
         for point in _points(row):  # a target beside two outturns of its year comes twice
-            if not any((p.period, p.kind) == (point.period, point.kind)
+            if not any((p.period, p.role) == (point.period, point.role)
                        for p in kpi["points"]):
                 kpi["points"].append(point)
     for kpi_id, kpi in kpis.items():
@@ -122,20 +122,20 @@ def chart(points: list[Point], measure: str) -> str:
     for period in periods:
         out.append(f'<text x="{x(period):.1f}" y="{HEIGHT - BOTTOM + 16}" '
                    f'text-anchor="middle">{html.escape(period)}</text>')
-    actuals = sorted((p for p in plotted if p.kind == "actual"), key=lambda p: p.period)
+    actuals = sorted((p for p in plotted if p.role == "actual"), key=lambda p: p.period)
     if len(actuals) > 1:
         path = " ".join(f"{x(p.period):.1f},{y(p.value):.1f}" for p in actuals)
         out.append(f'<polyline points="{path}" fill="none" stroke="#555" stroke-width="1"/>')
     for p in plotted:
         cx, cy = x(p.period), y(p.value)
-        tip = html.escape(f"{p.kind} {p.period}: {p.raw}" + (f" ({p.status})" if p.status
+        tip = html.escape(f"{p.role} {p.period}: {p.raw}" + (f" ({p.status})" if p.status
                                                               else ""))
-        if p.kind == "target":
+        if p.role == "target":
             out.append(f'<rect x="{cx - 14:.1f}" y="{cy - 2:.1f}" width="28" height="4" '
                        f'fill="#999"><title>{tip}</title></rect>'
                        f'<text x="{cx + 18:.1f}" y="{cy + 4:.1f}" fill="#555">target '
                        f"{html.escape(p.raw or '')}</text>")
-        elif p.kind == "baseline":
+        elif p.role == "baseline":
             out.append(f'<circle cx="{cx:.1f}" cy="{cy:.1f}" r="5" fill="white" '
                        f'stroke="#3a6ea5" stroke-width="2"><title>{tip}</title></circle>'
                        f'<text x="{cx + 9:.1f}" y="{cy - 8:.1f}">{html.escape(p.raw or "")}'
@@ -153,7 +153,7 @@ def chart(points: list[Point], measure: str) -> str:
 
 def _table(points: list[Point]) -> str:
     rows = "".join(
-        f"<tr><td>{html.escape(p.period)}</td><td>{html.escape(p.kind)}</td>"
+        f"<tr><td>{html.escape(p.period)}</td><td>{html.escape(p.role)}</td>"
         f"<td>{html.escape(p.raw or '-')}</td><td>{html.escape(p.status or '')}</td>"
         f"<td>{html.escape(p.source or '')}</td></tr>"
         for p in sorted(points, key=lambda p: ("" if p.period == "Baseline" else p.period)))

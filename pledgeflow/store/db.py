@@ -33,15 +33,17 @@ from pledgeflow.records import (
     singular,
 )
 from pledgeflow.records import columns as kind_columns
-from pledgeflow.store import changes
+from pledgeflow.store import changes, progress
 
-SCHEMA_VERSION = 3  # 3: documents linked to sources through source_documents
+# 3: documents linked to sources through source_documents; 4: the pledge-to-measure
+# matches in ``matches`` (until then ``links``, a word that also means a hyperlink).
+SCHEMA_VERSION = 4
 # How long a connection waits for another process's write transaction before giving up.
 BUSY_TIMEOUT_MS = 30_000
 
 # Tables pledgeflow itself manages; no extractor's record kind may take one of these names.
 CORE_TABLES = frozenset({"pledgeflow_meta", "sources", "documents", "source_documents", "blocks",
-                         "runs", "failures", "index_pages"})
+                         "runs", "failures", "index_pages", "matches", "pledge_evidence"})
 SAFE_NAME = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
@@ -123,10 +125,12 @@ def ensure_schema(db: sqlite_utils.Database) -> None:
     at once take turns: the second finds the schema complete instead of racing to create
     the same tables, columns and FTS indexes (which fails with "already exists", or with
     "database is locked" when a read turns into a write after the other has written).
-    A database of schema 2 or older is first moved to source_documents (``_migrate_to_links``).
+    A database of schema 2 or older is first moved to source_documents
+    (``_migrate_to_source_documents``); one of schema 3 has its matches renamed
+    (``_migrate_to_matches``) in the same transaction as the rest.
     """
     if "source_id" in db.table("documents").columns_dict:
-        _migrate_to_links(db)
+        _migrate_to_source_documents(db)
     with immediate(db):
         _ensure_schema(db)
 
@@ -146,7 +150,7 @@ DOCUMENT_COLUMNS: dict[str, Any] = {
     "extractors": str, "loaded_at": str}
 
 
-def _migrate_to_links(db: sqlite_utils.Database) -> None:
+def _migrate_to_source_documents(db: sqlite_utils.Database) -> None:
     """Schema 2 (or 1) to 3: each document row's source, URL, part and version become a
     row of source_documents, and documents keeps what belongs to the bytes.
 
@@ -227,13 +231,19 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     for table, columns in {"runs": {"fetched": int, "not_modified": int, "parsed": int},
                            "sources": {"discover": int}}.items():
         existing = db.table(table).columns_dict
-        for column, kind in columns.items():
+        for column, column_type in columns.items():
             if column not in existing:
-                db.table(table).add_column(column, kind)
-    db.table("links").create(
+                db.table(table).add_column(column, column_type)
+    _migrate_to_matches(db)  # before matches is made: a schema-3 database's rows move
+    db.table("matches").create(
         {"id": str, "pledge_id": str, "target_table": str, "target_id": str, "rank": int,
-         "score": float, "method": str, "council": str, "linked_at": str},
+         "score": float, "method": str, "council": str, "matched_at": str},
         pk="id", foreign_keys=[("pledge_id", "pledges", "id")], if_not_exists=True)
+    # The matches strong enough to carry evidence of a pledge's progress (progress.py).
+    db.execute("CREATE TABLE IF NOT EXISTS pledge_evidence (pledge_id TEXT, target_table TEXT, "
+               "target_id TEXT, match_rank INTEGER, match_score REAL, similarity REAL, "
+               "council TEXT, PRIMARY KEY (pledge_id, target_table, target_id))")
+    db.execute("CREATE INDEX IF NOT EXISTS pledge_evidence_council ON pledge_evidence (council)")
     db.execute("""CREATE TABLE IF NOT EXISTS changes (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
         source_id TEXT REFERENCES sources(id),
@@ -248,7 +258,7 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     if "url" not in db.table("failures").columns_dict:  # added after schema version 2
         db.table("failures").add_column("url", str)
     # Added with retirements and conditional index requests; a schema-2 database moved to
-    # source_documents by ``_migrate_to_links`` gets them here too.
+    # source_documents by ``_migrate_to_source_documents`` gets them here too.
     if "run_id" not in db.table("changes").columns_dict:
         db.table("changes").add_column("run_id", str)
     db.table("index_pages").create(
@@ -259,14 +269,44 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
     for table, column in [("blocks", "document_id"),
                           ("failures", "source_id"), ("failures", "run_id"),
                           ("changes", "source_id"), ("changes", "document_id"),
-                          ("links", "pledge_id"), ("links", "target_id"),
-                          ("links", "council"), ("sources", "council")]:
+                          ("matches", "pledge_id"), ("matches", "target_id"),
+                          ("matches", "council"), ("sources", "council")]:
         db.table(table).create_index([column], if_not_exists=True)
     for cls in BUILTIN_KINDS.values():
         _index_kind_tables(db, cls)
     for table, fts_columns in FTS_COLUMNS.items():
         _ensure_fts(db, table, fts_columns)
     _create_current_views(db)
+    progress.update_views(db)
+
+
+# What a schema-3 database called its matches' columns, and what they are called now.
+_RENAMED_COLUMNS = {"links": {"linked_at": "matched_at"},
+                    "pledge_evidence": {"link_rank": "match_rank", "link_score": "match_score"}}
+
+
+def _migrate_to_matches(db: sqlite_utils.Database) -> None:
+    """Schema 3 to 4: the pledge-to-measure matches' table ``links`` becomes ``matches``
+    (rows, rowids and any view on it carried over by SQLite's RENAME), its ``linked_at``
+    becomes ``matched_at`` and ``pledge_evidence``'s ``link_rank`` and ``link_score``
+    become ``match_rank`` and ``match_score``. The indexes named after ``links`` go;
+    ``_ensure_schema`` makes them again under the new name. Runs inside its transaction,
+    so a failure leaves the database at schema 3."""
+    links = db.table("links").columns_dict
+    # only pledgeflow's own table: a record kind may be called links now
+    if "pledge_id" not in links or "target_table" not in links or "document_id" in links:
+        return
+    if db.table("matches").exists():
+        raise ValueError("the database has both links (pledge-to-measure matches of schema 3) "
+                         "and matches; rename or drop one of them before opening it")
+    for table, renamed in _RENAMED_COLUMNS.items():
+        existing = db.table(table).columns_dict
+        for old, new in renamed.items():
+            if old in existing:
+                db.execute(f'ALTER TABLE "{table}" RENAME COLUMN "{old}" TO "{new}"')
+    db.execute("ALTER TABLE links RENAME TO matches")
+    for column in ("pledge_id", "target_id", "council"):
+        db.execute(f'DROP INDEX IF EXISTS "idx_links_{column}"')
 
 
 def _kind_tables(cls: type[Record]) -> list[tuple[str, dict[str, Any], list]]:
@@ -835,13 +875,13 @@ def retire_parts(db: sqlite_utils.Database, source_id: str, keep: set[str],
 
 
 def _delete_document_rows(db: sqlite_utils.Database, document_id: str) -> None:
-    """Delete every row that belongs to a document's bytes (by FK), and the links of its
+    """Delete every row that belongs to a document's bytes (by FK), and the matches of its
     pledges; the documents row itself and the sources' links to it stay."""
     # Deferred FK checks let us delete children and parents in any order; switched back
     # off so the inserts that follow are checked row by row.
     db.execute("PRAGMA defer_foreign_keys=ON")
-    # Links hang off pledges, not documents; the run relinks the document's council after.
-    db.execute("delete from links where pledge_id in (select id from pledges "
+    # Matches hang off pledges, not documents; the run matches the document's council again.
+    db.execute("delete from matches where pledge_id in (select id from pledges "
                "where document_id = ?)", [document_id])
     for table in record_tables(db):
         # A page's retirement belongs to a source's link, not to the bytes' records: it

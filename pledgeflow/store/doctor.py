@@ -10,7 +10,7 @@ what it did and checks again.
 Checks, in order: the file is a SQLite database made by pledgeflow; ``PRAGMA
 integrity_check``; ``PRAGMA foreign_key_check`` (rows whose document, KPI or source is
 missing); each document's raw file is there and hashes to the document's id; its saved
-parse is there; no source has two current versions of one page; the links between
+parse is there; no source has two current versions of one page; the matches between
 pledges and measures are those the current records give; the full-text indexes match
 their tables; and no leftover temporary file lies in the raw folder, nor raw files no
 document uses (counted, as another database may share the folder).
@@ -262,31 +262,38 @@ def _unserved(conn: sqlite3.Connection) -> list[Problem]:
 
 
 def _matches(conn: sqlite3.Connection) -> list[Problem]:
-    """The stored links against those the current records give: each council's links are
-    computed again (in a temporary index) and compared by id."""
-    if not (_has_table(conn, "links") and _has_table(conn, "source_documents")):
+    """The stored matches against those the current records give: each council's matches
+    are computed again (in a temporary index) and compared by id. A council no source
+    names any more should have none."""
+    if not (_has_table(conn, "matches") and _has_table(conn, "source_documents")):
         return []
     from pledgeflow.store import matches
 
     db = sqlite_utils.Database(conn)
-    stored = {r[0] for r in conn.execute("select id from links")}
-    wanted: set[str] = set()
+    stored: dict[str, set[str]] = {}
+    for match_id, council in conn.execute("select id, council from matches"):
+        stored.setdefault(council, set()).add(match_id)
+    named = set(matches.councils(db))
     problems = []
-    for council in matches.councils(db):
-        expected = matches.expected(db, council)
-        wanted |= expected
-        missing = len(expected - stored)
-        if missing:
-            problems.append(Problem(
-                "error", "links missing",
-                f"council {council}: {missing} of the {len(expected)} links its current "
-                "pledges and measures give are not stored (doctor --repair rebuilds them)"))
-    extra = len(stored - wanted)
-    if extra:
-        problems.append(Problem(
-            "error", "stale links",
-            f"{extra} stored link(s) that the current pledges and measures no longer give "
-            "(doctor --repair rebuilds them)"))
+    for council in sorted(named | set(stored), key=str):
+        expected = matches.expected(db, council) if council in named else set()
+        problems += _match_problems(council, expected, stored.get(council, set()))
+    return problems
+
+
+def _match_problems(council: str | None, expected: set[str], stored: set[str]
+                    ) -> list[Problem]:
+    """What one council's stored matches lack, and hold that they should not."""
+    problems = []
+    for what, ids, which in (
+            ("matches missing", expected - stored,
+             f"of the {len(expected)} matches its current pledges and measures give are "
+             "not stored"),
+            ("stale matches", stored - expected,
+             "stored that its current pledges and measures no longer give")):
+        if ids:
+            problems.append(Problem("error", what, f"council {council}: {len(ids)} {which} "
+                                                   "(doctor --repair rebuilds them)"))
     return problems
 
 
@@ -330,7 +337,7 @@ def _fts(db_path: Path) -> list[Problem]:
 
 
 def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
-    """Mend what can be mended without fetching: full-text indexes rebuilt, links rebuilt,
+    """Mend what can be mended without fetching: full-text indexes rebuilt, matches rebuilt,
     a single current version per source and page (the newest), leftover temporary raw
     files deleted. Returns one line per thing done. A missing or corrupt raw file, a
     damaged database or orphan rows are left for a person (docs/reliability.md)."""
@@ -353,9 +360,9 @@ def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
                 for fts in rebuilt:
                     database.execute(f"insert into {fts}({fts}) values('rebuild')")
             done.append(f"rebuilt the full-text indexes {', '.join(rebuilt)}")
-        if whats & {"links missing", "stale links", "several current versions"}:
+        if whats & {"matches missing", "stale matches", "several current versions"}:
             n = matches.rebuild(database)
-            done.append(f"rebuilt the links of every council: {n} link(s)")
+            done.append(f"rebuilt the matches of every council: {n} match(es)")
     finally:
         database.close()
     for problem in problems:
@@ -383,14 +390,14 @@ def _keep_newest_current(db: sqlite_utils.Database) -> int:
 @click.option("--raw-dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_RAW,
               show_default=True, help="Folder of the raw files the database's documents name.")
 @click.option("--repair", is_flag=True,
-              help="Mend what can be mended (full-text indexes, links, several current "
+              help="Mend what can be mended (full-text indexes, matches, several current "
                    "versions, leftover temporary files), say what was done, and check again.")
 def doctor_command(db: Path, raw_dir: Path, repair: bool) -> None:
     """Check a database and its raw folder, and list every problem found.
 
     Runs SQLite's integrity and foreign key checks, checks every document's raw file is
     there with the right sha256 and its saved parse is there, that no source has two
-    current versions, that the links between pledges and measures are complete, that the
+    current versions, that the matches between pledges and measures are complete, that the
     full-text indexes match their tables, and counts raw files no document uses. Changes
     no data unless --repair is given. Exit code 1 when any error was found (with
     --repair: any error left after repairing).

@@ -99,7 +99,7 @@ class RunLedger:
         for old, new in renamed or []:
             logger.info("source %s renamed %s: its documents, versions and changes follow",
                         old, new)
-            # the new id may name another council: both councils' links change
+            # the new id may name another council: both councils' matches change
             self.councils |= store.source_councils(database, [old, new])
         # Documents loaded with scanned pages unread, which this run's OCR may read: parsed
         # again though unchanged. Only those that ever had such pages are looked at.

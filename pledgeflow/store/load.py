@@ -8,7 +8,7 @@ needs: nothing (the bytes are loaded and current), a new source link to bytes al
 loaded, extraction again from the saved parse (same bytes, newer extractors), or a full
 load. Each is one transaction (``db.load_document``); a batch's documents share one
 commit (``db.load_group``). Replacing a document's pledges drops their matches to
-measures (the ``links`` table), so matching is this module's too: a council is matched
+measures (the ``matches`` table), so matching is this module's too: a council is matched
 again as soon as its last document of the run is in, and ``finish`` matches whatever
 council is still due. The run's bookkeeping (its ``runs`` row, counts, failures with
 their stage, progress lines) is ``ledger.RunLedger``'s.

@@ -2,12 +2,12 @@
 plan KPIs and actions they report on, and the views that follow each pledge to them.
 
 ``relink(db, council)`` runs wherever a council's pledges are matched to measures again
-(``matches.rebuild``), so outturns are linked whenever the records they link are. An
+(``matches.rebuild``), so outturns are linked whenever the pledges are matched. An
 outturn links to a plan KPI of the same council by its measure's similarity (IDF-weighted
 word overlap), rows of every report with the same reference voting together, each KPI
 taken by one reference at most; an action update links to the plan action with its
 reference. The views ``kpi_series`` and ``pledge_progress`` and their rules are described
-in docs/progress.md.
+in docs/progress.md; ``open_db`` makes them (``update_views``).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Iterable
 import sqlite_utils
 
 MIN_SCORE = 0.35  # below this similarity an outturn is left unlinked (kpi_id null)
-# A pledge's evidence comes through its matches to measures (matches.py, table links)
+# A pledge's evidence comes through its matches to measures (matches.py, table matches)
 # ranked this high, scoring this much at least (BM25 with the topic bonus), whose pledge
 # and measure share this much of their rarer words (``similarity``): a match on one
 # common word ("school", "pay") is about something else, and a status on it would mislead.
@@ -37,25 +37,41 @@ def relink(db: sqlite_utils.Database, council: str) -> None:
     ensure(db)
     _link_outturns(db, council)
     _link_updates(db, council)
-    _evidence_links(db, council)
+    _store_evidence(db, council)
 
 
 def ensure(db: sqlite_utils.Database) -> None:
-    """The outturns and action_updates tables (as their kinds declare) and the views."""
+    """The outturns and action_updates tables (as their kinds declare), and the views if
+    they are not there yet. ``open_db`` makes the views, but only once those tables exist,
+    and a database gets them at its first report loaded or its first matching: their
+    declarations live with the outturns extractor, which ``open_db`` does not import (it
+    loads spaCy)."""
     from pledgeflow.extractors.outturns import ActionUpdate, Outturn
     from pledgeflow.store.db import ensure_kind, table_columns
 
     for cls in (Outturn, ActionUpdate):
         if not table_columns(db, cls.kind):
             ensure_kind(db, cls)
-    db.execute("CREATE TABLE IF NOT EXISTS pledge_evidence (pledge_id TEXT, target_table TEXT, "
-               "target_id TEXT, link_rank INTEGER, link_score REAL, similarity REAL, "
-               "council TEXT, PRIMARY KEY (pledge_id, target_table, target_id))")
-    db.execute("CREATE INDEX IF NOT EXISTS pledge_evidence_council ON pledge_evidence (council)")
-    # made again each time, so a database takes a newer definition of the rules
-    for name, sql in (("kpi_series", KPI_SERIES), ("pledge_progress", PLEDGE_PROGRESS)):
-        db.execute(f"DROP VIEW IF EXISTS {name}")
-        db.execute(sql)
+    update_views(db)  # nothing to do (one read of the schema) once they are there
+
+
+# The tables the views read (besides pledges, kpis, kpi_targets, sources and
+# source_documents, which every database has).
+VIEW_TABLES = ("outturns", "action_updates", "pledge_evidence")
+
+
+def update_views(db: sqlite_utils.Database) -> None:
+    """Make kpi_series and pledge_progress as defined here, replacing a view an older
+    pledgeflow defined otherwise, once the tables they read exist: SQLite accepts a view
+    on a missing table, but then refuses to rename any table or column of the database."""
+    stored = dict(db.execute("select name, sql from sqlite_master where type in "
+                             "('table', 'view')").fetchall())
+    if not all(table in stored for table in VIEW_TABLES):
+        return
+    for name, sql in VIEWS.items():
+        if stored.get(name) != sql:
+            db.execute(f"DROP VIEW IF EXISTS {name}")
+            db.execute(sql)
 
 
 def _current(db: sqlite_utils.Database, table: str, columns: str, council: str) -> list[dict]:
@@ -135,24 +151,25 @@ def _link_updates(db: sqlite_utils.Database, council: str) -> None:
                          for u in updates])
 
 
-def _evidence_links(db: sqlite_utils.Database, council: str) -> None:
-    """The council's pledge links strong enough to carry evidence, in pledge_evidence."""
+def _store_evidence(db: sqlite_utils.Database, council: str) -> None:
+    """The council's pledge-to-measure matches strong enough to carry evidence, in
+    pledge_evidence."""
     texts = {("kpis", r["id"]): r["text"]
              for r in _current(db, "kpis", "x.id, x.measure as text", council)}
     texts.update({("actions", r["id"]): r["text"]
                   for r in _current(db, "actions", "x.id, x.text", council)})
     idf = _idf(words(t) for t in texts.values())
     rows = []
-    for link in db.query(
-            "select k.pledge_id, k.target_table, k.target_id, k.rank, k.score, p.text "
-            "from links k join pledges p on p.id = k.pledge_id "
-            "where k.council = ? and k.rank <= ? and k.score >= ?",
+    for match in db.query(
+            "select m.pledge_id, m.target_table, m.target_id, m.rank, m.score, p.text "
+            "from matches m join pledges p on p.id = m.pledge_id "
+            "where m.council = ? and m.rank <= ? and m.score >= ?",
             [council, EVIDENCE_RANK, EVIDENCE_SCORE]):
-        target = texts.get((link["target_table"], link["target_id"]))
-        shared = similarity(words(link["text"]), words(target), idf) if target else 0.0
+        target = texts.get((match["target_table"], match["target_id"]))
+        shared = similarity(words(match["text"]), words(target), idf) if target else 0.0
         if shared >= EVIDENCE_SIMILARITY:
-            rows.append((link["pledge_id"], link["target_table"], link["target_id"],
-                         link["rank"], link["score"], round(shared, 3), council))
+            rows.append((match["pledge_id"], match["target_table"], match["target_id"],
+                         match["rank"], match["score"], round(shared, 3), council))
     db.execute("delete from pledge_evidence where council = ?", [council])
     db.conn.executemany("insert or ignore into pledge_evidence values (?, ?, ?, ?, ?, ?, ?)",
                         rows)
@@ -231,7 +248,7 @@ update_row AS (
     WHERE u.action_id IS NOT NULL AND u.status IS NOT NULL
     GROUP BY u.id),
 evidence AS (
-    SELECT k.pledge_id, o.id, 'outturn' AS kind,
+    SELECT k.pledge_id, o.id, 'outturn' AS evidence_type,
            CASE WHEN o.status = 'green' AND substr(o.period, 1, 7) >= lt.year THEN 'met'
                 WHEN o.status = 'green' THEN 'on track'
                 ELSE 'off track' END AS verdict
@@ -247,7 +264,7 @@ evidence AS (
 verdicts AS (
     SELECT pledge_id, count(*) AS items, sum(verdict = 'off track') AS off,
            sum(verdict = 'met') AS met, json_group_array(id) AS ids
-    FROM (SELECT * FROM evidence ORDER BY pledge_id, kind DESC, id)
+    FROM (SELECT * FROM evidence ORDER BY pledge_id, evidence_type DESC, id)
     GROUP BY pledge_id)
 SELECT p.pledge_id, p.council, p.source_id, p.text, p.topic,
        CASE WHEN v.items IS NULL THEN 'no evidence'
@@ -260,6 +277,8 @@ SELECT p.pledge_id, p.council, p.source_id, p.text, p.topic,
             WHEN v.met = v.items THEN 'all_met'
             ELSE 'on_track' END AS rule
 FROM pledge p LEFT JOIN verdicts v ON v.pledge_id = p.pledge_id"""
+
+VIEWS = {"kpi_series": KPI_SERIES, "pledge_progress": PLEDGE_PROGRESS}
 
 
 # Canned queries for `pledgeflow browse` (Datasette binds a parameter not yet typed to '').
