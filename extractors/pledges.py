@@ -59,6 +59,9 @@ JOINERS = {"and", "or", "&", ","}
 # Actor tokens are marked with this part-of-speech tag: the blank pipeline has no tagger,
 # and the Matcher checks a tag far faster than a custom token attribute.
 ACTOR = "ACTOR"
+TIMELINE = re.compile(r"\bfirst\s+(?:\d+|hundred|one hundred)\s+days\b|\b\d+[- ]day\s+plan\b"
+                      r"|^\s*(?:(?:our|the)\s+)?first\s+(?:day|week|month|year)s?\b"
+                      r"|^\s*day\s+(?:one|1)\b", re.I)
 # A page that names its leader or candidate as such, near its top ("Leader: Rachel
 # Notley", "candidate Jane Smith"): what that person's plan will do is the author's pledge.
 LEADER = re.compile(r"\b(?:[Ll]eader|[Cc]andidate)\s*[:\-\u2013]?\s+"
@@ -369,6 +372,12 @@ class Rules:
         return (len(words) > 1 and words[0].lower_ in self.means
                 and (words[1].lower_.endswith("ing") or words[0].is_lower))
 
+    def in_timeline(self, *texts: str | None) -> bool:
+        """A heading naming the author's first days in office ("Our first 100 days",
+        "First week", "Day one"): what its paragraphs say will happen is a timeline of
+        pledges, however they are worded."""
+        return any(t and TIMELINE.search(t) for t in texts)
+
     def in_pledge_context(self, *texts: str | None) -> bool:
         return any(t and self._mentions_context(t) for t in texts)
 
@@ -406,6 +415,12 @@ RUN_IN_WORDS = 12
 # heads a group of its items.
 SUB_HEADING_WORDS = 8
 PREPOSITIONS = {"by", "of", "in", "from", "at", "on", "with", "for"}
+# Paragraphs of a timeline section that are no step of it: records, calls, names, and
+# lines too short to say what happens ("We're ready.", "Read policy")
+TIMELINE_NOT = {"record", "call", "name"}
+TIMELINE_WORDS = 4
+PAST_TENSE = {"was", "were", "had", "did"}
+
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
 TOC_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
@@ -539,6 +554,14 @@ class PledgeExtractor:
             yield self._candidate(sents[0], block, block.start + skip, "run_in_imperative", None)
             sents = sents[1:]
         shape = rules.lists.item_shape(block)
+        if (rules.in_timeline(*block.section) and shape not in TIMELINE_NOT
+                and len([t for t in whole if t.is_alpha]) >= TIMELINE_WORDS
+                and not any(t.lower_ in PAST_TENSE for t in whole)):
+            # "First week" / "Ministers meet agency heads for briefings": a step of the
+            # author's timeline in office, worded as a headline
+            self._previous_pledge = True
+            yield self._candidate(whole, block, block.start + skip, "timeline_item", None)
+            return
         if ((self._statement_data and rules.opens_like_item(whole) and shape == "imperative"
                 and is_statement(whole))
                 or (self._open_lead_in and shape in LEAD_IN_ITEMS and whole[0].tag_ != ACTOR

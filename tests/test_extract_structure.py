@@ -459,3 +459,13 @@ def test_a_forecast_is_no_target_and_an_amount_ends_a_sentence_whole():
         "We will hire 150 teachers for an estimated 4,000 new pupils.")] == [150.0]
     assert [v for _, v, _ in targets(
         "We will back the plan with an investment of over £49m.")] == [49_000_000.0]
+
+
+def test_a_timeline_of_the_first_days_in_office_holds_pledges_however_worded():
+    text = ("# Our first 100 days\n\nWe're ready.\n\n## First week\n\n"
+            "Ministers meet the heads of every council department for briefings\n\n"
+            "Dates announced for the new town hall consultation\n\n"
+            "## Our record\n\nThe depot was sold in 2019 for a small sum of money.\n")
+    assert pledges(text, kind="campaign_statement") == [
+        "Ministers meet the heads of every council department for briefings",
+        "Dates announced for the new town hall consultation"]
