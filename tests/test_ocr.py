@@ -62,6 +62,7 @@ def test_the_fixture_is_small_and_has_no_text_layer():
     assert all(not page.extract_text().strip() for page in reader.pages)
 
 
+@pytest.mark.slow  # reads pages with the OCR model
 def test_a_scan_is_read_into_headings_paragraphs_and_list_items(read):
     assert read.ocr_pages == [1, 2] and read.unread_pages == [] and read.warnings == []
     assert all(b.ocr for b in read.blocks)
@@ -77,6 +78,7 @@ def test_a_scan_is_read_into_headings_paragraphs_and_list_items(read):
     assert items[0].section == ["Greener Streets Plan 2026 to 2030", "Our commitments"]
 
 
+@pytest.mark.slow  # reads pages with the OCR model
 def test_a_skewed_grainy_two_column_scan_keeps_its_lines_paragraphs_and_lists():
     # made here by make.py (turned 1.2 degrees, grainy, Times at 10 pt): a line's words
     # must stay one line, columns read one after the other, and the size estimates stay
@@ -95,6 +97,7 @@ def test_a_skewed_grainy_two_column_scan_keeps_its_lines_paragraphs_and_lists():
     assert items == numbered * 2
 
 
+@pytest.mark.slow  # reads pages with the OCR model
 def test_pledges_from_a_scan_carry_ocr_in_their_provenance(read):
     result = run_extractors(read, get_extractors(), build_nlp())
     pledges = [r for r in result.records if r.kind == "pledges"]
@@ -116,6 +119,7 @@ def test_no_ocr_reads_nothing_of_a_scan_and_says_why():
         scanned(OcrOptions(enabled=False))
 
 
+@pytest.mark.slow  # reads pages with the OCR model
 def test_the_page_limit_reads_the_first_pages_and_records_the_rest():
     doc = scanned(OcrOptions(max_pages=1))
     assert doc.ocr_pages == [1] and doc.unread_pages == [2]
@@ -125,6 +129,7 @@ def test_the_page_limit_reads_the_first_pages_and_records_the_rest():
     assert any(TREES in b.text for b in doc.blocks)
 
 
+@pytest.mark.slow  # reads pages with the OCR model
 def test_the_time_budget_stops_after_the_page_that_spends_it():
     # a budget of 0 s is spent by the first page: the first is read, the next is not
     doc = scanned(OcrOptions(seconds=0))
@@ -164,6 +169,7 @@ def test_without_the_ocr_engine_a_scan_fails_with_the_install_hint():
     assert "no OCR engine (install the OCR extra: pip install 'pledgeflow[ocr]')" in out
 
 
+@pytest.mark.slow  # reads pages with the OCR model
 def test_extract_command_reads_a_scan_and_no_ocr_refuses_it():
     runner = CliRunner()
     off = runner.invoke(main, ["extract", "--no-ocr", "--extractor", "pledges", str(SCANNED)])
@@ -307,6 +313,7 @@ def test_a_served_document_answering_304_is_read_from_the_raw_folder_once_ocr_is
     assert answers == [None, '"mixed-1"', '"mixed-1"']
 
 
+@pytest.mark.slow  # reads pages with the OCR model
 def test_a_saved_parse_with_unread_pages_is_parsed_again_once_ocr_is_on(tmp_path):
     from pledgeflow import stages
     from pledgeflow.catalog import Source
@@ -328,6 +335,7 @@ def test_a_saved_parse_with_unread_pages_is_parsed_again_once_ocr_is_on(tmp_path
     assert reused.cached and reused.document.unread_pages == []
 
 
+@pytest.mark.slow  # reads pages with the OCR model
 def test_a_saved_parse_past_a_bound_is_reused_until_the_bound_is_raised(tmp_path):
     from pledgeflow import stages
     from pledgeflow.catalog import Source

@@ -26,6 +26,7 @@ def step_then_wait(step: int) -> None:
     time.sleep(120)
 
 
+@pytest.mark.slow  # kills a real worker process past its time limit, twice
 @pytest.mark.parametrize("step", [0, 3])
 def test_a_stopped_call_reports_the_step_it_had_reached(step):
     pool = WorkerPool(workers=1)
