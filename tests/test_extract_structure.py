@@ -464,3 +464,17 @@ def test_a_timeline_of_the_first_days_in_office_holds_pledges_however_worded():
     assert pledges(text, kind="campaign_statement") == [
         "Ministers meet the heads of every council department for briefings",
         "Dates announced for the new town hall consultation"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "The Greens say they will open a repair cafe in every ward.",
+    "The Green Party said it would scrap the charge for garden waste.",
+    "The Greens pledged to reopen the swimming baths.",
+])
+def test_a_commitment_reported_as_news_puts_it(sentence):
+    assert pledges(sentence, kind="campaign_statement", party="Green") == [sentence]
+
+
+def test_a_report_of_the_past_is_no_commitment():
+    assert pledges("The Greens said that the council had wasted money on consultants.",
+                   kind="campaign_statement", party="Green") == []
