@@ -261,3 +261,23 @@ def test_matches_of_a_council_no_source_names_are_stale_and_go_at_repair(copy):
                                                  str(copy.raw), "--repair"])
     assert result.exit_code == 0, result.output
     assert copy.one("select count(*) from matches where id = 'gone'")[0] == 0
+
+
+def test_an_older_schema_is_named_and_repair_brings_it_up_to_date(tmp_path):
+    import gzip
+
+    db = tmp_path / "old.db"
+    conn = sqlite3.connect(db)
+    conn.executescript(gzip.open(Path(__file__).parent / "fixtures" / "legacy" /
+                                 "schema-v2.sql.gz", "rt", encoding="utf-8").read())
+    conn.close()
+    result = doctor(db, tmp_path)
+    assert result.exit_code == 1
+    assert "older schema" in result.output and "schema 2" in result.output
+    assert "Traceback" not in result.output
+    repaired = CliRunner().invoke(doctor_command, ["--db", str(db), "--raw-dir", str(tmp_path),
+                                                   "--repair"])
+    assert "brought the database up to schema" in repaired.output
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("select value from pledgeflow_meta where key = 'schema_version'"
+                            ).fetchone()[0] != "2"

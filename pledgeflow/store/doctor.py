@@ -56,7 +56,7 @@ def diagnose(db_path: Path, raw_dir: Path) -> list[Problem]:
         return [Problem("error", "database not found", str(db_path))]
     conn = sqlite3.connect(f"{db_path.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        problem = _not_pledgeflow(conn, db_path)
+        problem = _not_pledgeflow(conn, db_path) or _schema(conn, db_path)
         if problem:
             return [problem]
         problems = _integrity(conn) + _foreign_keys(conn) + _orphans(conn)
@@ -82,6 +82,26 @@ def _not_pledgeflow(conn: sqlite3.Connection, db_path: Path) -> Problem | None:
     if missing:
         return Problem("error", "not a pledgeflow database",
                        f"{db_path} lacks the tables {', '.join(sorted(missing))}")
+    return None
+
+
+def _schema(conn: sqlite3.Connection, db_path: Path) -> Problem | None:
+    """A database of an older schema is checked once it is brought up to date (the
+    checks read today's tables); one of a newer pledgeflow is not this one's to judge."""
+    from pledgeflow.store.db import SCHEMA_VERSION
+
+    row = conn.execute("select value from pledgeflow_meta where key = 'schema_version'"
+                       ).fetchone()
+    version = int(row[0]) if row and str(row[0]).isdigit() else 0
+    if version < SCHEMA_VERSION:
+        return Problem("error", "older schema",
+                       f"{db_path} has schema {version}, this pledgeflow reads "
+                       f"{SCHEMA_VERSION}: `pledgeflow doctor --repair` (or any run) "
+                       "brings it up to date in place, every row kept")
+    if version > SCHEMA_VERSION:
+        return Problem("error", "newer schema",
+                       f"{db_path} has schema {version}, made by a newer pledgeflow; this "
+                       f"one reads {SCHEMA_VERSION}: upgrade pledgeflow")
     return None
 
 
@@ -347,9 +367,12 @@ def mend(db_path: Path, raw_dir: Path, problems: list[Problem]) -> list[str]:
     whats = {p.what for p in problems}
     done: list[str] = []
     if "not a pledgeflow database" in whats or "not a SQLite database" in whats or \
-            "database not found" in whats or "integrity check failed" in whats:
+            "database not found" in whats or "integrity check failed" in whats or \
+            "newer schema" in whats:
         return done
     database = store.open_db(db_path)
+    if "older schema" in whats:  # open_db has brought it up to date
+        done.append(f"brought the database up to schema {store.SCHEMA_VERSION}")
     try:
         if "several current versions" in whats:
             n = _keep_newest_current(database)
