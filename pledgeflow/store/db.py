@@ -195,14 +195,22 @@ def _migrate_to_source_documents(db: sqlite_utils.Database) -> None:
         db.execute("PRAGMA foreign_keys=ON")
 
 
+def stored_schema_version(conn: sqlite_utils.Database | sqlite3.Connection) -> int | None:
+    """The schema version a database records in pledgeflow_meta (None: none recorded);
+    ValueError when what it records is no number."""
+    row = conn.execute("select value from pledgeflow_meta where key = 'schema_version'"
+                       ).fetchone()
+    return int(row[0]) if row else None
+
+
 def _ensure_schema(db: sqlite_utils.Database) -> None:
     meta = db.table("pledgeflow_meta").create({"key": str, "value": str}, pk="key",
                                               if_not_exists=True)
-    stored = db.execute("select value from pledgeflow_meta where key = 'schema_version'").fetchone()
-    if stored and int(stored[0]) > SCHEMA_VERSION:
-        raise ValueError(f"database schema version {stored[0]} is newer than this pledgeflow "
+    stored = stored_schema_version(db)
+    if stored is not None and stored > SCHEMA_VERSION:
+        raise ValueError(f"database schema version {stored} is newer than this pledgeflow "
                          f"({SCHEMA_VERSION}); upgrade pledgeflow")
-    if not stored or stored[0] != str(SCHEMA_VERSION):
+    if stored != SCHEMA_VERSION:
         meta.upsert({"key": "schema_version", "value": str(SCHEMA_VERSION)}, pk="key")
     db.table("sources").create(
         {"id": str, "url": str, "organisation": str, "council": str, "party": str, "kind": str,

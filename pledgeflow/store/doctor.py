@@ -88,11 +88,12 @@ def _not_pledgeflow(conn: sqlite3.Connection, db_path: Path) -> Problem | None:
 def _schema(conn: sqlite3.Connection, db_path: Path) -> Problem | None:
     """A database of an older schema is checked once it is brought up to date (the
     checks read today's tables); one of a newer pledgeflow is not this one's to judge."""
-    from pledgeflow.store.db import SCHEMA_VERSION
+    from pledgeflow.store.db import SCHEMA_VERSION, stored_schema_version
 
-    row = conn.execute("select value from pledgeflow_meta where key = 'schema_version'"
-                       ).fetchone()
-    version = int(row[0]) if row and str(row[0]).isdigit() else 0
+    try:
+        version = stored_schema_version(conn) or 0
+    except ValueError:  # no number: older than any schema this pledgeflow knows
+        version = 0
     if version < SCHEMA_VERSION:
         return Problem("error", "older schema",
                        f"{db_path} has schema {version}, this pledgeflow reads "
