@@ -681,7 +681,9 @@ def _numbered_paragraphs_to_items(raws: list[_Raw]) -> list[_Raw]:
                 break
             run.append(run[-1] + 1)
         if len(run) >= 2:
-            key = -10_000 - i  # negative and apart from the typed bullets' keys
+            # negative, as synthetic lists' keys are, and below any key the typed bullets
+            # can take (at most one per block, from -2 down)
+            key = -(len(raws) + 2 + i)
             for j in run:
                 raw = raws[j]
                 raw.kind, raw.depth, raw.list_key = "list_item", 1, key
