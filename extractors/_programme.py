@@ -59,11 +59,14 @@ class ProgrammeLists:
         self.gerunds = {g for v in verbs for g in gerund_forms(v)}
         self.general_verbs = set(general_verbs) - set(lexicon["not_orders"])
         self.object_starts = set(lexicon["object_starts"])
+        self.ly_not_adverbs = set(lexicon["ly_not_adverbs"])
 
     def opens_with_verb(self, lower: list[str]) -> bool:
         """The words (lower case) open with an order: a verb of ``verbs.json``, or any
         English verb with the start of its object after it ("Pedestrianise the high
         street", "Plant 1,000 trees"; not "Train services", a topic)."""
+        if len(lower) > 1 and self.is_ly_adverb(lower[0]):
+            lower = lower[1:]  # "Immediately declare ...", "Properly fund ..."
         if not lower:
             return False
         if lower[0] in self.verbs:
@@ -72,6 +75,12 @@ class ProgrammeLists:
             return False
         second = lower[1]
         return second in self.object_starts or second[:1].isdigit() or second[:1] in "£$€"
+
+    def is_ly_adverb(self, word: str) -> bool:
+        """A manner or time adverb that may open an order: six letters or more in -ly
+        ("immediately", "urgently"), short ones being mostly adjectives ("early",
+        "daily"), less the listed adjectives, nouns and verbs ("elderly", "supply")."""
+        return len(word) >= 6 and word.endswith("ly") and word not in self.ly_not_adverbs
 
     def is_programme_document(self, doc: Document) -> bool:
         """What the catalog calls it; without a catalog, what its title or top headings say."""

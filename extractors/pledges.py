@@ -336,13 +336,28 @@ class Rules:
         if words and words[-1] in LEAD_IN_ENDS:
             return True  # "If you elect me, I will" before its list: the items carry it
         if not span_text(span).rstrip().endswith(":"):
-            return False
+            return self.announces_what(span, commit_end)
         if mentions_any(span.doc[commit_end:span.end].text, self.announcers):
             return True  # "... are making five key promises:": the items carry them
         if words and words[-1] in {"are", "is", "include", "includes"}:
             return True  # "The principles we want at its heart are:" names what follows
         rest = [t.lower_ for t in span.doc[commit_end:span.end] if t.is_alpha]
         return len([w for w in rest if w not in self.stopwords]) <= 2
+
+    def announces_what(self, span: Span, commit_end: int) -> bool:
+        """"Here's what I'll do if elected." announces the pledges that follow without a
+        colon: the commitment has a "what" before it and nothing but stopwords after it,
+        up to any condition."""
+        doc = span.doc
+        if not any(t.lower_ == "what" for t in doc[span.start:commit_end]):
+            return False
+        rest = []
+        for token in doc[commit_end:span.end]:
+            if token.lower_ in self.conditions:
+                break
+            if token.is_alpha:
+                rest.append(token.lower_)
+        return all(w in self.stopwords for w in rest)
 
     def opens_like_item(self, span: Span) -> bool:
         """An imperative ('Secure ...') or a quoted programme name opens the paragraph.
@@ -357,7 +372,7 @@ class Rules:
         if first.text in {'"', "\u201c", "'", "\u2018"}:
             return True
         # "Reform UK holds ..." opens with a name
-        return self.lists.opens_with_verb([t.lower_ for t in tokens[:2]]) and first.tag_ != ACTOR
+        return self.lists.opens_with_verb([t.lower_ for t in tokens[:3]]) and first.tag_ != ACTOR
 
     def says_how(self, span: Span) -> bool:
         """A fragment carrying on the pledge above it: 'By working with ...', 'for example
@@ -393,6 +408,7 @@ class Rules:
 # Rules whose subject is no actor (a plan, a passive): an opponent named in the sentence
 # before the commitment, or as its agent, makes it someone else's.
 SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery",
+               "universal_will_receive",
                "plan_includes_amount", "plan_includes_commitment"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will"}
@@ -435,7 +451,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "8"
+    version = "9"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:
@@ -619,7 +635,7 @@ class PledgeExtractor:
         # will" opens with a noun, its own verb later
         finite = any(t.lower_ in rules.lists.finite for t in first[1:])
         return (2 <= len(words) <= RUN_IN_WORDS and first[-1].text in {".", "!"}
-                and rules.lists.opens_with_verb([t.lower_ for t in first[:2]])
+                and rules.lists.opens_with_verb([t.lower_ for t in first[:3]])
                 and first[0].tag_ != ACTOR
                 and not finite and first[1].lower_ not in PREPOSITIONS
                 and rules.lists.shape(first.text) == "imperative")

@@ -654,3 +654,35 @@ def test_two_shares_joined_by_and_are_two_targets():
     found = records("Our plan commits to 50 per cent of power from wind and a 45 per cent cut "
                     "in emissions by 2030.", "targets")
     assert [(t.value, t.unit) for t in found] == [(50.0, "%"), (45.0, "%")]
+
+
+def test_an_order_may_open_with_an_adverb_in_ly_but_not_with_an_adjective_in_ly():
+    from pledgeflow.parse.csv import parse_csv
+
+    data = ("party,statement\n"
+            "Green,Immediately declare a climate emergency.\n"
+            "Green,Properly fund the county's youth clubs.\n"
+            "Green,Elderly care homes are closing across the county.\n"  # an adjective
+            "Green,Weekly collections were cut by the last council.\n")
+    doc = parse_csv(data.encode(), document_id="s" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [r.text for r in result.records if r.kind == "pledges"] == [
+        "Immediately declare a climate emergency.", "Properly fund the county's youth clubs."]
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("Every pupil who starts at a village school will have a free breakfast.", True),
+    ("All care homes will be rated Good within four years.", True),
+    ("Each tenant will get a named housing officer.", True),
+    ("All councils will have to find new savings next year.", False),  # a prediction
+    ("Every family will pay more under the Conservatives.", False),  # not a benefit
+    ("We warned that every school would get less.", False),  # reported, not opening
+])
+def test_an_outcome_promised_to_everyone_in_a_group_is_a_pledge(sentence, is_pledge):
+    assert pledge_texts(sentence) == ([sentence] if is_pledge else [])
+
+
+def test_a_sentence_announcing_what_the_author_will_do_is_no_pledge_of_its_own():
+    assert pledge_texts("Here's what I have promised I'll do if elected in May.") == []
+    assert pledge_texts("We will do everything we can to keep the library open.") == [
+        "We will do everything we can to keep the library open."]

@@ -275,11 +275,17 @@ def sentence_gold(gold: dict) -> dict:
     return out
 
 
+_PARAGRAPH_TAG = re.compile(r"</?p>|<br\s*/?>", re.I)
+
+
 def sentences_csv(entry: dict, text: str) -> str:
     """Statement data: one sentence (or list item) of the capture per row, as published
     collections of campaign statements hold them."""
     rows = []
-    for line in logical_lines(text):
+    # a capture that kept a page's paragraph tags as text ("...</p><p>•I'll ...") has a
+    # paragraph, and a row, at each of them
+    lines = [part for line in logical_lines(text) for part in _PARAGRAPH_TAG.split(line)]
+    for line in lines:
         line = _BULLET.sub("", line, count=1).strip() if _BULLET.match(line) else line.strip()
         rows += [part.strip() for part in _SENTENCE_SPLIT.split(line) if part.strip()]
     out = io.StringIO()
