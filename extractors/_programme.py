@@ -169,6 +169,29 @@ class ProgrammeLists:
         return shapes
 
 
+    def imperative_runs(self, doc: Document) -> set[int]:
+        """Paragraphs (block indices) in runs of at least ``RUN_MIN`` in a row, in one
+        section, that each open with an order: a programme set as paragraphs ("Establish
+        ...", "Fund ...", "Restore ..."), its list markers lost or never there."""
+        found: set[int] = set()
+        run: list[Block] = []
+        for block in [*doc.blocks, None]:
+            if (block is not None and block.kind == "paragraph"
+                    and (not run or run[-1].section == block.section)
+                    and self.item_shape(block) == "imperative"):
+                run.append(block)
+                continue
+            if len(run) >= RUN_MIN:
+                found.update(b.index for b in run)
+            run = [block] if (block is not None and block.kind == "paragraph"
+                              and self.item_shape(block) == "imperative") else []
+        return found
+
+
+# Three orders in a row are a programme; two may be a page's instructions ("Register ...",
+# "Bring your card").
+RUN_MIN = 3
+
 IRREGULAR_PARTICIPLES = {"built", "spent", "put", "cut", "set", "kept", "made", "won", "done",
                          "paid", "held", "brought", "bought", "sent", "led", "met", "run",
                          "begun", "grown", "shown", "known", "drawn", "got", "lost", "left"}

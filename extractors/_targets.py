@@ -47,7 +47,8 @@ class TargetFinder:
     def __init__(self) -> None:
         self.lexicon = load_json("targets.lexicon.json")
         words = [*WORD_NUMBERS, *self.lexicon["relative_changes"],
-                 *self.lexicon["fraction_changes"], "all", "every", "zero", "neutral"]
+                 *self.lexicon["fraction_changes"], "all", "every", "zero", "neutral",
+                 "freeze", "freezing", "freezes"]
         self.may_hold_quantity = re.compile(
             r"\d|\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
         self._matchers: dict[int, object] = {}
@@ -133,6 +134,8 @@ class TargetFinder:
             word, count = tokens[-1], number(tokens[-2].text) if len(tokens) > 2 else None
             share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
             return Quantity(round(share, 1), "%", tokens[-2].i if count else word.i)
+        if rule.startswith("freeze"):  # "freeze council tax": no rise, 0 %
+            return Quantity(0.0, "%", tokens[0].i if rule == "freeze" else tokens[-1].i)
         if rule == "to_zero":  # "reduce road deaths to zero"
             return Quantity(0.0, "count", tokens[-1].i)
         if rule == "from_to":  # "from 200 to 400": the aim is the second figure
@@ -275,6 +278,17 @@ class TargetFinder:
         """
         if rule == "all_rated":
             return span[start + 1:end].text
+        if rule == "freeze":  # "freeze council tax", "a freeze on rents" -> what is frozen
+            first = start + 1
+            while first < end - 1 and span[first].lower_ in FREEZE_LINKS:
+                first += 1
+            return words_to_punctuation(list(span[first:]))
+        if rule == "freeze_after":  # "a council tax freeze" -> "council tax"
+            first = end - 2
+            while first > 0 and not span[first - 1].is_punct and span[first - 1].lower_ not in (
+                    "a", "an", "the", "our", "continued", "further", "to", "for", "of"):
+                first -= 1
+            return span[first:end - 1].text
         if rule == "count":  # "50 million more appointments": the multiplier is no word counted
             first = start + 1
             while first < end - 1 and span[first].lower_ in MULTIPLIERS:
@@ -308,6 +322,9 @@ class TargetFinder:
             if years:
                 return years[-1]
         return None
+
+
+FREEZE_LINKS = {"in", "on", "of", "the", "our", "all", "your"}
 
 
 def words_to_punctuation(tokens) -> str | None:

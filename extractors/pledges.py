@@ -430,6 +430,9 @@ RUN_IN_WORDS = 12
 # A paragraph of at most this many words ending in a colon, under an open lead-in,
 # heads a group of its items.
 SUB_HEADING_WORDS = 8
+# A heading under an open lead-in is one of its items when it has at least this many words
+# ("Campaigning for fairer fuel prices"); "Housing" is a sub-heading.
+HEADING_ITEM_WORDS = 3
 PREPOSITIONS = {"by", "of", "in", "from", "at", "on", "with", "for"}
 # Paragraphs of a timeline section that are no step of it: records, calls, names, and
 # lines too short to say what happens ("We're ready.", "Read policy")
@@ -497,13 +500,15 @@ class PledgeExtractor:
         self._programme_document = rules.lists.is_programme_document(doc)
         self._statement_data = doc.parser == "csv"  # one statement a row
         self._list_shapes = rules.lists.shapes(doc)
+        self._imperative_runs = rules.lists.imperative_runs(doc)
+        self._blocks = doc.blocks
         self._previous_pledge = False  # did the last paragraph end with a pledge?
         self._after_pledge = False  # did the last block (headings aside) hold a pledge?
         # A commitment lead-in ending in a colon whose list a CMS or a capture set as
         # plain paragraphs: the imperative paragraphs after it are its items.
         self._open_lead_in: str | None = None
         for block in doc.blocks:
-            if block.kind != "paragraph":
+            if block.kind != "paragraph" and not self._item_of_open_lead_in(block, rules):
                 self._open_lead_in = None
             # a row of statement data names its own party in its section label
             rules.block_parties = (rules.parties_in(nlp.make_doc(" ".join(block.section)))
@@ -523,6 +528,10 @@ class PledgeExtractor:
             return list(self._paragraph(block, nlp, rules))
         if block.kind == "list_item":
             return list(self._list_item(block, nlp, rules))
+        if self._item_of_open_lead_in(block, rules):
+            sdoc = self._parse(block.text, nlp, rules)
+            return [self._candidate(sdoc[:], block, block.start, "heading_under_lead_in",
+                                    self._open_lead_in)]
         if block.kind == "table":
             return list(self._table(block, nlp, rules))
         return []
@@ -554,16 +563,18 @@ class PledgeExtractor:
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "means_of_pledge", None)
             return
-        if rules.in_pledge_context(*block.section) and rules.opens_like_item(whole):
+        # a run of orders is a programme, unless a lead-in or a heading already says so
+        in_run = (block.index in self._imperative_runs and not self._open_lead_in
+                  and not rules.in_pledge_context(*block.section))
+        if (in_run or rules.in_pledge_context(*block.section)) and rules.opens_like_item(whole):
             self._previous_pledge = True
+            rule = "pledge_section_item" if not in_run else "imperative_paragraph_run"
             if not self._run_in(sents, rules):
-                yield self._candidate(whole, block, block.start + skip, "pledge_section_item",
-                                      None)
+                yield self._candidate(whole, block, block.start + skip, rule, None)
                 return
             # a pledge set in bold before the paragraph that explains it: the pledge is
             # its own sentence, the rest is read sentence by sentence
-            yield self._candidate(sents[0], block, block.start + skip, "pledge_section_item",
-                                  None)
+            yield self._candidate(sents[0], block, block.start + skip, rule, None)
             sents = sents[1:]
         elif self._run_in(sents, rules):
             self._previous_pledge = True
@@ -609,6 +620,25 @@ class PledgeExtractor:
                 yield self._candidate(sent, block, block.start + skip, "continues_pledge", None)
             else:
                 self._previous_pledge = False
+
+    def _item_of_open_lead_in(self, block: Block, rules: Rules) -> bool:
+        """A short line set as a sub-heading right under a commitment lead-in ending in a
+        colon ("Our priorities include:" / "Supporting a council tax freeze"): a list
+        item whose bullet a capture or a CMS lost. A real heading does not follow a colon."""
+        if block.kind != "heading" or not self._open_lead_in or (block.level or 1) < 2:
+            return False
+        if not self._reads_as_item(block, rules):
+            return False
+        # a real sub-heading is followed by prose; an item by the next item or nothing
+        following = self._blocks[block.index + 1:block.index + 2]
+        return not following or (following[0].kind in ("heading", "paragraph")
+                                  and self._reads_as_item(following[0], rules))
+
+    @staticmethod
+    def _reads_as_item(block: Block, rules: Rules) -> bool:
+        words = [w for w in block.text.split() if w.isalpha()]
+        return (rules.lists.item_shape(block) in LEAD_IN_ITEMS
+                and len(words) >= HEADING_ITEM_WORDS and not block.text.rstrip().endswith(":"))
 
     def _labelled(self, block: Block, nlp: Language, rules: Rules) -> Candidate | None:
         """'Pledge 3: Keep every library open': the label says what the rest is."""

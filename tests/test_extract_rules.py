@@ -686,3 +686,55 @@ def test_a_sentence_announcing_what_the_author_will_do_is_no_pledge_of_its_own()
     assert pledge_texts("Here's what I have promised I'll do if elected in May.") == []
     assert pledge_texts("We will do everything we can to keep the library open.") == [
         "We will do everything we can to keep the library open."]
+
+
+def test_short_lines_set_as_headings_under_a_colon_lead_in_are_its_items():
+    # a capture that lost the bullets: the items come out as sub-headings
+    markdown = ("# Manifesto launch\n\nThe pledges in the party's manifesto include:\n\n"
+                "## Campaigning for cheaper bus fares\n\n"
+                "## Keeping every village school open\n\n"
+                "Building homes that local families can afford\n\n"
+                "## Transport\n\nThe county's buses have been cut for years, and fares "
+                "have risen faster than wages.\n")
+    found = records(markdown, "pledges")
+    assert [(p.text, p.provenance.rule) for p in found] == [
+        ("Campaigning for cheaper bus fares", "heading_under_lead_in"),
+        ("Keeping every village school open", "heading_under_lead_in"),
+        ("Building homes that local families can afford", "paragraph_under_lead_in")]
+    assert {p.lead_in for p in found} == {"The pledges in the party's manifesto include:"}
+
+
+def test_a_heading_followed_by_prose_closes_the_lead_in():
+    markdown = ("A Green council will:\n\nPlant a tree for every child born in the county.\n\n"
+                "## Build a greener economy\n\nThe county has lost jobs in every sector "
+                "since 2015, and its young people are leaving.\n")
+    assert pledge_texts(markdown) == ["Plant a tree for every child born in the county."]
+
+
+def test_three_orders_in_a_row_are_a_programme_two_are_not():
+    three = ("# Farming\n\nFund research into soil health on small farms.\n\n"
+             "Restore the drought relief scheme for upland farmers.\n\n"
+             "Set a target for local food in school meals.\n\n"
+             "From the 2019 platform.\n")
+    assert [(p.text, p.provenance.rule) for p in records(three, "pledges")] == [
+        ("Fund research into soil health on small farms.", "imperative_paragraph_run"),
+        ("Restore the drought relief scheme for upland farmers.", "imperative_paragraph_run"),
+        ("Set a target for local food in school meals.", "imperative_paragraph_run")]
+    two = ("# Polling day\n\nBring your polling card to the station.\n\n"
+           "Check the opening hours on the council website.\n\nThe count is on Friday.\n")
+    assert pledge_texts(two) == []
+
+
+@pytest.mark.parametrize(("item", "measure"), [
+    ("Supporting a continued council tax freeze", "council tax"),
+    ("Freeze parking charges in every town centre", "parking charges in every town centre"),
+    ("A freeze on rents for council tenants", "rents for council tenants"),
+])
+def test_a_freeze_on_a_charge_is_a_target_of_no_rise(item, measure):
+    found = records(f"Our pledges:\n\n- {item}\n", "targets")
+    assert [(t.text, t.value, t.unit, t.measure) for t in found] == [(item, 0.0, "%", measure)]
+
+
+def test_a_freeze_that_is_no_charge_is_no_target():
+    assert records("Our pledges:\n\n- Protect the deep freeze at the food bank\n",
+                   "targets") == []
