@@ -134,6 +134,13 @@ class TargetFinder:
             word, count = tokens[-1], number(tokens[-2].text) if len(tokens) > 2 else None
             share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
             return Quantity(round(share, 1), "%", tokens[-2].i if count else word.i)
+        if rule == "fraction_share":  # "a third of food imports": 33.3 %
+            if self.states_reason(span, start):
+                return None
+            word = tokens[-2]
+            count = number(tokens[0].text) if len(tokens) > 2 else None
+            share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
+            return Quantity(round(share, 1), "%", tokens[0].i if count else word.i)
         if rule.startswith("freeze"):  # "freeze council tax": no rise, 0 %
             return Quantity(0.0, "%", tokens[0].i if rule == "freeze" else tokens[-1].i)
         if rule == "to_zero":  # "reduce road deaths to zero"
@@ -228,6 +235,20 @@ class TargetFinder:
             return False  # "an estimated 15,000 new students": a forecast, not an aim
         return not self.is_past_figure(num, span)
 
+    @staticmethod
+    def states_reason(span: Span, start: int) -> bool:
+        """The match is in a clause giving a reason or a fact ("because a third of children
+        live in poverty"), or is a change ("by a third"): a statistic, not an aim."""
+        doc = span.doc
+        i = span.start + start - 1
+        if i >= 0 and doc[i].lower_ == "by":
+            return True
+        while i >= span.start and not doc[i].is_punct:
+            if doc[i].lower_ in REASONS:
+                return True
+            i -= 1
+        return False
+
     def is_past_figure(self, num, span: Span) -> bool:
         """A figure the pledge reports rather than aims for: a past marker or a perfect
         verb among the few words around it ("the 3,540 places we have already created",
@@ -278,6 +299,8 @@ class TargetFinder:
         """
         if rule == "all_rated":
             return span[start + 1:end].text
+        if rule == "fraction_share":  # "a third of food imports" -> "food imports"
+            return words_to_punctuation(list(span[end:]))
         if rule == "freeze":  # "freeze council tax", "a freeze on rents" -> what is frozen
             first = start + 1
             while first < end - 1 and span[first].lower_ in FREEZE_LINKS:
@@ -324,6 +347,7 @@ class TargetFinder:
         return None
 
 
+REASONS = {"because", "as", "since", "while", "whereas", "although", "though", "when", "where"}
 FREEZE_LINKS = {"in", "on", "of", "the", "our", "all", "your"}
 
 

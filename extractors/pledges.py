@@ -66,6 +66,10 @@ TIMELINE = re.compile(r"\bfirst\s+(?:\d+|hundred|one hundred)\s+days\b|\b\d+[- ]
 # Notley", "candidate Jane Smith"): what that person's plan will do is the author's pledge.
 LEADER = re.compile(r"\b(?:[Ll]eader|[Cc]andidate)\s*[:\-\u2013]?\s+"
                     r"(?:(?:Cllr|Dr|Mr|Mrs|Ms)\.?\s+)?[A-Z][a-z]+(?:\s+[A-Z]\.)?\s+([A-Z][a-z]+(?:[-'\u2019][A-Z][a-z]+)?)\b")
+# The same with the name first, in apposition: "Bonnie Crombie, Leader of Ontario's
+# Liberals"; the party named after the title must be the author's.
+LEADER_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+([A-Z][a-z]+(?:[-'\u2019][A-Z][a-z]+)?),\s+"
+                           r"(?:the\s+)?(?:[A-Z][\w'\u2019]*\s+)?(?:[Ll]eader|[Cc]andidate)\b")
 HEAD_CHARS = 2000
 NO_TAG = "_"
 
@@ -176,6 +180,10 @@ class Rules:
             # "Conservative leader Rishi Sunak" in a Labour leaflet is the other side's
             before = self.parties_in(nlp.make_doc(head[max(0, match.start() - 40):match.start()]))
             if not before - (self.authors or set()):
+                self.author_people.add(match.group(1))
+        for match in LEADER_BEFORE.finditer(head):
+            after = self.parties_in(nlp.make_doc(head[match.end():match.end() + 40]))
+            if not after - (self.authors or set()):
                 self.author_people.add(match.group(1))
 
     def _set_author_parties(self, doc: Document, nlp: Language) -> None:
@@ -408,7 +416,7 @@ class Rules:
 # Rules whose subject is no actor (a plan, a passive): an opponent named in the sentence
 # before the commitment, or as its agent, makes it someone else's.
 SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery",
-               "universal_will_receive",
+               "universal_will_receive", "aim_noun_includes",
                "plan_includes_amount", "plan_includes_commitment"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will"}

@@ -738,3 +738,39 @@ def test_a_freeze_on_a_charge_is_a_target_of_no_rise(item, measure):
 def test_a_freeze_that_is_no_charge_is_no_target():
     assert records("Our pledges:\n\n- Protect the deep freeze at the food bank\n",
                    "targets") == []
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("The priorities include providing homes for young people to rent.", True),
+    ("Our key aims include cutting the waiting list for council homes.", True),
+    ("Residents will also be \u201cgiven a voice\u201d on every planning committee.", True),
+    ("The Conservatives' priorities include cutting the bus budget.", False),  # theirs
+])
+def test_priorities_that_include_doings_and_passives_opening_a_quotation(sentence, is_pledge):
+    assert pledge_texts(f"# Liberal Democrat manifesto\n\n{sentence}\n") == (
+        [sentence] if is_pledge else [])
+
+
+def test_a_leader_named_before_the_title_is_the_authors():
+    text = ("TOWNSVILLE - Today, Mary Okafor, Leader of the Green Party, set out a plan.\n\n"
+            "Okafor's plan will open a walk-in clinic in every town.\n")
+    assert pledge_texts(text) == ["Okafor's plan will open a walk-in clinic in every town."]
+    other = ("Today, John Rees, leader of the Conservatives, set out a plan.\n\n"
+             "Rees's plan will close the walk-in clinics.\n")
+    assert pledge_texts(f"# Green Party news\n\nThe Green Party said.\n\n{other}") == []
+
+
+@pytest.mark.parametrize(("item", "value", "measure"), [
+    ("Make half of all new homes genuinely affordable", 50, "all new homes genuinely affordable"),
+    ("Replace a third of food imports with local produce", 33.3, "food imports with local produce"),
+    ("Two thirds of the council fleet will be electric", 66.7,
+     "the council fleet will be electric"),
+])
+def test_a_share_given_as_a_fraction_is_a_target(item, value, measure):
+    found = records(f"Our pledges:\n\n- {item}\n", "targets")
+    assert [(t.value, t.unit, t.measure) for t in found] == [(value, "%", measure)]
+
+
+def test_a_fraction_giving_a_reason_is_no_target():
+    item = "Because a third of children live in poverty, we will expand free school meals"
+    assert records(f"Our pledges:\n\n- {item}\n", "targets") == []
