@@ -59,6 +59,7 @@ class ProgrammeLists:
         self.gerunds = {g for v in verbs for g in gerund_forms(v)}
         self.general_verbs = set(general_verbs) - set(lexicon["not_orders"])
         self.object_starts = set(lexicon["object_starts"])
+        self.general_gerunds = {g for v in self.general_verbs for g in gerund_forms(v)}
         self.ly_not_adverbs = set(lexicon["ly_not_adverbs"])
 
     def opens_with_verb(self, lower: list[str]) -> bool:
@@ -116,8 +117,9 @@ class ProgrammeLists:
                 return "record"  # "we have delivered", "has been cut"
         if self.opens_with_verb(lower):
             return "imperative"
-        if first in self.gerunds:
-            return "gerund"
+        if first in self.gerunds or (first in self.general_gerunds and len(lower) > 1 and (
+                lower[1] in self.object_starts or lower[1][:1].isdigit())):
+            return "gerund"  # "Banning ...", "Passing the ..." (not "Housing associations")
         if first.endswith("ed") and first not in self.verbs:
             return "record"  # "Delivered ...", "Opened ..."
         if "will" in lower[2:] and lower[0] not in PRONOUNS and not any(
@@ -169,28 +171,31 @@ class ProgrammeLists:
         return shapes
 
 
-    def imperative_runs(self, doc: Document) -> set[int]:
+    def programme_runs(self, doc: Document) -> set[int]:
         """Paragraphs (block indices) in runs of at least ``RUN_MIN`` in a row, in one
-        section, that each open with an order: a programme set as paragraphs ("Establish
-        ...", "Fund ...", "Restore ..."), its list markers lost or never there."""
+        section, that each open with an order or a gerund of one ("Establish ...", "Fund
+        ...", "Restore ..."; "Banning ...", "Capping ..."): a programme set as paragraphs,
+        its list markers lost or never there. Rows of statement data each have a section
+        of their own, so there only the order of the rows counts."""
+        rows = doc.parser == "csv"
         found: set[int] = set()
         run: list[Block] = []
         for block in [*doc.blocks, None]:
-            if (block is not None and block.kind == "paragraph"
-                    and (not run or run[-1].section == block.section)
-                    and self.item_shape(block) == "imperative"):
+            doing = (block is not None and block.kind == "paragraph"
+                     and self.item_shape(block) in RUN_SHAPES)
+            if doing and (not run or rows or run[-1].section == block.section):
                 run.append(block)
                 continue
             if len(run) >= RUN_MIN:
                 found.update(b.index for b in run)
-            run = [block] if (block is not None and block.kind == "paragraph"
-                              and self.item_shape(block) == "imperative") else []
+            run = [block] if doing else []
         return found
 
 
 # Three orders in a row are a programme; two may be a page's instructions ("Register ...",
 # "Bring your card").
 RUN_MIN = 3
+RUN_SHAPES = {"imperative", "gerund"}
 
 IRREGULAR_PARTICIPLES = {"built", "spent", "put", "cut", "set", "kept", "made", "won", "done",
                          "paid", "held", "brought", "bought", "sent", "led", "met", "run",

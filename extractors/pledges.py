@@ -343,6 +343,9 @@ class Rules:
         words = [t.lower_ for t in span if not t.is_punct and not t.is_space]
         if words and words[-1] in LEAD_IN_ENDS:
             return True  # "If you elect me, I will" before its list: the items carry it
+        if span.doc[commit_end - 1].lower_ in ANNOUNCE and mentions_any(
+                span.doc[commit_end:span.end].text, self.announcers):
+            return True  # "Greens announce priorities for minority government": the news
         if not span_text(span).rstrip().endswith(":"):
             return self.announces_what(span, commit_end)
         if mentions_any(span.doc[commit_end:span.end].text, self.announcers):
@@ -378,7 +381,9 @@ class Rules:
             return False
         first = tokens[0]
         if first.text in {'"', "\u201c", "'", "\u2018"}:
-            return True
+            # a quoted name closes within a few words ("'Homes for All' will ..."); a
+            # quotation that runs on is someone speaking
+            return any(t.text in CLOSING_QUOTES for t in tokens[2:QUOTED_NAME_WORDS + 2])
         # "Reform UK holds ..." opens with a name
         return self.lists.opens_with_verb([t.lower_ for t in tokens[:3]]) and first.tag_ != ACTOR
 
@@ -450,6 +455,10 @@ PAST_TENSE = {"was", "were", "had", "did"}
 
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
+ANNOUNCE = {"announce", "announces"}
+CLOSING_QUOTES = {'"', "\u201d", "'", "\u2019"}
+QUOTED_NAME_WORDS = 8
+INLINE_BULLET = re.compile(r"(?<=\S)\s+(?=[\u2022\u25aa\u25cf\u25e6]\s)")
 TOC_LEADER = re.compile(r"\.{5,}|(?:\. ){4,}")
 
 
@@ -508,7 +517,7 @@ class PledgeExtractor:
         self._programme_document = rules.lists.is_programme_document(doc)
         self._statement_data = doc.parser == "csv"  # one statement a row
         self._list_shapes = rules.lists.shapes(doc)
-        self._imperative_runs = rules.lists.imperative_runs(doc)
+        self._programme_runs = rules.lists.programme_runs(doc)
         self._blocks = doc.blocks
         self._previous_pledge = False  # did the last paragraph end with a pledge?
         self._after_pledge = False  # did the last block (headings aside) hold a pledge?
@@ -571,12 +580,15 @@ class PledgeExtractor:
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "means_of_pledge", None)
             return
-        # a run of orders is a programme, unless a lead-in or a heading already says so
-        in_run = (block.index in self._imperative_runs and not self._open_lead_in
-                  and not rules.in_pledge_context(*block.section))
-        if (in_run or rules.in_pledge_context(*block.section)) and rules.opens_like_item(whole):
+        # a run of orders is a programme, unless a lead-in or a heading already says so;
+        # in statement data an order is a pledge anyway (statement_imperative, below)
+        in_run = (block.index in self._programme_runs and not self._open_lead_in
+                  and whole[0].tag_ != ACTOR  # "Reform is putting ...": a party, no order
+                  and not rules.in_pledge_context(*block.section)
+                  and not (self._statement_data and rules.opens_like_item(whole)))
+        if in_run or (rules.in_pledge_context(*block.section) and rules.opens_like_item(whole)):
             self._previous_pledge = True
-            rule = "pledge_section_item" if not in_run else "imperative_paragraph_run"
+            rule = "pledge_section_item" if not in_run else "programme_paragraph_run"
             if not self._run_in(sents, rules):
                 yield self._candidate(whole, block, block.start + skip, rule, None)
                 return
@@ -597,20 +609,22 @@ class PledgeExtractor:
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "timeline_item", None)
             return
-        if ((self._statement_data and rules.opens_like_item(whole) and shape == "imperative"
-                and is_statement(whole))
-                or (self._open_lead_in and shape in LEAD_IN_ITEMS and whole[0].tag_ != ACTOR
-                    and not block.text.rstrip().endswith(":"))):  # a sub-heading's colon
+        statement_order = (self._statement_data and rules.opens_like_item(whole)
+                           and shape == "imperative" and is_statement(whole))
+        if statement_order or (self._open_lead_in and shape in LEAD_IN_ITEMS
+                               and whole[0].tag_ != ACTOR
+                               and not block.text.rstrip().endswith(":")):  # a sub-heading
             # An imperative is a commitment as a statement of its own in statement data
             # ("Scrap the bedroom tax.", cut from the list it was published in), and as an
-            # item of a commitment lead-in whose list was set as paragraphs.
+            # item of a commitment lead-in whose list was set as paragraphs (or as rows).
             self._previous_pledge = True
-            if self._statement_data:
+            if statement_order:
                 yield self._candidate(whole, block, block.start + skip, "statement_imperative",
                                       None)
             else:
                 yield self._candidate(whole, block, block.start + skip,
-                                      "paragraph_under_lead_in", self._open_lead_in)
+                                      "paragraph_under_lead_in",
+                                      None if self._statement_data else self._open_lead_in)
             return
         if (self._open_lead_in and block.text.rstrip().endswith(":")
                 and len([t for t in whole if t.is_alpha]) <= SUB_HEADING_WORDS):
@@ -699,7 +713,21 @@ class PledgeExtractor:
             rule = None  # "A programme that commits to the following:": its items carry it
         if rule and len(whole) >= 2:
             self._pledge_items.add(block.text)
-            yield self._candidate(whole, block, block.start + skip, rule, block.lead_in)
+            text = block.text[skip:]
+            cuts = [m.start() for m in INLINE_BULLET.finditer(text)]
+            if not cuts:
+                yield self._candidate(whole, block, block.start + skip, rule, block.lead_in)
+                return
+            # "Make support available. • Bring our high streets back": items a capture ran
+            # into one line, each its own pledge
+            for lo, hi in zip([0, *cuts], [*cuts, len(text)], strict=True):
+                part = text[lo:hi]
+                lo += marker_length(part)
+                part = text[lo:hi].rstrip()
+                if len(part.split()) >= 2:
+                    sdoc = self._parse(part, nlp, rules)
+                    yield self._candidate(sdoc[:], block, block.start + skip + lo, rule,
+                                          block.lead_in)
 
     def _programme_item(self, block: Block) -> bool:
         """An item of a list that, as a whole, is the author's programme (see _programme)."""

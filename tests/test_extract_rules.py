@@ -717,9 +717,9 @@ def test_three_orders_in_a_row_are_a_programme_two_are_not():
              "Set a target for local food in school meals.\n\n"
              "From the 2019 platform.\n")
     assert [(p.text, p.provenance.rule) for p in records(three, "pledges")] == [
-        ("Fund research into soil health on small farms.", "imperative_paragraph_run"),
-        ("Restore the drought relief scheme for upland farmers.", "imperative_paragraph_run"),
-        ("Set a target for local food in school meals.", "imperative_paragraph_run")]
+        ("Fund research into soil health on small farms.", "programme_paragraph_run"),
+        ("Restore the drought relief scheme for upland farmers.", "programme_paragraph_run"),
+        ("Set a target for local food in school meals.", "programme_paragraph_run")]
     two = ("# Polling day\n\nBring your polling card to the station.\n\n"
            "Check the opening hours on the council website.\n\nThe count is on Friday.\n")
     assert pledge_texts(two) == []
@@ -774,3 +774,49 @@ def test_a_share_given_as_a_fraction_is_a_target(item, value, measure):
 def test_a_fraction_giving_a_reason_is_no_target():
     item = "Because a third of children live in poverty, we will expand free school meals"
     assert records(f"Our pledges:\n\n- {item}\n", "targets") == []
+
+
+def test_items_run_into_one_line_are_pledges_each():
+    found = records("Our pledges:\n\n- Cut the parking charges. \u2022 Reopen the lido. "
+                    "\u2022 Plant 2,000 trees\n", "pledges")
+    assert [p.text for p in found] == ["Cut the parking charges.", "Reopen the lido.",
+                                       "Plant 2,000 trees"]
+    assert [t.value for t in records("Our pledges:\n\n- Cut the parking charges. "
+                                     "\u2022 Plant 2,000 trees\n", "targets")] == [2000]
+
+
+def test_a_quotation_in_a_pledges_section_is_speech_not_a_programme_name():
+    markdown = ("# Our priorities\n\n"
+                "\u201cWe are heading into an election that could change the county.\n\n"
+                "\u201cHomes for All\u201d will build 500 council homes a year.\n")
+    assert pledge_texts(markdown) == [
+        "\u201cHomes for All\u201d will build 500 council homes a year."]
+
+
+def test_news_that_an_author_announces_its_priorities_is_no_pledge():
+    from pledgeflow.parse.csv import parse_csv
+
+    data = ("party,statement\n"
+            "Green,Greens announce priorities for the new council\n"
+            "Green,The Greens announce a new fund for rural buses.\n")
+    doc = parse_csv(data.encode(), document_id="s" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [r.text for r in result.records if r.kind == "pledges"] == [
+        "The Greens announce a new fund for rural buses."]
+
+
+def test_rows_of_doings_in_a_row_are_a_programme_in_statement_data():
+    from pledgeflow.parse.csv import parse_csv
+
+    data = ("party,statement\n"
+            "Green,The party set out its programme on Monday.\n"
+            "Green,Banning new coal mines in the county\n"
+            "Green,Passing the clean air bill\n"
+            "Green,Capping rents in line with wages\n"
+            "Green,Housing associations have waiting lists of years.\n")
+    doc = parse_csv(data.encode(), document_id="s" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert [(r.text, r.provenance.rule) for r in result.records if r.kind == "pledges"] == [
+        ("Banning new coal mines in the county", "programme_paragraph_run"),
+        ("Passing the clean air bill", "programme_paragraph_run"),
+        ("Capping rents in line with wages", "programme_paragraph_run")]

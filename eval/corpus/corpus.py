@@ -275,6 +275,7 @@ def sentence_gold(gold: dict) -> dict:
     return out
 
 
+_BARE_NUMBER = re.compile(r"\(?\d{1,2}[.):]?")
 _PARAGRAPH_TAG = re.compile(r"</?p>|<br\s*/?>", re.I)
 
 
@@ -287,7 +288,9 @@ def sentences_csv(entry: dict, text: str) -> str:
     lines = [part for line in logical_lines(text) for part in _PARAGRAPH_TAG.split(line)]
     for line in lines:
         line = _BULLET.sub("", line, count=1).strip() if _BULLET.match(line) else line.strip()
-        rows += [part.strip() for part in _SENTENCE_SPLIT.split(line) if part.strip()]
+        # a list number a capture left on a line of its own ("1.") is no statement
+        rows += [part.strip() for part in _SENTENCE_SPLIT.split(line)
+                 if part.strip() and not _BARE_NUMBER.fullmatch(part.strip())]
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["party", "statement"])
