@@ -48,7 +48,7 @@ class TargetFinder:
         self.lexicon = load_json("targets.lexicon.json")
         words = [*WORD_NUMBERS, *self.lexicon["relative_changes"],
                  *self.lexicon["fraction_changes"], "all", "every", "zero", "neutral",
-                 "freeze", "freezing", "freezes"]
+                 "freeze", "freezing", "freezes", "age", "ages"]
         self.may_hold_quantity = re.compile(
             r"\d|\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
         self._matchers: dict[int, object] = {}
@@ -134,6 +134,9 @@ class TargetFinder:
             word, count = tokens[-1], number(tokens[-2].text) if len(tokens) > 2 else None
             share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
             return Quantity(round(share, 1), "%", tokens[-2].i if count else word.i)
+        if rule == "age_to":  # "raise the age of criminal responsibility to 14": 14 years
+            value = number(tokens[-1].text)
+            return None if value is None else Quantity(value, "years", tokens[-1].i)
         if rule == "fraction_share":  # "a third of food imports": 33.3 %
             if self.states_reason(span, start):
                 return None
@@ -299,6 +302,10 @@ class TargetFinder:
         """
         if rule == "all_rated":
             return span[start + 1:end].text
+        if rule == "age_to":  # "the age of criminal responsibility to 14", "voting age to 16"
+            first = start - 1 if start > 0 and span[start - 1].is_alpha and span[
+                start - 1].lower_ not in {"the", "an", "a", "our", "their", "its"} else start
+            return span[first:end - 2].text
         if rule == "fraction_share":  # "a third of food imports" -> "food imports"
             return words_to_punctuation(list(span[end:]))
         if rule == "freeze":  # "freeze council tax", "a freeze on rents" -> what is frozen

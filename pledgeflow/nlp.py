@@ -17,6 +17,10 @@ from spacy.util import compile_suffix_regex
 # digits becomes its own token.
 GLUED_MULTIPLIER = r"(?<=[0-9])(?:million|billion|trillion|thousand|bn|mn|tn|k)$"
 
+# "$2.5m/year": the slash makes "2.5m" an infix piece, which the suffix rules never see, so
+# the per-period part is split off first and the amount keeps its million.
+PER_PERIOD = r"(?<=[0-9a-z])/(?:year|yr|annum|month|week|day)$"
+
 MULTIPLIER_ABBREVIATIONS = {"m.", "k.", "b.", "bn.", "mn."}
 # "A&E.", "R&D.": the stock tokenizer keeps the full stop on a name with an ampersand, as
 # on an abbreviation, so the sentence never ends there and the next one joins it.
@@ -26,7 +30,7 @@ AMPERSAND_NAME_STOP = r"(?<=&[A-Za-z])\.$"
 @lru_cache(maxsize=1)
 def build_nlp() -> Language:
     nlp = spacy.blank("en")
-    suffixes = [*nlp.Defaults.suffixes, GLUED_MULTIPLIER, AMPERSAND_NAME_STOP]
+    suffixes = [*nlp.Defaults.suffixes, GLUED_MULTIPLIER, AMPERSAND_NAME_STOP, PER_PERIOD]
     nlp.tokenizer.suffix_search = compile_suffix_regex(suffixes).search
     # "m." and "bn." are abbreviations to the stock tokenizer, so a sentence ending in
     # "£49m." keeps "m." whole and the amount loses its million

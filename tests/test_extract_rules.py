@@ -820,3 +820,15 @@ def test_rows_of_doings_in_a_row_are_a_programme_in_statement_data():
         ("Banning new coal mines in the county", "programme_paragraph_run"),
         ("Passing the clean air bill", "programme_paragraph_run"),
         ("Capping rents in line with wages", "programme_paragraph_run")]
+
+
+@pytest.mark.parametrize(("item", "value", "unit", "measure"), [
+    ("Raise the age of criminal responsibility to 14", 14, "years",
+     "age of criminal responsibility"),
+    ("Lower the voting age to 16 for council elections", 16, "years", "voting age"),
+    ("Invest $2.5m/year in a land trust for new farmers", 2_500_000, "$",
+     "a land trust for new farmers"),
+])
+def test_an_age_moved_to_a_figure_and_an_amount_per_period(item, value, unit, measure):
+    found = records(f"Our pledges:\n\n- {item}\n", "targets")
+    assert [(t.value, t.unit, t.measure) for t in found] == [(value, unit, measure)]
