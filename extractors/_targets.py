@@ -451,12 +451,15 @@ def _is_separator_dash(doc, i: int) -> bool:
             and not before.like_num and not after.like_num)
 
 
+# Nouns counted without a plural -s: "2,000 care staff", "500 more police".
+UNMARKED_PLURALS = {"staff", "people", "police", "personnel", "children", "men", "women",
+                    "youth", "teeth", "feet", "geese", "mice", "sheep", "cattle", "livestock"}
 ACRONYM_PLURAL = re.compile(r"[A-Z]{2,}s")
 
 
 def is_plural(word: str) -> bool:
-    """'homes', 'GPs', 'PCSOs' (but not 'bus', 'process', 'this')."""
-    if ACRONYM_PLURAL.fullmatch(word):
+    """'homes', 'GPs', 'PCSOs', 'staff', 'people' (but not 'bus', 'process', 'this')."""
+    if ACRONYM_PLURAL.fullmatch(word) or word in UNMARKED_PLURALS:
         return True
     return (word.islower() and len(word) > 3 and word.endswith("s")
             and not word.endswith(("ss", "us", "is")))

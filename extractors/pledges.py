@@ -421,10 +421,10 @@ class Rules:
 # Rules whose subject is no actor (a plan, a passive): an opponent named in the sentence
 # before the commitment, or as its agent, makes it someone else's.
 SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery",
-               "universal_will_receive", "aim_noun_includes",
+               "universal_will_receive", "aim_noun_includes", "will_be_our_priority",
                "plan_includes_amount", "plan_includes_commitment"}
 # Rules with no actor that commit only when the sentence names the author's party.
-AUTHOR_NAMED = {"there_will_be_author", "under_author_will"}
+AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.
 ACTOR_BEFORE = {"and_be_committed"}
 # A sentence opening with one of these and a modal continues the pledge before it
@@ -456,6 +456,8 @@ PAST_TENSE = {"was", "were", "had", "did"}
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
 ANNOUNCE = {"announce", "announces"}
+# "Jane Smith, Leader of the Green Party": a name and a title after a comma
+SIGNATURE = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][\w'\u2019-]+)+,\s+(?:the\s+)?[A-Z]")
 CLOSING_QUOTES = {'"', "\u201d", "'", "\u2019"}
 QUOTED_NAME_WORDS = 8
 INLINE_BULLET = re.compile(r"(?<=\S)\s+(?=[\u2022\u25aa\u25cf\u25e6]\s)")
@@ -707,6 +709,10 @@ class PledgeExtractor:
             kind = rules.lists.item_shape(block)
         if rule in CONTEXT_RULES and kind in {"record", "call"}:
             rule = None  # a heading names pledges, but this item reports or calls to act
+        if (rule == "list_under_commitment"
+                and (kind == "name" or SIGNATURE.match(block.text, skip))
+                and not (block.lead_in or "").rstrip().endswith(":")):
+            rule = None  # a signature or a caption after a commitment, not an item of it
         if rule is None and self._programme_item(block):
             rule = "programme_list_item"
         if rule and text_announces_list(block.text, rules):

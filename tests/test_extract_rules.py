@@ -832,3 +832,30 @@ def test_rows_of_doings_in_a_row_are_a_programme_in_statement_data():
 def test_an_age_moved_to_a_figure_and_an_amount_per_period(item, value, unit, measure):
     found = records(f"Our pledges:\n\n- {item}\n", "targets")
     assert [(t.value, t.unit, t.measure) for t in found] == [(value, unit, measure)]
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("Every ward, village or estate that asks for a warden, with full powers, will get one.",
+     True),
+    ("Each town would have a plan of its own for its high street.", True),
+    ("Repealing the bedroom tax will be our first priority.", True),
+    ("If re-elected, scrapping the toll will be a top priority for the Greens.", True),
+    ("Cutting the bus budget will be a priority for the Conservatives.", False),  # theirs
+    ("A Green council has a plan to insulate every council home.", True),
+    ("Her agent said the Green Party was committed to reopening the station.", True),
+])
+def test_priorities_plans_and_reported_commitments(sentence, is_pledge):
+    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
+    assert (sentence in pledge_texts(text)) is is_pledge
+
+
+def test_nouns_counted_without_a_plural_s_are_counts():
+    found = records("Our pledges:\n\n- Build 2,500 care beds and hire 2,000 care staff\n",
+                    "targets")
+    assert [(t.value, t.measure) for t in found] == [(2500, "care beds"), (2000, "care staff")]
+
+
+def test_a_signature_after_a_commitment_is_no_item_of_it():
+    markdown = ("Only the Greens have a plan to cut your bills.\n\n- Jane Smith, Leader of the "
+                "Green Party\n")
+    assert pledge_texts(markdown) == ["Only the Greens have a plan to cut your bills."]
