@@ -91,8 +91,10 @@ class TargetFinder:
                 continue  # "You can build a house for less than €200,000": a claim
             same_sentence = [f for f in found
                              if span.doc[f.quantity.anchor].sent == span.doc[start].sent]
+            # a comma joins aims of one kind ("4,000 nurses, 1,000 doctors"), not of two
             if same_sentence and not coordinated(span.doc, same_sentence[-1].quantity.anchor,
-                                                 quantity.anchor):
+                                                 quantity.anchor,
+                                                 listed=same_sentence[-1].rule == rule):
                 continue  # what the first aim buys, or the far end of its range
             found.append(Found(rule, start, end, quantity))
         for rule, start, end, (value, unit, anchor) in found:
@@ -160,6 +162,8 @@ class TargetFinder:
             return Quantity(number(num.text), unit if unit.endswith("s") else unit + "s", num.i)
         if num is None or not self.is_quantity(num, span):
             return None
+        if rule == "count" and not num.text[0].isdigit() and any(t.text == "," for t in tokens):
+            return None  # "a zero carbon world, which ...": words, not a count of things
         if not num.text[0].isdigit() and span.doc[num.i + 1:num.i + 2].text.lower() == "of":
             return None  # "one of our parks" counts nothing
         value = number(num.text)
@@ -422,12 +426,14 @@ def range_role(span: Span, start: int) -> str | None:
     return None
 
 
-def coordinated(doc, first: int, second: int) -> bool:
+def coordinated(doc, first: int, second: int, listed: bool = False) -> bool:
     """Whether two quantities of a sentence are aims of their own, joined by a
-    coordinator ("50 more nurses and 20 more GPs"), rather than one aim and what it
-    buys ("£82m, which would pay for 500 more police")."""
+    coordinator ("50 more nurses and 20 more GPs"; with ``listed``, two of one kind, a
+    comma too: "4,000 nurses, 1,000 doctors"), rather than one aim and what it buys
+    ("£82m, which would pay for 500 more police")."""
     between = {t.lower_ for t in doc[first + 1:second]}
-    return bool(between & COORDINATORS) and not between & SUBORDINATORS
+    joiners = COORDINATORS | ({","} if listed else set())
+    return bool(between & joiners) and not between & SUBORDINATORS
 
 
 def _piece(doc, lo: int, hi: int, anchor: int, cuts: list[int]) -> tuple[int, int]:

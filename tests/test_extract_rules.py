@@ -859,3 +859,17 @@ def test_a_signature_after_a_commitment_is_no_item_of_it():
     markdown = ("Only the Greens have a plan to cut your bills.\n\n- Jane Smith, Leader of the "
                 "Green Party\n")
     assert pledge_texts(markdown) == ["Only the Greens have a plan to cut your bills."]
+
+
+def test_counts_listed_with_commas_are_aims_each_and_a_comma_may_sit_in_the_noun():
+    found = records("Our pledges:\n\n- Recruit 400 nurses, 100 doctors, and 50 midwives\n\n"
+                    "- Build 2,000 new, low carbon council homes\n", "targets")
+    assert [(t.value, t.measure) for t in found] == [
+        (400, "nurses"), (100, "doctors"), (50, "midwives"),
+        (2000, "new, low carbon council homes")]
+
+
+def test_a_comma_does_not_join_an_amount_to_what_it_buys():
+    found = records("Our pledges:\n\n- Invest £8m, which would pay for 50 more wardens\n",
+                    "targets")
+    assert [(t.value, t.unit) for t in found] == [(8_000_000, "GBP")]
