@@ -1,7 +1,8 @@
 """Shared fixtures: a real HTTP server on 127.0.0.1 and the sample corpus.
 
-``http_server`` is one ``ThreadingHTTPServer`` for the whole session. Tests register what
-it should answer and read back what it was asked::
+``http_server`` is one ``ThreadingHTTPServer`` for the whole session (for each worker
+process, under pytest-xdist). Tests register what it should answer and read back what it
+was asked::
 
     def test_something(http_server, samples_dir):
         http_server.route("/hello", body=b"hi", headers={"Content-Type": "text/plain"})
@@ -323,7 +324,8 @@ def _make_handler(server: LocalHTTPServer) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(scope="session")
 def http_server() -> Iterator[LocalHTTPServer]:
-    """A real HTTP server on 127.0.0.1 (random port) for the whole test session."""
+    """A real HTTP server on 127.0.0.1 (random port) for the whole test session (one in
+    each pytest-xdist worker)."""
     # A proxy configured in the environment must not intercept requests to the test server.
     saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
     for name in saved:
@@ -384,7 +386,8 @@ def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One temporary Prefect server for every flow test in the session."""
+    """One temporary Prefect server for every flow test in the session (one in each
+    pytest-xdist worker that runs a flow test, with its own database)."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
