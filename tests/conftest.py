@@ -1,7 +1,8 @@
 """Shared fixtures: a real HTTP server on 127.0.0.1 and the sample corpus.
 
-``http_server`` is one ``ThreadingHTTPServer`` for the whole session. Tests register what
-it should answer and read back what it was asked::
+``http_server`` is one ``ThreadingHTTPServer`` for the whole session (for each worker
+process, under pytest-xdist). Tests register what it should answer and read back what it
+was asked::
 
     def test_something(http_server, samples_dir):
         http_server.route("/hello", body=b"hi", headers={"Content-Type": "text/plain"})
@@ -32,11 +33,41 @@ from urllib.parse import unquote, urlsplit
 
 import pytest
 
-# Prefect must never phone home or touch the user's ~/.prefect from the test suite.
-os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="pledgeflow-prefect-home-"))
+# Prefect must never phone home or touch the user's ~/.prefect from the test suite. Each
+# test process has a Prefect home of its own: under pytest-xdist every worker inherits the
+# controller's environment, so a home the suite made there is replaced by the worker's own
+# (a PREFECT_HOME the user set is kept).
+_SUITE_HOME = "PLEDGEFLOW_TESTS_PREFECT_HOME"
+_home = os.environ.get("PREFECT_HOME")
+if _home is None or _home == os.environ.get(_SUITE_HOME):
+    _worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    os.environ["PREFECT_HOME"] = os.environ[_SUITE_HOME] = tempfile.mkdtemp(
+        prefix=f"pledgeflow-prefect-home-{_worker}-")
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("DO_NOT_TRACK", "1")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+# The modules that take minutes (real servers, one-minute schedules, killed runs), longest
+# first. The suite runs under pytest-xdist with --dist loadfile: each module goes whole to
+# one worker, in the order collected. Collected first, these start first; collected in
+# their alphabetical place, the longest would start last and end the run alone.
+LONGEST_FIRST = ("test_serve_schedule.py", "test_serve.py", "test_orphans.py", "test_ocr.py",
+                 "test_temporary_server.py", "test_crash_and_concurrency.py",
+                 "test_third_party_extractor.py")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Collect the modules of LONGEST_FIRST first, then the other modules with tests marked
+    slow, then the rest; the order within a module is kept."""
+    slow_modules = {item.path for item in items if item.get_closest_marker("slow")}
+
+    def rank(item: pytest.Item) -> int:
+        if item.path.name in LONGEST_FIRST:
+            return LONGEST_FIRST.index(item.path.name)
+        return len(LONGEST_FIRST) + (item.path not in slow_modules)
+
+    items.sort(key=rank)
+
 
 # Explicit types for what the pipeline cares about. HTML goes out without a charset on
 # purpose, so the HTML parser has to find the encoding in the document itself.
@@ -293,7 +324,8 @@ def _make_handler(server: LocalHTTPServer) -> type[BaseHTTPRequestHandler]:
 
 @pytest.fixture(scope="session")
 def http_server() -> Iterator[LocalHTTPServer]:
-    """A real HTTP server on 127.0.0.1 (random port) for the whole test session."""
+    """A real HTTP server on 127.0.0.1 (random port) for the whole test session (one in
+    each pytest-xdist worker)."""
     # A proxy configured in the environment must not intercept requests to the test server.
     saved = {name: os.environ.get(name) for name in ("NO_PROXY", "no_proxy")}
     for name in saved:
@@ -354,7 +386,8 @@ def sample_run(tmp_path_factory, samples_dir) -> SampleRun:
 
 @pytest.fixture(scope="session")
 def prefect_harness():
-    """One temporary Prefect server for every flow test in the session."""
+    """One temporary Prefect server for every flow test in the session (one in each
+    pytest-xdist worker that runs a flow test, with its own database)."""
     from prefect.testing.utilities import prefect_test_harness
 
     with prefect_test_harness(server_startup_timeout=120):
