@@ -178,10 +178,13 @@ class ProgrammeLists:
         its list markers lost or never there. Rows of statement data each have a section
         of their own, so there only the order of the rows counts."""
         rows = doc.parser == "csv"
+        # a contents list repeats the headings below it: its lines are titles, not pledges
+        headings = {b.text.strip().lower() for b in doc.blocks if b.kind == "heading"}
         found: set[int] = set()
         run: list[Block] = []
         for block in [*doc.blocks, None]:
             doing = (block is not None and block.kind == "paragraph"
+                     and block.text.strip().lower() not in headings
                      and self.item_shape(block) in RUN_SHAPES)
             if doing and (not run or rows or run[-1].section == block.section):
                 run.append(block)

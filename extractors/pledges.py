@@ -383,7 +383,8 @@ class Rules:
         if first.text in {'"', "\u201c", "'", "\u2018"}:
             # a quoted name closes within a few words ("'Homes for All' will ..."); a
             # quotation that runs on is someone speaking
-            return any(t.text in CLOSING_QUOTES for t in tokens[2:QUOTED_NAME_WORDS + 2])
+            # (the tokenizer may keep the closing quote on the word: 'town"...')
+            return any(t.text[-1] in CLOSING_QUOTES for t in tokens[1:QUOTED_NAME_WORDS + 2])
         # "Reform UK holds ..." opens with a name
         return self.lists.opens_with_verb([t.lower_ for t in tokens[:3]]) and first.tag_ != ACTOR
 

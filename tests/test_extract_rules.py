@@ -873,3 +873,20 @@ def test_a_comma_does_not_join_an_amount_to_what_it_buys():
     found = records("Our pledges:\n\n- Invest £8m, which would pay for 50 more wardens\n",
                     "targets")
     assert [(t.value, t.unit) for t in found] == [(8_000_000, "GBP")]
+
+
+def test_a_contents_list_of_doings_is_no_programme():
+    # the lines repeat the headings below them: titles, not pledges
+    markdown = ("# Opportunity\n\nCampaigning for smaller classes in every school\n\n"
+                "Supporting adults back into learning at any age\n\n"
+                "Helping young people into skilled work locally\n\n"
+                "## Campaigning for smaller classes in every school\n\n"
+                "Class sizes have grown across the county.\n")
+    assert pledge_texts(markdown) == []
+
+
+def test_a_quoted_name_may_keep_its_closing_quote_on_its_last_word():
+    markdown = ('# Our pledges\n\n"Every Child Counts"...making sure every child in care '
+                'has a mentor\n')
+    assert pledge_texts(markdown) == [
+        '"Every Child Counts"...making sure every child in care has a mentor']
