@@ -20,6 +20,17 @@ def pledge_texts(markdown: str) -> list[str]:
     return [p.text for p in records(markdown, "pledges")]
 
 
+def statement_pledges(rows: list[tuple[str, str]]) -> list:
+    """The pledges found in statement data: a CSV of (party, statement) rows."""
+    from pledgeflow.parse.csv import parse_csv
+
+    data = "party,statement\n" + "".join(f'{party},"{text}"\n' for party, text in rows)
+    result = run_extractors(parse_csv(data.encode(), document_id="s" * 64), get_extractors(),
+                            build_nlp())
+    assert not result.errors
+    return [r for r in result.records if r.kind == "pledges"]
+
+
 @pytest.mark.parametrize("sentence", [
     "We will build 400 council homes on brownfield land.",
     "We'll keep every library in the county open.",
@@ -637,16 +648,12 @@ def test_the_coalition_is_the_liberal_party_of_its_row():
 
 
 def test_statement_rows_that_are_headings_or_name_a_party_first_are_not_imperatives():
-    from pledgeflow.parse.csv import parse_csv
-
-    data = ("party,statement\n"
-            "Green,Scrap the bedroom tax.\n"
-            "Green,Build a fairer economy\n"  # a heading carried into the data
-            "Reform,\"Reform is putting change on the agenda.\"\n"  # a party, not a verb
-            "Green,By cutting fares we will fill the buses.\n")
-    doc = parse_csv(data.encode(), document_id="s" * 64)
-    result = run_extractors(doc, get_extractors(), build_nlp())
-    assert [r.text for r in result.records if r.kind == "pledges"] == [
+    found = statement_pledges([
+        ("Green", "Scrap the bedroom tax."),
+        ("Green", "Build a fairer economy"),  # a heading carried into the data
+        ("Reform", "Reform is putting change on the agenda."),  # a party, not a verb
+        ("Green", "By cutting fares we will fill the buses.")])
+    assert [r.text for r in found] == [
         "Scrap the bedroom tax.", "By cutting fares we will fill the buses."]
 
 
@@ -657,16 +664,12 @@ def test_two_shares_joined_by_and_are_two_targets():
 
 
 def test_an_order_may_open_with_an_adverb_in_ly_but_not_with_an_adjective_in_ly():
-    from pledgeflow.parse.csv import parse_csv
-
-    data = ("party,statement\n"
-            "Green,Immediately declare a climate emergency.\n"
-            "Green,Properly fund the county's youth clubs.\n"
-            "Green,Elderly care homes are closing across the county.\n"  # an adjective
-            "Green,Weekly collections were cut by the last council.\n")
-    doc = parse_csv(data.encode(), document_id="s" * 64)
-    result = run_extractors(doc, get_extractors(), build_nlp())
-    assert [r.text for r in result.records if r.kind == "pledges"] == [
+    found = statement_pledges([
+        ("Green", "Immediately declare a climate emergency."),
+        ("Green", "Properly fund the county's youth clubs."),
+        ("Green", "Elderly care homes are closing across the county."),  # an adjective
+        ("Green", "Weekly collections were cut by the last council.")])
+    assert [r.text for r in found] == [
         "Immediately declare a climate emergency.", "Properly fund the county's youth clubs."]
 
 
@@ -794,29 +797,19 @@ def test_a_quotation_in_a_pledges_section_is_speech_not_a_programme_name():
 
 
 def test_news_that_an_author_announces_its_priorities_is_no_pledge():
-    from pledgeflow.parse.csv import parse_csv
-
-    data = ("party,statement\n"
-            "Green,Greens announce priorities for the new council\n"
-            "Green,The Greens announce a new fund for rural buses.\n")
-    doc = parse_csv(data.encode(), document_id="s" * 64)
-    result = run_extractors(doc, get_extractors(), build_nlp())
-    assert [r.text for r in result.records if r.kind == "pledges"] == [
-        "The Greens announce a new fund for rural buses."]
+    found = statement_pledges([("Green", "Greens announce priorities for the new council"),
+                               ("Green", "The Greens announce a new fund for rural buses.")])
+    assert [r.text for r in found] == ["The Greens announce a new fund for rural buses."]
 
 
 def test_rows_of_doings_in_a_row_are_a_programme_in_statement_data():
-    from pledgeflow.parse.csv import parse_csv
-
-    data = ("party,statement\n"
-            "Green,The party set out its programme on Monday.\n"
-            "Green,Banning new coal mines in the county\n"
-            "Green,Passing the clean air bill\n"
-            "Green,Capping rents in line with wages\n"
-            "Green,Housing associations have waiting lists of years.\n")
-    doc = parse_csv(data.encode(), document_id="s" * 64)
-    result = run_extractors(doc, get_extractors(), build_nlp())
-    assert [(r.text, r.provenance.rule) for r in result.records if r.kind == "pledges"] == [
+    found = statement_pledges([
+        ("Green", "The party set out its programme on Monday."),
+        ("Green", "Banning new coal mines in the county"),
+        ("Green", "Passing the clean air bill"),
+        ("Green", "Capping rents in line with wages"),
+        ("Green", "Housing associations have waiting lists of years.")])
+    assert [(r.text, r.provenance.rule) for r in found] == [
         ("Banning new coal mines in the county", "programme_paragraph_run"),
         ("Passing the clean air bill", "programme_paragraph_run"),
         ("Capping rents in line with wages", "programme_paragraph_run")]
