@@ -48,7 +48,7 @@ class TargetFinder:
         self.lexicon = load_json("targets.lexicon.json")
         words = [*WORD_NUMBERS, *self.lexicon["relative_changes"],
                  *self.lexicon["fraction_changes"], "all", "every", "zero", "neutral",
-                 "freeze", "freezing", "freezes", "age", "ages"]
+                 "age", "ages"]
         self.may_hold_quantity = re.compile(
             r"\d|\b(?:" + "|".join(map(re.escape, words)) + r")\b", re.I)
         self._matchers: dict[int, object] = {}
@@ -146,8 +146,6 @@ class TargetFinder:
             count = number(tokens[0].text) if len(tokens) > 2 else None
             share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
             return Quantity(round(share, 1), "%", tokens[0].i if count else word.i)
-        if rule.startswith("freeze"):  # "freeze council tax": no rise, 0 %
-            return Quantity(0.0, "%", tokens[0].i if rule == "freeze" else tokens[-1].i)
         if rule == "to_zero":  # "reduce road deaths to zero"
             return Quantity(0.0, "count", tokens[-1].i)
         if rule == "from_to":  # "from 200 to 400": the aim is the second figure
@@ -312,17 +310,6 @@ class TargetFinder:
             return span[first:end - 2].text
         if rule == "fraction_share":  # "a third of food imports" -> "food imports"
             return words_to_punctuation(list(span[end:]))
-        if rule == "freeze":  # "freeze council tax", "a freeze on rents" -> what is frozen
-            first = start + 1
-            while first < end - 1 and span[first].lower_ in FREEZE_LINKS:
-                first += 1
-            return words_to_punctuation(list(span[first:]))
-        if rule == "freeze_after":  # "a council tax freeze" -> "council tax"
-            first = end - 2
-            while first > 0 and not span[first - 1].is_punct and span[first - 1].lower_ not in (
-                    "a", "an", "the", "our", "continued", "further", "to", "for", "of"):
-                first -= 1
-            return span[first:end - 1].text
         if rule == "count":  # "50 million more appointments": the multiplier is no word counted
             first = start + 1
             while first < end - 1 and span[first].lower_ in MULTIPLIERS:
@@ -359,7 +346,6 @@ class TargetFinder:
 
 
 REASONS = {"because", "as", "since", "while", "whereas", "although", "though", "when", "where"}
-FREEZE_LINKS = {"in", "on", "of", "the", "our", "all", "your"}
 
 
 def words_to_punctuation(tokens) -> str | None:
