@@ -133,19 +133,14 @@ class TargetFinder:
             word = tokens[-1] if rule.endswith("passive") else tokens[0]
             return Quantity(float(self.lexicon["relative_changes"][word.lower_][0]), "%", word.i)
         if rule == "fraction_change":  # "cut fares by half": 50 %; "by two thirds": 66.7 %
-            word, count = tokens[-1], number(tokens[-2].text) if len(tokens) > 2 else None
-            share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
-            return Quantity(round(share, 1), "%", tokens[-2].i if count else word.i)
+            return self.fraction(tokens[-1], tokens[-2] if len(tokens) > 2 else None)
         if rule == "age_to":  # "raise the age of criminal responsibility to 14": 14 years
             value = number(tokens[-1].text)
             return None if value is None else Quantity(value, "years", tokens[-1].i)
         if rule == "fraction_share":  # "a third of food imports": 33.3 %
             if self.states_reason(span, start):
                 return None
-            word = tokens[-2]
-            count = number(tokens[0].text) if len(tokens) > 2 else None
-            share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
-            return Quantity(round(share, 1), "%", tokens[0].i if count else word.i)
+            return self.fraction(tokens[-2], tokens[0] if len(tokens) > 2 else None)
         if rule == "to_zero":  # "reduce road deaths to zero"
             return Quantity(0.0, "count", tokens[-1].i)
         if rule == "from_to":  # "from 200 to 400": the aim is the second figure
@@ -239,6 +234,13 @@ class TargetFinder:
                for t in doc[max(span.start, num.i - 2):num.i]):
             return False  # "an estimated 15,000 new students": a forecast, not an aim
         return not self.is_past_figure(num, span)
+
+    def fraction(self, word, count_word) -> Quantity:
+        """A fraction as a percentage: "half" 50, "a third" 33.3, "two thirds" 66.7; the
+        count word ("two") anchors it when it is a number, else the fraction word."""
+        count = number(count_word.text) if count_word is not None else None
+        share = self.lexicon["fraction_changes"][word.lower_] * (count or 1)
+        return Quantity(round(share, 1), "%", count_word.i if count else word.i)
 
     @staticmethod
     def states_reason(span: Span, start: int) -> bool:

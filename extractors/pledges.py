@@ -71,6 +71,7 @@ LEADER = re.compile(r"\b(?:[Ll]eader|[Cc]andidate)\s*[:\-\u2013]?\s+"
 LEADER_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+([A-Z][a-z]+(?:[-'\u2019][A-Z][a-z]+)?),\s+"
                            r"(?:the\s+)?(?:[A-Z][\w'\u2019]*\s+)?(?:[Ll]eader|[Cc]andidate)\b")
 HEAD_CHARS = 2000
+PARTY_WINDOW = 40  # characters beside a leader's title where a party name says whose
 NO_TAG = "_"
 
 
@@ -176,14 +177,13 @@ class Rules:
         self._set_author_parties(doc, nlp)
         self.author_people = set()
         head = doc.text[:HEAD_CHARS]
-        for match in LEADER.finditer(head):
-            # "Conservative leader Rishi Sunak" in a Labour leaflet is the other side's
-            before = self.parties_in(nlp.make_doc(head[max(0, match.start() - 40):match.start()]))
-            if not before - (self.authors or set()):
-                self.author_people.add(match.group(1))
-        for match in LEADER_BEFORE.finditer(head):
-            after = self.parties_in(nlp.make_doc(head[match.end():match.end() + 40]))
-            if not after - (self.authors or set()):
+        # "Conservative leader Rishi Sunak" in a Labour leaflet is the other side's: the
+        # party named just before the title (or, name first, just after it) decides
+        leaders = [(m, head[max(0, m.start() - PARTY_WINDOW):m.start()])
+                   for m in LEADER.finditer(head)]
+        leaders += [(m, head[m.end():m.end() + PARTY_WINDOW]) for m in LEADER_BEFORE.finditer(head)]
+        for match, beside in leaders:
+            if not self.parties_in(nlp.make_doc(beside)) - (self.authors or set()):
                 self.author_people.add(match.group(1))
 
     def _set_author_parties(self, doc: Document, nlp: Language) -> None:
@@ -528,17 +528,19 @@ class PledgeExtractor:
         # plain paragraphs: the imperative paragraphs after it are its items.
         self._open_lead_in: str | None = None
         for block in doc.blocks:
-            if block.kind != "paragraph" and not self._item_of_open_lead_in(block, rules):
+            heading_item = self._item_of_open_lead_in(block, rules)
+            if block.kind != "paragraph" and not heading_item:
                 self._open_lead_in = None
             # a row of statement data names its own party in its section label
             rules.block_parties = (rules.parties_in(nlp.make_doc(" ".join(block.section)))
                                    if doc.parser == "csv" else set())
-            found = self._block(block, nlp, rules)
+            found = self._block(block, nlp, rules, heading_item)
             yield from found
             if block.kind != "heading" or found:
                 self._after_pledge = bool(found)
 
-    def _block(self, block: Block, nlp: Language, rules: Rules) -> list[Candidate]:
+    def _block(self, block: Block, nlp: Language, rules: Rules,
+               heading_item: bool = False) -> list[Candidate]:
         if block.kind in ("paragraph", "heading") and (
                 labelled := self._labelled(block, nlp, rules)):
             self._previous_pledge = block.kind == "paragraph"
@@ -548,7 +550,7 @@ class PledgeExtractor:
             return list(self._paragraph(block, nlp, rules))
         if block.kind == "list_item":
             return list(self._list_item(block, nlp, rules))
-        if self._item_of_open_lead_in(block, rules):
+        if heading_item:
             sdoc = self._parse(block.text, nlp, rules)
             return [self._candidate(sdoc[:], block, block.start, "heading_under_lead_in",
                                     self._open_lead_in)]
@@ -585,11 +587,12 @@ class PledgeExtractor:
             return
         # a run of orders is a programme, unless a lead-in or a heading already says so;
         # in statement data an order is a pledge anyway (statement_imperative, below)
+        in_context = rules.in_pledge_context(*block.section)
         in_run = (block.index in self._programme_runs and not self._open_lead_in
                   and whole[0].tag_ != ACTOR  # "Reform is putting ...": a party, no order
-                  and not rules.in_pledge_context(*block.section)
+                  and not in_context
                   and not (self._statement_data and rules.opens_like_item(whole)))
-        if in_run or (rules.in_pledge_context(*block.section) and rules.opens_like_item(whole)):
+        if in_run or (in_context and rules.opens_like_item(whole)):
             self._previous_pledge = True
             rule = "pledge_section_item" if not in_run else "programme_paragraph_run"
             if not self._run_in(sents, rules):
