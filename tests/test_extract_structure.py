@@ -13,6 +13,11 @@ from pledgeflow.registry import get_extractors, run_extractors
 def pledges(markdown: str, kind: str | None = None, party: str | None = None) -> list[str]:
     doc = parse_text(markdown.encode("utf-8"), document_id="s" * 64, markdown=True)
     doc.meta = {k: v for k, v in {"kind": kind, "party": party}.items() if v}
+    return pledge_texts(doc)
+
+
+def pledge_texts(doc) -> list[str]:
+    """The pledges the extractors find in a parsed document, in order."""
     result = run_extractors(doc, get_extractors(), build_nlp())
     assert not result.errors
     return [r.text for r in result.records if r.kind == "pledges"]
@@ -221,9 +226,7 @@ def test_an_imperative_statement_in_statement_data_is_a_commitment():
             b"Labour,Scrap the bedroom tax for every council tenant.\n"
             b"Labour,Unemployment rose by two per cent last year.\n"
             b"Labour,Vote Labour on Thursday.\n")
-    doc = parse_csv(data, document_id="c" * 64)
-    result = run_extractors(doc, get_extractors(), build_nlp())
-    assert [r.text for r in result.records if r.kind == "pledges"] == [
+    assert pledge_texts(parse_csv(data, document_id="c" * 64)) == [
         "Scrap the bedroom tax for every council tenant."]
 
 
@@ -434,8 +437,7 @@ def test_paragraphs_numbered_in_turn_after_a_lead_in_are_its_items():
             b"</body></html>")
     doc = parse_html(page, document_id="h" * 64)
     doc.meta = {"kind": "manifesto"}
-    records = run_extractors(doc, get_extractors(), build_nlp()).records
-    assert [r.text for r in records if r.kind == "pledges"] == [
+    assert pledge_texts(doc) == [
         "Keeping every library open.", "Building homes people can afford.",
         "A cleaner, greener Ashcombe."]
 
