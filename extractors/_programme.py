@@ -77,6 +77,13 @@ class ProgrammeLists:
         second = lower[1]
         return second in self.object_starts or second[:1].isdigit() or second[:1] in "£$€"
 
+    def infinitive_aim(self, lower: list[str]) -> bool:
+        """An aim in the infinitive, an item of a list of aims ("To increase the number of
+        officers ..."); not a purpose clause before its subject ("To make sure of it, we
+        will ...")."""
+        return (len(lower) > 2 and lower[0] == "to" and lower[1] in self.verbs
+                and not any(w in SUBJECTS for w in lower))
+
     def is_ly_adverb(self, word: str) -> bool:
         """A manner or time adverb that may open an order: six letters or more in -ly
         ("immediately", "urgently"), short ones being mostly adjectives ("early",
@@ -115,7 +122,7 @@ class ProgrammeLists:
         for i, word in enumerate(lower[:-1]):
             if word in self.past and is_participle(lower[i + 1]):
                 return "record"  # "we have delivered", "has been cut"
-        if self.opens_with_verb(lower):
+        if self.opens_with_verb(lower) or self.infinitive_aim(lower):
             return "imperative"
         if first in self.gerunds or (first in self.general_gerunds and len(lower) > 1 and (
                 lower[1] in self.object_starts or lower[1][:1].isdigit())):
@@ -194,6 +201,10 @@ class ProgrammeLists:
             run = [block] if doing else []
         return found
 
+
+# Words that give a clause its own subject
+SUBJECTS = {"we", "i", "we'll", "we\u2019ll", "i'll", "i\u2019ll", "we're", "we\u2019re", "they",
+            "you"}
 
 # Three orders in a row are a programme; two may be a page's instructions ("Register ...",
 # "Bring your card").

@@ -384,6 +384,9 @@ def end_year(match: re.Match) -> int | None:
 # and words that make the second what the first buys ("£82m, which would pay for ...").
 COORDINATORS = {";", "and", "with", "plus", "while", "whilst", "alongside"}
 SUBORDINATORS = {"which", "that", "so", "to", "paying", "funding", "enough"}
+# Words that open a quantity ("up to £500", "at least 20") rather than join it to another
+QUANTITY_PREFIXES = {"up", "to", "at", "least", "most", "over", "around", "about", "nearly",
+                     "almost", "more", "than", "$", "£", "€"}
 
 
 def target_text(span: Span, anchor: int) -> str | None:
@@ -395,7 +398,10 @@ def target_text(span: Span, anchor: int) -> str | None:
     doc = span.doc
     sent = doc[anchor].sent
     lo, hi = max(sent.start, span.start), min(sent.end, span.end)
-    lo, hi = _piece(doc, lo, hi, anchor, [i for i in range(lo, hi) if _is_separator_dash(doc, i)])
+    # only a dash after the quantity cuts: "Three new schools - now that ..." keeps the
+    # headline; "We will cut tax - up to $240 for ..." says what the first half commits to
+    lo, hi = _piece(doc, lo, hi, anchor,
+                    [i for i in range(anchor, hi) if _is_separator_dash(doc, i)])
     if lo == span.start and hi == span.end:
         return None
     return span_text(doc[lo:hi]).strip(" ,;:-\u2013\u2014") or None
@@ -419,7 +425,10 @@ def coordinated(doc, first: int, second: int, listed: bool = False) -> bool:
     coordinator ("50 more nurses and 20 more GPs"; with ``listed``, two of one kind, a
     comma too: "4,000 nurses, 1,000 doctors"), rather than one aim and what it buys
     ("£82m, which would pay for 500 more police")."""
-    between = {t.lower_ for t in doc[first + 1:second]}
+    words = [t.lower_ for t in doc[first + 1:second]]
+    while words and words[-1] in QUANTITY_PREFIXES:
+        words.pop()  # the second quantity's own "up to", "at least": not a subordinator
+    between = set(words)
     joiners = COORDINATORS | ({","} if listed else set())
     return bool(between & joiners) and not between & SUBORDINATORS
 

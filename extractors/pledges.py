@@ -71,6 +71,11 @@ LEADER = re.compile(r"\b(?:[Ll]eader|[Cc]andidate)\s*[:\-\u2013]?\s+"
 LEADER_BEFORE = re.compile(r"\b[A-Z][a-z]+\s+([A-Z][a-z]+(?:[-'\u2019][A-Z][a-z]+)?),\s+"
                            r"(?:the\s+)?(?:[A-Z][\w'\u2019]*\s+)?(?:[Ll]eader|[Cc]andidate)\b")
 HEAD_CHARS = 2000
+# A statement row's party field ("party: City Vision", "Party name: ...") in its section
+ROW_PARTY = re.compile(r"(?:^|[(|])\s*[\w ]*party[\w ]*:\s*([^|)]+)", re.I)
+# A declared party name longer than this is no name (a description, an organisation)
+PARTY_NAME_WORDS = 6
+NAME_JOINERS = {"of", "the", "and", "for", "&"}
 PARTY_WINDOW = 40  # characters beside a leader's title where a party name says whose
 NO_TAG = "_"
 
@@ -189,7 +194,7 @@ class Rules:
     def _set_author_parties(self, doc: Document, nlp: Language) -> None:
         declared = (doc.meta or {}).get("party")
         if declared:
-            self.authors = self.parties_in(nlp.make_doc(declared)) or None
+            self.authors = self.party_labels(declared, nlp) or None
             return
         counts: dict[str, int] = {}
         for span in filter_spans(self.parties(nlp.make_doc(doc.text), as_spans=True)):
@@ -202,6 +207,40 @@ class Rules:
 
     def parties_in(self, doc: Doc) -> set[str]:
         return {span.label_ for span in filter_spans(self.parties(doc, as_spans=True))}
+
+    def party_labels(self, name: str, nlp: Language) -> set[str]:
+        """The parties a declared name (the catalog's, a statement row's) stands for. A
+        party the lexicon lacks ("City Vision", a new party abroad) is learnt from the
+        name, with its initials when it has three words or more, so that its documents
+        speak for it and its name in the text is an actor."""
+        known = self.parties_in(nlp.make_doc(name))
+        if known:
+            return known
+        clean = re.sub(r"\([^)]*\)", " ", name)
+        words = clean.split()
+        if words and words[0].lower() == "the":
+            words = words[1:]
+        if not words or len(words) > PARTY_NAME_WORDS or not words[0][:1].isupper():
+            return set()
+        label = " ".join(words).lower()
+        if label not in self.party_forms:
+            forms = {label, label.replace("'", "\u2019"), label.replace("\u2019", "'")}
+            initials = [w[0] for w in words if w.lower() not in NAME_JOINERS and w[:1].isupper()]
+            if len(initials) >= 3:
+                forms.add("".join(initials).lower())  # "Katter's Australian Party": KAP
+            forms = {f for f in forms if f not in self.party_forms}
+            self.parties.add(label, [nlp.make_doc(f) for f in forms])
+            self.party_forms.update((f, label) for f in forms)
+            self.party_forms[label] = label
+        return {label}
+
+    def row_parties(self, section: str, nlp: Language) -> set[str]:
+        """The party a statement row names in its section label."""
+        known = self.parties_in(nlp.make_doc(section))
+        if known:
+            return known
+        field = ROW_PARTY.search(section)
+        return self.party_labels(field.group(1).strip(), nlp) if field else set()
 
     @staticmethod
     def subject(doc: Doc, start: int, end: int, floor: int) -> Span:
@@ -385,6 +424,8 @@ class Rules:
             # quotation that runs on is someone speaking
             # (the tokenizer may keep the closing quote on the word: 'town"...')
             return any(t.text[-1] in CLOSING_QUOTES for t in tokens[1:QUOTED_NAME_WORDS + 2])
+        if first.lower_ == "to":  # "To increase the number of ...": an aim as an item
+            return self.lists.infinitive_aim([t.lower_ for t in tokens])
         # "Reform UK holds ..." opens with a name
         return self.lists.opens_with_verb([t.lower_ for t in tokens[:3]]) and first.tag_ != ACTOR
 
@@ -423,16 +464,19 @@ class Rules:
 # before the commitment, or as its agent, makes it someone else's.
 SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery",
                "universal_will_receive", "aim_noun_includes", "will_be_our_priority",
-               "plan_includes_amount", "plan_includes_commitment"}
+               "plan_includes_amount", "plan_includes_commitment", "pronoun_pledged",
+               "named_programme_will"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.
-ACTOR_BEFORE = {"and_be_committed"}
+ACTOR_BEFORE = {"and_be_committed", "actor_promising", "actor_saying_will"}
 # A sentence opening with one of these and a modal continues the pledge before it
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
 ARTICLES = {"the", "a", "an"}
+# Party names that, in title case, are mostly something else ("the Planning Act")
+UPPER_ONLY_PARTIES = {"act"}
 # A commitment that stops at its verb ("... I will", "we pledge to") is a lead-in cut
 # from its list, whatever punctuation ends it.
 LEAD_IN_ENDS = MODALS | {"to", "must", "pledge", "promise", "commit"}
@@ -452,6 +496,8 @@ PREPOSITIONS = {"by", "of", "in", "from", "at", "on", "with", "for"}
 # lines too short to say what happens ("We're ready.", "Read policy")
 TIMELINE_NOT = {"record", "call", "name"}
 TIMELINE_WORDS = 4
+SENTENCE_ENDS = (".", "!", "?", ":", '"', "\u201d")
+OPENING_QUOTES = {'"', "\u201c", "\u2018"}
 PAST_TENSE = {"was", "were", "had", "did"}
 
 # Rules that take a list item for what its heading or lead-in says the list is.
@@ -474,7 +520,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "9"
+    version = "10"
     kinds = ("pledges", "targets")
 
     def __init__(self) -> None:
@@ -532,7 +578,7 @@ class PledgeExtractor:
             if block.kind != "paragraph" and not heading_item:
                 self._open_lead_in = None
             # a row of statement data names its own party in its section label
-            rules.block_parties = (rules.parties_in(nlp.make_doc(" ".join(block.section)))
+            rules.block_parties = (rules.row_parties(" ".join(block.section), nlp)
                                    if doc.parser == "csv" else set())
             found = self._block(block, nlp, rules, heading_item)
             yield from found
@@ -609,9 +655,12 @@ class PledgeExtractor:
         shape = rules.lists.item_shape(block)
         if (rules.in_timeline(*block.section) and shape not in TIMELINE_NOT
                 and len([t for t in whole if t.is_alpha]) >= TIMELINE_WORDS
+                and block.text.lstrip()[:1] not in OPENING_QUOTES
+                and (shape in LEAD_IN_ITEMS or not block.text.rstrip().endswith(SENTENCE_ENDS))
                 and not any(t.lower_ in PAST_TENSE for t in whole)):
             # "First week" / "Ministers meet agency heads for briefings": a step of the
-            # author's timeline in office, worded as a headline
+            # author's timeline in office, worded as a headline or as an item. A sentence
+            # with its full stop is prose (a release about the plan, a quotation): below.
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "timeline_item", None)
             return
@@ -815,6 +864,8 @@ def written_as_name(span: Span) -> bool:
     """Party names that are also common words ("green", "national", "reform") count only
     when written as names; the name shows it, not its article ("the Nationals")."""
     name = next((t for t in span if t.lower_ not in DETERMINERS), span[0])
+    if len(span) == 1 and name.lower_ in UPPER_ONLY_PARTIES:
+        return name.is_upper  # "ACT" the party; "the Housing Act" a law
     return name.is_title or name.is_upper
 
 

@@ -878,3 +878,83 @@ def test_a_quoted_name_may_keep_its_closing_quote_on_its_last_word():
                 'has a mentor\n')
     assert pledge_texts(markdown) == [
         '"Every Child Counts"...making sure every child in care has a mentor']
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("The Green Party launched its manifesto, pledging a free bus pass for every apprentice.",
+     True),
+    ("The Green group on the county council met today, saying it would reopen the depot.",
+     True),
+    ("The Conservatives launched their plan, promising lower council tax.", False),  # theirs
+    ("The pilot scheme showed early and promising results.", False),
+])
+def test_a_commitment_as_a_participle_after_the_authors_clause(sentence, is_pledge):
+    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
+    assert (sentence in pledge_texts(text)) is is_pledge
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("He has also pledged to protect the rural bus routes.", True),
+    ("She promised to open the library on Sundays.", True),
+    ("The PCC also pledged to put more officers on the beat.", True),
+    ("The Tories said they pledged nothing.", False),
+])
+def test_a_reports_pronoun_or_office_holder_pledging(sentence, is_pledge):
+    text = (f"# Green candidate for commissioner\n\nThe Green Party set out its plans.\n\n"
+            f"{sentence}\n")
+    assert (sentence in pledge_texts(text)) is is_pledge
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("The Clean Air Zone Refund Scheme will repay every driver fined since March.", True),
+    ("The Rural Broadband Act will connect every village by 2028.", True),
+    ("The Conservative Budget Plan will cut the youth service.", False),  # the opponent's
+    ("The Carbon Tax will cost families more.", False),  # no programme of the author's
+])
+def test_a_programme_named_in_capitals_as_the_subject(sentence, is_pledge):
+    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
+    assert (sentence in pledge_texts(text)) is is_pledge
+
+
+def test_the_author_in_government_is_an_actor():
+    sentence = "The Greens in government will fund 300 more nurses."
+    assert pledge_texts(f"# Green Party\n\n{sentence}\n") == [sentence]
+
+
+def test_a_release_about_a_first_100_days_plan_is_read_as_prose():
+    markdown = ("# Greens release First 100 Days Plan\n\n"
+                "The Greens have today released our First 100 Days Plan.\n\n"
+                "\u201cIn the first week we will restore the night buses,\u201d she said.\n\n"
+                "\u201cDon\u2019t risk waking up to another four years of cuts.\n\n"
+                "\u201cSo, I ask you to think about this:\n\n"
+                "# Our first 100 days\n\n"
+                "Ministers meet council leaders to agree the housing budget\n")
+    assert pledge_texts(markdown) == [
+        "\u201cIn the first week we will restore the night buses,\u201d she said.",
+        "Ministers meet council leaders to agree the housing budget"]
+
+
+def test_aims_in_the_infinitive_are_orders_in_statement_data_but_purpose_clauses_are_not():
+    found = statement_pledges([
+        ("Green", "To increase the number of officers on the beat in every town."),
+        ("Green", "To make sure that we are accountable we publish a report each year."),
+        ("Green", "To find out more, visit the website.")])
+    assert [r.text for r in found] == [
+        "To increase the number of officers on the beat in every town."]
+
+
+def test_a_party_the_lexicon_lacks_is_learnt_from_its_statement_rows():
+    found = statement_pledges([
+        ("Coastal Futures Movement", "Coastal Futures Movement will open a night bus to the"
+                                     " port."),
+        ("Coastal Futures Movement", "The CFM will fund a lifeguard on every beach.")])
+    assert [r.text for r in found] == [
+        "Coastal Futures Movement will open a night bus to the port.",
+        "The CFM will fund a lifeguard on every beach."]
+
+
+def test_amounts_each_opened_by_up_to_are_aims_each_and_keep_the_whole_sentence():
+    sentence = ("We will cut council tax \u2013 up to \u00a3240 a year for a family with children, "
+                "and up to \u00a3100 a year for a single pensioner.")
+    found = records(f"# Green Party\n\n{sentence}\n", "targets")
+    assert [(t.value, t.text) for t in found] == [(240, sentence), (100, sentence)]
