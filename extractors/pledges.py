@@ -381,7 +381,10 @@ class Rules:
         """'To do this, we will:' or 'We will support this by:' carry no content of their own."""
         words = [t.lower_ for t in span if not t.is_punct and not t.is_space]
         if words and words[-1] in LEAD_IN_ENDS:
-            return True  # "If you elect me, I will" before its list: the items carry it
+            # "If you elect me, I will" before its list: the items carry it; but a full
+            # stop after a long sentence ends a relative clause ("... the 45,000 homes that
+            # Fianna Fáil are committing to."), whose object came before it
+            return not (span_text(span).rstrip().endswith(".") and len(words) > RELATIVE_WORDS)
         if span.doc[commit_end - 1].lower_ in ANNOUNCE and mentions_any(
                 span.doc[commit_end:span.end].text, self.announcers):
             return True  # "Greens announce priorities for minority government": the news
@@ -462,10 +465,10 @@ class Rules:
 
 # Rules whose subject is no actor (a plan, a passive): an opponent named in the sentence
 # before the commitment, or as its agent, makes it someone else's.
-SUBJECTLESS = {"plan_will", "plan_commits", "plan_will_be_amount", "passive_delivery",
-               "universal_will_receive", "aim_noun_includes", "will_be_our_priority",
-               "plan_includes_amount", "plan_includes_commitment", "pronoun_pledged",
-               "named_programme_will"}
+SUBJECTLESS = {"plan_will", "plan_will_long", "plan_commits", "plan_will_be_amount",
+               "passive_delivery", "universal_will_receive", "aim_noun_includes",
+               "will_be_our_priority", "plan_includes_amount", "plan_includes_commitment",
+               "pronoun_pledged", "named_programme_will"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.
@@ -475,6 +478,8 @@ ACTOR_BEFORE = {"and_be_committed", "actor_promising", "actor_saying_will"}
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
 ARTICLES = {"the", "a", "an"}
+# Words before a final "to." that make it a relative clause's end, not a lead-in's
+RELATIVE_WORDS = 8
 # Party names that, in title case, are mostly something else ("the Planning Act")
 UPPER_ONLY_PARTIES = {"act"}
 # A commitment that stops at its verb ("... I will", "we pledge to") is a lead-in cut

@@ -958,3 +958,17 @@ def test_amounts_each_opened_by_up_to_are_aims_each_and_keep_the_whole_sentence(
                 "and up to \u00a3100 a year for a single pensioner.")
     found = records(f"# Green Party\n\n{sentence}\n", "targets")
     assert [(t.value, t.text) for t in found] == [(240, sentence), (100, sentence)]
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("We want a housing minister to deliver the 4,000 council homes that the Greens are "
+     "committing to.", True),
+    ("The Greens have announced our plan for a free bus pass for every apprentice.", True),
+    ("The Greens launched their plan for the county.", False),  # news, what it holds unsaid
+    ("Our guarantee gives councils certainty and will let them build the roads they need.",
+     True),
+    ("The extra funding is a big step in the right direction and will help the club.", False),
+])
+def test_relative_commitments_announced_plans_and_a_late_will(sentence, is_pledge):
+    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
+    assert (sentence in pledge_texts(text)) is is_pledge
