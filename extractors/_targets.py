@@ -384,6 +384,12 @@ def end_year(match: re.Match) -> int | None:
 # and words that make the second what the first buys ("£82m, which would pay for ...").
 COORDINATORS = {";", "and", "with", "plus", "while", "whilst", "alongside"}
 SUBORDINATORS = {"which", "that", "so", "to", "paying", "funding", "enough"}
+# A verb of spending right before an amount: the amount is committed, whatever came before
+SPENDING = {"investing", "invest", "spending", "spend", "committing", "commit", "allocating",
+            "allocate"}
+# A second commitment after a coordinator ("... and promise to ...", "and will ...")
+SECOND_COMMITMENTS = {"promise", "promises", "pledge", "pledges", "will", "would", "vow",
+                      "vows", "commit", "commits"}
 # Words that open a quantity ("up to £500", "at least 20") rather than join it to another
 QUANTITY_PREFIXES = {"up", "to", "at", "least", "most", "over", "around", "about", "nearly",
                      "almost", "more", "than", "$", "£", "€"}
@@ -429,7 +435,12 @@ def coordinated(doc, first: int, second: int, listed: bool = False) -> bool:
     while words and words[-1] in QUANTITY_PREFIXES:
         words.pop()  # the second quantity's own "up to", "at least": not a subordinator
     between = set(words)
+    if words and words[-1] in SPENDING:
+        return True  # "80,000 homes in five years, by investing €16 billion": the outlay too
     joiners = COORDINATORS | ({","} if listed else set())
+    last = max((i for i, w in enumerate(words) if w in COORDINATORS), default=None)
+    if last is not None and any(w in SECOND_COMMITMENTS for w in words[last + 1:last + 3]):
+        return True  # "spend £50m ... and promise to fix every pothole within 24 hours"
     return bool(between & joiners) and not between & SUBORDINATORS
 
 

@@ -144,7 +144,7 @@ class Rules:
             for token in doc:
                 if token.text in self.author_people:
                     token.tag_ = ACTOR
-        for span in filter_spans(self.parties(doc, as_spans=True)):  # longest name wins
+        for span in self.party_spans(doc):
             if written_as_name(span):
                 for token in span:
                     token.tag_ = ACTOR
@@ -197,7 +197,7 @@ class Rules:
             self.authors = self.party_labels(declared, nlp) or None
             return
         counts: dict[str, int] = {}
-        for span in filter_spans(self.parties(nlp.make_doc(doc.text), as_spans=True)):
+        for span in self.party_spans(nlp.make_doc(doc.text)):
             if written_as_name(span):
                 counts[span.label_] = counts.get(span.label_, 0) + 1
         # the parties named more than half as often as the most-named one: a manifesto's
@@ -206,7 +206,17 @@ class Rules:
         self.authors = {party for party, n in counts.items() if 2 * n > top} or None
 
     def parties_in(self, doc: Doc) -> set[str]:
-        return {span.label_ for span in filter_spans(self.parties(doc, as_spans=True))}
+        return {span.label_ for span in self.party_spans(doc)}
+
+    def party_spans(self, doc: Doc) -> list[Span]:
+        """The party names in ``doc``, the longest name winning where they overlap. A name
+        right before another says where the second stands ("ACT Labor" is Labor in the
+        Australian Capital Territory, not the ACT party): both are the second's."""
+        spans = filter_spans(self.parties(doc, as_spans=True))
+        for i in range(len(spans) - 2, -1, -1):
+            if spans[i].end == spans[i + 1].start:
+                spans[i] = Span(doc, spans[i].start, spans[i].end, label=spans[i + 1].label_)
+        return spans
 
     def party_labels(self, name: str, nlp: Language) -> set[str]:
         """The parties a declared name (the catalog's, a statement row's) stands for. A
@@ -468,7 +478,7 @@ class Rules:
 SUBJECTLESS = {"plan_will", "plan_will_long", "plan_commits", "plan_will_be_amount",
                "passive_delivery", "universal_will_receive", "aim_noun_includes",
                "will_be_our_priority", "plan_includes_amount", "plan_includes_commitment",
-               "pronoun_pledged", "named_programme_will"}
+               "pronoun_pledged", "pronoun_says_will", "named_programme_will"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.

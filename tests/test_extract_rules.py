@@ -972,3 +972,24 @@ def test_amounts_each_opened_by_up_to_are_aims_each_and_keep_the_whole_sentence(
 def test_relative_commitments_announced_plans_and_a_late_will(sentence, is_pledge):
     text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
     assert (sentence in pledge_texts(text)) is is_pledge
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("A re-elected ACT Greens government will plant 10,000 street trees.", True),  # the territory
+    ("They say they will spend more on rural bus routes.", True),
+    ("Other pledges by the group include reopening the Saturday market.", True),
+    ("Our policy priorities for farmers will be getting the rail freight line reopened.", True),
+    ("The Greens' housing policy would see 8,000 homes built in five years.", True),
+])
+def test_place_before_a_party_reported_sayings_priorities_and_policies(sentence, is_pledge):
+    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
+    assert (sentence in pledge_texts(text)) is is_pledge
+
+
+def test_an_outlay_and_a_second_promise_after_and_are_aims_of_their_own():
+    found = records("# Green Party\n\nThe Greens say they will spend \u00a35m on pavements and "
+                    "promise to fix every pothole within 24 hours.\n\nThe Greens' policy would "
+                    "see 800 homes built in five years, by investing \u00a316 million.\n",
+                    "targets")
+    assert [(t.value, t.unit) for t in found] == [
+        (5_000_000, "GBP"), (24, "hours"), (800, "count"), (16_000_000, "GBP")]
