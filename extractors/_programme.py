@@ -22,6 +22,9 @@ from ._rules import marker_length, mentions_any
 CLAUSE_END = re.compile(r"\s[-\u2013\u2014]\s|[.:;!?](?:\s|$)")
 # A topic label of at most six words before a colon: "CLIMATE ACTION: ...", "Housing: ..."
 LABEL = re.compile(r"^\s*[A-Z][\w'\u2019&,/ -]{0,60}?:\s+(?=\S)")
+# A topic label of at most five words before a spaced dash, the item's order after it
+DASH_LABEL = re.compile(
+    r"^\s*[A-Z][\w'\u2019&,/-]*(?: [\w'\u2019&,/-]+){0,4}\s+[-\u2013\u2014]\s+(?=\S)")
 # What an item reads as.
 DOING = {"imperative", "gerund", "noun", "effect"}
 PRONOUNS = {"this", "it", "they", "that", "these", "those", "there", "he", "she", "we", "i",
@@ -106,6 +109,10 @@ class ProgrammeLists:
         label = LABEL.match(text)
         if label and len(label.group().split()) <= 6:
             text = text[label.end():]
+        dashed = DASH_LABEL.match(text)
+        if dashed and self.opens_with_verb(
+                [w.lower() for w in text[dashed.end():].split()[:3]]):
+            text = text[dashed.end():]  # "Affordable housing – use $220m to rebuild ..."
         # the item's own opening clause: a dash, colon or full stop ends it ("Three new
         # schools - now that control has passed ...")
         text = CLAUSE_END.split(text, maxsplit=1)[0]

@@ -14,7 +14,9 @@ WORD_NUMBERS = {w: float(i) for i, w in enumerate(
     "fifteen sixteen seventeen eighteen nineteen twenty".split())}
 WORD_NUMBERS.update({"thirty": 30.0, "forty": 40.0, "fifty": 50.0, "sixty": 60.0,
                      "seventy": 70.0, "eighty": 80.0, "ninety": 90.0, "hundred": 100.0,
-                     "a": 1.0, "an": 1.0})
+                     "a": 1.0, "an": 1.0,
+                     # "a thousand new homes", "a million trees": the word is the number
+                     "thousand": 1e3, "million": 1e6, "billion": 1e9})
 MONTHS = {m: i for i, m in enumerate(
     ["january", "february", "march", "april", "may", "june", "july", "august", "september",
      "october", "november", "december"], 1)}

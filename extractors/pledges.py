@@ -302,8 +302,13 @@ class Rules:
                 before -= 1  # "what the Lib Dems would do"
             if before >= span.start and doc[before].lower_ in self.not_before:
                 continue  # "what the Council will focus on" describes, not commits
-            if not self.speaks_for(self.subject(doc, actor_start, actor_end, span.start)):
+            actor = self.subject(doc, actor_start, actor_end, span.start)
+            if not self.speaks_for(actor):
                 continue
+            if (actor_end > actor_start and not any(t._.pf_party for t in actor)
+                    and not any(t.lower_ in FIRST_PERSON for t in actor)
+                    and not self.nobody_else(span, actor_start)):
+                continue  # "the Sask. Party says a re-elected government would": theirs
             if rule in SUBJECTLESS and not self.nobody_else(span, end):
                 continue
             if rule in ACTOR_BEFORE and not self.actor_before(span, start):
@@ -478,7 +483,8 @@ class Rules:
 SUBJECTLESS = {"plan_will", "plan_will_long", "plan_commits", "plan_will_be_amount",
                "passive_delivery", "universal_will_receive", "aim_noun_includes",
                "will_be_our_priority", "plan_includes_amount", "plan_includes_commitment",
-               "pronoun_pledged", "pronoun_says_will", "named_programme_will"}
+               "pronoun_pledged", "pronoun_says_will", "named_programme_will",
+               "plan_includes_list"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.
@@ -488,6 +494,8 @@ ACTOR_BEFORE = {"and_be_committed", "actor_promising", "actor_saying_will"}
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
 ARTICLES = {"the", "a", "an"}
+FIRST_PERSON = {"we", "i", "us", "we'll", "we\u2019ll", "i'll", "i\u2019ll", "we're", "we\u2019re",
+                "i'm", "i\u2019m", "we've", "we\u2019ve"}
 # Words before a final "to." that make it a relative clause's end, not a lead-in's
 RELATIVE_WORDS = 8
 # Party names that, in title case, are mostly something else ("the Planning Act")
@@ -717,8 +725,12 @@ class PledgeExtractor:
         """A short line set as a sub-heading right under a commitment lead-in ending in a
         colon ("Our priorities include:" / "Supporting a council tax freeze"): a list
         item whose bullet a capture or a CMS lost. A real heading does not follow a colon."""
-        if block.kind != "heading" or not self._open_lead_in or (block.level or 1) < 2:
+        if block.kind != "heading" or not self._open_lead_in:
             return False
+        previous = self._blocks[block.index - 1] if block.index else None
+        if (block.level or 1) < 2 and not (previous is not None and previous.kind == "paragraph"
+                                           and previous.text.rstrip().endswith(":")):
+            return False  # a top heading only right after the colon: else a new part
         if not self._reads_as_item(block, rules):
             return False
         # a real sub-heading is followed by prose; an item by the next item or nothing

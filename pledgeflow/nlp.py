@@ -10,6 +10,7 @@ from functools import lru_cache
 
 import spacy
 from spacy.language import Language
+from spacy.symbols import ORTH
 from spacy.util import compile_suffix_regex
 
 # "£2.5bn", "£1million", "$1.1billion", "5k": the stock tokenizer splits "£100m" but keeps
@@ -25,6 +26,9 @@ MULTIPLIER_ABBREVIATIONS = {"m.", "k.", "b.", "bn.", "mn."}
 # "A&E.", "R&D.": the stock tokenizer keeps the full stop on a name with an ampersand, as
 # on an abbreviation, so the sentence never ends there and the next one joins it.
 AMPERSAND_NAME_STOP = r"(?<=&[A-Za-z])\.$"
+# Abbreviated provinces and states the stock exceptions lack: "the Sask. Party" is one
+# sentence, not "While the Sask." and "Party also plans ..."
+PLACE_ABBREVIATIONS = ("Sask.", "Alta.", "Ont.", "Que.", "Nfld.", "Qld.")
 
 
 @lru_cache(maxsize=1)
@@ -36,5 +40,8 @@ def build_nlp() -> Language:
     # "£49m." keeps "m." whole and the amount loses its million
     nlp.tokenizer.rules = {text: tokens for text, tokens in nlp.tokenizer.rules.items()
                            if text not in MULTIPLIER_ABBREVIATIONS}
+    for abbreviation in PLACE_ABBREVIATIONS:
+        for form in (abbreviation, abbreviation.lower()):  # lexicon phrases are lower case
+            nlp.tokenizer.add_special_case(form, [{ORTH: form}])
     nlp.add_pipe("sentencizer")
     return nlp

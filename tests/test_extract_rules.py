@@ -993,3 +993,36 @@ def test_an_outlay_and_a_second_promise_after_and_are_aims_of_their_own():
                     "targets")
     assert [(t.value, t.unit) for t in found] == [
         (5_000_000, "GBP"), (24, "hours"), (800, "count"), (16_000_000, "GBP")]
+
+
+def test_a_platform_lead_in_opens_a_list_and_its_lines_set_as_headings_are_items():
+    markdown = ("The Green Party platform also includes:\n\n"
+                "# Introduce a free bus pass for every apprentice\n\n"
+                "## Lower parking charges to about 50p an hour\n\n"
+                "## Plant a thousand street trees\n")
+    assert pledge_texts(markdown) == [
+        "Introduce a free bus pass for every apprentice",
+        "Lower parking charges to about 50p an hour", "Plant a thousand street trees"]
+    assert [t.value for t in records(markdown, "targets")] == [1000]
+
+
+def test_an_order_after_a_topic_label_and_a_dash_is_an_item_of_a_programme():
+    markdown = ("# Policy summary\n\n- Affordable housing \u2013 use the grant to rebuild 400 "
+                "council homes\n- Higher wages \u2013 pay the living wage for all council "
+                "work\n- Three new schools \u2013 now that the county has agreed the sites\n")
+    assert pledge_texts(markdown)[:2] == [
+        "Affordable housing \u2013 use the grant to rebuild 400 council homes",
+        "Higher wages \u2013 pay the living wage for all council work"]
+
+
+def test_a_province_abbreviated_does_not_end_the_sentence():
+    from pledgeflow.nlp import build_nlp
+
+    doc = build_nlp()("While the Sask. Party also plans a deficit, it says it would not.")
+    assert len(list(doc.sents)) == 1
+
+
+def test_a_million_counts_alone_but_not_inside_an_amount():
+    found = records("# Green Party\n\nWe will plant a million trees and invest \u00a362.6 million "
+                    "in new parks.\n", "targets")
+    assert [(t.value, t.unit) for t in found] == [(1_000_000, "count"), (62_600_000, "GBP")]
