@@ -325,6 +325,8 @@ class Rules:
             after = [t.lower_ for t in doc[end:min(end + 3, span.end)]]
             if last.lower_ in self.object_verbs and (not after or after[0] in self.noun_followers):
                 continue  # "the council plan is ...", "the retailers we all want."
+            if last.lower_ == "setting" and after[:1] == ["out"]:
+                continue  # "we are setting out our plans": announcing, not doing
             if after[:1] == ["be"] and after[1:2] and after[1] in self.courtesy:
                 continue  # "we will be pleased to send a copy": a courtesy
             if after[:1] == ["be"] and after[2:3] == ["by"] and rule not in AUTHOR_NAMED:

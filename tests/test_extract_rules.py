@@ -1026,3 +1026,11 @@ def test_a_million_counts_alone_but_not_inside_an_amount():
     found = records("# Green Party\n\nWe will plant a million trees and invest \u00a362.6 million "
                     "in new parks.\n", "targets")
     assert [(t.value, t.unit) for t in found] == [(1_000_000, "count"), (62_600_000, "GBP")]
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("We are setting up a credit union for council tenants.", True),
+    ("We are setting out our plans for the next four years.", False),  # announcing them
+])
+def test_setting_up_is_a_programme_setting_out_announces(sentence, is_pledge):
+    assert (sentence in pledge_texts(f"# Green Party\n\n{sentence}\n")) is is_pledge
