@@ -1034,3 +1034,12 @@ def test_a_million_counts_alone_but_not_inside_an_amount():
 ])
 def test_setting_up_is_a_programme_setting_out_announces(sentence, is_pledge):
     assert (sentence in pledge_texts(f"# Green Party\n\n{sentence}\n")) is is_pledge
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("Jane Smith, leader of the Green group, said they will spend \u00a325m on the roads.", True),
+    ("The Conservatives said they would sell the depot.", False),  # another party's
+])
+def test_reported_speech_with_its_speaker_named_first(sentence, is_pledge):
+    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
+    assert (sentence in pledge_texts(text)) is is_pledge
