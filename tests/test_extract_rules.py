@@ -31,6 +31,12 @@ def statement_pledges(rows: list[tuple[str, str]]) -> list:
     return [r for r in result.records if r.kind == "pledges"]
 
 
+def pledged_in_green_news(sentence: str) -> bool:
+    """Is ``sentence`` a pledge in a Green Party news page (the Greens its author)?"""
+    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
+    return sentence in pledge_texts(text)
+
+
 @pytest.mark.parametrize("sentence", [
     "We will build 400 council homes on brownfield land.",
     "We'll keep every library in the county open.",
@@ -833,8 +839,7 @@ def test_an_age_moved_to_a_figure_and_an_amount_per_period(item, value, unit, me
     ("Her agent said the Green Party was committed to reopening the station.", True),
 ])
 def test_priorities_plans_and_reported_commitments(sentence, is_pledge):
-    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
-    assert (sentence in pledge_texts(text)) is is_pledge
+    assert pledged_in_green_news(sentence) is is_pledge
 
 
 def test_nouns_counted_without_a_plural_s_are_counts():
@@ -889,8 +894,7 @@ def test_a_quoted_name_may_keep_its_closing_quote_on_its_last_word():
     ("The pilot scheme showed early and promising results.", False),
 ])
 def test_a_commitment_as_a_participle_after_the_authors_clause(sentence, is_pledge):
-    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
-    assert (sentence in pledge_texts(text)) is is_pledge
+    assert pledged_in_green_news(sentence) is is_pledge
 
 
 @pytest.mark.parametrize(("sentence", "is_pledge"), [
@@ -912,8 +916,7 @@ def test_a_reports_pronoun_or_office_holder_pledging(sentence, is_pledge):
     ("The Carbon Tax will cost families more.", False),  # no programme of the author's
 ])
 def test_a_programme_named_in_capitals_as_the_subject(sentence, is_pledge):
-    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
-    assert (sentence in pledge_texts(text)) is is_pledge
+    assert pledged_in_green_news(sentence) is is_pledge
 
 
 def test_the_author_in_government_is_an_actor():
@@ -970,8 +973,7 @@ def test_amounts_each_opened_by_up_to_are_aims_each_and_keep_the_whole_sentence(
     ("The extra funding is a big step in the right direction and will help the club.", False),
 ])
 def test_relative_commitments_announced_plans_and_a_late_will(sentence, is_pledge):
-    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
-    assert (sentence in pledge_texts(text)) is is_pledge
+    assert pledged_in_green_news(sentence) is is_pledge
 
 
 @pytest.mark.parametrize(("sentence", "is_pledge"), [
@@ -982,8 +984,7 @@ def test_relative_commitments_announced_plans_and_a_late_will(sentence, is_pledg
     ("The Greens' housing policy would see 8,000 homes built in five years.", True),
 ])
 def test_place_before_a_party_reported_sayings_priorities_and_policies(sentence, is_pledge):
-    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
-    assert (sentence in pledge_texts(text)) is is_pledge
+    assert pledged_in_green_news(sentence) is is_pledge
 
 
 def test_an_outlay_and_a_second_promise_after_and_are_aims_of_their_own():
@@ -1041,5 +1042,4 @@ def test_setting_up_is_a_programme_setting_out_announces(sentence, is_pledge):
     ("The Conservatives said they would sell the depot.", False),  # another party's
 ])
 def test_reported_speech_with_its_speaker_named_first(sentence, is_pledge):
-    text = f"# Green Party news\n\nThe Green Party set out its plans.\n\n{sentence}\n"
-    assert (sentence in pledge_texts(text)) is is_pledge
+    assert pledged_in_green_news(sentence) is is_pledge
