@@ -107,7 +107,7 @@ def test_a_bad_document_is_a_failure_with_stage_type_and_message(outcome, source
                                                                   words):
     _, failures, loaded = outcome
     stage, kind, message = failures[source]
-    assert (stage, kind) == ("parse", error_type)
+    assert (stage, kind) == ("parse", error_type), message  # the message says why
     assert words in message and "\n" not in message
     assert source not in loaded
 
@@ -117,7 +117,7 @@ def test_a_bad_document_is_a_failure_with_stage_type_and_message(outcome, source
     "utf-16-declared-html", "deep-html"])
 def test_odd_encodings_and_deep_nesting_still_parse(outcome, source):
     _, failures, loaded = outcome
-    assert source not in failures
+    assert source not in failures, failures.get(source)  # its stage, type and message
     expected = ("We will mend it." if source == "deep-html"
                 else "We will open a caf\u00e9 in every park.")
     assert loaded[source] == [expected]  # its one pledge, the accented letter intact
