@@ -105,6 +105,11 @@ class Rules:
         self.actors = phrase_matcher(nlp.vocab, self.lexicon["actor_phrases"], nlp.make_doc)
         self.parties = PhraseMatcher(nlp.vocab, attr="LOWER")
         self.party_forms: dict[str, str] = {}  # surface form -> party
+        # Parties the lexicon lacks, learnt from the document's declared party names: they
+        # hold for that document only, so no document's records depend on which others the
+        # same worker read before it
+        self.learnt: PhraseMatcher | None = None
+        self.learnt_forms: dict[str, str] = {}
         for party, forms in self.lexicon["parties"].items():
             self.parties.add(party, [nlp.make_doc(f) for f in forms])
             self.party_forms.update((f, party) for f in forms)
@@ -179,6 +184,7 @@ class Rules:
     def set_authors(self, doc: Document, nlp: Language) -> None:
         """Which parties the document speaks for (its catalog party, else the parties it
         names most; None when it names none), and the leaders it names as its own."""
+        self.learnt, self.learnt_forms = None, {}  # a new document learns its own
         self._set_author_parties(doc, nlp)
         self.author_people = set()
         head = doc.text[:HEAD_CHARS]
@@ -212,7 +218,10 @@ class Rules:
         """The party names in ``doc``, the longest name winning where they overlap. A name
         right before another says where the second stands ("ACT Labor" is Labor in the
         Australian Capital Territory, not the ACT party): both are the second's."""
-        spans = filter_spans(self.parties(doc, as_spans=True))
+        found = list(self.parties(doc, as_spans=True))
+        if self.learnt is not None:
+            found += self.learnt(doc, as_spans=True)
+        spans = filter_spans(found)
         for i in range(len(spans) - 2, -1, -1):
             if spans[i].end == spans[i + 1].start:
                 spans[i] = Span(doc, spans[i].start, spans[i].end, label=spans[i + 1].label_)
@@ -233,15 +242,16 @@ class Rules:
         if not words or len(words) > PARTY_NAME_WORDS or not words[0][:1].isupper():
             return set()
         label = " ".join(words).lower()
-        if label not in self.party_forms:
+        if label not in self.party_forms and label not in self.learnt_forms:
             forms = {label, label.replace("'", "\u2019"), label.replace("\u2019", "'")}
             initials = [w[0] for w in words if w.lower() not in NAME_JOINERS and w[:1].isupper()]
             if len(initials) >= 3:
                 forms.add("".join(initials).lower())  # "Katter's Australian Party": KAP
-            forms = {f for f in forms if f not in self.party_forms}
-            self.parties.add(label, [nlp.make_doc(f) for f in forms])
-            self.party_forms.update((f, label) for f in forms)
-            self.party_forms[label] = label
+            forms = {f for f in forms if f not in self.party_forms and f not in self.learnt_forms}
+            if self.learnt is None:
+                self.learnt = PhraseMatcher(nlp.vocab, attr="LOWER")
+            self.learnt.add(label, [nlp.make_doc(f) for f in forms])
+            self.learnt_forms.update((f, label) for f in forms)
         return {label}
 
     def row_parties(self, section: str, nlp: Language) -> set[str]:

@@ -1043,3 +1043,21 @@ def test_setting_up_is_a_programme_setting_out_announces(sentence, is_pledge):
 ])
 def test_reported_speech_with_its_speaker_named_first(sentence, is_pledge):
     assert pledged_in_green_news(sentence) is is_pledge
+
+
+def test_a_party_learnt_from_one_document_does_not_carry_to_the_next():
+    from pledgeflow.parse.csv import parse_csv
+
+    def pledges(doc, extractors):
+        result = run_extractors(doc, extractors, build_nlp())
+        return [r.text for r in result.records if r.kind == "pledges"]
+
+    later = "# News\n\nThe Coastal Futures Movement will close the pier.\n"
+    alone = pledges(parse_text(later.encode(), document_id="b" * 64, markdown=True),
+                    get_extractors())
+    shared = get_extractors()  # as a worker keeps them for every document it reads
+    rows = 'party,statement\nCoastal Futures Movement,"We will open a night bus."\n'
+    assert pledges(parse_csv(rows.encode(), document_id="a" * 64), shared) == [
+        "We will open a night bus."]
+    after = pledges(parse_text(later.encode(), document_id="b" * 64, markdown=True), shared)
+    assert after == alone
