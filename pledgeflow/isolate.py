@@ -21,8 +21,9 @@ import os
 import queue
 import signal
 import threading
+import weakref
 from collections.abc import Callable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -40,6 +41,9 @@ DEFAULT_MEMORY = 2 * 1024**3  # bytes of address space per worker
 # upward trend over 120 generated plans; at 200 per worker, restarts cost a tenth of the
 # benchmark's web-page run.
 DOCUMENTS_PER_WORKER = 1000
+# How often a call may run again when its pool was killed for another call's timeout: a
+# batch of documents that each hang could otherwise keep the others from ever finishing.
+RERUNS = 3
 
 
 def _limit_memory(limit: int) -> None:
@@ -161,6 +165,9 @@ class WorkerPool:
         # has one writer (the worker running its call) and is read once that call is over.
         self._steps = multiprocessing.get_context("spawn").RawArray("b", SLOTS)
         self._slots = itertools.count()
+        # Pools killed because one call ran out of time: the other calls they held were
+        # innocent, and run again on the next pool.
+        self._timed_out: weakref.WeakSet[ProcessPoolExecutor] = weakref.WeakSet()
 
     def _submit(self, fn: Callable[..., T], args: tuple, slot: int):
         return _on_spawner(lambda: self._submit_here(fn, args, slot))
@@ -185,19 +192,29 @@ class WorkerPool:
     def run(self, fn: Callable[..., T], *args, timeout: float = PARSE_TIMEOUT) -> T:
         """``fn(*args)`` in a worker; ``fn`` must be importable by name (a module function).
         Past ``timeout`` the worker is killed and ParseTimeout raised, its ``reached`` the
-        last step ``fn`` said it had reached (``reached``)."""
+        last step ``fn`` said it had reached (``reached``).
+
+        Killing a worker kills its pool, and with it the other calls running or queued
+        there: those run again on the next pool, with their time limit anew, rather than
+        failing for another document's fault."""
         slot = next(self._slots) % SLOTS
-        pool, future = self._submit(fn, args, slot)
-        try:
-            return future.result(timeout=timeout)
-        except FutureTimeout:
-            self._stop(pool, kill=True)
-            stopped = ParseTimeout(f"parsing took longer than {timeout:g} s and was stopped")
-            stopped.reached = self._steps[slot]
-            raise stopped from None
-        except BrokenProcessPool:
-            self._stop(pool, kill=True)
-            raise ParseError("the parser process died (out of memory or crashed)") from None
+        attempt = 0
+        while True:
+            pool, future = self._submit(fn, args, slot)
+            try:
+                return future.result(timeout=timeout)
+            except FutureTimeout:
+                self._timed_out.add(pool)
+                self._stop(pool, kill=True)
+                stopped = ParseTimeout(f"parsing took longer than {timeout:g} s and was stopped")
+                stopped.reached = self._steps[slot]
+                raise stopped from None
+            except (BrokenProcessPool, CancelledError):
+                if pool in self._timed_out and attempt < RERUNS:
+                    attempt += 1
+                    continue
+                self._stop(pool, kill=True)
+                raise ParseError("the parser process died (out of memory or crashed)") from None
 
     def reset(self, kill: bool = False) -> None:
         """Stop the workers (killing them when a parse hangs); the next parse starts anew."""
@@ -211,7 +228,8 @@ class WorkerPool:
             if self._pool is pool:
                 self._pool = None
         if kill:
-            for process in list(getattr(pool, "_processes", {}).values()):
+            # None once another caller has shut this pool down: its workers are gone
+            for process in list((getattr(pool, "_processes", None) or {}).values()):
                 process.kill()  # a hung parse never returns to be cancelled
         pool.shutdown(wait=not kill, cancel_futures=True)
 

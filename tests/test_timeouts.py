@@ -85,3 +85,34 @@ def test_extractors_that_run_out_of_time_fail_at_extract_not_parse(tmp_path, mon
     assert failed.value.stage == "extract"
     assert isinstance(failed.value.error, stages.ExtractTimeout)
     assert "stopped while extracting" in str(failed.value.error)
+
+
+def wait_then_return(seconds: float, value: int) -> int:
+    """Runs in a worker: an innocent call that is still running when another times out."""
+    time.sleep(seconds)
+    return value
+
+
+@pytest.mark.slow  # kills a real pool while other calls run and wait in it
+def test_calls_in_a_pool_killed_for_another_calls_timeout_run_again():
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = WorkerPool(workers=2)
+    try:
+        assert pool.run(ready, timeout=120)
+        assert pool.run(ready, timeout=120)
+        with ThreadPoolExecutor(4) as threads:
+            hung = threads.submit(pool.run, step_then_wait, 0, timeout=3)
+            time.sleep(0.5)  # the hung call has a worker; the next runs on the other
+            running = threads.submit(pool.run, wait_then_return, 6, 1, timeout=60)
+            time.sleep(0.5)
+            queued = [threads.submit(pool.run, wait_then_return, 0.1, n, timeout=60)
+                      for n in (2, 3)]  # wait behind the two: cancelled by the kill
+            with pytest.raises(ParseTimeout):
+                hung.result()
+            # Each of these was killed or cancelled with the pool, and every caller that
+            # saw it stopped the same pool (where shutting it down twice raised
+            # AttributeError: "'NoneType' object has no attribute 'values'").
+            assert [f.result() for f in [running, *queued]] == [1, 2, 3]
+    finally:
+        pool.reset(kill=True)
