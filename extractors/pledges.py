@@ -28,7 +28,7 @@ from dataclasses import dataclass
 from spacy.attrs import LOWER
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc, Span, Token
 from spacy.util import filter_spans
 
 from pledgeflow.document import Block, Document, cell_span
@@ -36,6 +36,7 @@ from pledgeflow.records import Pledge, Record
 from pledgeflow.registry import register
 
 from ._classify import Classifier
+from ._learned import LEARNED, Unit, did, shipped_aid
 from ._programme import ProgrammeLists
 from ._rules import (
     BULLET_LINE,
@@ -555,13 +556,14 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "10"
+    version = "11"
     kinds = ("pledges", "targets")
 
-    def __init__(self) -> None:
+    def __init__(self, learned: bool = True) -> None:
         self._rules: dict[int, Rules] = {}
         self._targets = TargetFinder()
         self._classify = Classifier()
+        self._learned = shipped_aid() if learned else None
 
     def rules(self, nlp: Language) -> Rules:
         key = id(nlp.vocab)
@@ -590,6 +592,66 @@ class PledgeExtractor:
     # -- where pledges are ------------------------------------------------------------
 
     def candidates(self, doc: Document, nlp: Language, rules: Rules) -> Iterator[Candidate]:
+        """The rules' pledges, then the sentences and list items they left that the
+        learned aid is sure of (``_learned.py``), each after its block's."""
+        found = list(self.rule_candidates(doc, nlp, rules))
+        if self._learned is None:
+            yield from found
+            return
+        form = "rows" if doc.parser == "csv" else "page"
+        added = [candidate for unit, candidate in self.units(doc, nlp, rules, found, True)
+                 if self._learned.accepts(unit, form)
+                 and not self._names_only_others(candidate, doc, nlp, rules)]
+        yield from sorted(found + added, key=lambda candidate: candidate.block.index)
+
+    def units(self, doc: Document, nlp: Language, rules: Rules, found: list[Candidate],
+              unclaimed: bool = False) -> Iterator[tuple[Unit, Candidate]]:
+        """Every sentence outside lists and every list item of ``doc`` with what the
+        learned aid sees of it (the rule of a candidate in ``found`` overlapping it;
+        ``unclaimed``: only those no candidate overlaps), after ``rule_candidates`` has
+        read the document."""
+        claimed: dict[int, list[Candidate]] = {}
+        for candidate in found:
+            claimed.setdefault(candidate.block.index, []).append(candidate)
+        kind = str(doc.meta.get("kind") or "")
+        for block in doc.blocks:
+            if block.kind not in ("paragraph", "list_item"):
+                continue
+            skip = marker_length(block.text)
+            base = block.start + skip
+            sdoc = self._parse(block.text[skip:], nlp, rules)
+            spans = [sdoc[:]] if block.kind == "list_item" else list(sdoc.sents)
+            for number, span in enumerate(spans):
+                if len(span) < 2:
+                    continue
+                start, end = base + span.start_char, base + span.end_char
+                rule = next((c.rule for c in claimed.get(block.index, ())
+                             if c.start < end and start < c.end), None)
+                if rule and unclaimed:
+                    continue
+                yield Unit(
+                    text=span.text, block_kind=block.kind, document_kind=kind,
+                    sentence=number, sentences=len(spans),
+                    actors=tuple(t.i - span.start for t in span if t.tag_ == ACTOR)[:3],
+                    lead_in=block.lead_in, section=tuple(block.section[-2:]), rule=rule,
+                    shape=rules.lists.shape(span.text),
+                    past=did(span[:12], names_actor),
+                ), self._candidate(span, block, base, LEARNED, block.lead_in)
+
+    @staticmethod
+    def _names_only_others(candidate: Candidate, doc: Document, nlp: Language,
+                           rules: Rules) -> bool:
+        """The unit names parties, none of them the author's (a statement row's own
+        party, else the document's): another party's intention, not a pledge."""
+        named = {t._.pf_party for t in candidate.span if t._.pf_party}
+        if not named:
+            return False
+        authors = (rules.row_parties(" ".join(candidate.block.section), nlp)
+                   if doc.parser == "csv" else None) or rules.authors
+        return bool(authors) and not named & authors
+
+    def rule_candidates(self, doc: Document, nlp: Language,
+                        rules: Rules) -> Iterator[Candidate]:
         self._lead_ins: dict[tuple, str | None] = {}
         self._pledge_items: set[str] = set()  # list items found to be pledges, by text
         # Paragraphs and list items tokenised in batches: nlp.pipe amortises the pipeline's
@@ -897,6 +959,10 @@ class PledgeExtractor:
         return Candidate(span=span, text=text, block=block, start=start, end=start + len(text),
                          rule=rule, lead_in=lead_in,
                          section=section if section is not None else block.heading)
+
+
+def names_actor(token: Token) -> bool:
+    return token.tag_ == ACTOR or token._.pf_party is not None
 
 
 def written_as_name(span: Span) -> bool:

@@ -1,0 +1,160 @@
+"""A learned aid to the pledge rules' recall: a logistic regression over hashed words.
+
+The rules are precise but miss wordings they were never shown (a reporter's paraphrase,
+a commitment without a modal, a list without a lead-in). Every sentence outside lists and
+every list item the rules left is scored by a small linear model over its words, word
+pairs, first words, lead-in, headings, block kind and document kind; one it is sure of
+(the threshold in ``pledges.learned.json``) is a pledge with the rule ``learned``.
+
+Two weight sets: ``page`` for documents (web pages, PDFs, text) and ``rows`` for
+statement data (one statement a row), as a row reads unlike a page's sentence. They were
+trained by ``eval/corpus/train_learned.py`` on the corpus's development half, with the
+rules of the extractor version named in the JSON file; the weights are hashed feature
+weights, not text. When the rules change, train again: the model also sees which rule,
+if any, claimed each training unit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import numpy as np
+from spacy.tokens import Token
+
+HERE = Path(__file__).parent
+DIMENSIONS = 1 << 18  # hashed feature slots
+WORD = re.compile(r"[a-z]+|\d+|[£$€%]")
+MAX_WORDS = 40  # words of a unit that count: its opening says what it is
+LEARNED = "learned"
+SUBJECT_PRONOUNS = {"we", "i", "they", "he", "she"}
+# Past forms that report a commitment rather than a deed: "we pledged to ..."
+COMMITTED = {"pledged", "promised", "committed", "vowed", "announced", "intended", "planned",
+             "aimed", "proposed", "outlined", "unveiled", "launched", "guaranteed"}
+COPULAS = {"is", "are", "was", "were", "stands", "stood", "remains", "remained"}
+FIGURE_LINKS = {"at", "now", "just", "only", "over", "under", "nearly", "almost", "about",
+                "around", "down", "up"}
+FUTURE = {"will", "ll", "shall", "would", "pledge", "pledges", "promise", "promises", "commit",
+          "committed", "plan", "plans", "aim", "aims", "going"}
+# What the rules know a unit is not (the aid never adds one): a past achievement, a
+# statistic, a call to vote
+NEVER = {"record", "call"}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A sentence outside lists or a list item, as the model sees it."""
+
+    text: str
+    block_kind: str  # paragraph or list_item
+    document_kind: str  # the catalog's kind: manifesto, outcome_plan, ...
+    sentence: int  # its place in its paragraph (0 for a list item)
+    sentences: int  # sentences in its paragraph
+    actors: tuple[int, ...]  # token positions of actors the rules marked
+    lead_in: str | None
+    section: tuple[str, ...]  # the headings it sits under, nearest last
+    rule: str | None  # the rule that claimed it, if any
+    shape: str  # what it reads as (``ProgrammeLists.shape``): imperative, record, call, ...
+    past: bool  # an actor, a party or a pronoun does something in the past ("we balanced")
+
+
+def features(unit: Unit) -> list[str]:
+    text = unit.text.lower()
+    words = WORD.findall(text)[:MAX_WORDS]
+    found = ["bias", f"bk={unit.block_kind}", f"dk={unit.document_kind}"]
+    found += [f"w={w}" for w in words]
+    found += [f"b={a}_{b}" for a, b in zip(words, words[1:], strict=False)]
+    if words:
+        found.append(f"first={words[0]}")
+    if len(words) > 1:
+        found.append(f"first2={words[0]}_{words[1]}")
+    found.append(f"len={min(len(words) // 5, 8)}")
+    found.append(f"sent={min(unit.sentence, 3)}")
+    found.append(f"nsents={min(unit.sentences, 4)}")
+    found.append(f"actor={bool(unit.actors)}")
+    found.append(f"actor0={bool(unit.actors) and unit.actors[0] == 0}")
+    if unit.lead_in:
+        found.append("has_lead_in")
+        found += [f"l={w}" for w in WORD.findall(unit.lead_in.lower())[-8:]]
+        found.append(f"lead_colon={unit.lead_in.rstrip().endswith(':')}")
+    for heading in unit.section[-2:]:
+        found += [f"s={w}" for w in WORD.findall(heading.lower())[:8]]
+    found.append(f"end={unit.text.rstrip()[-1:]}")
+    found.append(f"digit={any(c.isdigit() for c in text)}")
+    found.append(f"shape={unit.shape}")
+    found.append(f"figure={states_a_figure(words)}")
+    found.append(f"past={unit.past}")
+    found.append(f"rule={unit.rule}")
+    found.append(f"ruled={bool(unit.rule)}")
+    return found
+
+
+def did(tokens: Sequence[Token], is_actor: Callable[[Token], bool]) -> bool:
+    """Does a subject (a pronoun, or what ``is_actor`` says names an actor or a party) do
+    something in the past ("we balanced", "the Liberals delivered")? A past commitment
+    ("we pledged") is not a deed."""
+    for token, after in zip(tokens, tokens[1:], strict=False):
+        verb = after.lower_
+        if (verb.endswith("ed") and not verb.endswith("eed") and verb not in COMMITTED
+                and not is_actor(after)
+                and (token.lower_ in SUBJECT_PRONOUNS or is_actor(token))):
+            return True
+    return False
+
+
+def states_a_figure(words: list[str]) -> bool:
+    """A figure as it stands, and nothing promised: "unemployment is at 3.9 per cent",
+    "waiting lists are now 12 weeks"."""
+    if any(w in FUTURE for w in words):
+        return False
+    return any(a in COPULAS and (b[:1].isdigit() or (b in FIGURE_LINKS and c[:1].isdigit()))
+               for a, b, c in zip(words, words[1:], [*words[2:], ""], strict=False))
+
+
+def slots(names: list[str]) -> np.ndarray:
+    """The hashed slots of a unit's features (each once: a repeated word counts once)."""
+    return np.fromiter(sorted({zlib.crc32(n.encode()) % DIMENSIONS for n in names}),
+                       dtype=np.int64)
+
+
+class LearnedAid:
+    """The trained model: ``probability`` of a unit being a pledge, and ``accepts``."""
+
+    def __init__(self, weights: dict[str, np.ndarray], thresholds: dict[str, float]) -> None:
+        self.weights = weights
+        self.thresholds = thresholds
+
+    @classmethod
+    def load(cls, name: str = "pledges.learned") -> LearnedAid | None:
+        meta_path, weights_path = HERE / f"{name}.json", HERE / f"{name}.npz"
+        if not (meta_path.exists() and weights_path.exists()):
+            return None
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        stored = np.load(weights_path)
+        weights = {}
+        for form in meta["thresholds"]:
+            dense = np.zeros(DIMENSIONS, dtype=np.float32)
+            dense[stored[f"{form}_slots"]] = stored[f"{form}_weights"]
+            weights[form] = dense
+        return cls(weights, meta["thresholds"])
+
+    def probability(self, unit: Unit, form: str) -> float:
+        score = float(self.weights[form][slots(features(unit))].sum())
+        return 1.0 / (1.0 + math.exp(-score))
+
+    def accepts(self, unit: Unit, form: str) -> bool:
+        if unit.shape in NEVER or unit.past or states_a_figure(
+                WORD.findall(unit.text.lower())[:MAX_WORDS]):
+            return False  # a record, a call to vote, a figure as it stands
+        return self.probability(unit, form) >= self.thresholds[form]
+
+
+@cache
+def shipped_aid() -> LearnedAid | None:
+    return LearnedAid.load()
