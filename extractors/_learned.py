@@ -31,6 +31,7 @@ from spacy.tokens import Token
 HERE = Path(__file__).parent
 DIMENSIONS = 1 << 18  # hashed feature slots
 WORD = re.compile(r"[a-z]+|\d+|[£$€%]")
+DIGIT = re.compile(r"\d")
 MAX_WORDS = 40  # words of a unit that count: its opening says what it is
 LEARNED = "learned"
 SUBJECT_PRONOUNS = {"we", "i", "they", "he", "she"}
@@ -86,7 +87,7 @@ def features(unit: Unit) -> list[str]:
     for heading in unit.section[-2:]:
         found += [f"s={w}" for w in WORD.findall(heading.lower())[:8]]
     found.append(f"end={unit.text.rstrip()[-1:]}")
-    found.append(f"digit={any(c.isdigit() for c in text)}")
+    found.append(f"digit={DIGIT.search(text) is not None}")
     found.append(f"shape={unit.shape}")
     found.append(f"figure={states_a_figure(words)}")
     found.append(f"past={unit.past}")
@@ -99,6 +100,7 @@ def did(tokens: Sequence[Token], is_actor: Callable[[Token], bool]) -> bool:
     """Does a subject (a pronoun, or what ``is_actor`` says names an actor or a party) do
     something in the past ("we balanced", "the Liberals delivered")? A past commitment
     ("we pledged") is not a deed."""
+    tokens = list(tokens)
     for token, after in zip(tokens, tokens[1:], strict=False):
         verb = after.lower_
         if (verb.endswith("ed") and not verb.endswith("eed") and verb not in COMMITTED

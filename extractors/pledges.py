@@ -25,7 +25,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from spacy.attrs import LOWER
+import numpy as np
+from spacy.attrs import LOWER, TAG
 from spacy.language import Language
 from spacy.matcher import PhraseMatcher
 from spacy.tokens import Doc, Span, Token
@@ -620,7 +621,8 @@ class PledgeExtractor:
             skip = marker_length(block.text)
             base = block.start + skip
             sdoc = self._parse(block.text[skip:], nlp, rules)
-            spans = [sdoc[:]] if block.kind == "list_item" else list(sdoc.sents)
+            spans = [sdoc[:]] if block.kind == "list_item" else sentences(sdoc)
+            actors = None
             for number, span in enumerate(spans):
                 if len(span) < 2:
                     continue
@@ -629,12 +631,16 @@ class PledgeExtractor:
                              if c.start < end and start < c.end), None)
                 if rule and unclaimed:
                     continue
+                if actors is None:  # the block's actor tokens, in one pass over its tags
+                    actors = np.flatnonzero(sdoc.to_array(TAG) == nlp.vocab.strings[ACTOR])
+                text = span_text(span)
                 yield Unit(
-                    text=span.text, block_kind=block.kind, document_kind=kind,
+                    text=text, block_kind=block.kind, document_kind=kind,
                     sentence=number, sentences=len(spans),
-                    actors=tuple(t.i - span.start for t in span if t.tag_ == ACTOR)[:3],
+                    actors=tuple(int(i) - span.start for i in actors
+                                 if span.start <= i < span.end)[:3],
                     lead_in=block.lead_in, section=tuple(block.section[-2:]), rule=rule,
-                    shape=rules.lists.shape(span.text),
+                    shape=rules.lists.shape(text),
                     past=did(span[:12], names_actor),
                 ), self._candidate(span, block, base, LEARNED, block.lead_in)
 
@@ -721,7 +727,7 @@ class PledgeExtractor:
             return
         sdoc = self._parse(block.text[skip:], nlp, rules)
         whole = sdoc[:]
-        sents = list(sdoc.sents)
+        sents = sentences(sdoc)
         if self._after_pledge and not self._statement_data and rules.says_how(whole):
             # "2. More homes" then "By working with housing associations to ...": how the
             # pledge above will be delivered, set as a paragraph of its own
@@ -959,6 +965,14 @@ class PledgeExtractor:
         return Candidate(span=span, text=text, block=block, start=start, end=start + len(text),
                          rule=rule, lead_in=lead_in,
                          section=section if section is not None else block.heading)
+
+
+def sentences(sdoc: Doc) -> list[Span]:
+    """The sentences of a parsed text, found once: the rules and the learned aid both
+    read them."""
+    if "pf_sents" not in sdoc.user_data:
+        sdoc.user_data["pf_sents"] = list(sdoc.sents)
+    return sdoc.user_data["pf_sents"]
 
 
 def names_actor(token: Token) -> bool:
