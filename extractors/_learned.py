@@ -22,7 +22,7 @@ import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -43,9 +43,6 @@ FIGURE_LINKS = {"at", "now", "just", "only", "over", "under", "nearly", "almost"
                 "around", "down", "up"}
 FUTURE = {"will", "ll", "shall", "would", "pledge", "pledges", "promise", "promises", "commit",
           "committed", "plan", "plans", "aim", "aims", "going"}
-# What the rules know a unit is not (the aid never adds one): a past achievement, a
-# statistic, a call to vote
-NEVER = {"record", "call"}
 
 
 @dataclass(frozen=True)
@@ -61,8 +58,6 @@ class Unit:
     lead_in: str | None
     section: tuple[str, ...]  # the headings it sits under, nearest last
     rule: str | None  # the rule that claimed it, if any
-    shape: str  # what it reads as (``ProgrammeLists.shape``): imperative, record, call, ...
-    past: bool  # an actor, a party or a pronoun does something in the past ("we balanced")
 
 
 def features(unit: Unit) -> list[str]:
@@ -88,9 +83,7 @@ def features(unit: Unit) -> list[str]:
         found += [f"s={w}" for w in WORD.findall(heading.lower())[:8]]
     found.append(f"end={unit.text.rstrip()[-1:]}")
     found.append(f"digit={DIGIT.search(text) is not None}")
-    found.append(f"shape={unit.shape}")
     found.append(f"figure={states_a_figure(words)}")
-    found.append(f"past={unit.past}")
     found.append(f"rule={unit.rule}")
     found.append(f"ruled={bool(unit.rule)}")
     return found
@@ -101,6 +94,8 @@ def did(tokens: Sequence[Token], is_actor: Callable[[Token], bool]) -> bool:
     something in the past ("we balanced", "the Liberals delivered")? A past commitment
     ("we pledged") is not a deed."""
     tokens = list(tokens)
+    if not any(t.lower_.endswith("ed") for t in tokens[1:]):
+        return False
     for token, after in zip(tokens, tokens[1:], strict=False):
         verb = after.lower_
         if (verb.endswith("ed") and not verb.endswith("eed") and verb not in COMMITTED
@@ -119,10 +114,14 @@ def states_a_figure(words: list[str]) -> bool:
                for a, b, c in zip(words, words[1:], [*words[2:], ""], strict=False))
 
 
+@lru_cache(maxsize=1 << 16)
+def _slot(name: str) -> int:
+    return zlib.crc32(name.encode()) % DIMENSIONS
+
+
 def slots(names: list[str]) -> np.ndarray:
     """The hashed slots of a unit's features (each once: a repeated word counts once)."""
-    return np.fromiter(sorted({zlib.crc32(n.encode()) % DIMENSIONS for n in names}),
-                       dtype=np.int64)
+    return np.fromiter(sorted({_slot(n) for n in names}), dtype=np.int64)
 
 
 class LearnedAid:
@@ -151,10 +150,11 @@ class LearnedAid:
         return 1.0 / (1.0 + math.exp(-score))
 
     def accepts(self, unit: Unit, form: str) -> bool:
-        if unit.shape in NEVER or unit.past or states_a_figure(
-                WORD.findall(unit.text.lower())[:MAX_WORDS]):
-            return False  # a record, a call to vote, a figure as it stands
-        return self.probability(unit, form) >= self.thresholds[form]
+        """The model is sure of it, and it does not state a figure as it stands (the
+        extractor then asks the rules whether it reads as a record, a call or another
+        party's intention)."""
+        return (self.probability(unit, form) >= self.thresholds[form]
+                and not states_a_figure(WORD.findall(unit.text.lower())[:MAX_WORDS]))
 
 
 @cache

@@ -602,7 +602,7 @@ class PledgeExtractor:
         form = "rows" if doc.parser == "csv" else "page"
         added = [candidate for unit, candidate in self.units(doc, nlp, rules, found, True)
                  if self._learned.accepts(unit, form)
-                 and not self._names_only_others(candidate, doc, nlp, rules)]
+                 and not self._rules_refuse(candidate, doc, nlp, rules)]
         yield from sorted(found + added, key=lambda candidate: candidate.block.index)
 
     def units(self, doc: Document, nlp: Language, rules: Rules, found: list[Candidate],
@@ -640,16 +640,20 @@ class PledgeExtractor:
                     actors=tuple(int(i) - span.start for i in actors
                                  if span.start <= i < span.end)[:3],
                     lead_in=block.lead_in, section=tuple(block.section[-2:]), rule=rule,
-                    shape=rules.lists.shape(text),
-                    past=did(span[:12], names_actor),
                 ), self._candidate(span, block, base, LEARNED, block.lead_in)
 
     @staticmethod
-    def _names_only_others(candidate: Candidate, doc: Document, nlp: Language,
-                           rules: Rules) -> bool:
-        """The unit names parties, none of them the author's (a statement row's own
-        party, else the document's): another party's intention, not a pledge."""
-        named = {t._.pf_party for t in candidate.span if t._.pf_party}
+    def _rules_refuse(candidate: Candidate, doc: Document, nlp: Language,
+                      rules: Rules) -> bool:
+        """What the rules know a unit the aid is sure of is not: a record or a call to
+        vote (the list shapes: "Delivered ...", "we have cut ...", "Vote ..."), a deed
+        ("we balanced", "the Liberals delivered"), or a unit naming parties none of which
+        is the author's (a statement row's own party, else the document's): another
+        party's intention."""
+        span = candidate.span
+        if rules.lists.shape(candidate.text) in {"record", "call"} or did(span[:12], names_actor):
+            return True
+        named = {t._.pf_party for t in span if t._.pf_party}
         if not named:
             return False
         authors = (rules.row_parties(" ".join(candidate.block.section), nlp)

@@ -15,25 +15,41 @@ from pledgeflow.extractors.pledges import PledgeExtractor
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse
 
-PAGE = """# Our plan for Riverton
+# Pledges no rule reads (verbless and gerund items with no lead-in, a reporter's
+# paraphrase), among background, a deed, a figure and another party's record. The model
+# is sure of some of them; which ones depends on its weights, so the tests ask that it
+# finds some and takes nothing else.
+PAGE_PLEDGES = [
+    "Planting 5,000 trees along our streets and in our parks.",
+    "A new swimming pool at Riverton Park, open by 2027.",
+    "More police on the beat in the town centre, paid for by cutting waste.",
+    "Restoring weekly bin collections across the borough.",
+    "Council tax frozen for four years.",
+]
+PAGE_OTHERS = [
+    "The Riverton Green Party stands for a fairer town.",
+    "We balanced the budget last year.",
+    "Council tax is at its highest level ever.",
+    "Our councillors have fought hard for local people.",
+]
+PAGE = "# Our plan for Riverton\n\n" + "\n\n".join(
+    p for pair in zip(PAGE_PLEDGES, [*PAGE_OTHERS, ""], strict=True) for p in pair if p) + "\n"
 
-The Riverton Green Party stands for a fairer town.
-
-Planting 5,000 trees along our streets and in our parks.
-
-We balanced the budget last year.
-
-Council tax is at its highest level ever.
-
-Our councillors have fought hard for local people.
-"""
-
-ROWS = """date,party,statement
-2025-04-03,Liberal,"Mr Cates said the plan would see 500 more nurses in regional hospitals."
-2025-04-03,Liberal,"Labor's energy plan will push power bills up by another $1,000 a year."
-2025-04-03,Liberal,"Unemployment is at 3.9 per cent, close to a 50-year low."
-2025-04-03,Liberal,"The Liberals delivered record investment in roads."
-"""
+ROW_PLEDGES = [
+    "Under the plan, 500 more nurses would work in regional hospitals.",
+    "That means 500 more nurses in regional hospitals by 2027.",
+    "The commitment includes $20 million for the Tamworth hospital.",
+    "Mr Cates said the plan would see 500 more nurses in regional hospitals.",
+]
+ROW_OTHERS = [
+    "Labor's energy plan will push power bills up by another $1,000 a year.",
+    "Unemployment is at 3.9 per cent, close to a 50-year low.",
+    "The Liberals delivered record investment in roads.",
+    "Labor's reckless spending has pushed up the cost of everything.",
+]
+ROWS = "date,party,statement\n" + "".join(
+    f'2025-04-03,Liberal,"{text}"\n' for pair in zip(ROW_PLEDGES, ROW_OTHERS, strict=True)
+    for text in pair)
 
 
 @pytest.fixture(scope="module")
@@ -52,21 +68,24 @@ def pledges(data: str, media_type: str, meta: dict, nlp, learned: bool = True,
             for r in extractor.extract(doc, nlp) if r.kind == "pledges"}
 
 
+def learned_only(found: dict) -> set[str]:
+    return {text for text, rule in found.items() if rule == "learned"}
+
+
 def test_the_aid_adds_what_the_rules_leave_and_marks_it(nlp):
     meta = {"kind": "manifesto", "party": "Green Party"}
     found = pledges(PAGE, "text/markdown", meta, nlp)
     rules_alone = pledges(PAGE, "text/markdown", meta, nlp, learned=False)
-    planting = "Planting 5,000 trees along our streets and in our parks."
-    assert planting not in rules_alone
-    assert found == {**rules_alone, planting: "learned"}
-
-
-NURSES = "Mr Cates said the plan would see 500 more nurses in regional hospitals."
+    added = learned_only(found)
+    assert added and added <= set(PAGE_PLEDGES) - set(rules_alone)
+    assert found == {**rules_alone, **dict.fromkeys(added, "learned")}
 
 
 def test_statement_rows_use_their_own_model(nlp):
     found = pledges(ROWS, "text/csv", {"kind": "campaign_statement"}, nlp)
-    assert found == {NURSES: "learned"}
+    added = learned_only(found)
+    assert added and added <= set(ROW_PLEDGES)
+    assert not set(found) & set(ROW_OTHERS)
 
 
 def bias_only(logit: float) -> LearnedAid:
@@ -78,30 +97,50 @@ def bias_only(logit: float) -> LearnedAid:
 
 
 def test_a_sure_model_still_never_adds_another_partys_intention_a_figure_or_a_deed(nlp):
-    # every row but the first would be a pledge by score alone: Labor's plan in a Liberal
-    # row, a figure as it stands, and what the Liberals did
+    # every row would be a pledge by score alone: Labor's plan in a Liberal row, a figure
+    # as it stands, what the Liberals did and Labor's record are refused all the same
     found = pledges(ROWS, "text/csv", {"kind": "campaign_statement"}, nlp, aid=bias_only(5.0))
-    assert found == {NURSES: "learned"}
+    assert set(found) == set(ROW_PLEDGES)
 
 
-def unit(text: str, shape: str = "sentence") -> Unit:
+SURE_PAGE = """# Riverton
+
+We will open a library in every ward.
+
+Delivered a new library in Eastgate.
+
+Vote Green on 7 May.
+
+We balanced the budget last year.
+
+Waiting lists are now 12 weeks long.
+
+Waiting lists will be 12 weeks at most.
+"""
+
+
+def test_a_sure_model_still_never_adds_a_record_a_call_a_deed_or_a_figure_as_it_stands(nlp):
+    found = pledges(SURE_PAGE, "text/markdown", {"kind": "manifesto", "party": "Green Party"},
+                    nlp, aid=bias_only(5.0))
+    assert set(found) == {"We will open a library in every ward.",
+                          "Waiting lists will be 12 weeks at most."}
+
+
+def unit(text: str) -> Unit:
     return Unit(text=text, block_kind="paragraph", document_kind="manifesto", sentence=0,
-                sentences=1, actors=(), lead_in=None, section=(), rule=None, shape=shape,
-                past=False)
+                sentences=1, actors=(), lead_in=None, section=(), rule=None)
 
 
-@pytest.mark.parametrize(("text", "shape", "accepted"), [
-    ("We will open a library in every ward.", "sentence", True),
-    ("Delivered a library in every ward.", "record", False),
-    ("Vote Green on 7 May.", "call", False),
-    ("Unemployment is at 3.9 per cent.", "sentence", False),
-    ("Waiting lists are now 12 weeks long.", "sentence", False),
-    ("Waiting lists will be 12 weeks at most.", "sentence", True),
+@pytest.mark.parametrize(("text", "accepted"), [
+    ("Unemployment is at 3.9 per cent.", False),
+    ("Waiting lists are now 12 weeks long.", False),
+    ("Waiting lists will be 12 weeks at most.", True),
+    ("We will open a library in every ward.", True),
 ])
-def test_the_aid_never_adds_a_record_a_call_or_a_figure_as_it_stands(text, shape, accepted):
+def test_the_model_itself_never_takes_a_figure_as_it_stands(text, accepted):
     aid = bias_only(5.0)
-    assert aid.probability(unit(text, shape), "page") > 0.99
-    assert aid.accepts(unit(text, shape), "page") is accepted
+    assert aid.probability(unit(text), "page") > 0.99
+    assert aid.accepts(unit(text), "page") is accepted
 
 
 def test_the_shipped_model_loads_with_what_it_was_trained_on():
