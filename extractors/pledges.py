@@ -12,7 +12,9 @@ author commits itself to an action or outcome:
   lead-in or heading naming pledges, goals or priorities;
 - imperative paragraphs ("Secure ...", "Continuing to ...") in a section the document
   presents as pledges or goals;
-- bulleted cells of a table whose header names initiatives, priorities or goals.
+- bulleted cells of a table whose header names initiatives, priorities or goals;
+- what the rules leave, when the learned aid (``_learned.py``) is sure of it and the
+  rules do not know it for a record, a call, a deed or another party's intention.
 
 A bare lead-in ("We will:", "We will support this by:") introduces pledges but is
 not one itself. Patterns are in ``pledges.patterns.jsonl``, word lists in
