@@ -13,25 +13,15 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
-import sys
 import time
 from pathlib import Path
+
+from run import _corpus_module  # benchmarks/run.py, beside this script
 
 from pledgeflow.extractors.pledges import PledgeExtractor
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse
-
-HERE = Path(__file__).resolve().parent
-
-
-def _corpus_module():
-    spec = importlib.util.spec_from_file_location("bench_corpus", HERE / "corpus.py")
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up by name
-    spec.loader.exec_module(module)
-    return module
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ import re
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -59,10 +59,14 @@ class Unit:
     section: tuple[str, ...]  # the headings it sits under, nearest last
     rule: str | None  # the rule that claimed it, if any
 
+    @cached_property
+    def words(self) -> list[str]:
+        """Its first words, lower case: the model's features and the figure check."""
+        return WORD.findall(self.text.lower())[:MAX_WORDS]
+
 
 def features(unit: Unit) -> list[str]:
-    text = unit.text.lower()
-    words = WORD.findall(text)[:MAX_WORDS]
+    words = unit.words
     found = ["bias", f"bk={unit.block_kind}", f"dk={unit.document_kind}"]
     found += [f"w={w}" for w in words]
     found += [f"b={a}_{b}" for a, b in zip(words, words[1:], strict=False)]
@@ -82,7 +86,7 @@ def features(unit: Unit) -> list[str]:
     for heading in unit.section[-2:]:
         found += [f"s={w}" for w in WORD.findall(heading.lower())[:8]]
     found.append(f"end={unit.text.rstrip()[-1:]}")
-    found.append(f"digit={DIGIT.search(text) is not None}")
+    found.append(f"digit={DIGIT.search(unit.text) is not None}")
     found.append(f"figure={states_a_figure(words)}")
     found.append(f"rule={unit.rule}")
     found.append(f"ruled={bool(unit.rule)}")
@@ -94,8 +98,6 @@ def did(tokens: Sequence[Token], is_actor: Callable[[Token], bool]) -> bool:
     something in the past ("we balanced", "the Liberals delivered")? A past commitment
     ("we pledged") is not a deed."""
     tokens = list(tokens)
-    if not any(t.lower_.endswith("ed") for t in tokens[1:]):
-        return False
     for token, after in zip(tokens, tokens[1:], strict=False):
         verb = after.lower_
         if (verb.endswith("ed") and not verb.endswith("eed") and verb not in COMMITTED
@@ -154,7 +156,7 @@ class LearnedAid:
         extractor then asks the rules whether it reads as a record, a call or another
         party's intention)."""
         return (self.probability(unit, form) >= self.thresholds[form]
-                and not states_a_figure(WORD.findall(unit.text.lower())[:MAX_WORDS]))
+                and not states_a_figure(unit.words))
 
 
 @cache
