@@ -580,6 +580,8 @@ class PledgeExtractor:
             span, text = candidate.span, candidate.text
             if mentions_any(text, rules.site_text):
                 continue  # a cookie banner or a sign-up form printed with the page
+            # the rules read every block before the aid did: a row speaks for its party again
+            enter_block(candidate.block, doc, nlp, rules)
             found = rules.commitment(span)
             pledge = Pledge(
                 text=text.strip(), lead_in=candidate.lead_in, section=candidate.section,
@@ -655,12 +657,9 @@ class PledgeExtractor:
         span = candidate.span
         if rules.lists.shape(candidate.text) in {"record", "call"} or did(span[:12], names_actor):
             return True
-        named = {t._.pf_party for t in span if t._.pf_party}
-        if not named:
-            return False
-        authors = (rules.row_parties(" ".join(candidate.block.section), nlp)
-                   if doc.parser == "csv" else None) or rules.authors
-        return bool(authors) and not named & authors
+        enter_block(candidate.block, doc, nlp, rules)
+        return (any(t._.pf_party for t in span) and bool(rules.author_parties)
+                and not rules.names_author(span))
 
     def rule_candidates(self, doc: Document, nlp: Language,
                         rules: Rules) -> Iterator[Candidate]:
@@ -686,9 +685,7 @@ class PledgeExtractor:
             heading_item = self._item_of_open_lead_in(block, rules)
             if block.kind != "paragraph" and not heading_item:
                 self._open_lead_in = None
-            # a row of statement data names its own party in its section label
-            rules.block_parties = (rules.row_parties(" ".join(block.section), nlp)
-                                   if doc.parser == "csv" else set())
+            enter_block(block, doc, nlp, rules)
             found = self._block(block, nlp, rules, heading_item)
             yield from found
             if block.kind != "heading" or found:
@@ -971,6 +968,13 @@ class PledgeExtractor:
         return Candidate(span=span, text=text, block=block, start=start, end=start + len(text),
                          rule=rule, lead_in=lead_in,
                          section=section if section is not None else block.heading)
+
+
+def enter_block(block: Block, doc: Document, nlp: Language, rules: Rules) -> None:
+    """Tell the rules which block they read: a row of statement data names its own party
+    in its section label, and speaks for it (``Rules.author_parties``)."""
+    rules.block_parties = (rules.row_parties(" ".join(block.section), nlp)
+                           if doc.parser == "csv" else set())
 
 
 def sentences(sdoc: Doc) -> list[Span]:

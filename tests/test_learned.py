@@ -150,3 +150,18 @@ def test_the_shipped_model_loads_with_what_it_was_trained_on():
     assert all(0.5 <= t < 1 for t in meta["thresholds"].values())
     assert meta["split"] == "dev" and meta["trained_on"]["page"]["documents"] > 100
     assert all(np.count_nonzero(w) > 1000 for w in aid.weights.values())
+
+
+def test_each_rows_pledge_is_read_with_its_own_party_after_the_aids_pass(nlp):
+    # The rules read every row before the aid does; the pledge's kind is read after both,
+    # and a Liberal row must not be read as the last row's (Labor's): "The Liberals will
+    # cut" is then no commitment of the author's, and its kind came out "outcome".
+    rows = ('date,party,statement\n'
+            '2025-04-03,Liberal,"The Liberals will cut payroll tax for small businesses."\n'
+            '2025-04-03,Labor,"Labor will build 20 new hospitals."\n')
+    doc = parse(rows.encode(), "text/csv", document_id="a" * 64)
+    doc.meta = {"kind": "campaign_statement"}
+    kinds = {r.text: r.pledge_kind for r in PledgeExtractor().extract(doc, nlp)
+             if r.kind == "pledges"}
+    assert kinds == {"The Liberals will cut payroll tax for small businesses.": "action",
+                     "Labor will build 20 new hospitals.": "action"}
