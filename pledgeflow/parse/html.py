@@ -16,7 +16,8 @@ Approach, in five steps, each one function below:
    the most non-link text (a text-density fallback in the style of readability).
 4. **Walk** the root iteratively (no recursion, so deep markup cannot blow the stack) and
    emit headings, paragraphs (``<p>`` and runs of inline text in any block), list items with
-   their depth, and data tables.
+   their depth, and data tables (a ``<div>`` table with ARIA roles, ``role="table"`` with
+   its rows and cells, is read as a ``<table>``).
 5. **Tidy** the block list: drop figure captions that repeat a heading, turn bullet-glyph
    paragraphs, and runs of paragraphs numbered 1, 2, 3 in turn, into list items, drop
    consecutive duplicates and trailing orphan headings, then set each block's section path
@@ -39,8 +40,8 @@ from pledgeflow.text_decode import decode_text
 
 PARSER = "html"
 # 2: one decoder for every text format (text_decode); 3: table cells laid on the grid (spans);
-# 4: paragraphs numbered 1, 2, 3 in turn are a list
-PARSER_VERSION = "4"
+# 4: paragraphs numbered 1, 2, 3 in turn are a list; 5: tables of <div>s with ARIA roles
+PARSER_VERSION = "5"
 
 # 1. Decoding is ``pledgeflow.text_decode``'s, as for every text format (see parse_html).
 
@@ -814,6 +815,23 @@ def _title(root: Element, page_title: str | None) -> str | None:
     return page_title
 
 
+# A table laid out in <div>s and <span>s, its structure given by ARIA roles.
+_ARIA_TABLE = {"table": "table", "grid": "table", "rowgroup": "tbody", "row": "tr",
+               "columnheader": "th", "rowheader": "th", "cell": "td", "gridcell": "td"}
+
+
+def _aria_tables(document: Element) -> None:
+    """Read an element with role="table" (or "grid") as a <table>: its rows and cells as
+    <tr>, <th> and <td>, so a table built of <div>s is read as one."""
+    for node in document.descendants:
+        if (isinstance(node, Element) and node.name not in ("table", "tr", "td", "th")
+                and _roles(node) & {"table", "grid"} and not _inside(node, {"table"})):
+            node.name = "table"
+            for inner in node.descendants:
+                if isinstance(inner, Element) and (role := _roles(inner) & set(_ARIA_TABLE)):
+                    inner.name = _ARIA_TABLE[min(role)]
+
+
 def parse_html(
     data: bytes, *, document_id: str, url: str | None = None, charset: str | None = None
 ) -> Document:
@@ -824,6 +842,7 @@ def parse_html(
     """
     decoded = decode_text(data, charset, markup=True)
     document = parse_tree(decoded.text)
+    _aria_tables(document)
     page_title = _page_title(document)
     # The whole tree, not its <body>: libxml2 predates HTML5 and leaves a <main> that follows
     # bare head elements (no <body> tag) inside <head>.

@@ -51,14 +51,16 @@ from pledgeflow.parse.pdf_tables import (
     has_ruled_table,
     page_drawing,
     read_tables,
+    row_rules,
     ruled_tables,
 )
 from pledgeflow.parse.pdf_text import PageFrame, page_words
 from pledgeflow.parse.pdf_unruled import (
-    continued_table,
+    going_on,
     has_split_rows,
     header_text,
     last_table_open,
+    open_row,
     unruled_tables_in_columns,
 )
 
@@ -70,8 +72,10 @@ PARSER = "pdf"
 # 6: two-column order (lines split at the gutter, footers after the columns), list depth
 # from a number's right edge; 7: one-row, background-only and ill-fitting ruled grids left
 # to the layout; unruled tables with centred cells, wrapped headers, inside one page column,
-# and the rows a page break leaves at the top of the next page; 9: "1: " numbers an item
-PARSER_VERSION = "9"
+# and the rows a page break leaves at the top of the next page; 9: "1: " numbers an item;
+# 10: a table a column break cuts is joined (its header repeated or its columns moved), a
+# bold header over one row is a table, a table alone beside a column is read as a column
+PARSER_VERSION = "10"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.
@@ -160,13 +164,14 @@ def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> PdfReading:
                     if grids:
                         reading.table_pages.append(index + 1)
                     lines = group_lines(words)
-                    if open_table is not None and not found:
-                        piece, lines = continued_table(index + 1, lines, open_table.col_x,
-                                                       open_header)
-                        found.extend([piece] if piece is not None else [])
+                    if open_table is not None:
+                        found, lines = going_on(index + 1, found, lines, open_table,
+                                                open_header)
                     if has_split_rows(lines):  # most prose pages stop here
-                        unruled, lines = unruled_tables_in_columns(index + 1, lines)
+                        unruled, lines = unruled_tables_in_columns(index + 1, lines,
+                                                                   row_rules(edges))
                         found.extend(unruled)
+                    found, lines = open_row(index + 1, found, lines)
                     open_table = last_table_open(found, lines)
                     open_header = header_text(open_table)
                     reading.pages.append(PageContent(index + 1, frame.height, lines, found))

@@ -15,13 +15,20 @@ from pledgeflow.parse.pdf_layout import (
     DASH_BULLETS,
     Line,
     bullet_match,
+    dominant_size,
     ends_sentence,
     join_wrapped,
     numbering_match,
     reading_order,
     same_row,
 )
-from pledgeflow.parse.pdf_tables import TableItem, append_continuation, same_columns
+from pledgeflow.parse.pdf_tables import (
+    TableItem,
+    append_continuation,
+    same_columns,
+    same_header,
+    same_shape,
+)
 
 # Running headers and footers live in the top and bottom 12% of a page.
 MARGIN_ZONE = 0.12
@@ -89,8 +96,15 @@ def drop_running_lines(pages: Sequence[PageContent]) -> None:
             ln
             for ln in page.lines
             if not _in_margin(ln, page.height)
-            or (seen[_repeat_key(ln.text)] < threshold and not _PAGE_NUMBER_RE.match(ln.text))
+            or (seen[_repeat_key(ln.text)] < threshold
+                and not (_PAGE_NUMBER_RE.match(ln.text) and not _larger_than_text(ln, page)))
         ]
+
+
+def _larger_than_text(line: Line, page: PageContent) -> bool:
+    """A number set larger than the page's text is part of a title ("Plan 2025-" over
+    "2030"), not a page number."""
+    return _clearly_larger(line.size, dominant_size(w for ln in page.lines for w in ln.words))
 
 
 def body_size(pages: Sequence[PageContent]) -> float:
@@ -206,26 +220,32 @@ def page_blocks(page: PageContent, body: float) -> list[RawBlock]:
 
 
 def merge_page_break_tables(blocks: list[RawBlock]) -> list[RawBlock]:
-    """Join a table that opens a page onto the table that closed the page before."""
+    """Join a table that a page or column break cut onto the piece before it."""
     merged: list[RawBlock] = []
     for block in blocks:
         prev = merged[-1] if merged else None
-        if (
-            block.kind == "table"
-            and block.first_on_page
-            and block.table is not None
-            and prev is not None
-            and prev.kind == "table"
-            and prev.last_on_page
-            and prev.table is not None
-            and prev.table.pages[-1] == block.page - 1
-            and same_columns(prev.table, block.table)
-        ):
+        if prev is not None and _goes_on_with(prev, block):
+            assert prev.table is not None and block.table is not None
             append_continuation(prev.table, block.table)
             prev.last_on_page = block.last_on_page
             continue
         merged.append(block)
     return merged
+
+
+def _goes_on_with(prev: RawBlock, block: RawBlock) -> bool:
+    """Is ``block`` the rest of the table ``prev``, cut by a break? Across a page break it
+    opens its page where ``prev`` closed the page before; across a column break (a table
+    inside one page column) it opens the next column of the same page, higher up and to
+    the right. Either way it keeps the table's columns (moved with the page column, when it
+    is one), or repeats its header row, as browsers repeat a table's head."""
+    a, b = prev.table, block.table
+    if a is None or b is None or prev.kind != "table" or block.kind != "table":
+        return False
+    if block.first_on_page and prev.last_on_page and a.pages[-1] == block.page - 1:
+        return same_columns(a, b) or same_shape(a, b) or same_header(a, b)
+    return (block.page == a.pages[-1] and b.top < a.top and b.x0 >= a.x1 - 1.0
+            and (same_shape(a, b) or same_header(a, b)))
 
 
 def _joins_broken_paragraph(prev: RawBlock, block: RawBlock) -> bool:

@@ -304,7 +304,7 @@ def _is_two_columns(run: _Run, gutter: float, width: float) -> bool:
         return False
     left = [i for i in run.items if i.x1 <= gutter]
     right = [i for i in run.items if i.x0 >= gutter]
-    lone = _lone_item(left, right, width)
+    lone = _lone_item(left, right, width) or _lone_table(left, right, width)
     if not lone and (len(left) < 2 or len(right) < 2):
         return False
     # Narrow label columns (key: value lists, unruled tables) should stay row by row.
@@ -335,6 +335,19 @@ def _lone_item(side: list[Box], other: list[Box], width: float) -> bool:
         return False
     first = min(other, key=lambda i: i.top)
     return side[0].top > first.bottom
+
+
+def _lone_table(left: list[Box], right: list[Box], width: float) -> bool:
+    """A table alone on one side of the gutter, beside a real column of lines: a table set
+    inside one page column (or the piece of one that a column break carried over) is one
+    item, yet as much a column as the text beside it."""
+    for side, other in ((left, right), (right, left)):
+        if len(side) == 1 and not isinstance(side[0], Line) and len(other) >= 2:
+            table = side[0]
+            if (table.x1 - table.x0 >= 0.25 * width
+                    and max(i.x1 for i in other) - min(i.x0 for i in other) >= 0.25 * width):
+                return True
+    return False
 
 
 def _find_gutter(items: Sequence[Box]) -> float | None:

@@ -189,10 +189,44 @@ def read_tables(
 # --- tables broken by a page break ---------------------------------------------------------
 
 
+# A horizontal rule: (x0, x1, y).
+Rule = tuple[float, float, float]
+
+
+def row_rules(edges: list[dict]) -> list[Rule]:
+    """The horizontal rules drawn on the page (not a background's edges), pieces a browser
+    draws cell by cell joined where they meet: a table ruled only between its rows has no
+    grid for pdfplumber, yet its rules say where its rows go on."""
+    pieces = sorted((round(e["top"]), e["x0"], e["x1"]) for e in edges
+                    if e["orientation"] == "h" and not e.get("background"))
+    rules: list[list[float]] = []
+    for y, x0, x1 in pieces:
+        if rules and rules[-1][2] == y and x0 <= rules[-1][1] + 1.0:
+            rules[-1][1] = max(rules[-1][1], x1)
+        else:
+            rules.append([x0, x1, float(y)])
+    return [(x0, x1, y) for x0, x1, y in rules if x1 - x0 >= 36.0]
+
+
 def same_columns(a: TableItem, b: TableItem) -> bool:
     return len(a.col_x) == len(b.col_x) and all(
         abs(x - y) <= COLUMN_TOLERANCE for x, y in zip(a.col_x, b.col_x, strict=True)
     )
+
+
+def same_shape(a: TableItem, b: TableItem) -> bool:
+    """The same columns wherever the table stands: each column starts as far from the first
+    one (a table moved to the next page column)."""
+    return len(a.col_x) == len(b.col_x) and all(
+        abs((x - a.col_x[0]) - (y - b.col_x[0])) <= COLUMN_TOLERANCE
+        for x, y in zip(a.col_x, b.col_x, strict=True)
+    )
+
+
+def same_header(a: TableItem, b: TableItem) -> bool:
+    """``b`` opens with ``a``'s header row, as a browser repeats a table's head."""
+    return (a.header_rows > 0 and bool(a.rows) and bool(b.rows)
+            and _normal(a.rows[0]) == _normal(b.rows[0]))
 
 
 def _normal(row: list[str]) -> list[str]:

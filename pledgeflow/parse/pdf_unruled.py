@@ -11,7 +11,10 @@ Here such a table is found from its columns of whitespace:
    *rivers* stay open: x intervals at least half an em wide that no word of the block
    covers. A full-width line of prose closes them, so it ends the table; a header with
    small gaps or a cell's wrapped line leaves them open. A vertical gap clearly wider than
-   the block's row spacing ends it too. Rows may overlap by up to three quarters of a
+   the block's row spacing ends it too, unless a rule is drawn between the rows, across
+   their words (``row_rules``: a table ruled only between its rows, as GOV.UK and
+   Bootstrap style them, pads its cells above and below the rule), where a row that
+   fills two columns may stand up to three ems away. Rows may overlap by up to three quarters of a
    line (cells centred in their rows, CSS's default), but not where a bulleted line
    overlaps (a list in the next page column). A line in one column joins below the
    block at its closest spacing (a wrapped cell), or when it opens a row whose other
@@ -22,7 +25,11 @@ Here such a table is found from its columns of whitespace:
    centre. Visual rows are one table row each, unless the row spacing has two levels
    (cells that wrap): then a row starts after the wider spacing. Steps under most of a
    line (centred cells beside taller ones) never start a row.
-4. A block is a table when it has three rows or more, two or more columns, every column
+   A row's words in smaller type (a status badge) do not place it: its lines in its
+   main size do.
+4. A block is a table when it has three rows or more (two, when the first is a bold
+   header over three columns or more: a small table, or the piece of one a column break
+   left), two or more columns, every column
    holds text in two rows at least, and it is not columns of prose: when every column
    averages four words a line or more, it is two- or three-column text, read by
    ``reading_order`` column by column instead; and when a sentence runs on from one row's
@@ -35,7 +42,10 @@ its visual rows with the other column's text, which closes its rivers.
 
 At the top of a page that follows a table ending its page, rows that fit that table's
 columns are a piece of it (``continued_table``), however few: the rest of a row cut by
-the break, a last row; ``merge_page_break_tables`` joins them on.
+the break, a last row; ``merge_page_break_tables`` joins them on. A browser draws no
+rule where a page break cuts a ruled row, so that row's first lines stand under the
+page's last grid (``open_row`` adds them to it as one row) and its rest above the next
+page's first grid (``going_on`` makes them one row and joins the grid to them).
 
 The first row is a header row when it is bold and the body is not. The cost is a pass
 over a page's lines for pages whose rows never split (most prose pages), and a sweep
@@ -58,14 +68,24 @@ from pledgeflow.parse.pdf_layout import (
     bullet_match,
     dominant_size,
     ends_sentence,
+    join_wrapped,
 )
-from pledgeflow.parse.pdf_tables import COLUMN_TOLERANCE, TableItem, cell_text
+from pledgeflow.parse.pdf_tables import (
+    COLUMN_TOLERANCE,
+    Rule,
+    TableItem,
+    append_continuation,
+    cell_text,
+    same_columns,
+)
 
 # A river between columns is at least this wide, in ems of the text beside it.
 RIVER_EM = 0.5
 # A column of prose averages this many words a line or more.
 PROSE_WORDS = 4.0
 MIN_ROWS = 3
+# Rows with a rule drawn between them may stand this many ems apart.
+RULED_GAP = 3.0
 _NUMBER = re.compile(r"^\(?(?:\d{1,2}|[a-z]|[ivx]{1,4})[.)]$")
 # Lines of one wrapped cell sit at most this many ems apart, top to top.
 WRAP_PITCH = 1.75
@@ -97,7 +117,7 @@ def has_split_rows(lines: Sequence[Line], at_least: int = 2) -> bool:
 
 
 def unruled_tables(
-    page_no: int, lines: Sequence[Line]
+    page_no: int, lines: Sequence[Line], rules: Sequence[Rule] = ()
 ) -> tuple[list[TableItem], list[Line]]:
     """Tables found from the alignment of the page's lines, and the lines outside them.
 
@@ -113,7 +133,7 @@ def unruled_tables(
     for _, seed in sorted(seeds, key=lambda s: (-s[0], s[1])):
         if taken[seed]:
             continue
-        block, first, last = _grow(rows, seed, taken)
+        block, first, last = _grow(rows, seed, taken, rules)
         if block is None:
             continue
         table = _table(page_no, block)
@@ -128,13 +148,13 @@ def unruled_tables(
 
 
 def unruled_tables_in_columns(
-    page_no: int, lines: Sequence[Line]
+    page_no: int, lines: Sequence[Line], rules: Sequence[Rule] = ()
 ) -> tuple[list[TableItem], list[Line]]:
     """``unruled_tables`` on the page, then on each side of its column gutter, if it has
     one: a narrow table set inside one column of a two-column page shares its visual rows
     with the other column's prose, which closes its rivers, so it is found only on its
     own side. Tables across the page (``column-span: all``) are found first."""
-    tables, rest = unruled_tables(page_no, lines)
+    tables, rest = unruled_tables(page_no, lines, rules)
     if len(rest) < 2 * MIN_ROWS:
         return tables, rest
     gutter = _find_gutter(rest)
@@ -144,7 +164,7 @@ def unruled_tables_in_columns(
     inside: set[int] = set()
     for side in ([ln for ln in rest if ln.x1 <= gutter], [ln for ln in rest if ln.x0 >= gutter]):
         if has_split_rows(side):
-            found, kept = unruled_tables(page_no, side)
+            found, kept = unruled_tables(page_no, side, rules)
             tables.extend(found)
             kept_ids = {id(ln) for ln in kept}
             inside.update(id(ln) for ln in side if id(ln) not in kept_ids)
@@ -152,7 +172,8 @@ def unruled_tables_in_columns(
 
 
 def continued_table(
-    page_no: int, lines: Sequence[Line], col_x: list[float], header: str | None = None
+    page_no: int, lines: Sequence[Line], col_x: list[float], header: str | None = None,
+    one_column: bool = False,
 ) -> tuple[TableItem | None, list[Line]]:
     """The rows at the top of a page that go on with the table the page before ended
     with (columns starting at ``col_x``): too few, often, to be found as a table of their
@@ -161,8 +182,9 @@ def continued_table(
     river separates the words on either side of each column's start (not a word space),
     no column's words in a row stand apart by a column gap (a table of more columns), no row
     is all bold unless it repeats the table's header (``header_text``), and the
-    spacing stays a table's; one of them must fill two columns. The piece keeps the
-    table's columns, so ``merge_page_break_tables`` joins it on."""
+    spacing stays a table's; one of them must fill two columns (unless ``one_column``:
+    the rest of one cell, when the table's ruled rows go on right below). The piece keeps
+    the table's columns, so ``merge_page_break_tables`` joins it on."""
     rows = _rows(lines)
     size = dominant_size(w for ln in lines for w in ln.words) if lines else 0.0
     taken: list[list[Line]] = []
@@ -182,7 +204,7 @@ def continued_table(
     if not taken:
         return None, list(lines)
     visual = [_cells(_words(row), col_x) for row in taken]
-    if not any(sum(1 for c in cells if c) >= 2 for cells in visual):
+    if not one_column and not any(sum(1 for c in cells if c) >= 2 for cells in visual):
         return None, list(lines)
     groups = _table_rows(taken, visual) if len(taken) > 1 else [[visual[0]]]
     table_rows = [
@@ -234,6 +256,66 @@ def _cells(words: list[Word], col_x: list[float]) -> list[list[Word]]:
         centre = (w.x0 + w.x1) / 2
         cells[max(0, sum(1 for x in col_x if centre >= x) - 1)].append(w)
     return cells
+
+
+def going_on(page_no: int, found: list[TableItem], lines: list[Line], table: TableItem,
+             header: str | None) -> tuple[list[TableItem], list[Line]]:
+    """The page's tables with the piece of ``table`` (which ended the page before) that
+    opens this page (``continued_table``), and the lines left. A browser draws no rule
+    where a page break cuts a row, so the rest of that row stands above the first ruled
+    row of the page, outside its grid: it joins the grid below it when that keeps the
+    table's columns, as one piece."""
+    first = min(found, key=lambda t: t.top, default=None)
+    above = [ln for ln in lines if first is None or ln.bottom <= first.top]
+    follows = first is not None and same_columns(first, table)
+    piece, rest = continued_table(page_no, above, table.col_x, header, one_column=follows)
+    if piece is None:
+        return found, lines
+    if follows:
+        assert first is not None
+        _one_row(piece)  # all above the first rule is the rest of the row the break cut
+        append_continuation(piece, first)
+        piece.bottom, piece.x1 = max(piece.bottom, first.bottom), max(piece.x1, first.x1)
+        found = [t for t in found if t is not first]
+    kept = {id(ln) for ln in rest} | {id(ln) for ln in lines if ln.bottom > (
+        first.top if first is not None else float("inf"))}
+    return [piece, *found], [ln for ln in lines if id(ln) in kept]
+
+
+def open_row(page_no: int, found: list[TableItem], lines: list[Line]
+             ) -> tuple[list[TableItem], list[Line]]:
+    """The page's last table with the row a page break opened under it: its first lines,
+    below the last rule, which are all that is left of the page and fit its columns."""
+    if not found:
+        return found, lines
+    last = max(found, key=lambda t: t.bottom)
+    below = [ln for ln in lines if ln.top > last.bottom]
+    if not below:
+        return found, lines
+    size = dominant_size(w for ln in below for w in ln.words)
+    piece, rest = continued_table(page_no, below, last.col_x)
+    if piece is None or rest and any(ln.top > last.bottom for ln in rest) \
+            or piece.top - last.bottom > 2.0 * size or len(piece.rows[0]) != len(last.rows[0]):
+        return found, lines
+    _one_row(piece)  # all below the last rule is the one row the break opened
+    last.rows.extend(piece.rows)
+    last.bottom = max(last.bottom, piece.bottom)
+    inside = {id(ln) for ln in below}
+    return found, [ln for ln in lines if id(ln) not in inside]
+
+
+def _one_row(table: TableItem) -> None:
+    """Join the table's rows into one, cell by cell."""
+    if len(table.rows) > 1:
+        table.rows = [[_join_cells([row[j] for row in table.rows])
+                       for j in range(len(table.rows[0]))]]
+
+
+def _join_cells(parts: list[str]) -> str:
+    text = ""
+    for part in (p for p in parts if p.strip()):
+        text = join_wrapped(text, part) if text else part
+    return text
 
 
 def header_text(table: TableItem | None) -> str | None:
@@ -313,8 +395,23 @@ def _bulleted(row: list[Line]) -> bool:
     return any(bullet_match(ln.text) for ln in row)
 
 
+def _ruled_between(upper: list[Line], lower: list[Line], rules: Sequence[Rule]) -> bool:
+    """Is a rule drawn between the two rows, across the words of both?"""
+    y0, y1 = max(ln.bottom for ln in upper), min(ln.top for ln in lower)
+    x0 = min(ln.x0 for ln in (*upper, *lower))
+    x1 = max(ln.x1 for ln in (*upper, *lower))
+    return any(y0 <= y <= y1 and r0 <= x0 + 1.0 and r1 >= x1 - 1.0 for r0, r1, y in rules)
+
+
 def _gap(upper: list[Line], lower: list[Line]) -> float:
-    return min(ln.top for ln in lower) - max(ln.bottom for ln in upper)
+    return min(ln.top for ln in _main(lower)) - max(ln.bottom for ln in _main(upper))
+
+
+def _main(row: list[Line]) -> list[Line]:
+    """The row's lines in its main size: a badge's smaller words, centred on other lines,
+    say nothing of where the row stands."""
+    top = max(ln.size for ln in row)
+    return [ln for ln in row if ln.size >= top - 1.0]
 
 
 def _size(row: list[Line]) -> float:
@@ -322,19 +419,22 @@ def _size(row: list[Line]) -> float:
 
 
 def _one_size(row: list[Line]) -> bool:
-    """A table row is set in one size; a heading beside a column of text is not."""
-    sizes = [ln.size for ln in row]
-    return max(sizes) - min(sizes) <= 1.0
+    """A table row is set in one size, but for a word or two in smaller type (a status
+    badge, a footnote); a heading beside a column of text is not."""
+    top = max(ln.size for ln in row)
+    return all(ln.size >= top - 1.0 or len(ln.words) <= 2 for ln in row)
 
 
 def _grow(
-    rows: list[list[Line]], seed: int, taken: list[bool]
+    rows: list[list[Line]], seed: int, taken: list[bool], rules: Sequence[Rule] = ()
 ) -> tuple[_Block | None, int, int]:
     """The block grown from a seed row, not into ``taken`` rows: (block or None, first
     row, last row). A row joins when it keeps every river open, is in the seed's font
     size, and is no further from the block than its rows are from each other (an em at
     first); above the block it must fill two columns (a header, not a heading), and below
-    it a row in one column only joins at the block's closest spacing (a wrapped cell)."""
+    it a row in one column only joins at the block's closest spacing (a wrapped cell).
+    A rule drawn across both rows' words, between them, lets a row join further away (up to
+    ``RULED_GAP`` ems): tables ruled between rows only pad their cells above and below it."""
     size = _size(rows[seed])
     min_gap = RIVER_EM * size
     cover = _cover(_spans(_words(rows[seed])), min_gap)
@@ -352,13 +452,19 @@ def _grow(
         # middle``) sits half a line below its neighbours' first lines; a list item does
         # not (a list in the next page column, beside a table)
         neighbour = rows[k - 1] if below else rows[k + 1]
-        if gap > limit or gap < -0.75 * size or (
+        upper, lower = (rows[k - 1], rows[k]) if below else (rows[k], rows[k + 1])
+        far = gap > limit  # only across a rule, by a row that fills two columns (below)
+        if far and not (gap <= RULED_GAP * size and _ruled_between(upper, lower, rules)):
+            return None
+        if gap < -0.75 * size or (
             gap < 0 and (_bulleted(rows[k]) or _bulleted(neighbour))
         ):
             return None
         spans = _spans(_words(rows[k]))
         new = _cover(sorted(cover + spans), min_gap)
         if len(new) < 2 or not _keeps(rivers, _rivers(new)):
+            return None
+        if far and _columns_used(spans, new) < 2:
             return None
         if _columns_used(spans, new) < 2 and (
             (not below and not ends_header(k, new))
@@ -439,16 +545,18 @@ def _table(page_no: int, block: _Block) -> TableItem | None:
          for j in range(n_cols)]
         for group in groups
     ]
-    if len(rows) < MIN_ROWS or any(sum(1 for r in rows if r[j]) < 2 for j in range(n_cols)):
+    first = [w for v in groups[0] for cell in v for w in cell]
+    body = [w for group in groups[1:] for v in group for cell in v for w in cell]
+    bold_first = all(w.bold for w in first) and not all(w.bold for w in body)
+    if len(rows) < (2 if bold_first and n_cols >= 3 else MIN_ROWS):
+        return None  # (a bold header over one row of three cells or more is a table)
+    if any(sum(1 for r in rows if r[j]) < 2 for j in range(n_cols)):
         return None
     filled = sum(1 for r in rows if sum(1 for c in r if c) >= 2)
     if filled < 2 or (n_cols == 2 and filled < 0.75 * len(rows)):
         return None  # two columns hold a table when their rows pair up
     if _runs_on(rows) >= (1 if n_cols == 2 else 2):
         return None  # a sentence runs on from row to row: lines of text, not table rows
-    first = [w for v in groups[0] for cell in v for w in cell]
-    body = [w for group in groups[1:] for v in group for cell in v for w in cell]
-    bold_first = all(w.bold for w in first) and not all(w.bold for w in body)
     all_words = [w for cells in visual for cell in cells for w in cell]
     return TableItem(
         page=page_no,
@@ -484,7 +592,7 @@ def _table_rows(
     """Visual rows grouped into table rows. With one row spacing, each visual row is a table
     row; with two (cells that wrap), a table row starts after the wider spacing, or where
     the columns that already hold text in the row start new cells (``_restarts``)."""
-    tops = [min(ln.top for ln in row) for row in rows]
+    tops = [min(ln.top for ln in _main(row)) for row in rows]
     steps = [b - a for a, b in zip(tops, tops[1:], strict=False)]
     sizes = sorted(ln.size for row in rows for ln in row)
     size = sizes[len(sizes) // 2]
