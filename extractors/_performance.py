@@ -104,12 +104,22 @@ def actual_column(table: Table, context: list[str] = ()) -> int | None:
     """The column of this period's actuals: of those headed as actuals, the one reporting
     the latest period ('Q4 2018/19 actual' over '2017/18 outturn'; 'Q3 actual' in a
     report titled 'Quarter 3 2024/25' over '2023/24 outturn')."""
-    found = columns(table, "actual")
+    found = columns(table, "actual") or _quarters_so_far(table)
     if not found:
         return None
     context = [*reversed(table.block.section or []), *context]
     return max(found, key=lambda i: (period(table.header[i], context) or "",
                                      -found.index(i)))
+
+
+def _quarters_so_far(table: Table) -> list[int]:
+    """Quarter columns beside a column headed as the target ("Q1 | Q2 | Q3 | Q4 | Annual
+    target"): the year's results so far, of which the last one filled is the latest."""
+    targets = columns(table, "target")
+    quarters = [i for i, h in enumerate(table.header)
+                if i not in targets and QUARTER.fullmatch(" ".join(h.split()))]
+    filled = [i for i in quarters if any(_cells(table, i))]
+    return filled[-1:] if targets and len(quarters) >= 2 else []
 
 
 def status_column(table: Table, known) -> int | None:
@@ -135,10 +145,28 @@ def is_outturn_table(table: Table) -> bool:
 
 
 def is_action_update_table(table: Table) -> bool:
-    """Plan actions by reference, each with a status and an update on its progress."""
+    """Plan actions by reference, each with a status and an update on its progress: in a
+    status column, or opening the update ("On track - the contract was let ...")."""
     half = max(1, len(table.rows) // 2)
-    return (action_rows(table) >= half and column(table, "update") is not None
-            and status_column(table, lambda c: action_status(c) is not None) is not None)
+    update = column(table, "update")
+    if action_rows(table) < half or update is None:
+        return False
+    return (status_column(table, lambda c: action_status(c) is not None) is not None
+            or _mostly(_cells(table, update), lambda c: leading_status(c)[0] is not None))
+
+
+# A status word or two, then a dash or colon, then the update.
+_LEADING_STATUS = re.compile(
+    r"^\s*(?P<status>[A-Za-z][A-Za-z ]{1,24}?)\s*[:\u2013\u2014-]\s+(?P<text>\S.*)$", re.S)
+
+
+def leading_status(text: str | None) -> tuple[str | None, str | None]:
+    """("On track", "The contract was let ...") from "On track - The contract was let
+    ..."; (None, text) when the update opens with no status."""
+    found = _LEADING_STATUS.match(text or "")
+    if found and action_status(found.group("status")) is not None:
+        return found.group("status"), found.group("text")
+    return None, text
 
 
 def is_report_table(block) -> bool:

@@ -6,6 +6,7 @@ so a register with its columns in any order reads the same.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -20,13 +21,14 @@ PERIOD = re.compile(
     r"\b(?:19|20)\d{2}(?:\s*[/\-\u2013]\s*\d{2,4})?\b|\b(?:year|yr)\.?\s*\d\b"
     r"|\bq(?:uarter)?\s*[1-4]\b", re.I)
 # An action reference: "A.8.1.1", "1.2", "A3", "SA-4", "2b" (but not a bare "1.").
-REF = (r"(?P<ref>[A-Z]{1,3}[.\-]?\d{1,3}(?:\.\d{1,3}){0,4}[a-z]?|\d{1,3}(?:\.\d{1,3}){1,4}[a-z]?"
-       r"|\d{1,3}[a-j])")
+REF_FORMS = (r"[A-Z]{1,3}[.\-]?\d{1,3}(?:\.\d{1,3}){0,4}[a-z]?|\d{1,3}(?:\.\d{1,3}){1,4}[a-z]?"
+             r"|\d{1,3}[a-j]")
+REF = rf"(?P<ref>{REF_FORMS})"
 # ...opening a cell that goes on with the action's text: "A.8.1.1 – Continue to ..."
 ACTION_REF = re.compile(
     rf"^\s*{REF}(?=[\s:.)\u2013\u2014-])\s*[\u2013\u2014:.)-]?\s*(?P<text>\S.*)$", re.S)
-# ...or alone in a reference column.
-BARE_REF = re.compile(rf"^\s*{REF}\s*$")
+# ...or alone in a reference column, where its letters may stand a space apart ("ADP 1").
+BARE_REF = re.compile(rf"^\s*(?P<ref>{REF_FORMS}|[A-Z]{{1,3}} \d{{1,3}}(?:\.\d{{1,3}}){{0,4}})\s*$")
 
 
 def lexicon() -> dict[str, list[str]]:
@@ -54,13 +56,20 @@ class Table:
         if not found:
             return None
 
-        def rank(i: int) -> tuple[int, float, int]:
+        def rank(i: int) -> tuple[int, bool, float, int]:
             first_word = min(n for n, w in enumerate(words) if mentions_any(self.header[i], [w]))
             cells = [clean_cell(row[i]) for _, row in self.rows if i < len(row)]
             mean = sum(map(len, cells)) / len(cells) if cells else 0.0
-            return first_word, -mean, i
+            # "Latest position" over "Value | Period": the column of periods says when
+            return first_word, _mostly_periods(cells), -mean, i
 
         return min(found, key=rank)
+
+
+def _mostly_periods(cells: list[str]) -> bool:
+    filled = [c for c in cells if c]
+    return bool(filled) and 2 * sum(1 for c in filled if PERIOD.search(c)
+                                    and not PERIOD.sub("", c).strip(" ,/-\u2013")) > len(filled)
 
 
 def read_table(block: Block) -> Table | None:
@@ -228,7 +237,15 @@ def ref_column(table: Table) -> int:
     half = max(1, len(table.rows) // 2)
     if _refs_in(table, 0) >= half:
         return 0
-    return next((j for j in (1, 2) if j < width and _refs_in(table, j) >= half), 0)
+    return next((j for j in (1, 2) if j < width and _refs_in(table, j) >= half
+                 and not _figures_header(table, j)), 0)
+
+
+def _figures_header(table: Table, col: int) -> bool:
+    """Is the column headed by a period or a money word ("2024/25 budget")? Its "14.2"
+    cells are figures, not references."""
+    header = table.header[col] if col < len(table.header) else ""
+    return bool(PERIOD.search(header)) or mentions_any(header, lexicon().get("target_not", []))
 
 
 # A row number alone ("1", "2.", "3)"): a reference only in a plan with a deadline or lead.
@@ -285,6 +302,79 @@ _LOWER_WORD = re.compile(r"(?<![\w'])[a-z][a-z'-]+\b")
 def reads_as_action(text: str | None) -> bool:
     words = (text or "").split()
     return len(words) >= 3 and len(_LOWER_WORD.findall(text or "")) >= 2
+
+
+def label_pattern(role: str) -> str:
+    """The lexicon's words for ``role`` as one regex alternation, longest first."""
+    words = sorted(lexicon()[role], key=len, reverse=True)
+    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
+
+
+# "Action 3.2: text", "Step WB1 - text", "Task 4) text": a label word, a reference, a
+# separator, then the action.
+PROSE_ACTION = re.compile(
+    rf"^\s*(?:{label_pattern('action_label')})\s+(?P<ref>[A-Z]{{0,3}}[.\-]?\d{{1,3}}(?:\.\d{{1,3}}){{0,4}}[a-z]?)"
+    r"\s*[:.)\u2013\u2014-]\s+(?P<text>\S.*?)\s*$",
+    re.I | re.S,
+)
+
+
+def is_prose_action(text: str, after: str | None = None) -> bool:
+    """Is ``text`` an action set in prose: labelled ("Action 3.2: Open a hub (Lead: ...)"),
+    or a reference with its deadline or lead (``referenced_action``; ``after`` is the
+    block that follows)? It is an action record, and so not a pledge, as an action
+    table's rows are not."""
+    found = PROSE_ACTION.match(text)
+    if found is not None and reads_as_action(found.group("text")):
+        return True
+    return referenced_action(text, after) is not None
+
+
+# Where a line's parts divide: after a full stop or semicolon, or at a middle dot or bar.
+PART_BREAK = re.compile(r"(?<=[.;])\s+|\s+[\u00b7|\u2022]\s+")
+
+
+@functools.cache
+def _delivery_labels() -> list[tuple[str, re.Pattern[str]]]:
+    # "Owner: ...", "Deadline: ...", and without the colon after "by" ("Led by ...")
+    return [(role, re.compile(rf"^(?:{label_pattern(key)})(?:\s*:\s*|(?<=by)\s+)(?P<v>\S.*?)[.;]?$",
+                              re.I | re.S))
+            for role, key in (("owners", "owner_label"), ("deadline", "deadline_label"))]
+
+
+def delivery_part(part: str) -> tuple[str, str] | None:
+    """("deadline" or "owners", value) of a part that names one by its label."""
+    for role, pattern in _delivery_labels():
+        if found := pattern.match(part.strip()):
+            return role, found.group("v").strip()
+    return None
+
+
+def referenced_action(text: str, after: str | None = None
+                      ) -> tuple[str, str, str | None, str | None, bool] | None:
+    """(ref, text, deadline, owners, whether ``after`` gave them) of an action that opens
+    with its reference and names its deadline or lead by their labels: in its own last
+    parts ("CS1 - Move ... online. Deadline: Q2 2025/26. Owner: ..."), or in the line
+    after it, which holds nothing else ("HG-1 Agree a partner ..." over "Complete by
+    October 2025 \u00b7 Led by Director of Growth"). Without a label, a line opening with
+    a code ("A1 road improvements") is not taken for an action."""
+    found = ACTION_REF.match(text)
+    if found is None:
+        return None
+    parts = [p for p in PART_BREAK.split(found.group("text").strip()) if p]
+    named: dict[str, str] = {}
+    while len(parts) > 1 and (part := delivery_part(parts[-1])) is not None:
+        named.setdefault(*part)
+        parts.pop()
+    from_after = False
+    if not named and after:
+        given = [delivery_part(p) for p in PART_BREAK.split(after.strip()) if p]
+        if given and all(given):
+            named, from_after = dict(reversed([g for g in given if g])), True
+    body = " ".join(parts).rstrip(" .;")
+    if not named or not reads_as_action(body):
+        return None
+    return found.group("ref"), body, named.get("deadline"), named.get("owners"), from_after
 
 
 def is_action_table(table: Table) -> bool:

@@ -25,20 +25,29 @@ from pledgeflow.records import Action
 from pledgeflow.registry import register
 
 from ._performance import is_action_update_table
-from ._rules import NUMBERED_TITLE, clean_cell, mentions_any, provenance, strip_numbering
+from ._rules import (
+    NUMBERED_TITLE,
+    clean_cell,
+    marker_length,
+    mentions_any,
+    provenance,
+    strip_numbering,
+)
 from ._tables import (
     ACTION_REF,
     BARE_REF,
     INDEX_REF,
+    PROSE_ACTION,
     Table,
     action_rows,
     cell,
     initiative_column,
     is_action_table,
-    lexicon,
+    label_pattern,
     read_table,
     reads_as_action,
     ref_column,
+    referenced_action,
     text_column,
 )
 from ._values import parse_deadline
@@ -98,18 +107,7 @@ class Themes:
         return self.last[1] if self.last else None
 
 
-def _labels(role: str) -> str:
-    words = sorted(lexicon()[role], key=len, reverse=True)
-    return "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in words)
-
-
-# "Action 3.2: text", "Step WB1 - text", "Task 4) text": a label word, a reference, a
-# separator, then the action; a closing bracket may name its lead and deadline.
-PROSE_ACTION = re.compile(
-    rf"^\s*(?:{_labels('action_label')})\s+(?P<ref>[A-Z]{{0,3}}[.\-]?\d{{1,3}}(?:\.\d{{1,3}}){{0,4}}[a-z]?)"
-    r"\s*[:.)\u2013\u2014-]\s+(?P<text>\S.*?)\s*$",
-    re.I | re.S,
-)
+# a closing bracket may name an action's lead and deadline
 CLOSING_BRACKET = re.compile(r"\s*\((?P<inner>[^()]+)\)\s*\.?$")
 
 
@@ -130,9 +128,9 @@ def prose_action(text: str) -> tuple[str, str, str | None, str | None] | None:
 def _bracket_parts(inner: str) -> tuple[str | None, str | None]:
     """(deadline, owners) from "Lead: Head of Early Help, by December 2025"; parts that
     name neither are left for a reader, so the bracket stays in the text."""
-    owner_label = re.compile(rf"^(?:{_labels('owner_label')})\s*:\s*(?P<v>.+)$", re.I)
+    owner_label = re.compile(rf"^(?:{label_pattern('owner_label')})\s*:\s*(?P<v>.+)$", re.I)
     deadline_label = re.compile(
-        rf"^(?:(?:{_labels('deadline_label')})\s*:?\s+|(?:{_labels('deadline_label')})\s*:\s*)"
+        rf"^(?:(?:{label_pattern('deadline_label')})\s*:?\s+|(?:{label_pattern('deadline_label')})\s*:\s*)"
         r"(?P<v>.+)$", re.I)
     deadline = owners = None
     for part in (p.strip() for p in re.split(r"[;,]", inner) if p.strip()):
@@ -150,7 +148,7 @@ def _bracket_parts(inner: str) -> tuple[str | None, str | None]:
 @register
 class ActionExtractor:
     name = "actions"
-    version = "7"
+    version = "8"
     kinds = ("actions",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Action]:
@@ -161,7 +159,7 @@ class ActionExtractor:
             if table is not None and is_action_table(table) and not is_action_update_table(table):
                 yield from self._rows(doc, block, table, themes)
                 continue
-            if block.kind in ("paragraph", "list_item"):
+            if block.kind in ("paragraph", "list_item", "heading"):
                 found = self._prose(doc, block, themes)
                 if found is not None:
                     yield found
@@ -169,7 +167,10 @@ class ActionExtractor:
             themes.see(block)
 
     def _prose(self, doc: Document, block: Block, themes: Themes) -> Action | None:
-        found = prose_action(block.text)
+        after = doc.blocks[block.index + 1] if block.index + 1 < len(doc.blocks) else None
+        # a heading only with its deadline or lead in the line after (a bold <dt> printed)
+        found = (prose_action(block.text) if block.kind != "heading" else None) or \
+            self._referenced(block, after)
         if found is None:
             return None
         ref, text, deadline, owners = found
@@ -180,6 +181,17 @@ class ActionExtractor:
             initiative=themes.of(ref) or block.heading,
             provenance=provenance(self, doc, block, start, start + len(text), "action_prose"),
         )
+
+    @staticmethod
+    def _referenced(block: Block, after: Block | None
+                    ) -> tuple[str, str, str | None, str | None] | None:
+        """A reference, the action, and its labelled deadline and lead (``referenced_action``):
+        in the block, or in the paragraph after it (a <dd> under its <dt>)."""
+        next_text = after.text if after is not None and after.kind == "paragraph" else None
+        found = referenced_action(block.text[marker_length(block.text):], next_text)
+        if found is None or (block.kind == "heading" and not found[4]):
+            return None
+        return found[:4]
 
     def _rows(self, doc: Document, block: Block, table: Table,
               themes: Themes) -> Iterator[Action]:

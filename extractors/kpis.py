@@ -51,7 +51,7 @@ def kpi_flag(raw: str | None) -> bool | None:
 @register
 class KpiExtractor:
     name = "kpis"
-    version = "5"
+    version = "6"
     kinds = ("kpis",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Kpi]:

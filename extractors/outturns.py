@@ -28,6 +28,7 @@ from ._performance import (
     financial_year,
     is_action_update_table,
     is_outturn_table,
+    leading_status,
     lexicon,
     period,
     rag,
@@ -148,7 +149,7 @@ def _target_column(table: Table, actual: int) -> int | None:
 @register
 class OutturnExtractor:
     name = "outturns"
-    version = "1"
+    version = "2"
     kinds = ("outturns", "action_updates")
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Record]:
@@ -207,6 +208,8 @@ class OutturnExtractor:
                 continue
             text = cell(row, update_col)
             status_raw = cell(row, status_col)
+            if status_col is None:
+                status_raw, text = leading_status(text)
             start, end = cell_span(block, r, update_col if text else ref_col)
             yield ActionUpdate(
                 ref=ref, status=action_status(status_raw), status_raw=status_raw, text=text,

@@ -54,7 +54,13 @@ from ._rules import (
     span_text,
     strip_numbering,
 )
-from ._tables import is_action_table, is_kpi_table, is_risk_table, read_table
+from ._tables import (
+    is_action_table,
+    is_kpi_table,
+    is_prose_action,
+    is_risk_table,
+    read_table,
+)
 from ._targets import TargetFinder
 
 # Generic actors: "the Council", "a Labour council", "our Lib Dem administration".
@@ -559,7 +565,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "11"
+    version = "12"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -620,7 +626,7 @@ class PledgeExtractor:
             claimed.setdefault(candidate.block.index, []).append(candidate)
         kind = str(doc.meta.get("kind") or "")
         for block in doc.blocks:
-            if block.kind not in ("paragraph", "list_item"):
+            if block.kind not in ("paragraph", "list_item") or self._is_action(block):
                 continue
             skip = marker_length(block.text)
             base = block.start + skip
@@ -676,6 +682,9 @@ class PledgeExtractor:
         self._list_shapes = rules.lists.shapes(doc)
         self._programme_runs = rules.lists.programme_runs(doc)
         self._blocks = doc.blocks
+        # the document's headings, and what follows their labels ("Priority 1: Homes")
+        self._headings = {_squeezed(t) for b in doc.blocks if b.kind == "heading"
+                          for t in (b.text, b.text.partition(":")[2]) if t.strip()}
         self._previous_pledge = False  # did the last paragraph end with a pledge?
         self._after_pledge = False  # did the last block (headings aside) hold a pledge?
         # A commitment lead-in ending in a colon whose list a CMS or a capture set as
@@ -693,6 +702,8 @@ class PledgeExtractor:
 
     def _block(self, block: Block, nlp: Language, rules: Rules,
                heading_item: bool = False) -> list[Candidate]:
+        if block.kind in ("paragraph", "list_item", "heading") and self._is_action(block):
+            return []  # "Action 1.2: ... (Lead: ...)": an action record, not a pledge
         if block.kind in ("paragraph", "heading") and (
                 labelled := self._labelled(block, nlp, rules)):
             self._previous_pledge = block.kind == "paragraph"
@@ -744,7 +755,9 @@ class PledgeExtractor:
                   and whole[0].tag_ != ACTOR  # "Reform is putting ...": a party, no order
                   and not in_context
                   and not (self._statement_data and rules.opens_like_item(whole)))
-        if in_run or (in_context and rules.opens_like_item(whole)):
+        if (in_run or (in_context and rules.opens_like_item(whole))) and not (
+                block.text.rstrip().endswith(":") and self._opens_list(block)):
+            # (a paragraph ending in a colon before a list is the list's lead-in)
             self._previous_pledge = True
             rule = "pledge_section_item" if not in_run else "programme_paragraph_run"
             if not self._run_in(sents, rules):
@@ -821,6 +834,17 @@ class PledgeExtractor:
         return not following or (following[0].kind in ("heading", "paragraph")
                                   and self._reads_as_item(following[0], rules))
 
+    def _is_action(self, block: Block) -> bool:
+        """Is the block an action set in prose (``is_prose_action``), its deadline or lead
+        perhaps in the paragraph after it?"""
+        after = self._blocks[block.index + 1 : block.index + 2]
+        return is_prose_action(block.text[marker_length(block.text):],
+                               after[0].text if after and after[0].kind == "paragraph" else None)
+
+    def _opens_list(self, block: Block) -> bool:
+        following = self._blocks[block.index + 1 : block.index + 2]
+        return bool(following) and following[0].kind == "list_item"
+
     @staticmethod
     def _reads_as_item(block: Block, rules: Rules) -> bool:
         words = [w for w in block.text.split() if w.isalpha()]
@@ -858,6 +882,8 @@ class PledgeExtractor:
                 and rules.lists.shape(first.text) == "imperative")
 
     def _list_item(self, block: Block, nlp: Language, rules: Rules) -> Iterator[Candidate]:
+        if self._page_links(block, rules):
+            return
         skip = marker_length(block.text)
         sdoc = self._parse(block.text[skip:], nlp, rules)
         whole = sdoc[:]
@@ -876,7 +902,7 @@ class PledgeExtractor:
                 and (kind == "name" or SIGNATURE.match(block.text, skip))
                 and not (block.lead_in or "").rstrip().endswith(":")):
             rule = None  # a signature or a caption after a commitment, not an item of it
-        if rule is None and self._programme_item(block):
+        if rule is None and self._programme_item(block, rules):
             rule = "programme_list_item"
         if rule and text_announces_list(block.text, rules):
             rule = None  # "A programme that commits to the following:": its items carry it
@@ -898,12 +924,22 @@ class PledgeExtractor:
                     yield self._candidate(sdoc[:], block, block.start + skip + lo, rule,
                                           block.lead_in)
 
-    def _programme_item(self, block: Block) -> bool:
-        """An item of a list that, as a whole, is the author's programme (see _programme)."""
+    def _programme_item(self, block: Block, rules: Rules) -> bool:
+        """An item of a list that, as a whole, is the author's programme (see _programme);
+        not an item naming a heading of the document (its contents)."""
         shape, kind = self._list_shapes.get(block.index, (None, None))
         if shape is None or not shape.is_programme(self._programme_document):
             return False
+        if _squeezed(block.text[marker_length(block.text):]) in self._headings:
+            return False
         return kind not in {"record", "call", "name"}
+
+    @staticmethod
+    def _page_links(block: Block, rules: Rules) -> bool:
+        """Is the list item one of the page's own links, under a heading naming them
+        ("On this page", "Related documents")?"""
+        return bool(block.section) and mentions_any(block.section[-1],
+                                                    rules.lexicon["navigation_sections"])
 
     def _lead_in_rule(self, block: Block, nlp: Language, rules: Rules) -> str | None:
         """Why the items under this lead-in are pledges, or None."""
@@ -947,7 +983,8 @@ class PledgeExtractor:
                         yield self._candidate(sdoc[:], block, start, "table_initiative_item",
                                               None, section=section)
                     continue
-                if c in pledge_columns and not bulleted and clean_cell(text):
+                if (c in pledge_columns and not bulleted and clean_cell(text)
+                        and _squeezed(clean_cell(text)) not in self._headings):  # a title
                     others = [t for t in titles if t != clean_cell(text)]
                     section = strip_numbering(others[0]) if others else block.heading
                     sdoc = self._parse(clean_cell(text), nlp, rules)
@@ -1051,3 +1088,8 @@ def continues_pledge(sent: Span) -> bool:
         return False
     return any(t.lower_ in MODALS for t in words[1:4]) and not any(
         t.lower_ in {"not", "n't", "never"} for t in words[1:5])
+
+
+def _squeezed(text: str) -> str:
+    """Text compared as a reader sees it: lower case, spaces collapsed, numbering gone."""
+    return " ".join(strip_numbering(text).split()).lower()

@@ -480,3 +480,109 @@ def test_a_commitment_reported_as_news_puts_it(sentence):
 def test_a_report_of_the_past_is_no_commitment():
     assert pledges("The Greens said that the council had wasted money on consultants.",
                    kind="campaign_statement", party="Green") == []
+
+
+def html_found(page: str) -> dict[str, list]:
+    from pledgeflow.parse.html import parse_html
+
+    doc = parse_html(page.encode("utf-8"), document_id="a" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    assert not result.errors
+    found: dict[str, list] = {}
+    for record in result.records:
+        found.setdefault(record.kind, []).append(record)
+    return found
+
+
+def test_a_table_built_of_divs_with_aria_roles_is_read_as_a_table():
+    page = ("<html><body><main><h1>Our plan</h1><div role='table'>"
+            "<div role='row'><span role='columnheader'>Survey question</span>"
+            "<span role='columnheader'>2024 result</span>"
+            "<span role='columnheader'>2027 aim</span></div>"
+            "<div role='row'><span role='cell'>Residents who trust the council</span>"
+            "<span role='cell'>51%</span><span role='cell'>60%</span></div>"
+            "<div role='row'><span role='cell'>Residents who feel informed</span>"
+            "<span role='cell'>44%</span><span role='cell'>55%</span></div>"
+            "</div></main></body></html>")
+    kpis = html_found(page)["kpis"]
+    assert [(k.measure, k.baseline, [t.raw for t in k.targets]) for k in kpis] == [
+        ("Residents who trust the council", "51%", ["60%"]),
+        ("Residents who feel informed", "44%", ["55%"])]
+
+
+REFERENCED_ACTIONS = (
+    "# Key actions\n\n"
+    "1. RS1 – Move parking permits into residents' online accounts. Deadline: Q2 2026/27. "
+    "Owner: Digital Services Manager.\n"
+    "2. RS2 – Open a second customer service point in Hallam. Deadline: March 2027. "
+    "Owner: Customer Services Manager.\n\n"
+    "A1 road improvements are a matter for the county council.\n")
+
+
+def test_an_action_opening_with_its_reference_and_naming_its_deadline_and_owner():
+    found = kinds_found(REFERENCED_ACTIONS)
+    assert [(a.ref, a.text, a.deadline, a.owners) for a in found["actions"]] == [
+        ("RS1", "Move parking permits into residents' online accounts", "Q2 2026/27",
+         "Digital Services Manager"),
+        ("RS2", "Open a second customer service point in Hallam", "March 2027",
+         "Customer Services Manager")]
+    assert "pledges" not in found  # an action record is not also a pledge
+
+
+def test_an_action_whose_deadline_and_lead_stand_on_the_line_after_it():
+    page = ("<html><body><main><h1>Key actions</h1><dl>"
+            "<dt>GR-1 Agree a partner for the Canal Wharf housing site</dt>"
+            "<dd>Complete by October 2026 &middot; Led by Director of Growth</dd>"
+            "<dt>GR-2 Adopt the new Local Plan</dt>"
+            "<dd>Complete by Spring 2027 &middot; Led by Head of Planning</dd>"
+            "</dl></main></body></html>")
+    actions = html_found(page)["actions"]
+    assert [(a.ref, a.text, a.deadline, a.owners) for a in actions] == [
+        ("GR-1", "Agree a partner for the Canal Wharf housing site", "October 2026",
+         "Director of Growth"),
+        ("GR-2", "Adopt the new Local Plan", "Spring 2027", "Head of Planning")]
+
+
+def test_a_budget_table_is_no_plan_of_actions():
+    found = kinds_found(
+        "# Paying for the plan\n\n"
+        "| Service | 2025/26 budget | 2026/27 forecast |\n|---|---|---|\n"
+        "| Housing | 14.2 | 15.8 |\n| Waste and streets | 22.7 | 24.9 |\n"
+        "| Leisure | 8.6 | 8.4 |\n")
+    assert "actions" not in found
+
+
+def test_a_labelled_action_a_list_lead_in_and_the_pages_own_links_are_not_pledges():
+    text = ("# Our priorities\n\n"
+            "Over the next two years we will:\n\n"
+            "- Open a youth centre in Eastfield\n- Fix every reported streetlight within a week\n\n"
+            "Action 1.1: Recruit six youth workers (Lead: Head of Youth Services, by May 2026)\n\n"
+            "## Related documents\n\n- Annual report 2024/25\n- Budget book 2025/26\n")
+    assert pledges(text, kind="council_plan") == [
+        "Open a youth centre in Eastfield", "Fix every reported streetlight within a week"]
+
+
+def test_a_progress_table_whose_updates_open_with_a_status_holds_updates_not_actions():
+    found = kinds_found(
+        "# Council Plan actions: progress at Quarter 2\n\n"
+        "| Ref | Action | Due | Lead | Progress |\n|---|---|---|---|---|\n"
+        "| CP-01 | Open the Eastfield family hub | June 2026 | Head of Early Help "
+        "| On track – the building work started in August. |\n"
+        "| CP-02 | Replace the housing IT system | March 2027 | Head of Housing "
+        "| Delayed – the contract was let two months late. |\n")
+    assert "actions" not in found
+    assert [(u.ref, u.status, u.text) for u in found["action_updates"]] == [
+        ("CP-01", "on track", "the building work started in August."),
+        ("CP-02", "delayed", "the contract was let two months late.")]
+
+
+def test_quarters_beside_an_annual_target_and_a_rag_status_are_results_not_targets():
+    found = kinds_found(
+        "# Performance at Quarter 2 2025/26\n\n"
+        "| Ref | Indicator | Baseline | Q1 | Q2 | Q3 | Q4 | Annual target | Status |\n"
+        "|---|---|---|---|---|---|---|---|---|\n"
+        "| PI1 | Council tax collected | 96.8% | 28.9% | 56.1% | | | 97.0% | Green |\n"
+        "| PI2 | Invoices paid within 30 days | 94.5% | 96.2% | 93.0% | | | 97% | Amber |\n")
+    assert "kpis" not in found
+    assert [(o.actual, o.status) for o in found["outturns"]] == [
+        ("56.1%", "green"), ("93.0%", "amber")]

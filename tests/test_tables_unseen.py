@@ -65,6 +65,47 @@ centred cell's first lines, alone on their rows, open its table row):
 Two-column prints lose narrow tables whose cells wrap to a word or two a line and are
 centred in their rows, beside the column break.
 
+A third blind round (``round3/``), four pages written by two helpers who never saw the
+rules, in styles real council sites use that the first two rounds lacked: GOV.UK-style
+tables ruled only between rows, with status badges; several small action tables of two
+or three rows; ids "ADP 1", "1.1.1", "HG-1", "CS1" and references inside the activity
+cell; a KPI table whose header is bold cells in the body, with "Polarity", "Unit" and
+"Direction of travel" columns and definitions in small type under the measures; a
+table of ``<div>`` s with ARIA roles; KPI cards; actions in a definition list (the
+deadline and lead on the line under each) and in a numbered list ("CS1 - ... Deadline:
+... Owner: ..."); a quarterly report table (Q1..Q4 beside "Annual target" and a RAG
+status: outturns, not KPIs) with a progress table whose updates open with their status
+(action updates), a "Latest position: Value | Period" header over two rows; "Last year
+(2024/25)", "2024 result" and "Current (Mar 2025)" baselines; decoy budget, glossary,
+partner, status-key and Cabinet tables. Scored once, blind, with the rules of 11a6188:
+
+    html  kpis    0.65 / 0.71 / 0.68  (30/42/46)   actions 0.61 / 0.69 / 0.65  (25/36/41)
+    pdf   kpis    0.59 / 0.45 / 0.51  (19/42/32)   actions 0.50 / 0.44 / 0.47  (16/36/32)
+    pdf2  kpis    0.57 / 0.31 / 0.40  (13/42/23)   actions 0.41 / 0.31 / 0.35  (11/36/27)
+    (for information: pledges F1 0.76 / 0.55 / 0.56, targets 0.72 / 0.58 / 0.62)
+
+and after general fixes (rules drawn between rows let an unruled table's rows stand
+further apart; a badge's smaller words leave a row's geometry alone; a bold header over
+one row is a table; a table cut by a column break, or by a page break inside a ruled
+row, is joined; ARIA tables; references with a space; actions opening with a reference
+and naming their deadline or lead by labels; a budget column's "14.2" is no reference;
+quarters beside an annual target and a RAG status are results; an update opening with a
+status makes a progress table; "last year", "result" baselines; a column of periods is
+not the baseline beside its value; contents and related-links lists, a list's lead-in
+and a labelled action are not pledges):
+
+    html  kpis    0.87 / 0.79 / 0.82  (33/42/38)   actions 1.00 / 1.00 / 1.00  (36/36/36)
+    pdf   kpis    0.85 / 0.79 / 0.81  (33/42/39)   actions 1.00 / 1.00 / 1.00  (36/36/36)
+    pdf2  kpis    0.65 / 0.62 / 0.63  (26/42/40)   actions 0.78 / 0.86 / 0.82  (31/36/40)
+    (for information: pledges F1 0.90 / 0.88 / 0.79, targets 0.78 / 0.78 / 0.73)
+
+What still fails: measures with a definition in small type under them keep it (the gold
+takes the name alone: 5 KPIs in each form); KPI cards (a heading over labelled figures:
+4); in two columns, the report page's wide tables sit in a scrolling box that the print
+clips (the columns right of Q1 are not in the PDF at all), and the definition list's
+last actions break across the column gap. The same fixes moved the first two rounds' two-
+column actions from 0.78 and 0.84 to 0.90 and 0.90 (a table cut by the column break).
+
 The floors are those levels minus 0.05, per round. These pages now inform the rules, so they are no
 longer a blind test: they guard against regressions. Pledges and targets are not floored
 here (their rules are tuned elsewhere); ``test_unseen.py`` and ``test_scores.py`` guard
@@ -87,7 +128,7 @@ from pledgeflow.registry import get_extractors, run_extractors
 from scoring import gold_format, reference_scorer
 
 HERE = Path(__file__).parent / "tables_unseen"
-ROUNDS = {"round1": HERE, "round2": HERE / "round2"}
+ROUNDS = {"round1": HERE, "round2": HERE / "round2", "round3": HERE / "round3"}
 FORMS = {"html": ".html", "pdf": ".pdf", "pdf2": ".columns.pdf"}
 KINDS = ("pledges", "targets", "kpis", "actions")
 
@@ -98,13 +139,19 @@ FLOORS = {
     ("round1", "pdf", "kpis"): (0.95, 0.95),
     ("round1", "pdf", "actions"): (0.95, 0.95),
     ("round1", "pdf2", "kpis"): (0.95, 0.95),
-    ("round1", "pdf2", "actions"): (0.90, 0.61),
+    ("round1", "pdf2", "actions"): (0.91, 0.79),
     ("round2", "html", "kpis"): (0.95, 0.95),
     ("round2", "html", "actions"): (0.95, 0.95),
     ("round2", "pdf", "kpis"): (0.95, 0.95),
     ("round2", "pdf", "actions"): (0.95, 0.95),
     ("round2", "pdf2", "kpis"): (0.95, 0.83),
-    ("round2", "pdf2", "actions"): (0.95, 0.68),
+    ("round2", "pdf2", "actions"): (0.95, 0.76),
+    ("round3", "html", "kpis"): (0.81, 0.73),
+    ("round3", "html", "actions"): (0.95, 0.95),
+    ("round3", "pdf", "kpis"): (0.79, 0.73),
+    ("round3", "pdf", "actions"): (0.95, 0.95),
+    ("round3", "pdf2", "kpis"): (0.60, 0.56),
+    ("round3", "pdf2", "actions"): (0.72, 0.81),
 }
 
 
@@ -121,7 +168,7 @@ def totals() -> dict[tuple[str, str, str], tuple[int, int, int]]:
     sums = {(r, form, kind): [0, 0, 0] for r in ROUNDS for form in FORMS for kind in KINDS}
     for name_of_round, folder in ROUNDS.items():
         names = _names(folder)
-        assert len(names) == {"round1": 7, "round2": 3}[name_of_round]
+        assert len(names) == {"round1": 7, "round2": 3, "round3": 4}[name_of_round]
         for name in names:
             gold = json.loads((folder / f"{name}.gold.json").read_text(encoding="utf-8"))
             for form, suffix in FORMS.items():

@@ -1,6 +1,6 @@
 """Print the pages in this folder to PDF, as the corpus builder prints its pages.
 
-Each ``<name>.html`` here and in ``round2/`` (written for the test, imagined councils) is
+Each ``<name>.html`` here and in ``round2/`` and ``round3/`` (written for the test, imagined councils) is
 printed by Debian's headless Chromium twice: ``<name>.pdf`` as it is, one column, and
 ``<name>.columns.pdf`` set in two columns first (``column-count: 2`` on ``main``), where
 a table of five or more columns spans both (``column-span: all``), as real sites set wide
