@@ -1,12 +1,12 @@
 """Print the pages in this folder to PDF, as the corpus builder prints its pages.
 
-Each ``<name>.html`` here and in ``round2/`` and ``round3/`` (written for the test, imagined councils) is
-printed by Debian's headless Chromium twice: ``<name>.pdf`` as it is, one column, and
-``<name>.columns.pdf`` set in two columns first (``column-count: 2`` on ``main``), where
-a table of five or more columns spans both (``column-span: all``), as real sites set wide
-tables, and narrower tables stay inside a column. The test reads the committed PDFs, so it
-needs neither Chromium nor this script; run it after changing a page, from the project
-folder:
+Each ``<name>.html`` here and in ``round2/`` and ``round3/`` (written for the test,
+imagined councils) is printed by Debian's headless Chromium twice: ``<name>.pdf`` as it
+is, one column, and ``<name>.columns.pdf`` set in two columns first (``column-count: 2``
+on ``main``), where a table of five or more columns spans both (``column-span: all``),
+as real sites set wide tables, and narrower tables stay inside a column. The test reads
+the committed PDFs, so it needs neither Chromium nor this script; run it after changing
+a page, from the project folder:
 
     .venv/bin/python tests/tables_unseen/make.py [--chromium /usr/bin/chromium]
 """
