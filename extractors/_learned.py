@@ -35,9 +35,12 @@ DIGIT = re.compile(r"\d")
 MAX_WORDS = 40  # words of a unit that count: its opening says what it is
 LEARNED = "learned"
 SUBJECT_PRONOUNS = {"we", "i", "they", "he", "she"}
+# What may stand between a subject and its past deed ("we already paid"), besides -ly words.
+TIME_ADVERBS = {"already", "also", "just", "recently", "now", "finally", "since"}
 # Past forms that report a commitment rather than a deed: "we pledged to ..."
 COMMITTED = {"pledged", "promised", "committed", "vowed", "announced", "intended", "planned",
-             "aimed", "proposed", "outlined", "unveiled", "launched", "guaranteed"}
+             "aimed", "proposed", "outlined", "unveiled", "launched", "guaranteed",
+             "reiterated", "restated", "reaffirmed", "renewed", "confirmed"}
 COPULAS = {"is", "are", "was", "were", "stands", "stood", "remains", "remained"}
 FIGURE_LINKS = {"at", "now", "just", "only", "over", "under", "nearly", "almost", "about",
                 "around", "down", "up"}
@@ -98,13 +101,23 @@ def did(tokens: Sequence[Token], is_actor: Callable[[Token], bool]) -> bool:
     something in the past ("we balanced", "the Liberals delivered")? A past commitment
     ("we pledged") is not a deed."""
     tokens = list(tokens)
-    for token, after in zip(tokens, tokens[1:], strict=False):
-        verb = after.lower_
+    for k, token in enumerate(tokens):
+        if not (token.lower_ in SUBJECT_PRONOUNS or is_actor(token)):
+            continue
+        j = k + 1  # "we successfully lobbied", "we recently opened"
+        while j < len(tokens) and _adverb(tokens[j].lower_):
+            j += 1
+        if j == len(tokens):
+            continue
+        verb = tokens[j].lower_
         if (verb.endswith("ed") and not verb.endswith("eed") and verb not in COMMITTED
-                and not is_actor(after)
-                and (token.lower_ in SUBJECT_PRONOUNS or is_actor(token))):
+                and not is_actor(tokens[j])):
             return True
     return False
+
+
+def _adverb(word: str) -> bool:
+    return word in TIME_ADVERBS or (len(word) > 5 and word.endswith("ly"))
 
 
 def states_a_figure(words: list[str]) -> bool:

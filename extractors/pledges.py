@@ -109,6 +109,7 @@ class Rules:
 
     def __init__(self, nlp: Language):
         self.lexicon = load_json("pledges.lexicon.json")
+        self.plan_nouns_set = set(self.lexicon["plan_nouns"]) | {"manifestos", "document"}
         self.verbs = set(load_json("verbs.json")["verbs"])
         self.matcher = build_matcher(nlp.vocab, load_patterns(
             "pledges.patterns.jsonl", self.lexicon | ADVERBS))
@@ -488,6 +489,18 @@ class Rules:
         pledges, however they are worded."""
         return any(t and TIMELINE.search(t) for t in texts)
 
+    def describes_document(self, span: Span) -> bool:
+        """Does a plan, manifesto or strategy say what it holds ("Our Council Plan sets
+        out how we will ...", "The Green Plan outlines ...", "Our manifesto covers ...")?
+        Its subject, in the first words, is one of ``plan_nouns``; its verb, next after
+        it, one of ``describing_verbs``, in the present."""
+        words = [t.lower_ for t in span[:10] if t.is_alpha]
+        for k, word in enumerate(words[:6]):
+            if word in self.plan_nouns_set:
+                rest = " ".join(words[k + 1 : k + 5])
+                return any(rest.startswith(v) for v in self.lexicon["describing_verbs"])
+        return False
+
     def in_pledge_context(self, *texts: str | None) -> bool:
         return any(t and self._mentions_context(t) for t in texts)
 
@@ -657,12 +670,15 @@ class PledgeExtractor:
                       rules: Rules) -> bool:
         """What the rules know a unit the aid is sure of is not: a record or a call to
         vote (the list shapes: "Delivered ...", "we have cut ...", "Vote ..."), a deed
-        ("we balanced", "the Liberals delivered"), or a unit naming parties none of which
-        is the author's (a statement row's own party, else the document's): another
-        party's intention."""
+        ("we balanced", "the Liberals delivered", "we have already built"), a lead-in
+        ending in a colon, a plan or manifesto saying what it holds ("Our plan sets out
+        how ..."), or a unit naming parties none of which is the author's (a statement
+        row's own party, else the document's): another party's intention."""
         span = candidate.span
         if rules.lists.shape(candidate.text) in {"record", "call"} or did(span[:12], names_actor):
             return True
+        if candidate.text.rstrip().endswith(":") or rules.describes_document(span):
+            return True  # a lead-in ("... we will:"), a plan saying what it holds
         enter_block(candidate.block, doc, nlp, rules)
         return (any(t._.pf_party for t in span) and bool(rules.author_parties)
                 and not rules.names_author(span))

@@ -126,6 +126,27 @@ def test_a_sure_model_still_never_adds_a_record_a_call_a_deed_or_a_figure_as_it_
                           "Waiting lists will be 12 weeks at most."}
 
 
+SURE_PLAN_PAGE = """# Riverton Council Plan
+
+Our Council Plan sets out how we will work with residents over the next four years.
+
+We successfully lobbied for a new station at Eastgate.
+
+She also reiterated her commitment to keep every library open.
+
+Over the next four years we will work with schools and colleges to:
+
+We will open a library in every ward.
+"""
+
+
+def test_a_sure_model_still_never_adds_a_lead_in_a_plan_describing_itself_or_a_deed(nlp):
+    found = pledges(SURE_PLAN_PAGE, "text/markdown", {"kind": "council_plan"}, nlp,
+                    aid=bias_only(5.0))
+    assert set(found) == {"She also reiterated her commitment to keep every library open.",
+                          "We will open a library in every ward."}
+
+
 def unit(text: str) -> Unit:
     return Unit(text=text, block_kind="paragraph", document_kind="manifesto", sentence=0,
                 sentences=1, actors=(), lead_in=None, section=(), rule=None)
