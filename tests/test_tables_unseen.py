@@ -212,3 +212,18 @@ def test_gold_quotes_the_pages_and_every_page_has_its_prints():
             for kind, field in fields.items():
                 for record in gold.get(kind, []):
                     assert record[field] in text, f"{name}: {record[field]!r}"
+
+
+def test_what_stands_well_below_both_columns_is_read_after_them():
+    """In a two-column print, a heading that stands far below the right column's end
+    (a full-width aside's 'Related content') follows the columns; read before the right
+    column, it cut the glossary table in two and gave the partners section its name."""
+    source = ROUNDS["round3"] / "caldbeck-annual-delivery-plan.columns.pdf"
+    doc = parse(source.read_bytes(), "application/pdf", document_id="caldbeck",
+                url=source.resolve().as_uri())
+    texts = [b.text for b in doc.blocks]
+    related = texts.index("Related content")
+    partners = texts.index("Working with partners")
+    assert partners < related
+    glossary = next(b for b in doc.blocks if b.kind == "table" and b.text.startswith("Term"))
+    assert "Service lead" in glossary.text

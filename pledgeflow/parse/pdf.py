@@ -74,8 +74,9 @@ PARSER = "pdf"
 # to the layout; unruled tables with centred cells, wrapped headers, inside one page column,
 # and the rows a page break leaves at the top of the next page; 9: "1: " numbers an item;
 # 10: a table a column break cuts is joined (its header repeated or its columns moved), a
-# bold header over one row is a table, a table alone beside a column is read as a column
-PARSER_VERSION = "10"
+# bold header over one row is a table, a table alone beside a column is read as a column;
+# 11: what stands well below both columns' end is read after them
+PARSER_VERSION = "11"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.

@@ -403,17 +403,23 @@ def _below_columns(left: list[Box], right: list[Box]) -> tuple[list[Box], list[B
     """The left column, and what stands below both columns after a gap when the left
     column broke off mid-sentence: a page footer narrower than the gutter ("Promoted by
     ...") is read after the right column, not between the halves of the sentence that
-    runs on at the right column's top. A heading left at the foot of the left column
-    (after a finished sentence) stays where it is, before the column it introduces."""
+    runs on at the right column's top, and what stands well below the right column's end
+    (a full-width aside's heading). A heading left at the foot of the left column, level
+    with the right column's end (after a finished sentence), stays where it is, before
+    the column it introduces."""
     if not right:
         return left, []
     floor = max(i.bottom for i in right)
     ordered = sorted(left, key=_BY_TOP)
     for k in range(1, len(ordered)):
         item, prev = ordered[k], ordered[k - 1]
-        if item.top > floor and item.top - prev.bottom > 0.6 * (prev.bottom - prev.top):
+        line = min(prev.bottom - prev.top, item.bottom - item.top)  # (prev may be a table)
+        if item.top > floor and item.top - prev.bottom > 0.6 * line:
             text = getattr(prev, "text", "")
-            if text.strip() and not ends_sentence(text):
+            # more than two of its lines below the right column's end, it cannot lead
+            # into that column, which would have been balanced to stand beside it
+            if (text.strip() and not ends_sentence(text)) or \
+                    item.top - floor > 2 * (item.bottom - item.top):
                 return ordered[:k], ordered[k:]
             return left, []
     return left, []
