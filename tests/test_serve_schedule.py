@@ -52,9 +52,11 @@ def scheduled_runs(deployment_id) -> list:
 @pytest.mark.slow
 def test_served_one_minute_cron_completes_every_run(tmp_path):
     """A served schedule goes on after its first run: four one-minute runs in a row, over
-    three minutes and more, each completed, none skipped at capacity. Before the flow closed
-    its parse workers, the first run's process never exited and every later run was
-    skipped. Takes about four minutes."""
+    three minutes and more, each completed, none left behind. Before the flow closed its
+    parse workers, the first run's process never exited, so it held the runner's one slot
+    and every later run stayed late. (A run that falls due while the one before is still
+    going waits for the runner's next poll, which logs it as "skipped (at capacity)" on a
+    busy machine: deferred, not dropped.) Takes about four minutes."""
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     port = free_port()
@@ -79,7 +81,7 @@ def test_served_one_minute_cron_completes_every_run(tmp_path):
         processes.append(serve)
         with temporary_settings({PREFECT_API_URL: url}):
             deployment = wait_for_deployment(DEPLOYMENT, serve, timeout=45)
-            deadline = time.monotonic() + 60 * (wanted + 1) + 30
+            deadline = time.monotonic() + 60 * (wanted + 2) + 30
             while True:
                 runs = scheduled_runs(deployment.id)
                 finished = [r for r in runs if r.state is not None and r.state.is_final()]
@@ -94,7 +96,7 @@ def test_served_one_minute_cron_completes_every_run(tmp_path):
         assert [r.state_name for r in first] == ["Completed"] * wanted
         minutes = [r.expected_start_time for r in first]
         assert all((b - a).total_seconds() == 60 for a, b in itertools.pairwise(minutes))
-        assert "skipped" not in logs["serve"].read_text(errors="replace")
+        assert [r.id for r in first] == [r.id for r in runs[:wanted]], "a run was left behind"
     finally:
         for process in reversed(processes):
             stop_process_group(process)
