@@ -133,18 +133,22 @@ class TargetFinder:
             word = tokens[-1] if rule.endswith("passive") else tokens[0]
             return Quantity(float(self.lexicon["relative_changes"][word.lower_][0]), "%", word.i)
         if rule == "fraction_change":  # "cut fares by half": 50 %; "by two thirds": 66.7 %
-            return self.fraction(tokens[-1], tokens[-2] if len(tokens) > 2 else None)
+            words = [t for t in tokens if t.text not in DASHES]  # "by one-third"
+            return self.fraction(words[-1], words[-2] if len(words) > 2 else None)
         if rule == "age_to":  # "raise the age of criminal responsibility to 14": 14 years
             value = number(tokens[-1].text)
             return None if value is None else Quantity(value, "years", tokens[-1].i)
         if rule == "fraction_share":  # "a third of food imports": 33.3 %
             if self.states_reason(span, start):
                 return None
-            return self.fraction(tokens[-2], tokens[0] if len(tokens) > 2 else None)
+            words = [t for t in tokens if t.text not in DASHES]  # "two-thirds of"
+            return self.fraction(words[-2], words[0] if len(words) > 2 else None)
         if rule == "to_zero":  # "reduce road deaths to zero"
             return Quantity(0.0, "count", tokens[-1].i)
         if rule == "from_to":  # "from 200 to 400": the aim is the second figure
             return self.moved_to(tokens)
+        if rule == "count_change" and self.change_verb(span, start) is None:
+            return None  # "by 100 over the term" moves nothing a verb names
         num = next((t for t in tokens if t.like_num and
                     (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
         if rule in ("time_limit", "time_amount", "frequency") and num is not None \
@@ -200,6 +204,29 @@ class TargetFinder:
         symbol = tokens[end.i - tokens.start - 1].text
         return Quantity(value, CURRENCIES.get(symbol, "count"), end.i)
 
+    def change_verb(self, span: Span, start: int) -> int | None:
+        """For "by <figure>", the index (in ``span``) of the verb that moves a measure
+        by it, when nothing after the figure is what it counts ("by 100 officers" is a
+        count, "by 45 per cent" a percent: their own rules) and a count_change verb
+        stands before it in its sentence ("increase the number of officers by 100")."""
+        doc = span.doc
+        after = span.start + start + 2
+        while after < span.end and doc[after].lower_ in MULTIPLIERS:
+            after += 1
+        if after < span.end and not doc[after].is_punct and not (
+                doc[after].is_stop and doc[after].lower_ != "per"):
+            return None
+        if after < span.end and doc[after].text == "%":
+            return None
+        sent_start = doc[span.start + start].sent.start
+        verbs = self.lexicon["count_change_verbs"]
+        for i in range(span.start + start - 1, max(sent_start, span.start + start - 10) - 1, -1):
+            if doc[i].is_punct and doc[i].text not in {"'", "\u2019"}:
+                return None  # another clause
+            if doc[i].lower_ in verbs:
+                return i - span.start
+        return None
+
     def is_threshold(self, span: Span, i: int) -> bool:
         """'spending over £250' names a threshold, not a goal ('invest over £2m' is one)."""
         doc = span.doc
@@ -218,12 +245,13 @@ class TargetFinder:
         if before is not None and before.lower_ in labels and not (
                 len(before.text) == 1 and before.text.islower()):
             return False
-        if before is not None and before.text in RANGE_MARKS - {"to"}:
+        marks = RANGE_MARKS - {"to"}
+        if before is not None and before.text in marks and _ranges(doc, num.i - 2, num):
             return False
         if before is not None and before.lower_ == "to" and any(
                 t.like_num for t in doc[max(span.start, num.i - 3):num.i - 1]):
             return False  # the far end of "200 to 300"; "commit to 300 homes" is an aim
-        if after is not None and after.text in RANGE_MARKS - {"to"}:
+        if after is not None and after.text in marks and _ranges(doc, num.i + 2, num):
             return False
         if after is not None and after.lower_ in {"and", "or", "to"} and num.i + 3 < len(doc) \
                 and doc[num.i + 2].like_num and doc[num.i + 3].lower_ in self.lexicon["age_words"]:
@@ -299,8 +327,7 @@ class TargetFinder:
                 return "increase"
         return None
 
-    @staticmethod
-    def measure(rule: str, span: Span, start: int, end: int) -> str | None:
+    def measure(self, rule: str, span: Span, start: int, end: int) -> str | None:
         """What the quantity measures, or None when the sentence does not say.
 
         count: the words counted ("2,000 new homes" -> "new homes"); money: what it is
@@ -320,6 +347,14 @@ class TargetFinder:
             while first < end - 1 and span[first].lower_ in MULTIPLIERS:
                 first += 1
             return span[first:end].text
+        if rule == "count_change":  # "increase the number of officers by 100" -> "officers"
+            verb = self.change_verb(span, start)
+            words = list(span[verb + 1:start]) if verb is not None else []
+            while words and words[0].lower_ in {"the", "our", "its", "their", "your", "a"}:
+                words = words[1:]
+            if [t.lower_ for t in words[:2]] == ["number", "of"]:
+                words = words[2:]
+            return " ".join(t.text for t in words) or None
         rest = list(span[end:])
         if rule == "time_amount":  # "30 hours of free childcare": the match ends at "of"
             return words_to_punctuation(rest)
@@ -455,6 +490,24 @@ def _piece(doc, lo: int, hi: int, anchor: int, cuts: list[int]) -> tuple[int, in
     if sum(not t.is_punct for t in doc[left:right]) < 2:
         return lo, hi
     return left, right
+
+
+def _ranges(doc, i: int, number) -> bool:
+    """The token at ``i``, across a dash or slash from a number, makes a range with it
+    (a number, or a currency sign before one: "£5-£10"), or the three are one word
+    ("8-point", "zero-carbon", "no-one"); "$176,000 - four times the living wage", the
+    dash set off by spaces, is an amount and a comment on it."""
+    if i < 0 or i >= len(doc):
+        return True
+    mark, left = doc[(i + number.i) // 2], doc[min(i, number.i)]
+    if not (left.whitespace_ and mark.whitespace_):
+        return True  # joined up: a compound or a range
+    token = doc[i]
+    if any(c.isdigit() for c in token.text):
+        return True
+    if token.like_num:  # words make a range with words ("two-three"), not with a figure
+        return not any(c.isdigit() for c in number.text)
+    return token.is_currency and i + 1 < len(doc) and doc[i + 1].like_num
 
 
 def _is_separator_dash(doc, i: int) -> bool:

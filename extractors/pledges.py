@@ -578,7 +578,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "12"
+    version = "13"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:

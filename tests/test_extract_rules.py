@@ -110,6 +110,29 @@ def test_ages_ranges_and_labels_are_not_targets():
                    "post-18 learners.", "targets") == []
 
 
+def test_a_spaced_dash_after_an_amount_sets_off_a_comment_not_a_range():
+    found = records("We will cap the top council salary at $176,000 - four times the living "
+                    "wage.\n\nWe will build zero-carbon homes so no-one pays more.\n", "targets")
+    assert [(t.value, t.unit) for t in found] == [(176_000, "$")]
+
+
+def test_hyphenated_fractions_are_changes_and_shares():
+    found = records("We will cut red tape by one-third.\n\n"
+                    "We will replace two-thirds of the bus fleet.\n", "targets")
+    assert [(t.value, t.unit, t.provenance.rule) for t in found] == [
+        (33.3, "%", "target_fraction_change"), (66.7, "%", "target_fraction_share")]
+
+
+def test_a_measure_moved_by_a_count_is_a_count_target():
+    found = records("We will increase the number of police officers by 100.\n\n"
+                    "We will cut the housing waiting list by 2,000 over four years.\n\n"
+                    "We will cut emissions by 45 per cent by 2030.\n\n"
+                    "We will raise standards by 2028.\n", "targets")
+    assert [(t.value, t.unit, t.measure) for t in found] == [
+        (100, "count", "police officers"), (2000, "count", "housing waiting list"),
+        (45, "%", None)]
+
+
 def test_statistics_outside_pledges_are_not_targets():
     assert records("Currently 40% of roads are in poor condition.", "targets") == []
 
