@@ -519,7 +519,7 @@ SUBJECTLESS = {"plan_will", "plan_will_long", "plan_commits", "plan_will_be_amou
                "passive_delivery", "universal_will_receive", "aim_noun_includes",
                "will_be_our_priority", "plan_includes_amount", "plan_includes_commitment",
                "pronoun_pledged", "pronoun_says_will", "named_programme_will",
-               "plan_includes_list", "said_pronoun_will"}
+               "plan_includes_list", "said_pronoun_will", "said_party_will"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.

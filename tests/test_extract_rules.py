@@ -933,6 +933,16 @@ def test_a_reports_pronoun_or_office_holder_pledging(sentence, is_pledge):
 
 
 @pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("Councillor Ann Reed has said that her party will plant 10,000 street trees.", True),
+    ("The candidate said his government would scrap the toll.", True),
+    ("After the Tories cut the grant, Mr Hale said his party would close the depot.",
+     False),  # another party named before it
+])
+def test_reported_speech_naming_the_speakers_party_by_a_possessive(sentence, is_pledge):
+    assert pledged_in_green_news(sentence) is is_pledge
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
     ("The Clean Air Zone Refund Scheme will repay every driver fined since March.", True),
     ("The Rural Broadband Act will connect every village by 2028.", True),
     ("The Conservative Budget Plan will cut the youth service.", False),  # the opponent's
