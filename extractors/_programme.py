@@ -19,6 +19,8 @@ from pledgeflow.document import Block, Document
 from ._classify import gerund_forms
 from ._rules import marker_length, mentions_any
 
+# a year after an opening noun ("Budget 2016 provided ..."), not a count it orders
+YEAR_WORD = re.compile(r"(?:19|20)\d\d")
 CLAUSE_END = re.compile(r"\s[-\u2013\u2014]\s|[.:;!?](?:\s|$)")
 # A topic label of at most six words before a colon: "CLIMATE ACTION: ...", "Housing: ..."
 LABEL = re.compile(r"^\s*[A-Z][\w'\u2019&,/ -]{0,60}?:\s+(?=\S)")
@@ -78,6 +80,9 @@ class ProgrammeLists:
         if len(lower) < 2 or lower[0] not in self.general_verbs:
             return False
         second = lower[1]
+        if YEAR_WORD.fullmatch(second) and len(lower) > 2 and (
+                lower[2] in self.finite or lower[2].endswith("ed")):
+            return False  # "Budget 2016 provided for ...": a name and its verb
         return second in self.object_starts or second[:1].isdigit() or second[:1] in "£$€"
 
     def infinitive_aim(self, lower: list[str]) -> bool:

@@ -686,6 +686,15 @@ def test_statement_rows_that_are_headings_or_name_a_party_first_are_not_imperati
         "Scrap the bedroom tax.", "By cutting fares we will fill the buses."]
 
 
+def test_a_noun_named_with_a_year_before_its_verb_is_no_order():
+    found = statement_pledges([
+        ("Green", "Budget 2024 provided for 300 extra teachers."),  # a name and its verb
+        ("Green", "Plant 2000 trees along the river."),  # a count
+        ("Green", "Fund 2026 apprenticeships in green trades.")])
+    assert [r.text for r in found] == [
+        "Plant 2000 trees along the river.", "Fund 2026 apprenticeships in green trades."]
+
+
 def test_two_shares_joined_by_and_are_two_targets():
     found = records("Our plan commits to 50 per cent of power from wind and a 45 per cent cut "
                     "in emissions by 2030.", "targets")
