@@ -40,7 +40,7 @@ from pledgeflow.registry import register
 
 from ._classify import Classifier
 from ._learned import LEARNED, Unit, did, shipped_aid
-from ._programme import ProgrammeLists
+from ._programme import DASH_LABEL, ProgrammeLists
 from ._rules import (
     BULLET_LINE,
     build_matcher,
@@ -470,6 +470,15 @@ class Rules:
         # "Reform UK holds ..." opens with a name
         return self.lists.opens_with_verb([t.lower_ for t in tokens[:3]]) and first.tag_ != ACTOR
 
+    def labelled_order(self, span: Span) -> bool:
+        """A topic set before a dash, then an order: 'Higher wages \u2013 pay the living
+        wage for all council work.' (a list item's shape, as a row of its own)."""
+        label = DASH_LABEL.match(span.text)
+        if not label:
+            return False
+        rest = span.text[label.end():].split()[:3]
+        return self.lists.opens_with_verb([w.lower().strip(".,;:") for w in rest])
+
     def says_how(self, span: Span) -> bool:
         """A fragment carrying on the pledge above it: 'By working with ...', 'for example
         by bringing ...', 'through a series of ...' (in lower case, cut from its sentence)."""
@@ -799,7 +808,8 @@ class PledgeExtractor:
             self._previous_pledge = True
             yield self._candidate(whole, block, block.start + skip, "timeline_item", None)
             return
-        statement_order = (self._statement_data and rules.opens_like_item(whole)
+        statement_order = (self._statement_data
+                           and (rules.opens_like_item(whole) or rules.labelled_order(whole))
                            and shape == "imperative" and is_statement(whole))
         if statement_order or (self._open_lead_in and shape in LEAD_IN_ITEMS
                                and whole[0].tag_ != ACTOR

@@ -686,6 +686,14 @@ def test_statement_rows_that_are_headings_or_name_a_party_first_are_not_imperati
         "Scrap the bedroom tax.", "By cutting fares we will fill the buses."]
 
 
+def test_a_statement_row_with_a_topic_before_a_dash_then_an_order_is_a_pledge():
+    found = statement_pledges([
+        ("Green", "Cleaner air \u2013 plant a tree for every child born in the city."),
+        ("Green", "Cleaner air \u2013 the council's record is the worst in the region.")])
+    assert [r.text for r in found] == [
+        "Cleaner air \u2013 plant a tree for every child born in the city."]
+
+
 def test_a_noun_named_with_a_year_before_its_verb_is_no_order():
     found = statement_pledges([
         ("Green", "Budget 2024 provided for 300 extra teachers."),  # a name and its verb
