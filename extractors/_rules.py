@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -293,8 +293,14 @@ def words(text: str) -> list[str]:
 
 def mentions_any(text: str, phrases: list[str]) -> bool:
     """Whole-word, case-insensitive: does ``text`` contain any of ``phrases``?"""
-    padded = " " + " ".join(words(text)) + " "
+    padded = _padded_words(text)
     return any(f" {p} " in padded for p in phrases)
+
+
+@lru_cache(maxsize=4096)
+def _padded_words(text: str) -> str:
+    # the same header cells and sections are asked about many word lists in turn
+    return " " + " ".join(words(text)) + " "
 
 
 def clean_cell(text: str | None) -> str:
