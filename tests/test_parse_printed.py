@@ -394,3 +394,13 @@ def test_text_cut_at_a_column_break_is_joined_when_it_runs_on(before, after, joi
     # the left column's last line sits below the right column's first line
     blocks = merge_broken_paragraphs([_text_block(before, 50, 700), _text_block(after, 320, 80)])
     assert (len(blocks) == 1) is joined
+
+
+def test_a_grid_of_cards_is_read_row_by_row_with_its_sections() -> None:
+    """Three cards a row, two rows under one heading: each card's paragraph comes in the
+    page's order with its own title and its row's heading, as the HTML reads them (read
+    column by column down the page, the second row's cards took the heading below)."""
+    def paragraphs(doc: Document) -> list[tuple[str, tuple[str, ...]]]:
+        return [(b.text, tuple(b.section[-2:])) for b in doc.blocks if b.kind == "paragraph"]
+
+    assert paragraphs(pdf("card-grid")) == paragraphs(html("card-grid"))

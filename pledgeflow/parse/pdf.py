@@ -75,8 +75,9 @@ PARSER = "pdf"
 # and the rows a page break leaves at the top of the next page; 9: "1: " numbers an item;
 # 10: a table a column break cuts is joined (its header repeated or its columns moved), a
 # bold header over one row is a table, a table alone beside a column is read as a column;
-# 11: what stands well below both columns' end is read after them
-PARSER_VERSION = "11"
+# 11: what stands well below both columns' end is read after them; 12: a grid of cards is
+# read row by row, and a heading reaching a gutter above the columns does not hide it
+PARSER_VERSION = "12"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.

@@ -6,6 +6,7 @@ from pdfium (``pdf_text``), and pdfplumber's words still build the same ``Word``
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -312,7 +313,9 @@ def _is_two_columns(run: _Run, gutter: float, width: float) -> bool:
         if len(side) > 1 or not lone:
             if max(i.x1 for i in side) - min(i.x0 for i in side) < 0.25 * width:
                 return False
-    if min(i.x0 for i in right) - max(i.x1 for i in left) < 5:
+    # the gutter between the lines that stand beside each other: a heading above both
+    # columns of a card grid may run up to it ("A fair start for every child")
+    if min(i.x0 for i in _beside(right, left)) - max(i.x1 for i in _beside(left, right)) < 5:
         return False
     side_by_side = _overlap(
         min(i.top for i in left),
@@ -321,6 +324,12 @@ def _is_two_columns(run: _Run, gutter: float, width: float) -> bool:
         max(i.bottom for i in right),
     )
     return side_by_side > 0
+
+
+def _beside(side: list[Box], other: list[Box]) -> list[Box]:
+    """The items of ``side`` level with some part of ``other`` (all of them if none is)."""
+    top, bottom = min(i.top for i in other), max(i.bottom for i in other)
+    return [i for i in side if i.bottom > top and i.top < bottom] or side
 
 
 def _lone_item(side: list[Box], other: list[Box], width: float) -> bool:
@@ -425,6 +434,39 @@ def _below_columns(left: list[Box], right: list[Box]) -> tuple[list[Box], list[B
     return left, []
 
 
+def _grid_rows(items: Sequence[Box], gutter: float) -> list[list[Box]]:
+    """A two-column band cut into the rows of a grid of cards: where the right side
+    stops for two of its lines or more and starts again with a bold heading level with a
+    bold heading on the left (the next row's card titles), the band is cut at the widest
+    gap the left side has in that stretch. Balanced prose has no such pair of headings
+    side by side after a gap, and stays one band read column by column."""
+    left = sorted((i for i in items if i.x1 <= gutter), key=_BY_TOP)
+    right = sorted((i for i in items if i.x1 > gutter), key=_BY_TOP)
+    cuts: list[float] = []
+    for k in range(1, len(right)):
+        below = right[k]
+        line = below.bottom - below.top
+        end = max(i.bottom for i in right[:k])
+        if below.top - end < 2 * line or not getattr(below, "bold", False):
+            continue
+        twin = next((i for i in left if abs(i.top - below.top) < 0.3 * line
+                     and getattr(i, "bold", False)), None)
+        if twin is None:
+            continue
+        gaps = [(b.top - a.bottom, (a.bottom + b.top) / 2)
+                for a, b in itertools.pairwise(left)
+                if b.top <= twin.top and b.top > end and b.top - a.bottom > 0.5 * line
+                and max(i.bottom for i in left[:left.index(b)]) <= a.bottom + 0.5]
+        if gaps:
+            cuts.append(max(gaps)[1])
+    if not cuts:
+        return [list(items)]
+    rows: list[list[Box]] = [[] for _ in range(len(cuts) + 1)]
+    for item in items:
+        rows[sum(item.top > cut for cut in cuts)].append(item)
+    return [row for row in rows if row]
+
+
 def reading_order(items: Sequence[Box], depth: int = 0) -> list[Box]:
     """Order page items for reading: a two-column band is read left column first.
 
@@ -447,6 +489,13 @@ def reading_order(items: Sequence[Box], depth: int = 0) -> list[Box]:
             continue
         ordered.extend(_with_column_edge([b for row in _rows(pending) for b in row]))
         pending = []
+        rows = _grid_rows(run.items, gutter)
+        if len(rows) > 1:  # a grid of cards: row by row, each row in columns
+            ordered.extend(_with_column_edge([b for row in _rows(pending) for b in row]))
+            pending = []
+            for row in rows:
+                ordered.extend(reading_order(row, depth + 1))
+            continue
         left = [i for i in run.items if i.x1 <= gutter]
         right = [i for i in run.items if i.x1 > gutter]
         left, after = _below_columns(left, right)
