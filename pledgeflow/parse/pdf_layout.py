@@ -443,22 +443,21 @@ def _grid_rows(items: Sequence[Box], gutter: float) -> list[list[Box]]:
     left = sorted((i for i in items if i.x1 <= gutter), key=_BY_TOP)
     right = sorted((i for i in items if i.x1 > gutter), key=_BY_TOP)
     cuts: list[float] = []
+    end = right[0].bottom if right else 0.0  # the lowest bottom of the right side so far
+    floors = list(itertools.accumulate((i.bottom for i in left), max))  # same, left side
     for k in range(1, len(right)):
         below = right[k]
         line = below.bottom - below.top
-        end = max(i.bottom for i in right[:k])
-        if below.top - end < 2 * line or not getattr(below, "bold", False):
-            continue
-        twin = next((i for i in left if abs(i.top - below.top) < 0.3 * line
-                     and getattr(i, "bold", False)), None)
-        if twin is None:
-            continue
-        gaps = [(b.top - a.bottom, (a.bottom + b.top) / 2)
-                for a, b in itertools.pairwise(left)
-                if b.top <= twin.top and b.top > end and b.top - a.bottom > 0.5 * line
-                and max(i.bottom for i in left[:left.index(b)]) <= a.bottom + 0.5]
-        if gaps:
-            cuts.append(max(gaps)[1])
+        if below.top - end >= 2 * line and getattr(below, "bold", False):
+            twin = next((i for i in left if abs(i.top - below.top) < 0.3 * line
+                         and getattr(i, "bold", False)), None)
+            gaps = [] if twin is None else [
+                (left[j].top - floors[j - 1], (floors[j - 1] + left[j].top) / 2)
+                for j in range(1, len(left))
+                if end < left[j].top <= twin.top and left[j].top - floors[j - 1] > 0.5 * line]
+            if gaps:
+                cuts.append(max(gaps)[1])
+        end = max(end, below.bottom)
     if not cuts:
         return [list(items)]
     rows: list[list[Box]] = [[] for _ in range(len(cuts) + 1)]
