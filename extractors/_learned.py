@@ -96,6 +96,12 @@ def features(unit: Unit) -> list[str]:
     return found
 
 
+# past forms without -ed that cannot be present tense after "we" ("we won an extra
+# £1.2m", "we built 400 homes"); "cut", "put", "set" can, and are left out
+IRREGULAR_PAST = {"won", "built", "made", "spent", "gave", "kept", "brought", "got", "fought",
+                  "took", "led", "held", "began", "sold", "paid", "found", "saw", "ran"}
+
+
 def did(tokens: Sequence[Token], is_actor: Callable[[Token], bool]) -> bool:
     """Does a subject (a pronoun, or what ``is_actor`` says names an actor or a party) do
     something in the past ("we balanced", "the Liberals delivered")? A past commitment
@@ -110,8 +116,8 @@ def did(tokens: Sequence[Token], is_actor: Callable[[Token], bool]) -> bool:
         if j == len(tokens):
             continue
         verb = tokens[j].lower_
-        if (verb.endswith("ed") and not verb.endswith("eed") and verb not in COMMITTED
-                and not is_actor(tokens[j])):
+        if ((verb.endswith("ed") and not verb.endswith("eed") and verb not in COMMITTED
+                or verb in IRREGULAR_PAST) and not is_actor(tokens[j])):
             return True
     return False
 

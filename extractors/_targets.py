@@ -308,8 +308,10 @@ class TargetFinder:
             return True
         pairs = list(zip(words, words[1:], strict=False))
         # "have built", "has delivered"; "we delivered", "they cut"
+        # ("have pledged $40m": a commitment made, its figure still to come)
         return any((a in past["auxiliaries"] or a in past["subjects"])
-                   and (b.endswith("ed") or b in past["participles"]) for a, b in pairs)
+                   and (b.endswith("ed") or b in past["participles"])
+                   and b not in past["commitments"] for a, b in pairs)
 
     def comparator(self, span: Span, start: int) -> str | None:
         before = " ".join(t.lower_ for t in span[max(0, start - 3):start])

@@ -312,6 +312,10 @@ class Rules:
             if rule.startswith("programme"):
                 continue
             start, end = start + span.start, end + span.start  # matcher counts from the span
+            if rule == "said_party_will" and any(
+                    t.lower_ == "the" for t in doc[start:end]) and not any(
+                    t.lower_ == "party" for t in doc[start:end]):
+                continue  # "said the government would": in a release, often the incumbent
             actor_start = start
             while actor_start > span.start and doc[actor_start - 1].tag_ == ACTOR:
                 actor_start -= 1

@@ -133,6 +133,12 @@ def test_a_measure_moved_by_a_count_is_a_count_target():
         (45, "%", None)]
 
 
+def test_an_amount_a_party_has_pledged_is_a_target_not_a_past_figure():
+    found = records("The Green Party has pledged £40 million to help renters install "
+                    "solar panels.\n\nWe have spent £2 million on new bins.\n", "targets")
+    assert [(t.value, t.unit) for t in found] == [(40_000_000, "GBP")]
+
+
 def test_statistics_outside_pledges_are_not_targets():
     assert records("Currently 40% of roads are in poor condition.", "targets") == []
 
@@ -951,6 +957,8 @@ def test_a_reports_pronoun_or_office_holder_pledging(sentence, is_pledge):
 
 @pytest.mark.parametrize(("sentence", "is_pledge"), [
     ("Councillor Ann Reed has said that her party will plant 10,000 street trees.", True),
+    ("Green leader Ann Reed said the party would also reopen the lido.", True),
+    ("A Green council would also halve the price of a resident's parking permit.", True),
     ("The candidate said his government would scrap the toll.", True),
     ("After the Tories cut the grant, Mr Hale said his party would close the depot.",
      False),  # another party named before it

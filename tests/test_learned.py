@@ -132,6 +132,8 @@ Our Council Plan sets out how we will work with residents over the next four yea
 
 We successfully lobbied for a new station at Eastgate.
 
+We won an extra £1.2m for school meals through our budget amendment.
+
 She also reiterated her commitment to keep every library open.
 
 Over the next four years we will work with schools and colleges to:
@@ -141,6 +143,7 @@ We will open a library in every ward.
 
 
 def test_a_sure_model_still_never_adds_a_lead_in_a_plan_describing_itself_or_a_deed(nlp):
+    # (a deed in a past form without -ed, "we won", as much as "we lobbied")
     found = pledges(SURE_PLAN_PAGE, "text/markdown", {"kind": "council_plan"}, nlp,
                     aid=bias_only(5.0))
     assert set(found) == {"She also reiterated her commitment to keep every library open.",
