@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 from pathlib import Path
 
@@ -38,3 +39,25 @@ def gold_format(records) -> dict[str, list[dict]]:
             row["id"] = row.get("ref")
         out.setdefault(record.kind, []).append(row)
     return out
+
+
+def score_source(source: Path, gold: dict, kinds, extractors, nlp, scorer
+                 ) -> dict[str, tuple[int, int, int]]:
+    """Parse ``source`` as the pipeline would (no catalog), run ``extractors`` and score
+    each of ``kinds`` against ``gold``: kind -> (matched, gold, predicted)."""
+    from pledgeflow.fetch.sniff import sniff_media_type
+    from pledgeflow.parse import parse
+    from pledgeflow.registry import run_extractors
+
+    data = source.read_bytes()
+    doc = parse(data, sniff_media_type(data, url=source.name),
+                document_id=hashlib.sha256(data).hexdigest(), url=source.resolve().as_uri())
+    result = run_extractors(doc, extractors, nlp)
+    assert not result.errors, f"{source.name}: {result.errors}"
+    predicted = gold_format(result.records)
+    counts = {}
+    for kind in kinds:
+        g = [scorer.key(kind, r) for r in gold.get(kind, [])]
+        p = [scorer.key(kind, r) for r in predicted.get(kind, [])]
+        counts[kind] = (scorer.match(g, p), len(g), len(p))
+    return counts

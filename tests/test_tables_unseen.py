@@ -114,18 +114,16 @@ them.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 from pathlib import Path
 
 import pytest
 
-from pledgeflow.fetch.sniff import sniff_media_type
 from pledgeflow.nlp import build_nlp
 from pledgeflow.parse import parse
-from pledgeflow.registry import get_extractors, run_extractors
-from scoring import gold_format, reference_scorer
+from pledgeflow.registry import get_extractors
+from scoring import reference_scorer, score_source
 
 HERE = Path(__file__).parent / "tables_unseen"
 ROUNDS = {"round1": HERE, "round2": HERE / "round2", "round3": HERE / "round3"}
@@ -172,18 +170,10 @@ def totals() -> dict[tuple[str, str, str], tuple[int, int, int]]:
         for name in names:
             gold = json.loads((folder / f"{name}.gold.json").read_text(encoding="utf-8"))
             for form, suffix in FORMS.items():
-                source = folder / f"{name}{suffix}"
-                data = source.read_bytes()
-                doc = parse(data, sniff_media_type(data, url=source.name),
-                            document_id=hashlib.sha256(data).hexdigest(),
-                            url=source.resolve().as_uri())
-                result = run_extractors(doc, extractors, nlp)
-                assert not result.errors, f"{source.name}: {result.errors}"
-                predicted = gold_format(result.records)
-                for kind in KINDS:
-                    g = [scorer.key(kind, r) for r in gold.get(kind, [])]
-                    p = [scorer.key(kind, r) for r in predicted.get(kind, [])]
-                    for i, n in enumerate((scorer.match(g, p), len(g), len(p))):
+                counts = score_source(folder / f"{name}{suffix}", gold, KINDS, extractors,
+                                      nlp, scorer)
+                for kind, found in counts.items():
+                    for i, n in enumerate(found):
                         sums[name_of_round, form, kind][i] += n
     return {key: tuple(v) for key, v in sums.items()}
 
