@@ -312,10 +312,6 @@ class Rules:
             if rule.startswith("programme"):
                 continue
             start, end = start + span.start, end + span.start  # matcher counts from the span
-            if rule == "said_party_will" and any(
-                    t.lower_ == "the" for t in doc[start:end]) and not any(
-                    t.lower_ == "party" for t in doc[start:end]):
-                continue  # "said the government would": in a release, often the incumbent
             actor_start = start
             while actor_start > span.start and doc[actor_start - 1].tag_ == ACTOR:
                 actor_start -= 1
@@ -652,7 +648,7 @@ class PledgeExtractor:
             claimed.setdefault(candidate.block.index, []).append(candidate)
         kind = str(doc.meta.get("kind") or "")
         for block in doc.blocks:
-            if block.kind not in ("paragraph", "list_item") or self._is_action(block):
+            if block.kind not in ("paragraph", "list_item") or block.index in self._actions:
                 continue
             skip = marker_length(block.text)
             base = block.start + skip
@@ -711,6 +707,9 @@ class PledgeExtractor:
         self._list_shapes = rules.lists.shapes(doc)
         self._programme_runs = rules.lists.programme_runs(doc)
         self._blocks = doc.blocks
+        # actions set in prose: no pledges, for the rules or the learned aid (``units``)
+        self._actions = {b.index for b in doc.blocks
+                         if b.kind in ("paragraph", "list_item", "heading") and self._is_action(b)}
         # the document's headings, and what follows their labels ("Priority 1: Homes")
         self._headings = {_squeezed(t) for b in doc.blocks if b.kind == "heading"
                           for t in (b.text, b.text.partition(":")[2]) if t.strip()}
@@ -731,7 +730,7 @@ class PledgeExtractor:
 
     def _block(self, block: Block, nlp: Language, rules: Rules,
                heading_item: bool = False) -> list[Candidate]:
-        if block.kind in ("paragraph", "list_item", "heading") and self._is_action(block):
+        if block.index in self._actions:
             return []  # "Action 1.2: ... (Lead: ...)": an action record, not a pledge
         if block.kind in ("paragraph", "heading") and (
                 labelled := self._labelled(block, nlp, rules)):

@@ -490,8 +490,6 @@ def reading_order(items: Sequence[Box], depth: int = 0) -> list[Box]:
         pending = []
         rows = _grid_rows(run.items, gutter)
         if len(rows) > 1:  # a grid of cards: row by row, each row in columns
-            ordered.extend(_with_column_edge([b for row in _rows(pending) for b in row]))
-            pending = []
             for row in rows:
                 ordered.extend(reading_order(row, depth + 1))
             continue
