@@ -19,7 +19,7 @@ from pledgeflow.document import Block, Document
 from ._classify import gerund_forms
 from ._rules import marker_length, mentions_any
 
-# a year after an opening noun ("Budget 2016 provided ..."), not a count it orders
+# a year after an opening noun ("Budget 2024 provided ..."), not a count it orders
 YEAR_WORD = re.compile(r"(?:19|20)\d\d")
 CLAUSE_END = re.compile(r"\s[-\u2013\u2014]\s|[.:;!?](?:\s|$)")
 # A topic label of at most six words before a colon: "CLIMATE ACTION: ...", "Housing: ..."
@@ -82,7 +82,7 @@ class ProgrammeLists:
         second = lower[1]
         if YEAR_WORD.fullmatch(second) and len(lower) > 2 and (
                 lower[2] in self.finite or lower[2].endswith("ed")):
-            return False  # "Budget 2016 provided for ...": a name and its verb
+            return False  # "Budget 2024 provided for ...": a name and its verb
         return second in self.object_starts or second[:1].isdigit() or second[:1] in "£$€"
 
     def infinitive_aim(self, lower: list[str]) -> bool:

@@ -497,7 +497,7 @@ def _piece(doc, lo: int, hi: int, anchor: int, cuts: list[int]) -> tuple[int, in
 def _ranges(doc, i: int, number) -> bool:
     """The token at ``i``, across a dash or slash from a number, makes a range with it
     (a number, or a currency sign before one: "£5-£10"), or the three are one word
-    ("8-point", "zero-carbon", "no-one"); "$176,000 - four times the living wage", the
+    ("8-point", "zero-carbon", "no-one"); "$150,000 - three times the median wage", the
     dash set off by spaces, is an amount and a comment on it."""
     if i < 0 or i >= len(doc):
         return True

@@ -471,8 +471,8 @@ class Rules:
         return self.lists.opens_with_verb([t.lower_ for t in tokens[:3]]) and first.tag_ != ACTOR
 
     def labelled_order(self, span: Span) -> bool:
-        """A topic set before a dash, then an order: 'Higher wages \u2013 pay the living
-        wage for all council work.' (a list item's shape, as a row of its own)."""
+        """A topic set before a dash, then an order: 'Cleaner air \u2013 plant a tree
+        for every child born in the city.' (a list item's shape, as a row of its own)."""
         label = DASH_LABEL.match(span.text)
         if not label:
             return False

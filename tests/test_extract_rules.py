@@ -111,9 +111,9 @@ def test_ages_ranges_and_labels_are_not_targets():
 
 
 def test_a_spaced_dash_after_an_amount_sets_off_a_comment_not_a_range():
-    found = records("We will cap the top council salary at $176,000 - four times the living "
+    found = records("We will cap the top council salary at $150,000 - three times the median "
                     "wage.\n\nWe will build zero-carbon homes so no-one pays more.\n", "targets")
-    assert [(t.value, t.unit) for t in found] == [(176_000, "$")]
+    assert [(t.value, t.unit) for t in found] == [(150_000, "$")]
 
 
 def test_hyphenated_fractions_are_changes_and_shares():
