@@ -27,8 +27,17 @@ LABEL = re.compile(r"^\s*[A-Z][\w'\u2019&,/ -]{0,60}?:\s+(?=\S)")
 # A topic label of at most five words before a spaced dash, the item's order after it
 DASH_LABEL = re.compile(
     r"^\s*[A-Z][\w'\u2019&,/-]*(?: [\w'\u2019&,/-]+){0,4}\s+[-\u2013\u2014]\s+(?=\S)")
+# An amount put to a purpose: "$6.7 billion to fix the highway", "£2m a year for youth
+# clubs", "€500,000 towards a new pool". A list of them allots money: orders without a verb.
+FUNDING = re.compile(
+    r"^(?:[A-Z]{1,3})?[£$€]\s?\d[\d,]*(?:\.\d+)?\s*(?:m|bn|k|million|billion|thousand)?\b"
+    r"(?:\s+(?:a|per|each|every)\s+(?:year|annum))?(?:\s+over\s+\w+\s+years)?"
+    r"\s+(?:to|for|towards|into|on)\s", re.I)
+# A clause opening with one of these names a content or asks, it orders nothing
+WH_WORDS = {"what", "why", "how", "where", "when", "who", "whom", "whose", "which", "whether"}
 # What an item reads as.
-DOING = {"imperative", "gerund", "noun", "effect"}
+DOING = {"imperative", "gerund", "noun", "effect", "funding"}
+ORDERS = {"imperative", "funding"}
 PRONOUNS = {"this", "it", "they", "that", "these", "those", "there", "he", "she", "we", "i",
             "you", "which", "who", "what"}
 
@@ -66,6 +75,7 @@ class ProgrammeLists:
         self.object_starts = set(lexicon["object_starts"])
         self.general_gerunds = {g for v in self.general_verbs for g in gerund_forms(v)}
         self.ly_not_adverbs = set(lexicon["ly_not_adverbs"])
+        self.ise_not_orders = set(lexicon["ise_not_orders"])
 
     def opens_with_verb(self, lower: list[str]) -> bool:
         """The words (lower case) open with an order: a verb of ``verbs.json``, or any
@@ -80,6 +90,10 @@ class ProgrammeLists:
         if len(lower) < 2 or lower[0] not in self.general_verbs:
             return False
         second = lower[1]
+        if lower[0].endswith(("ise", "ize")) and lower[0] not in self.ise_not_orders \
+                and second.isalpha() and second not in self.finite:
+            return True  # "Localise energy production", "Prioritise repairs": -ise is a verb
+
         if YEAR_WORD.fullmatch(second) and len(lower) > 2 and (
                 lower[2] in self.finite or lower[2].endswith("ed")):
             return False  # "Budget 2024 provided for ...": a name and its verb
@@ -108,7 +122,8 @@ class ProgrammeLists:
         return any(mentions_any(t, self.title_words) for t in titles if t)
 
     def shape(self, text: str) -> str:
-        """imperative, gerund, noun, effect, name, record, call or sentence."""
+        """imperative, funding, gerund, noun, effect, name, record, call, question or
+        sentence."""
         # a label before a colon names the item's topic ("HOUSING: More council homes
         # ..."); what follows it is the item
         label = LABEL.match(text)
@@ -129,11 +144,14 @@ class ProgrammeLists:
         first = lower[0]
         if first in self.calls:
             return "call"
+        if first in WH_WORDS:
+            return "question"  # "what we hope to achieve;", "how we will measure it": contents
         if first[0].isdigit() and len(lower) > 1 and lower[1] in {"are", "is", "was", "were"}:
             return "record"  # a statistic: "78 are green (82%)"
-        for i, word in enumerate(lower[:-1]):
-            if word in self.past and is_participle(lower[i + 1]):
-                return "record"  # "we have delivered", "has been cut"
+        if self.reports_past(lower):
+            return "record"  # "we have delivered", "has been cut"
+        if FUNDING.match(text.lstrip()):
+            return "funding"
         if self.opens_with_verb(lower) or self.infinitive_aim(lower):
             return "imperative"
         if first in self.gerunds or (first in self.general_gerunds and len(lower) > 1 and (
@@ -156,6 +174,23 @@ class ProgrammeLists:
             return "noun"
         return "sentence"
 
+    def reports_past(self, lower: list[str]) -> bool:
+        """Do the words (lower case) report something done: "we have delivered", "has
+        been cut"?"""
+        return any(word in self.past and is_participle(lower[i + 1])
+                   for i, word in enumerate(lower[:-1]))
+
+    def lead_in_reports_past(self, lead_in: str | None) -> bool:
+        """A lead-in that reports the past ("Since 2019 we have invested:", "Last year we
+        funded:"): a subject before a verb in the past, or a perfect."""
+        if not lead_in:
+            return False
+        lower = [w.strip(".,;:()\"'\u2018\u2019\u201c\u201d!?").lower() for w in lead_in.split()]
+        return self.reports_past(lower) or any(
+            word in SUBJECTS and (lower[i + 1].endswith("ed")
+                                  or lower[i + 1] in IRREGULAR_PARTICIPLES)
+            for i, word in enumerate(lower[:-1]))
+
     def item_shape(self, block: Block) -> str:
         """What a list item or paragraph reads as, its list marker left out."""
         return self.shape(block.text[marker_length(block.text):])
@@ -170,8 +205,11 @@ class ProgrammeLists:
             if not run:
                 return
             kinds = [self.item_shape(b) for b in run]
+            if self.lead_in_reports_past(run[0].lead_in):
+                # "Since 2019 we have invested:" then amounts: what was spent, not pledged
+                kinds = ["record" if k == "funding" else k for k in kinds]
             shape = ListShape(items=len(run), doing=sum(k in DOING for k in kinds),
-                              imperative=sum(k == "imperative" for k in kinds),
+                              imperative=sum(k in ORDERS for k in kinds),
                               record=sum(k in {"record", "call"} for k in kinds))
             for block, kind in zip(run, kinds, strict=True):
                 shapes[block.index] = (shape, kind)
@@ -201,16 +239,25 @@ class ProgrammeLists:
         headings = {b.text.strip().lower() for b in doc.blocks if b.kind == "heading"}
         found: set[int] = set()
         run: list[Block] = []
+        before: Block | None = None  # the paragraph before the run: its lead-in, if any
+        previous: Block | None = None
         for block in [*doc.blocks, None]:
             doing = (block is not None and block.kind == "paragraph"
                      and block.text.strip().lower() not in headings
                      and self.item_shape(block) in RUN_SHAPES)
             if doing and (not run or rows or run[-1].section == block.section):
+                if not run:
+                    before = previous
                 run.append(block)
+                previous = block
                 continue
-            if len(run) >= RUN_MIN:
-                found.update(b.index for b in run)
+            if len(run) >= RUN_MIN and not (
+                    before is not None and self.lead_in_reports_past(before.text)
+                    and any(self.item_shape(b) == "funding" for b in run)):
+                found.update(b.index for b in run)  # amounts after "We have spent:" are spent
+            before = previous
             run = [block] if doing else []
+            previous = block
         return found
 
 
@@ -221,7 +268,7 @@ SUBJECTS = {"we", "i", "we'll", "we\u2019ll", "i'll", "i\u2019ll", "we're", "we\
 # Three orders in a row are a programme; two may be a page's instructions ("Register ...",
 # "Bring your card").
 RUN_MIN = 3
-RUN_SHAPES = {"imperative", "gerund"}
+RUN_SHAPES = {"imperative", "gerund", "funding"}
 
 IRREGULAR_PARTICIPLES = {"built", "spent", "put", "cut", "set", "kept", "made", "won", "done",
                          "paid", "held", "brought", "bought", "sent", "led", "met", "run",

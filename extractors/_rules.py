@@ -293,14 +293,23 @@ def words(text: str) -> list[str]:
 
 def mentions_any(text: str, phrases: list[str]) -> bool:
     """Whole-word, case-insensitive: does ``text`` contain any of ``phrases``?"""
-    padded = _padded_words(text)
-    return any(f" {p} " in padded for p in phrases)
+    padded, present = _padded_words(text)
+    single, several = _phrase_index(tuple(phrases))
+    return not single.isdisjoint(present) or any(p in padded for p in several)
 
 
 @lru_cache(maxsize=4096)
-def _padded_words(text: str) -> str:
+def _padded_words(text: str) -> tuple[str, frozenset[str]]:
     # the same header cells and sections are asked about many word lists in turn
-    return " " + " ".join(words(text)) + " "
+    found = words(text)
+    return " " + " ".join(found) + " ", frozenset(found)
+
+
+@lru_cache(maxsize=256)
+def _phrase_index(phrases: tuple[str, ...]) -> tuple[frozenset[str], tuple[str, ...]]:
+    """A word list as the one-word phrases (a set lookup) and the padded longer ones."""
+    single = frozenset(p for p in phrases if p and " " not in p)
+    return single, tuple(f" {p} " for p in phrases if p not in single)
 
 
 def clean_cell(text: str | None) -> str:

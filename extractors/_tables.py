@@ -134,6 +134,13 @@ def _names_periods(row: list[str]) -> bool:
     return bool(cells) and all(len(c) <= 30 and PERIOD.search(c) for c in cells)
 
 
+@functools.lru_cache(maxsize=1)
+def _role_words() -> list[str]:
+    """Every word naming a column role, in one list."""
+    return [w for role, ws in lexicon().items() if not role.endswith("_not")
+            for w in ws if len(w) > 2]
+
+
 def _looks_like_header(row: list[str]) -> bool:
     """Short cells that are not sentences, two of them at least (when there are two)
     naming a column role."""
@@ -142,9 +149,7 @@ def _looks_like_header(row: list[str]) -> bool:
         return False
     if any(c.endswith(".") for c in cells):
         return False  # sentences are data
-    known = [w for role, ws in lexicon().items() if not role.endswith("_not")
-             for w in ws if len(w) > 2]
-    naming = [c for c in cells if mentions_any(c, known) or PERIOD.search(c)]
+    naming = [c for c in cells if mentions_any(c, _role_words()) or PERIOD.search(c)]
     return all(len(c) <= 120 for c in cells) and len(naming) >= min(2, len(cells))
 
 

@@ -15,6 +15,7 @@ label words and the bracket's parts are data (``tables.lexicon.json``).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -125,13 +126,19 @@ def prose_action(text: str) -> tuple[str, str, str | None, str | None] | None:
     return found.group("ref"), body.rstrip(" .;"), deadline, owners
 
 
+@functools.cache
+def _bracket_labels() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """'Lead: <owners>' and 'By <deadline>' / 'Deadline: <deadline>' as a bracket's parts."""
+    owner = label_pattern("owner_label")
+    deadline = label_pattern("deadline_label")
+    return (re.compile(rf"^(?:{owner})\s*:\s*(?P<v>.+)$", re.I),
+            re.compile(rf"^(?:(?:{deadline})\s*:?\s+|(?:{deadline})\s*:\s*)(?P<v>.+)$", re.I))
+
+
 def _bracket_parts(inner: str) -> tuple[str | None, str | None]:
     """(deadline, owners) from "Lead: Head of Early Help, by December 2025"; parts that
     name neither are left for a reader, so the bracket stays in the text."""
-    owner_label = re.compile(rf"^(?:{label_pattern('owner_label')})\s*:\s*(?P<v>.+)$", re.I)
-    deadline_label = re.compile(
-        rf"^(?:(?:{label_pattern('deadline_label')})\s*:?\s+|(?:{label_pattern('deadline_label')})\s*:\s*)"
-        r"(?P<v>.+)$", re.I)
+    owner_label, deadline_label = _bracket_labels()
     deadline = owners = None
     for part in (p.strip() for p in re.split(r"[;,]", inner) if p.strip()):
         if owners is None and (m := owner_label.match(part)):

@@ -586,3 +586,81 @@ def test_quarters_beside_an_annual_target_and_a_rag_status_are_results_not_targe
     assert "kpis" not in found
     assert [(o.actual, o.status) for o in found["outturns"]] == [
         ("56.1%", "green"), ("93.0%", "amber")]
+
+
+FUNDING_LIST = """# Moving Westhaven
+
+{lead_in}
+
+- $40 million to rebuild the Harbour Road bridge;
+- $12.5 million for the Northside bus interchange;
+- $3 million a year towards school crossings.
+"""
+
+
+def test_a_list_of_amounts_put_to_purposes_is_a_list_of_funding_pledges():
+    text = FUNDING_LIST.format(lead_in="We back projects across the region, including:")
+    assert pledges(text, kind="campaign_statement") == [
+        "$40 million to rebuild the Harbour Road bridge;",
+        "$12.5 million for the Northside bus interchange;",
+        "$3 million a year towards school crossings."]
+    doc = parse_text(text.encode(), document_id="f" * 64, markdown=True)
+    doc.meta = {"kind": "campaign_statement"}
+    found = run_extractors(doc, get_extractors(), build_nlp()).records
+    assert [t.value for t in found if t.kind == "targets"] == [40e6, 12.5e6, 3e6]
+
+
+@pytest.mark.parametrize("lead_in", ["Since 2022 we have invested:", "Last year we funded:"])
+def test_amounts_after_a_lead_in_that_reports_the_past_were_spent_not_pledged(lead_in):
+    assert pledges(FUNDING_LIST.format(lead_in=lead_in), kind="campaign_statement") == []
+
+
+def test_amounts_set_as_paragraphs_in_a_row_are_funding_pledges_unless_reported_spent():
+    text = ("Our plan for Westhaven.\n\n$40 million to rebuild the Harbour Road bridge.\n\n"
+            "$12.5 million for the Northside bus interchange.\n\n"
+            "$3 million a year towards school crossings.\n")
+    assert len(pledges(text, kind="campaign_statement")) == 3
+    spent = text.replace("Our plan for Westhaven.", "Since 2022 we have invested:")
+    assert pledges(spent, kind="campaign_statement") == []
+
+
+def test_a_list_of_what_a_plan_says_about_each_aim_holds_no_pledge():
+    assert pledges("# Our improvement plan\n\nFor each priority we state:\n\n"
+                   "- what we hope to achieve;\n- why we chose it;\n- how we plan to do it; and\n"
+                   "- how we will measure success.\n", kind="council_plan") == []
+
+
+def test_what_follows_the_authors_election_is_a_pledge_and_the_opponents_is_not():
+    assert pledges("# Westhaven Greens\n\nIf the Greens are elected, new crossings will be "
+                   "open within a year.\n\nIf we are returned in May, the pool will reopen.\n\n"
+                   "If the Conservatives are elected, your taxes will go up.\n",
+                   kind="campaign_statement", party="Green Party") == [
+        "If the Greens are elected, new crossings will be open within a year.",
+        "If we are returned in May, the pool will reopen."]
+
+
+def test_the_authors_plan_reported_by_a_newspaper_is_a_pledge():
+    assert pledges("# Nurses promised\n\nThe Greens said the new fund would help train 300 "
+                   "nurses.\n\nEconomists said the plan would cost more than forecast.\n",
+                   kind="campaign_statement", party="Green Party") == [
+        "The Greens said the new fund would help train 300 nurses."]
+
+
+def test_an_item_opening_with_a_verb_in_ise_is_an_order():
+    assert len(pledges("# Our priorities\n\n- Localise energy production across the county\n"
+                       "- Prioritise repairs to rural roads\n- Modernise the library service\n",
+                       kind="manifesto")) == 3
+
+
+def test_a_line_with_no_marker_after_a_numbered_item_stands_alone_in_plain_text():
+    text = ("1. Clean air for every street\n2. A bus service that runs on Sundays\n"
+            "Read our full plan below.\n- Plant a tree for every child\n")
+    doc = parse_text(text.encode(), document_id="p" * 64)
+    assert [(b.kind, b.text, b.lead_in) for b in doc.blocks] == [
+        ("list_item", "Clean air for every street", None),
+        ("list_item", "A bus service that runs on Sundays", None),
+        ("paragraph", "Read our full plan below.", None),
+        ("list_item", "Plant a tree for every child", "Read our full plan below.")]
+    wrapped = parse_text(b"- Plant a tree for every child\n  born in the borough\n",
+                         document_id="q" * 64)
+    assert [b.text for b in wrapped.blocks] == ["Plant a tree for every child born in the borough"]

@@ -120,6 +120,10 @@ def freeze() -> None:
                             for i, r in enumerate(gold.get(kind, []))] for kind in KINDS}
             GOLD.mkdir(exist_ok=True)
             (GOLD / f"{meta['id']}.json").write_text(json.dumps(spans, indent=1) + "\n")
+    # Documents frozen in an earlier round whose working files are gone (sources/ and
+    # work/ are not committed) stay as they were: their gold spans are already in gold/.
+    fresh = {e["id"] for e in entries}
+    entries = [d for d in known.values() if d["id"] not in fresh] + entries
     assign_splits(entries)
     DOCUMENTS.write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries))
     for split in SPLITS:

@@ -14,11 +14,14 @@ from pledgeflow.parse.common import last_sentence
 from pledgeflow.text_decode import decode_text
 
 PARSER = "text"
-# 2: one decoder for every text format (text_decode); 3: "1: " numbers a list item too
-PARSER_VERSION = "3"
+# 2: one decoder for every text format (text_decode); 3: "1: " numbers a list item too;
+# 4: in a chunk of one paragraph a line, a line with no marker ends the list above it
+PARSER_VERSION = "4"
 
 HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 BULLET = re.compile(r"^(\s*)(?:[-*+\u2022\u25aa\u25cf\u25e6]|\d+[.)]|\d{1,2}:)\s+(.*)$")
+# A line this long may have been wrapped at a width; a shorter one ended where its author did
+WRAP_WIDTH = 65
 EMPHASIS = re.compile(r"(\*\*|__)(.*?)\1")
 
 
@@ -42,6 +45,24 @@ def _paragraphs(lines: list[str], markdown: bool) -> list[str]:
     if markdown or _hard_wrapped(lines):
         return [_clean(" ".join(lines), markdown)]
     return [_clean(line, markdown) for line in lines]
+
+
+def _continues(above: str, item: str, line: str) -> bool:
+    """Does a line with no marker carry on the list item above it, as a wrapped line
+    does: indented, or going on in lower case, or after a line as long as a wrapped
+    one in an item with no full stop yet? (Markdown's lazy lines always do.)"""
+    if line[:1].isspace() or line.lstrip()[:1].islower():
+        return True
+    return len(above) >= WRAP_WIDTH and not item.rstrip().endswith((".", "!", "?", ":"))
+
+
+def _list_items(blocks: list[Block], items: list[tuple[int, str]], path: list[str],
+                lead_in: str | None, markdown: bool) -> None:
+    """Add the items of one list, depth from their indents, each with the list's lead-in."""
+    indents = sorted({indent for indent, _ in items})
+    for indent, item in items:
+        blocks.append(Block("list_item", _clean(item, markdown), section=path,
+                            depth=indents.index(indent) + 1, lead_in=lead_in))
 
 
 def _table_rows(lines: list[str]) -> tuple[list[list[str]], int]:
@@ -91,25 +112,21 @@ def parse_text(
         if any(BULLET.match(line) for line in lines):
             lead_in = last_sentence(previous_paragraph) if previous_paragraph else None
             items: list[tuple[int, str]] = []
-            for line in lines:
+            for before, line in zip([None, *lines], lines, strict=False):
                 bullet = BULLET.match(line)
                 if bullet:
                     items.append((len(bullet.group(1).expandtabs(4)), bullet.group(2)))
-                elif items:  # a wrapped continuation of the item above
+                elif items and (markdown or _continues(before or "", items[-1][1], line)):
                     items[-1] = (items[-1][0], items[-1][1] + " " + line.strip())
                 else:
-                    blocks.append(Block("paragraph", _clean(line, markdown), section=path))
-            indents = sorted({indent for indent, _ in items})
-            for indent, item in items:
-                blocks.append(
-                    Block(
-                        "list_item",
-                        _clean(item, markdown),
-                        section=path,
-                        depth=indents.index(indent) + 1,
-                        lead_in=lead_in,
-                    )
-                )
+                    # one paragraph a line: a line with no marker after the items ends
+                    # their list and leads in to any that follow
+                    _list_items(blocks, items, path, lead_in, markdown)
+                    items = []
+                    paragraph = _clean(line, markdown)
+                    blocks.append(Block("paragraph", paragraph, section=path))
+                    lead_in = last_sentence(paragraph)
+            _list_items(blocks, items, path, lead_in, markdown)
             continue
         for paragraph in _paragraphs(lines, markdown):
             blocks.append(Block("paragraph", paragraph, section=path))
