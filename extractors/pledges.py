@@ -142,6 +142,7 @@ class Rules:
         self.object_verbs = set(self.lexicon["object_verbs"])
         self.noun_followers = set(self.lexicon["noun_followers"])
         self.courtesy = set(self.lexicon["courtesy"])
+        self.election_outcomes = set(self.lexicon["election_outcomes"])
         self.conditions = set(self.lexicon["conditions"])
         self.wait_verbs = set(self.lexicon["wait_verbs"])
         self.site_text = self.lexicon["site_text"]
@@ -357,6 +358,10 @@ class Rules:
                 continue  # "we are setting out our plans": announcing, not doing
             if after[:1] == ["be"] and after[1:2] and after[1] in self.courtesy:
                 continue  # "we will be pleased to send a copy": a courtesy
+            if after[:1] == ["be"] and "".join(
+                    t.lower_ for t in doc[end + 1:min(end + 4, span.end)]).startswith(
+                    tuple(self.election_outcomes)):
+                continue  # "the Liberals will be re-elected": a forecast of the vote
             if after[:1] == ["be"] and after[2:3] == ["by"] and rule not in AUTHOR_NAMED:
                 continue  # "I will be joined by ...": done to the actor, not by it
             if after[:1] == ["be"] and after[1:2] and (
@@ -842,6 +847,8 @@ class PledgeExtractor:
         self._open_lead_in = None
         for sent in sents:
             found = rules.commitment(sent)
+            if found and rules.describes_document(sent):
+                found = None  # "This manifesto details how we will ...": what it holds
             if (sent is sents[-1] and span_text(sent).rstrip().endswith(":")
                     and (found or rules.in_pledge_context(span_text(sent)))):
                 self._open_lead_in = span_text(sent).strip()  # "Our pledges include:"

@@ -664,3 +664,10 @@ def test_a_line_with_no_marker_after_a_numbered_item_stands_alone_in_plain_text(
     wrapped = parse_text(b"- Plant a tree for every child\n  born in the borough\n",
                          document_id="q" * 64)
     assert [b.text for b in wrapped.blocks] == ["Plant a tree for every child born in the borough"]
+
+
+def test_a_document_saying_what_it_holds_and_a_forecast_of_the_vote_are_no_pledges():
+    assert pledges("# Our plan\n\nThis manifesto details how, over the next four years, we "
+                   "will renew the town centre.\n\nSome assume that the Liberals will be "
+                   "re-elected.\n\nWe will renew the town centre.\n", kind="manifesto",
+                   party="Labour") == ["We will renew the town centre."]
