@@ -581,6 +581,20 @@ PAST_TENSE = {"was", "were", "had", "did"}
 
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
+# Lines of at most this many words after the content: a footer's
+FOOTER_WORDS = 8
+LAST_WORD = re.compile(r"[^\W\d_]+$")
+SENTENCE_BREAK = re.compile(r"[.!?][\"'\u201d\u2019]?\s+\S")
+# Words no sentence ends with: a copy that stops on one was cut off
+NEVER_LAST = {"a", "an", "the", "and", "or", "but", "nor", "of", "to", "for", "with", "by",
+              "from", "at", "as", "that", "which", "who", "whose", "we", "i", "our", "their",
+              "its", "your", "my", "his", "will", "would", "shall", "be", "is", "are", "was",
+              "were", "has", "have", "had", "can", "could", "should", "must", "may", "such",
+              "including", "than", "into", "onto", "per", "via", "if", "when", "while",
+              "because", "whether", "these", "those", "every", "each", "both", "either"}
+# Words of one or two letters that may end a sentence
+SHORT_WORDS = {"it", "us", "up", "in", "on", "go", "do", "so", "no", "me", "uk", "eu", "nz",
+               "tv", "gp", "ok", "am", "pm", "ai", "ev", "he", "x", "hq"}
 ANNOUNCE = {"announce", "announces"}
 # "Jane Smith, Leader of the Green Party": a name and a title after a comma
 SIGNATURE = re.compile(r"[A-Z][a-z]+(?:\s+[A-Z][\w'\u2019-]+)+,\s+(?:the\s+)?[A-Z]")
@@ -599,7 +613,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "14"
+    version = "15"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -640,14 +654,17 @@ class PledgeExtractor:
         """The rules' pledges, then the sentences and list items they left that the
         learned aid is sure of (``_learned.py``), each after its block's."""
         found = list(self.rule_candidates(doc, nlp, rules))
-        if self._learned is None:
-            yield from found
-            return
-        form = "rows" if doc.parser == "csv" else "page"
-        added = [candidate for unit, candidate in self.units(doc, nlp, rules, found, True)
-                 if self._learned.accepts(unit, form)
-                 and not self._rules_refuse(candidate, doc, nlp, rules)]
-        yield from sorted(found + added, key=lambda candidate: candidate.block.index)
+        cut = cut_off_block(doc)
+        if self._learned is not None:
+            form = "rows" if doc.parser == "csv" else "page"
+            found += [candidate for unit, candidate in self.units(doc, nlp, rules, found, True)
+                      if self._learned.accepts(unit, form)
+                      and not self._rules_refuse(candidate, doc, nlp, rules)]
+        for candidate in sorted(found, key=lambda candidate: candidate.block.index):
+            if (candidate.block is cut and cut.text.rstrip().endswith(candidate.text.rstrip())
+                    and not SENTENCE_BREAK.search(candidate.text)):
+                continue  # the copy stops inside this sentence: what it promised is lost
+            yield candidate
 
     def units(self, doc: Document, nlp: Language, rules: Rules, found: list[Candidate],
               unclaimed: bool = False) -> Iterator[tuple[Unit, Candidate]]:
@@ -1077,6 +1094,34 @@ def party_lines_pattern(forms: Iterable[str]) -> re.Pattern[str]:
     if "" in longest:
         return re.compile("")  # a name of no word at all: every line may hold one
     return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(longest)) + r")\b", re.I)
+
+
+def cut_off_block(doc: Document) -> Block | None:
+    """The block a copy of the page stops in mid-sentence, if it does: the last block of
+    content (after it only short lines, a footer's) ends in a word no sentence ends with
+    ("... and we w", "... to the", "... other race-"). Statement data is left alone: its
+    rows stand each for itself."""
+    if doc.parser == "csv":
+        return None
+    content = [b for b in doc.blocks if b.kind in ("paragraph", "list_item")]
+    while content and len(content[-1].text.split()) <= FOOTER_WORDS:
+        content.pop()
+    if not content or any(b.kind in ("heading", "table") for b in doc.blocks[content[-1].index:]):
+        return None  # the copy goes on after it
+    return content[-1] if looks_cut(content[-1].text) else None
+
+
+def looks_cut(text: str) -> bool:
+    """Does ``text`` stop where no sentence can: after a dash or a comma, on a function
+    word, or on a fragment of a word (one or two letters not a word of their own)?"""
+    tail = text.rstrip()
+    if tail.endswith(("-", ",", "\u2013", "\u2014")):
+        return True
+    found = LAST_WORD.search(tail)
+    if found is None:
+        return False
+    word = found.group().lower()
+    return word in NEVER_LAST or (len(word) <= 2 and word not in SHORT_WORDS)
 
 
 def written_as_name(span: Span) -> bool:

@@ -671,3 +671,13 @@ def test_a_document_saying_what_it_holds_and_a_forecast_of_the_vote_are_no_pledg
                    "will renew the town centre.\n\nSome assume that the Liberals will be "
                    "re-elected.\n\nWe will renew the town centre.\n", kind="manifesto",
                    party="Labour") == ["We will renew the town centre."]
+
+
+def test_a_copy_that_stops_in_mid_sentence_loses_that_sentence_only():
+    text = ("# Our plan\n\nWe will open a library in every ward.\n\n"
+            "We will build a lido. We will also plant an orchard and we w\n")
+    assert pledges(text, kind="manifesto", party="Labour") == [
+        "We will open a library in every ward.", "We will build a lido."]
+    whole = text.replace("and we w", "and a meadow")
+    assert pledges(whole, kind="manifesto", party="Labour")[-1] == (
+        "We will also plant an orchard and a meadow")
