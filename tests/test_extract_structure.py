@@ -681,3 +681,12 @@ def test_a_copy_that_stops_in_mid_sentence_loses_that_sentence_only():
     whole = text.replace("and we w", "and a meadow")
     assert pledges(whole, kind="manifesto", party="Labour")[-1] == (
         "We will also plant an orchard and a meadow")
+
+
+def test_the_author_campaigning_for_a_change_and_the_government_its_leader_leads():
+    assert pledges("# Westhaven Greens\n\nWe are campaigning for a new bridge.\n\n"
+                   "The Greens have called for free buses.\n\nResidents called for a new pool.\n\n"
+                   "The government I lead will reopen the ferry.\n",
+                   kind="campaign_statement", party="Green Party") == [
+        "We are campaigning for a new bridge.", "The Greens have called for free buses.",
+        "The government I lead will reopen the ferry."]
