@@ -35,6 +35,8 @@ FUNDING = re.compile(
     r"\s+(?:to|for|towards|into|on)\s", re.I)
 # A clause opening with one of these names a content or asks, it orders nothing
 WH_WORDS = {"what", "why", "how", "where", "when", "who", "whom", "whose", "which", "whether"}
+# Finite verbs that are as often nouns: "needs", "wants"
+NOUN_OR_VERB = {"need", "needs", "want", "wants"}
 # What an item reads as.
 DOING = {"imperative", "gerund", "noun", "effect", "funding"}
 ORDERS = {"imperative", "funding"}
@@ -164,7 +166,7 @@ class ProgrammeLists:
             # a policy as the subject, and what it will do: "Greater support for carers
             # will improve care", "Doubling tree cover ... will protect our green spaces"
             return "effect"
-        if not any(w in self.finite for w in lower):
+        if not self.has_finite(lower):
             # a noun phrase says what the author will provide ("Free swimming for every
             # under-16"); a bare name or a list of names ("Colleges", "Job Centre Plus")
             # lists who or what, not a commitment
@@ -173,6 +175,19 @@ class ProgrammeLists:
                 return "name"
             return "noun"
         return "sentence"
+
+    def has_finite(self, lower: list[str]) -> bool:
+        """Is there a finite verb among the words (lower case)? "need" and "want" are one
+        only before what is needed ("we need more homes", "needs to"), not as nouns
+        ("special educational needs", "the needs of")."""
+        for i, word in enumerate(lower):
+            if word in NOUN_OR_VERB:
+                following = lower[i + 1] if i + 1 < len(lower) else ""
+                if following == "to" or following in self.object_starts:
+                    return True
+            elif word in self.finite:
+                return True
+        return False
 
     def reports_past(self, lower: list[str]) -> bool:
         """Do the words (lower case) report something done: "we have delivered", "has
@@ -244,6 +259,7 @@ class ProgrammeLists:
         for block in [*doc.blocks, None]:
             doing = (block is not None and block.kind == "paragraph"
                      and block.text.strip().lower() not in headings
+                     and len(block.text.split()) >= RUN_WORDS
                      and self.item_shape(block) in RUN_SHAPES)
             if doing and (not run or rows or run[-1].section == block.section):
                 if not run:
@@ -269,6 +285,8 @@ SUBJECTS = {"we", "i", "we'll", "we\u2019ll", "i'll", "i\u2019ll", "we're", "we\
 # "Bring your card").
 RUN_MIN = 3
 RUN_SHAPES = {"imperative", "gerund", "funding"}
+# A shorter line is a heading or a button ("Build more", "Donate now"), not an order
+RUN_WORDS = 3
 
 IRREGULAR_PARTICIPLES = {"built", "spent", "put", "cut", "set", "kept", "made", "won", "done",
                          "paid", "held", "brought", "bought", "sent", "led", "met", "run",

@@ -613,7 +613,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "15"
+    version = "16"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -1103,12 +1103,14 @@ def cut_off_block(doc: Document) -> Block | None:
     rows stand each for itself."""
     if doc.parser == "csv":
         return None
-    content = [b for b in doc.blocks if b.kind in ("paragraph", "list_item")]
-    while content and len(content[-1].text.split()) <= FOOTER_WORDS:
-        content.pop()
-    if not content or any(b.kind in ("heading", "table") for b in doc.blocks[content[-1].index:]):
-        return None  # the copy goes on after it
-    return content[-1] if looks_cut(content[-1].text) else None
+    for block in reversed([b for b in doc.blocks if b.kind in ("paragraph", "list_item")]):
+        if looks_cut(block.text):
+            if any(b.kind in ("heading", "table") for b in doc.blocks[block.index:]):
+                return None  # the copy goes on after it
+            return block
+        if len(block.text.split()) > FOOTER_WORDS:
+            return None  # the content ends whole
+    return None
 
 
 def looks_cut(text: str) -> bool:

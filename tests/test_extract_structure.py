@@ -690,3 +690,33 @@ def test_the_author_campaigning_for_a_change_and_the_government_its_leader_leads
                    kind="campaign_statement", party="Green Party") == [
         "We are campaigning for a new bridge.", "The Greens have called for free buses.",
         "The government I lead will reopen the ferry."]
+
+
+def test_rows_after_a_lead_in_naming_proposals_are_its_items_even_with_needs_as_a_noun():
+    from pledgeflow.parse.csv import parse_csv
+
+    rows = ["Key proposals from the manifesto include:",
+            "A new fund for pupils with special educational needs, and free school meals.",
+            "A new bus route for every village."]
+    data = "party,statement\n" + "".join(f'Westhaven Greens,"{r}"\n' for r in rows)
+    doc = parse_csv(data.encode(), document_id="r" * 64)
+    doc.meta = {"kind": "campaign_statement"}
+    assert pledge_texts(doc) == rows[1:]
+
+
+def test_two_words_in_a_row_of_orders_are_a_heading_not_a_pledge():
+    text = "Build more\n\nFix our roads\n\nMake housing fair\n\nOpen the pool on Sundays\n"
+    assert pledges(text, kind="campaign_statement") == [
+        "Fix our roads", "Make housing fair", "Open the pool on Sundays"]
+
+
+def test_the_authors_plan_named_with_what_it_will_do_is_a_pledge():
+    assert pledges("# Letters\n\nLocal shops will thrive with our plan to cut business rates "
+                   "by half.\n\nWe reaffirm our commitment to a fairer town.\n",
+                   kind="campaign_statement") == [
+        "Local shops will thrive with our plan to cut business rates by half."]
+
+
+def test_a_cut_off_last_line_shorter_than_a_footer_is_still_cut_off():
+    assert pledges("# Our plan\n\nWe will:\n\n- Build a lido.\n- Open a library.\n- A bl\n",
+                   kind="manifesto") == ["Build a lido.", "Open a library."]
