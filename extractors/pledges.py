@@ -135,6 +135,7 @@ class Rules:
         self.not_before = set(self.lexicon["not_actor_before"])
         self.ambiguous = set(self.lexicon["ambiguous_commit_nouns"])
         self.announcers = self.lexicon["list_announcers"]
+        self.announcer_words = set(self.announcers)
         self.lists = ProgrammeLists(self.lexicon, self.verbs,
                                     set(load_json("verbs.general.json")["verbs"]))
         self.context_words = self.lexicon["pledge_context_words"]
@@ -440,12 +441,18 @@ class Rules:
             return True  # "Greens announce priorities for minority government": the news
         if not span_text(span).rstrip().endswith(":"):
             return self.announces_what(span, commit_end)
-        if mentions_any(span.doc[commit_end:span.end].text, self.announcers):
-            return True  # "... are making five key promises:": the items carry them
         if words and words[-1] in {"are", "is", "include", "includes"}:
             return True  # "The principles we want at its heart are:" names what follows
         rest = [t.lower_ for t in span.doc[commit_end:span.end] if t.is_alpha]
-        return len([w for w in rest if w not in self.stopwords]) <= 2
+        content = [w for w in rest if w not in self.stopwords]
+        if mentions_any(span.doc[commit_end:span.end].text, self.announcers):
+            # "... are making five key promises:": the items carry them; "Labour wants to
+            # put the council's finances on a stable footing, with clear priorities:" has
+            # content of its own before naming its list
+            return (any(w in INCLUDES for w in rest)  # "... includes the following commitments:"
+                    or len([w for w in content if w not in self.announcer_words])
+                    <= ANNOUNCING_WORDS)
+        return len(content) <= 2
 
     def announces_what(self, span: Span, commit_end: int) -> bool:
         """"Here's what I'll do if elected." announces the pledges that follow without a
@@ -581,6 +588,10 @@ PAST_TENSE = {"was", "were", "had", "did"}
 
 # Rules that take a list item for what its heading or lead-in says the list is.
 CONTEXT_RULES = {"list_in_pledge_section", "list_under_pledge_lead_in"}
+# Words besides the list's name that a lead-in announcing its list may hold ("are making
+# five key promises:"): more, and it says something of its own
+ANNOUNCING_WORDS = 3
+INCLUDES = {"include", "includes", "including", "are", "is"}
 # Lines of at most this many words after the content: a footer's
 FOOTER_WORDS = 8
 LAST_WORD = re.compile(r"[^\W\d_]+$")

@@ -720,3 +720,14 @@ def test_the_authors_plan_named_with_what_it_will_do_is_a_pledge():
 def test_a_cut_off_last_line_shorter_than_a_footer_is_still_cut_off():
     assert pledges("# Our plan\n\nWe will:\n\n- Build a lido.\n- Open a library.\n- A bl\n",
                    kind="manifesto") == ["Build a lido.", "Open a library."]
+
+
+def test_a_lead_in_with_content_of_its_own_before_naming_its_list_is_a_pledge_too():
+    found = pledges("# Our plan\n\nLabour wants to put the council's finances on a stable "
+                    "footing, with honest leadership and clear priorities:\n\n- Fix the roads\n\n"
+                    "Our plan includes the following commitments:\n\n- Open the pool\n\n"
+                    "We are making five key promises:\n\n- Fix the bins\n",
+                    kind="manifesto", party="Labour")
+    assert found == ["Labour wants to put the council's finances on a stable footing, with "
+                     "honest leadership and clear priorities:", "Fix the roads", "Open the pool",
+                     "Fix the bins"]
