@@ -1097,14 +1097,26 @@ def names_actor(token: Token) -> bool:
     return token.tag_ == ACTOR or token._.pf_party is not None
 
 
+# Words many party names share: a line holding one says little
+COMMON_NAME_WORDS = {"party", "the", "of", "and", "for", "first", "people", "new", "one",
+                     "united", "country", "social", "democratic", "national", "coalition",
+                     "network", "justice", "workers", "opportunity", "alliance", "independent",
+                     "before"}
+
+
 def party_lines_pattern(forms: Iterable[str]) -> re.Pattern[str]:
-    """A line that may name a party: it holds the longest word of one of its names (the
-    rarest, mostly: "Zealand" rather than "New", "Nation" rather than "One")."""
-    longest = {max((re.sub(r"^\W+|\W+$", "", w) for w in form.split()), key=len).lower()
-               for form in forms if form.split()}
-    if "" in longest:
+    """A line that may name a party: it holds one word of one of its names, the rarest
+    one can tell (the longest not common to many names: "Zealand" rather than "New",
+    "Alba" rather than "Party")."""
+    chosen = set()
+    for form in forms:
+        words = [re.sub(r"^\W+|\W+$", "", w).lower() for w in form.split()]
+        rare = [w for w in words if w and w not in COMMON_NAME_WORDS] or words
+        if rare:
+            chosen.add(max(rare, key=len))
+    if "" in chosen:
         return re.compile("")  # a name of no word at all: every line may hold one
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(longest)) + r")\b", re.I)
+    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(chosen)) + r")\b", re.I)
 
 
 def cut_off_block(doc: Document) -> Block | None:

@@ -1,7 +1,10 @@
 """Plain text and Markdown into blocks.
 
 Plain text: paragraphs are split on blank lines; lines starting with a bullet or a
-number become list items. Markdown adds ``#`` headings and ``|`` pipe tables.
+number become list items. A line with no marker after an item carries it on when it reads
+as a wrapped line (indented, in lower case, or after a line of wrap width); otherwise it
+is a paragraph of its own, ending the list and leading in to any items after it.
+Markdown adds ``#`` headings and ``|`` pipe tables.
 """
 
 from __future__ import annotations
