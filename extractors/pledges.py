@@ -362,7 +362,7 @@ class Rules:
             if after[:1] == ["be"] and "".join(
                     t.lower_ for t in doc[end + 1:min(end + 4, span.end)]).startswith(
                     tuple(self.election_outcomes)):
-                continue  # "the Liberals will be re-elected": a forecast of the vote
+                continue  # "the Tories will be re-elected": a forecast of the vote
             if after[:1] == ["be"] and after[2:3] == ["by"] and rule not in AUTHOR_NAMED:
                 continue  # "I will be joined by ...": done to the actor, not by it
             if after[:1] == ["be"] and after[1:2] and (
@@ -1122,7 +1122,7 @@ def party_lines_pattern(forms: Iterable[str]) -> re.Pattern[str]:
 def cut_off_block(doc: Document) -> Block | None:
     """The block a copy of the page stops in mid-sentence, if it does: the last block of
     content (after it only short lines, a footer's) ends in a word no sentence ends with
-    ("... and we w", "... to the", "... other race-"). Statement data is left alone: its
+    ("... and reopen the li", "... to the", "... a cross-"). Statement data is left alone: its
     rows stand each for itself."""
     if doc.parser == "csv":
         return None

@@ -668,9 +668,9 @@ def test_a_line_with_no_marker_after_a_numbered_item_stands_alone_in_plain_text(
 
 def test_a_document_saying_what_it_holds_and_a_forecast_of_the_vote_are_no_pledges():
     assert pledges("# Our plan\n\nThis manifesto details how, over the next four years, we "
-                   "will renew the town centre.\n\nSome assume that the Liberals will be "
+                   "will renew the town centre.\n\nSome assume that the Tories will be "
                    "re-elected.\n\nWe will renew the town centre.\n", kind="manifesto",
-                   party="Labour") == ["We will renew the town centre."]
+                   party="Conservative") == ["We will renew the town centre."]
 
 
 def test_a_copy_that_stops_in_mid_sentence_loses_that_sentence_only():
