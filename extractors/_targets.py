@@ -149,6 +149,8 @@ class TargetFinder:
             return self.moved_to(tokens)
         if rule == "count_change" and self.change_verb(span, start) is None:
             return None  # "by 100 over the term" moves nothing a verb names
+        if rule == "count" and tokens[-1].lower_ in self.lexicon["document_parts"]:
+            return None  # "our 8 pledges set out below": the document's own items
         num = next((t for t in tokens if t.like_num and
                     (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
         if rule in ("time_limit", "time_amount", "frequency") and num is not None \
