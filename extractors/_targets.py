@@ -232,11 +232,23 @@ class TargetFinder:
     def is_threshold(self, span: Span, i: int) -> bool:
         """'spending over £250' names a threshold, not a goal ('invest over £2m' is one)."""
         doc = span.doc
+        if self.qualifies_by(span, i):
+            return True
         if i - 1 < span.start or doc[i - 1].lower_ not in self.lexicon["threshold_words"]:
             return False
         # "invest over £2m" and "an investment of over £150m" aim at an amount
         return i - 2 < span.start or (doc[i - 2].lower_ not in self.lexicon["spend_verbs"]
                                       and doc[i - 2].lower_ != "of")
+
+    def qualifies_by(self, span: Span, i: int) -> bool:
+        """'workers earning between $30,000 and ...', 'payrolls of less than $1.5m': the
+        amount at ``i`` says who qualifies (an eligibility word, then only comparing
+        words up to it)."""
+        doc = span.doc
+        k = i - 1
+        while k >= span.start and doc[k].lower_ in self.lexicon["threshold_joiners"]:
+            k -= 1
+        return k >= span.start and k < i - 1 and doc[k].lower_ in self.lexicon["eligibility_words"]
 
     def is_quantity(self, num, span: Span) -> bool:
         doc = span.doc

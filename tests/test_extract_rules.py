@@ -1126,3 +1126,10 @@ def test_a_count_of_the_documents_own_items_is_no_target():
                     "We will campaign on five key themes.\n\nWe will build 300 new homes.\n",
                     "targets")
     assert [(t.value, t.unit) for t in found] == [(300, "count")]
+
+
+def test_an_amount_saying_who_qualifies_is_no_target():
+    found = records("We will create a tax credit for workers earning between $30,000 and "
+                    "$50,000.\n\nWe will exempt firms with payrolls of less than $1.5 million.\n\n"
+                    "We will cap the mayor's salary at $150,000.\n", "targets")
+    assert [(t.value, t.unit) for t in found] == [(150_000, "$")]
