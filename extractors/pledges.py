@@ -556,6 +556,8 @@ ACTOR_BEFORE = {"and_be_committed", "actor_promising", "actor_saying_will", "sai
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
+# After "This will ...", what the pledge costs or needs, not a further commitment
+CONSEQUENCES = {"cost", "costs", "need", "require", "mean", "benefit"}
 ARTICLES = {"the", "a", "an"}
 FIRST_PERSON = {"we", "i", "us", "we'll", "we\u2019ll", "i'll", "i\u2019ll", "we're", "we\u2019re",
                 "i'm", "i\u2019m", "we've", "we\u2019ve"}
@@ -1209,8 +1211,14 @@ def continues_pledge(sent: Span) -> bool:
     words = [t for t in sent if not t.is_space and not t.is_punct]
     if len(words) < 4 or words[0].lower_ not in ANAPHORS:
         return False
-    return any(t.lower_ in MODALS for t in words[1:4]) and not any(
-        t.lower_ in {"not", "n't", "never"} for t in words[1:5])
+    modal = next((i for i, t in enumerate(words[1:4], 1) if t.lower_ in MODALS), None)
+    if modal is None or any(t.lower_ in {"not", "n't", "never"} for t in words[1:5]):
+        return False
+    if modal > 1 and words[1].is_alpha and words[1].lower_ not in {"too", "also", "then"} \
+            and words[2].lower_ not in {"says", "said"}:
+        return False  # "This election will be ...": a noun after "this", not the pledge
+    after = words[modal + 1].lower_ if modal + 1 < len(words) else ""
+    return after not in CONSEQUENCES  # "This will cost €60m": the pledge's price, no pledge
 
 
 def _squeezed(text: str) -> str:

@@ -1133,3 +1133,11 @@ def test_an_amount_saying_who_qualifies_is_no_target():
                     "$50,000.\n\nWe will exempt firms with payrolls of less than $1.5 million.\n\n"
                     "We will cap the mayor's salary at $150,000.\n", "targets")
     assert [(t.value, t.unit) for t in found] == [(150_000, "$")]
+
+
+def test_what_a_pledge_costs_and_a_noun_after_this_carry_no_pledge_on():
+    texts = pledge_texts("We will extend the tram to the hospital. This will cost £60m.\n\n"
+                         "We will open a library. This election will be a real choice.\n\n"
+                         "We will reopen the lido. It will cut queues at the pool in half.\n")
+    assert texts == ["We will extend the tram to the hospital.", "We will open a library.",
+                     "We will reopen the lido.", "It will cut queues at the pool in half."]
