@@ -825,7 +825,8 @@ class PledgeExtractor:
                   and whole[0].tag_ != ACTOR  # "Reform is putting ...": a party, no order
                   and not in_context
                   and not (self._statement_data and rules.opens_like_item(whole)))
-        if (in_run or (in_context and rules.opens_like_item(whole))) and not (
+        if (in_run or (in_context and rules.opens_like_item(whole)
+                       and rules.lists.item_shape(block) != "call")) and not (
                 block.text.rstrip().endswith(":") and self._opens_list(block)):
             # (a paragraph ending in a colon before a list is the list's lead-in)
             self._previous_pledge = True
