@@ -556,6 +556,8 @@ ACTOR_BEFORE = {"and_be_committed", "actor_promising", "actor_saying_will", "sai
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
+# A line opening "Only ..." with no full stop and at most this many words: a slogan
+SLOGAN_WORDS = 14
 # After "This will ...", what the pledge costs or needs, not a further commitment
 CONSEQUENCES = {"cost", "costs", "need", "require", "mean", "benefit"}
 ARTICLES = {"the", "a", "an"}
@@ -1198,10 +1200,14 @@ def commitment_heading(text: str) -> bool:
 
 
 def is_headline(text: str) -> bool:
-    """A title set as a paragraph: most words capitalised, no closing full stop."""
+    """A title set as a paragraph: most words capitalised, no closing full stop; or a
+    slogan that sets the author against all others, with no full stop either ("Only
+    the Greens will deliver free dental care for all")."""
     words = [w for w in text.split() if w[:1].isalpha()]
     if len(words) < 4 or text.rstrip().endswith((".", ":", ";", "!", "?")):
         return False
+    if words[0] == "Only" and len(words) <= SLOGAN_WORDS:
+        return True
     capitalised = sum(w[0].isupper() for w in words)
     return capitalised * 4 >= len(words) * 3
 

@@ -739,3 +739,10 @@ def test_a_call_to_read_or_watch_under_a_pledges_heading_and_an_offer_are_no_ple
                    "health centre by half.\n\nThe Greens are offering a fresh start for the town.\n",
                    kind="manifesto", party="Green Party") == [
         "Cut waiting lists at the health centre by half."]
+
+
+def test_a_slogan_setting_the_author_against_all_others_is_no_pledge():
+    assert pledges("# News\n\nOnly the Greens will deliver free buses for all\n\n"
+                   "The Greens will deliver free buses for all under-18s.\n",
+                   kind="campaign_statement", party="Green Party") == [
+        "The Greens will deliver free buses for all under-18s."]
