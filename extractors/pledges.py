@@ -628,7 +628,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "16"
+    version = "17"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -1127,10 +1127,11 @@ def party_lines_pattern(forms: Iterable[str]) -> re.Pattern[str]:
 def cut_off_block(doc: Document) -> Block | None:
     """The block a copy of the page stops in mid-sentence, if it does: the last block of
     content (after it only short lines, a footer's) ends in a word no sentence ends with
-    ("... and reopen the li", "... to the", "... a cross-"). Statement data is left alone: its
-    rows stand each for itself."""
+    ("... and reopen the li", "... to the", "... a cross-"). In statement data only the
+    last row can be: its rows stand each for itself, with no footer after them."""
     if doc.parser == "csv":
-        return None
+        rows = [b for b in doc.blocks if b.kind == "paragraph"]
+        return rows[-1] if rows and looks_cut(rows[-1].text) else None
     for block in reversed([b for b in doc.blocks if b.kind in ("paragraph", "list_item")]):
         if looks_cut(block.text):
             if any(b.kind in ("heading", "table") for b in doc.blocks[block.index:]):

@@ -746,3 +746,13 @@ def test_a_slogan_setting_the_author_against_all_others_is_no_pledge():
                    "The Greens will deliver free buses for all under-18s.\n",
                    kind="campaign_statement", party="Green Party") == [
         "The Greens will deliver free buses for all under-18s."]
+
+
+def test_the_last_row_of_statement_data_cut_off_in_mid_word_is_no_pledge():
+    from pledgeflow.parse.csv import parse_csv
+
+    rows = ["Scrap the bedroom tax.", "Build 500 council homes.", "Provide more funding for the"]
+    data = "party,statement\n" + "".join(f'Westhaven Greens,"{r}"\n' for r in rows)
+    doc = parse_csv(data.encode(), document_id="c" * 64)
+    doc.meta = {"kind": "campaign_statement"}
+    assert pledge_texts(doc) == rows[:2]
