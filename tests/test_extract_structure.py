@@ -736,7 +736,8 @@ def test_a_lead_in_with_content_of_its_own_before_naming_its_list_is_a_pledge_to
 def test_a_call_to_read_or_watch_under_a_pledges_heading_and_an_offer_are_no_pledges():
     assert pledges("# Our pledges\n\nCheck out the livestream of our launch here!\n\n"
                    "Read more about the team's priorities.\n\nCut waiting lists at the "
-                   "health centre by half.\n\nThe Greens are offering a fresh start for the town.\n",
+                   "health centre by half.\n\nThe Greens are offering a fresh start for "
+                   "the town.\n",
                    kind="manifesto", party="Green Party") == [
         "Cut waiting lists at the health centre by half."]
 
