@@ -253,28 +253,27 @@ class ProgrammeLists:
         # a contents list repeats the headings below it: its lines are titles, not pledges
         headings = {b.text.strip().lower() for b in doc.blocks if b.kind == "heading"}
         found: set[int] = set()
-        run: list[Block] = []
-        before: Block | None = None  # the paragraph before the run: its lead-in, if any
-        previous: Block | None = None
+        run: list[tuple[Block, str]] = []  # the paragraphs of the run, with their shapes
         for block in [*doc.blocks, None]:
-            doing = (block is not None and block.kind == "paragraph"
+            shape = (self.item_shape(block) if block is not None and block.kind == "paragraph"
                      and block.text.strip().lower() not in headings
-                     and len(block.text.split()) >= RUN_WORDS
-                     and self.item_shape(block) in RUN_SHAPES)
-            if doing and (not run or rows or run[-1].section == block.section):
-                if not run:
-                    before = previous
-                run.append(block)
-                previous = block
+                     and len(block.text.split()) >= RUN_WORDS else None)
+            doing = shape in RUN_SHAPES
+            if doing and (not run or rows or run[-1][0].section == block.section):
+                run.append((block, shape))
                 continue
-            if len(run) >= RUN_MIN and not (
-                    before is not None and self.lead_in_reports_past(before.text)
-                    and any(self.item_shape(b) == "funding" for b in run)):
-                found.update(b.index for b in run)  # amounts after "We have spent:" are spent
-            before = previous
-            run = [block] if doing else []
-            previous = block
+            if len(run) >= RUN_MIN and not self._spent(doc, run):
+                found.update(b.index for b, _ in run)
+            run = [(block, shape)] if doing else []
         return found
+
+    def _spent(self, doc: Document, run: list[tuple[Block, str]]) -> bool:
+        """Amounts after a paragraph that reports the past ("Since 2022 we have
+        invested:") were spent, not pledged."""
+        first = run[0][0]
+        lead = doc.blocks[first.index - 1] if first.index else None
+        return (lead is not None and any(shape == "funding" for _, shape in run)
+                and self.lead_in_reports_past(lead.text))
 
 
 # Words that give a clause its own subject

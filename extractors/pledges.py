@@ -143,7 +143,7 @@ class Rules:
         self.object_verbs = set(self.lexicon["object_verbs"])
         self.noun_followers = set(self.lexicon["noun_followers"])
         self.courtesy = set(self.lexicon["courtesy"])
-        self.election_outcomes = set(self.lexicon["election_outcomes"])
+        self.election_outcomes = tuple(self.lexicon["election_outcomes"])  # prefixes
         self.conditions = set(self.lexicon["conditions"])
         self.wait_verbs = set(self.lexicon["wait_verbs"])
         self.site_text = self.lexicon["site_text"]
@@ -361,7 +361,7 @@ class Rules:
                 continue  # "we will be pleased to send a copy": a courtesy
             if after[:1] == ["be"] and "".join(
                     t.lower_ for t in doc[end + 1:min(end + 4, span.end)]).startswith(
-                    tuple(self.election_outcomes)):
+                    self.election_outcomes):
                 continue  # "the Tories will be re-elected": a forecast of the vote
             if after[:1] == ["be"] and after[2:3] == ["by"] and rule not in AUTHOR_NAMED:
                 continue  # "I will be joined by ...": done to the actor, not by it
