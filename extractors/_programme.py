@@ -257,7 +257,8 @@ class ProgrammeLists:
         for block in [*doc.blocks, None]:
             shape = (self.item_shape(block) if block is not None and block.kind == "paragraph"
                      and block.text.strip().lower() not in headings
-                     and len(block.text.split()) >= RUN_WORDS else None)
+                     and len(block.text.split()) >= self._least_words(doc, run or [(block, "")])
+                     else None)
             doing = shape in RUN_SHAPES
             if doing and (not run or rows or run[-1][0].section == block.section):
                 run.append((block, shape))
@@ -266,6 +267,17 @@ class ProgrammeLists:
                 found.update(b.index for b, _ in run)
             run = [(block, shape)] if doing else []
         return found
+
+    @staticmethod
+    def _least_words(doc: Document, run: list[tuple[Block, str]]) -> int:
+        """After a paragraph that names what follows ("A Riverside government would:"),
+        the paragraphs are its items, and two words are one ("Support carers"); elsewhere
+        a line that short is a heading or a button."""
+        first = run[0][0]
+        before = doc.blocks[first.index - 1] if first.index else None
+        if before is not None and before.kind == "paragraph" and before.text.rstrip().endswith(":"):
+            return 2
+        return RUN_WORDS
 
     def _spent(self, doc: Document, run: list[tuple[Block, str]]) -> bool:
         """Amounts after a paragraph that reports the past ("Since 2022 we have

@@ -40,7 +40,7 @@ from pledgeflow.registry import register
 
 from ._classify import Classifier
 from ._learned import LEARNED, Unit, did, shipped_aid
-from ._programme import DASH_LABEL, ProgrammeLists
+from ._programme import DASH_LABEL, ORDERS, ProgrammeLists
 from ._rules import (
     BULLET_LINE,
     build_matcher,
@@ -112,6 +112,8 @@ class Rules:
         # the nouns that may say what a document holds: its plan nouns and a few more
         self.plan_nouns_set = (set(self.lexicon["plan_nouns"])
                                | set(self.lexicon["documents_described"]))
+        # "This reduction would ...", "This scheme will ...": the policy just pledged
+        self.policy_nouns = set(self.lexicon["plan_nouns"]) | set(self.lexicon["change_nouns"])
         self.verbs = set(load_json("verbs.json")["verbs"])
         self.matcher = build_matcher(nlp.vocab, load_patterns(
             "pledges.patterns.jsonl", self.lexicon | ADVERBS))
@@ -126,7 +128,7 @@ class Rules:
         for party, forms in self.lexicon["parties"].items():
             self.parties.add(party, [nlp.make_doc(f) for f in forms])
             self.party_forms.update((f, party) for f in forms)
-        self.party_lines = party_lines_pattern(self.party_forms)
+        self.party_lines = PartyLines(self.party_forms)
         self.head_ids = {nlp.vocab.strings.add(w) for w in self.lexicon["actor_heads"]}
         self.modifiers = set(self.lexicon["actor_modifiers"])
         self.negators = set(self.lexicon["negators"])
@@ -149,6 +151,9 @@ class Rules:
         self.site_text = self.lexicon["site_text"]
         self.programme_ing = set(self.lexicon["programme_ing"])
         self.label = pledge_label(self.lexicon["pledge_labels"], self.lexicon["number_words"])
+        self.label_heading = label_heading(
+            self.lexicon["pledge_labels"] + self.lexicon["element_labels"],
+            self.lexicon["number_words"])
         self._context_seen: dict[str, bool] = {}  # text -> does it mention context words
         self.authors: set[str] | None = None  # parties the text speaks for; None: unknown
         self.author_people: set[str] = set()  # surnames of the leaders it names as its own
@@ -222,7 +227,7 @@ class Rules:
         # Only the lines that might name a party are tokenised: a name never runs over a
         # line break (the break is a token of its own), and the whole text again cost
         # about a tenth of the extraction time
-        lines = [line for line in doc.text.split("\n") if self.party_lines.search(line)]
+        lines = [line for line in doc.text.split("\n") if self.party_lines.may_name(line)]
         for span in self.party_spans(nlp.make_doc("\n".join(lines))):
             if written_as_name(span):
                 counts[span.label_] = counts.get(span.label_, 0) + 1
@@ -547,13 +552,24 @@ SUBJECTLESS = {"plan_will", "plan_will_long", "plan_commits", "plan_will_be_amou
                "passive_delivery", "universal_will_receive", "aim_noun_includes",
                "will_be_our_priority", "plan_includes_amount", "plan_includes_commitment",
                "pronoun_pledged", "pronoun_says_will", "named_programme_will",
-               "plan_includes_list", "said_pronoun_will", "said_party_will", "if_author_elected"}
+               "plan_includes_list", "said_pronoun_will", "said_party_will", "if_author_elected",
+               "if_voters_back_author"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.
 ACTOR_BEFORE = {"and_be_committed", "actor_promising", "actor_saying_will", "said_plan_will"}
 # A sentence opening with one of these and a modal continues the pledge before it
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
+# A heading under a numbered label is its statement when it is this long; "Housing" is a
+# heading of its own
+LABELLED_WORDS = 6
+# A headline row's actor stands within its first words ("Westhaven Green Party pledges")
+HEADLINE_NAME_WORDS = 4
+# Statement data "mostly" closes its rows with a stop when this share of them do
+CLOSED_ROWS = 0.6
+QUOTES_AND_STOPS = "\"'\u2018\u2019\u201c\u201d.,;:!?()"
+# A one-item list this short before a lead-in is a numbered title ("2. Our climate agenda")
+TITLE_ITEM_WORDS = 6
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
 # A line opening "Only ..." with no full stop and at most this many words: a slogan
@@ -628,7 +644,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "17"
+    version = "18"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -750,6 +766,11 @@ class PledgeExtractor:
         self._statement_data = doc.parser == "csv"  # one statement a row
         self._list_shapes = rules.lists.shapes(doc)
         self._programme_runs = rules.lists.programme_runs(doc)
+        self._labelled_by_heading = labelled_by_heading(doc, rules)
+        rows = [b for b in doc.blocks if b.kind == "paragraph"]
+        closed = sum(ends_sentence(b.text) for b in rows)
+        self._rows_closed = (self._statement_data and bool(rows)
+                             and closed >= CLOSED_ROWS * len(rows))
         self._blocks = doc.blocks
         # actions set in prose: no pledges, for the rules or the learned aid (``units``)
         self._actions = {b.index for b in doc.blocks
@@ -762,6 +783,7 @@ class PledgeExtractor:
         # A commitment lead-in ending in a colon whose list a CMS or a capture set as
         # plain paragraphs: the imperative paragraphs after it are its items.
         self._open_lead_in: str | None = None
+        self._heading_item_at = -1  # the last heading read as an item of an open lead-in
         for block in doc.blocks:
             heading_item = self._item_of_open_lead_in(block, rules)
             if block.kind != "paragraph" and not heading_item:
@@ -777,7 +799,8 @@ class PledgeExtractor:
         if block.index in self._actions:
             return []  # "Action 1.2: ... (Lead: ...)": an action record, not a pledge
         if block.kind in ("paragraph", "heading") and (
-                labelled := self._labelled(block, nlp, rules)):
+                labelled := (self._labelled(block, nlp, rules)
+                             or self._under_label(block, nlp, rules))):
             self._previous_pledge = block.kind == "paragraph"
             return [labelled]
         if block.kind == "paragraph" or (block.kind == "heading" and
@@ -813,6 +836,9 @@ class PledgeExtractor:
             return
         sdoc = self._parse(block.text[skip:], nlp, rules)
         whole = sdoc[:]
+        if self._headline_row(block, whole, rules):
+            self._previous_pledge = False
+            return
         sents = sentences(sdoc)
         if self._after_pledge and not self._statement_data and rules.says_how(whole):
             # "2. More homes" then "By working with housing associations to ...": how the
@@ -888,7 +914,7 @@ class PledgeExtractor:
             if found and not rules.is_bare_lead_in(sent, found[1]):
                 self._previous_pledge = True
                 yield self._candidate(sent, block, block.start + skip, found[0], None)
-            elif self._previous_pledge and continues_pledge(sent):
+            elif self._previous_pledge and continues_pledge(sent, rules.policy_nouns):
                 yield self._candidate(sent, block, block.start + skip, "continues_pledge", None)
             else:
                 self._previous_pledge = False
@@ -905,10 +931,15 @@ class PledgeExtractor:
             return False  # a top heading only right after the colon: else a new part
         if not self._reads_as_item(block, rules):
             return False
-        # a real sub-heading is followed by prose; an item by the next item or nothing
+        # a real sub-heading is followed by prose; an item by the next item or nothing,
+        # or by prose when it is the last of the items before it
         following = self._blocks[block.index + 1:block.index + 2]
-        return not following or (following[0].kind in ("heading", "paragraph")
-                                  and self._reads_as_item(following[0], rules))
+        item = (not following or block.index - 1 == self._heading_item_at
+                or (following[0].kind in ("heading", "paragraph")
+                    and self._reads_as_item(following[0], rules)))
+        if item:
+            self._heading_item_at = block.index
+        return item
 
     def _is_action(self, block: Block) -> bool:
         """Is the block an action set in prose (``is_prose_action``), its deadline or lead
@@ -923,9 +954,13 @@ class PledgeExtractor:
 
     @staticmethod
     def _reads_as_item(block: Block, rules: Rules) -> bool:
-        words = [w for w in block.text.split() if w.isalpha()]
-        return (rules.lists.item_shape(block) in LEAD_IN_ITEMS
-                and len(words) >= HEADING_ITEM_WORDS and not block.text.rstrip().endswith(":"))
+        # two words are an item when they are an order ("Support seniors"); "Our Economy"
+        # is a sub-heading
+        words = [w for w in (w.strip(QUOTES_AND_STOPS) for w in block.text.split()) if w.isalpha()]
+        shape = rules.lists.item_shape(block)
+        return (shape in LEAD_IN_ITEMS and not block.text.rstrip().endswith(":")
+                and (len(words) >= HEADING_ITEM_WORDS
+                     or (len(words) == 2 and shape == "imperative")))
 
     def _labelled(self, block: Block, nlp: Language, rules: Rules) -> Candidate | None:
         """'Pledge 3: Keep every library open': the label says what the rest is."""
@@ -939,6 +974,44 @@ class PledgeExtractor:
             return None
         return self._candidate(sdoc[:], block, block.start + label.end(), "labelled_pledge",
                                None)
+
+    def _under_label(self, block: Block, nlp: Language, rules: Rules) -> Candidate | None:
+        """'Mission 6' then 'People have a safe home that meets their needs': the one
+        sentence under a numbered label is what it labels, whatever its grammar."""
+        if block.index not in self._labelled_by_heading:
+            return None
+        sdoc = self._parse(block.text, nlp, rules)
+        sents = sentences(sdoc)
+        words = [t for t in sdoc if t.is_alpha]
+        if (len(sents) != 1 or len(words) < 4 or block.text.rstrip().endswith(("?", ":"))
+                or rules.lists.shape(sdoc.text) in {"record", "call", "question"}):
+            return None
+        return self._candidate(sdoc[:], block, block.start, "labelled_by_heading", None)
+
+    def _headline_row(self, block: Block, whole: Span, rules: Rules) -> bool:
+        """A row of statement data that is a news headline carried into it ("Greens pledge
+        to build 1,500 homes", "Riverside Labour will freeze rents"): a party or a person
+        opens it and it has no closing stop, where the data's rows mostly have one (in
+        data whose rows never close, a row without a stop is no sign of anything)."""
+        if not (self._statement_data and self._rows_closed):
+            return False
+        words = [t for t in whole if not t.is_punct][:HEADLINE_NAME_WORDS]
+        # the actor may follow a place or a name in title case ("Westhaven Greens pledge")
+        first = next((t for t in words if names_actor(t) or not t.is_title), None)
+        return (first is not None and names_actor(first) and first.lower_ not in FIRST_PERSON
+                and not ends_sentence(block.text)
+                and rules.lists.item_shape(block) not in ORDERS)  # "Stop Labour's sell-off"
+
+    def _numbered_heading(self, block: Block, rules: Rules) -> bool:
+        """'1. Economic prosperity' then 'We will build on our record by:': a numbered
+        title set as a list of one item, the lead-in of its own list after it."""
+        shape, kind = self._list_shapes.get(block.index, (None, None))
+        after = (self._blocks[block.index + 1] if block.index + 1 < len(self._blocks)
+                 else None)
+        return (shape is not None and shape.items == 1 and kind in {"noun", "name"}
+                and len(block.text.split()) <= TITLE_ITEM_WORDS
+                and after is not None and after.kind == "paragraph"
+                and after.text.rstrip().endswith(":"))
 
     @staticmethod
     def _run_in(sents: list[Span], rules: Rules) -> bool:
@@ -958,7 +1031,7 @@ class PledgeExtractor:
                 and rules.lists.shape(first.text) == "imperative")
 
     def _list_item(self, block: Block, nlp: Language, rules: Rules) -> Iterator[Candidate]:
-        if self._page_links(block, rules):
+        if self._page_links(block, rules) or self._numbered_heading(block, rules):
             return
         skip = marker_length(block.text)
         sdoc = self._parse(block.text[skip:], nlp, rules)
@@ -1109,19 +1182,28 @@ COMMON_NAME_WORDS = {"party", "the", "of", "and", "for", "first", "people", "new
                      "before"}
 
 
-def party_lines_pattern(forms: Iterable[str]) -> re.Pattern[str]:
-    """A line that may name a party: it holds one word of one of its names, the rarest
-    one can tell (the longest not common to many names: "Zealand" rather than "New",
-    "Alba" rather than "Party")."""
-    chosen = set()
-    for form in forms:
-        words = [re.sub(r"^\W+|\W+$", "", w).lower() for w in form.split()]
-        rare = [w for w in words if w and w not in COMMON_NAME_WORDS] or words
-        if rare:
-            chosen.add(max(rare, key=len))
-    if "" in chosen:
-        return re.compile("")  # a name of no word at all: every line may hold one
-    return re.compile(r"\b(?:" + "|".join(re.escape(w) for w in sorted(chosen)) + r")\b", re.I)
+NAME_WORD = re.compile(r"\w+")
+
+
+class PartyLines:
+    """Which lines may name a party: those holding one word of one of its names, the
+    rarest one can tell (the longest not common to many names: "Zealand" rather than
+    "New", "Alba" rather than "Party"). A set lookup of a line's words: an alternation of
+    the words as one pattern cost a tenth of the extraction time."""
+
+    def __init__(self, forms: Iterable[str]) -> None:
+        self.words: set[str] = set()
+        self.every_line = False  # a name of no word at all: every line may hold one
+        for form in forms:
+            words = [part for w in form.lower().split() for part in NAME_WORD.findall(w)]
+            rare = [w for w in words if w not in COMMON_NAME_WORDS] or words
+            if rare:
+                self.words.add(max(rare, key=len))
+            else:
+                self.every_line = True
+
+    def may_name(self, line: str) -> bool:
+        return self.every_line or not self.words.isdisjoint(NAME_WORD.findall(line.lower()))
 
 
 def cut_off_block(doc: Document) -> Block | None:
@@ -1172,6 +1254,31 @@ def pledge_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
                       re.I)
 
 
+def label_heading(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
+    """A heading that is only a numbered label ('Mission 6', 'Objective 2:', 'Pledge
+    three'): the paragraph under it is what it labels."""
+    names = "|".join(re.escape(w) for w in sorted(labels, key=len, reverse=True))
+    count = r"(?:no\.?\s*)?(?:\d{1,2}|" + "|".join(numbers) + ")"
+    return re.compile(rf"\s*(?:our\s+)?(?:{names})\s+{count}\s*[:.\-\u2013\u2014]?\s*", re.I)
+
+
+def labelled_by_heading(doc: Document, rules: Rules) -> set[int]:
+    """The paragraphs (block indices) right under a heading that is only a numbered label,
+    the statement it labels ('Mission 6' then 'Every resident has a safe home'); a plain
+    text sets the label as a paragraph of its own, and a page may set the statement as a
+    heading too."""
+    return {after.index for block, after in zip(doc.blocks, doc.blocks[1:], strict=False)
+            if block.kind in ("heading", "paragraph") and rules.label_heading.fullmatch(block.text)
+            and (after.kind == "paragraph" or (after.kind == "heading"
+                                               and len(after.text.split()) >= LABELLED_WORDS))}
+
+
+def ends_sentence(text: str) -> bool:
+    """Does the text close as a sentence does? A closing quotation mark or bracket after
+    the stop still closes it."""
+    return text.rstrip().rstrip("\"'\u201d\u2019)").endswith((".", "!", "?", ";", ":"))
+
+
 def is_statement(span: Span) -> bool:
     """A row of statement data that reads as a statement: its first word is no party
     ('"ACT is putting ...'), and it ends as a sentence does or is long enough not to be a
@@ -1205,7 +1312,7 @@ def is_headline(text: str) -> bool:
     slogan that sets the author against all others, with no full stop either ("Only
     the Greens will deliver free dental care for all")."""
     words = [w for w in text.split() if w[:1].isalpha()]
-    if len(words) < 4 or text.rstrip().endswith((".", ":", ";", "!", "?")):
+    if len(words) < 4 or ends_sentence(text):
         return False
     if words[0] == "Only" and len(words) <= SLOGAN_WORDS:
         return True
@@ -1213,8 +1320,9 @@ def is_headline(text: str) -> bool:
     return capitalised * 4 >= len(words) * 3
 
 
-def continues_pledge(sent: Span) -> bool:
-    """'This will remove ...', 'It will cut fares ...': a pronoun and a modal carry on
+def continues_pledge(sent: Span, policy_nouns: set[str] = frozenset()) -> bool:
+    """'This will remove ...', 'It will cut fares ...', 'This reduction would put money
+    back ...': a pronoun (or "this" and a noun naming the policy) and a modal carry on
     the commitment of the sentence before."""
     words = [t for t in sent if not t.is_space and not t.is_punct]
     if len(words) < 4 or words[0].lower_ not in ANAPHORS:
@@ -1223,7 +1331,8 @@ def continues_pledge(sent: Span) -> bool:
     if modal is None or any(t.lower_ in {"not", "n't", "never"} for t in words[1:5]):
         return False
     if modal > 1 and words[1].is_alpha and words[1].lower_ not in {"too", "also", "then"} \
-            and words[2].lower_ not in {"says", "said"}:
+            and words[2].lower_ not in {"says", "said"} and not (
+                modal == 2 and words[0].lower_ == "this" and words[1].lower_ in policy_nouns):
         return False  # "This election will be ...": a noun after "this", not the pledge
     after = words[modal + 1].lower_ if modal + 1 < len(words) else ""
     return after not in CONSEQUENCES  # "This will cost €60m": the pledge's price, no pledge
