@@ -74,7 +74,10 @@ def main(argv: list[str]) -> None:
         freeze(args.freeze, texts)
         return
     scorer = reference_scorer()
-    documents = len(list(AGREEMENT.glob("*.json")))
+    documents = sum(path.stem in texts for path in AGREEMENT.glob("*.json"))
+    if not documents:
+        raise SystemExit("no text of the agreement's documents is here: rebuild them first "
+                         "(README.md, 'Where the texts come from, and rebuilding them')")
     for kind, (matched, first, second) in agreement(texts).items():
         p, r, f = scorer.prf(matched, first, second)
         print(f"{kind}: {matched} matched, gold {first}, second annotator {second}: "
