@@ -61,8 +61,9 @@ def main() -> None:
 @click.option("--kind", help="Run only sources of this kind (e.g. manifesto).")
 @click.option("--organisation", help="Run only sources whose organisation contains this text.")
 @click.option("--parse-timeout", type=float, default=defaults.PARSE_TIMEOUT, show_default=True,
-              help="Seconds one document may take to parse and extract before it is stopped "
-                   "and recorded as a failure at the stage it had reached (parse or extract).")
+              help="Seconds one document may take to parse and extract, counted from when a "
+                   "worker starts on it, before it is stopped and recorded as a failure at the "
+                   "stage it had reached (parse or extract).")
 @ocr_options
 @click.option("--allow-files-outside", is_flag=True,
               help="Let file:// and path entries read files outside the catalog's folder.")

@@ -21,6 +21,7 @@ import os
 import queue
 import signal
 import threading
+import time
 import weakref
 from collections.abc import Callable
 from concurrent.futures import CancelledError, Future, ProcessPoolExecutor
@@ -61,7 +62,14 @@ def _limit_memory(limit: int) -> None:
 # flight (the flow's threads), so a slot is never reused while its call runs.
 SLOTS = 1024
 _steps = None  # in a worker: the pool's shared slots
+_began = None  # in a worker: when each slot's call began (time.time()), 0 before
 _slot = 0  # in a worker: the slot of the call it is running
+# A document's time limit runs from when a worker begins it: time spent queued behind
+# other documents, or while a new pool starts, is not the document's. A call no worker
+# begins within this many time limits (a pool that never starts) is stopped all the same.
+QUEUED_LIMITS = 10
+# How often a caller looks whether its call has begun
+BEGUN_POLL = 0.25
 
 
 def reached(step: int) -> None:
@@ -71,9 +79,9 @@ def reached(step: int) -> None:
         _steps[_slot] = step
 
 
-def _start_worker(limit: int, parent_pid: int, steps=None) -> None:
-    global _steps
-    _steps = steps
+def _start_worker(limit: int, parent_pid: int, steps=None, began=None) -> None:
+    global _steps, _began
+    _steps, _began = steps, began
     tie_to_parent(parent_pid)  # a killed run takes its workers with it
     # Ctrl-C in a terminal reaches the workers too: the run decides when they stop (it
     # kills them), rather than each printing a KeyboardInterrupt traceback.
@@ -127,6 +135,8 @@ _frozen = False
 def _call(fn: Callable[..., T], args: tuple, slot: int = 0) -> T:
     global _frozen, _slot
     _slot = slot
+    if _began is not None:
+        _began[slot] = time.time()
     reached(0)
     try:
         return fn(*args)
@@ -164,6 +174,7 @@ class WorkerPool:
         # Shared with every worker this pool starts; written without a lock, as each slot
         # has one writer (the worker running its call) and is read once that call is over.
         self._steps = multiprocessing.get_context("spawn").RawArray("b", SLOTS)
+        self._began = multiprocessing.get_context("spawn").RawArray("d", SLOTS)
         self._slots = itertools.count()
         # Pools killed because one call ran out of time: the other calls they held were
         # innocent, and run again on the next pool.
@@ -183,10 +194,11 @@ class WorkerPool:
                 self._pool = ProcessPoolExecutor(
                     self.workers, mp_context=multiprocessing.get_context("spawn"),
                     initializer=_start_worker, initargs=(self.memory, os.getpid(),
-                                                         self._steps))
+                                                         self._steps, self._began))
                 self._submitted = 0
             self._submitted += 1
             self._steps[slot] = 0
+            self._began[slot] = 0.0
             return self._pool, self._pool.submit(_call, fn, args, slot)
 
     def run(self, fn: Callable[..., T], *args, timeout: float = PARSE_TIMEOUT) -> T:
@@ -194,15 +206,16 @@ class WorkerPool:
         Past ``timeout`` the worker is killed and ParseTimeout raised, its ``reached`` the
         last step ``fn`` said it had reached (``reached``).
 
-        Killing a worker kills its pool, and with it the other calls running or queued
-        there: those run again on the next pool, with their time limit anew, rather than
-        failing for another document's fault."""
+        The time limit runs from when a worker begins the call (``_result``), not while
+        it waits behind other calls. Killing a worker kills its pool, and with it the other
+        calls running or queued there: those run again on the next pool, with their time
+        limit anew, rather than failing for another document's fault."""
         slot = next(self._slots) % SLOTS
         attempt = 0
         while True:
             pool, future = self._submit(fn, args, slot)
             try:
-                return future.result(timeout=timeout)
+                return self._result(future, slot, timeout)
             except FutureTimeout:
                 self._timed_out.add(pool)
                 self._stop(pool, kill=True)
@@ -215,6 +228,21 @@ class WorkerPool:
                     continue
                 self._stop(pool, kill=True)
                 raise ParseError("the parser process died (out of memory or crashed)") from None
+
+    def _result(self, future: Future, slot: int, timeout: float):
+        """The call's result, waiting at most ``timeout`` from when a worker began it
+        (FutureTimeout past that), or ``QUEUED_LIMITS`` time limits for one to begin it."""
+        queued_until = time.monotonic() + QUEUED_LIMITS * timeout
+        while True:
+            began = self._began[slot]
+            if began:
+                return future.result(timeout=max(began + timeout - time.time(), 0.0))
+            if time.monotonic() >= queued_until:
+                raise FutureTimeout
+            try:
+                return future.result(timeout=min(BEGUN_POLL, timeout))
+            except FutureTimeout:
+                continue
 
     def reset(self, kill: bool = False) -> None:
         """Stop the workers (killing them when a parse hangs); the next parse starts anew."""

@@ -116,3 +116,23 @@ def test_calls_in_a_pool_killed_for_another_calls_timeout_run_again():
             assert [f.result() for f in [running, *queued]] == [1, 2, 3]
     finally:
         pool.reset(kill=True)
+
+
+def test_a_call_queued_behind_a_slow_one_has_its_whole_time_limit():
+    """The time limit runs from when a worker begins a call: one document waiting behind
+    another's long parse (more documents in flight than workers) is not stopped for it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    pool = WorkerPool(workers=1)
+    try:
+        assert pool.run(ready, timeout=120)  # the worker is up
+        with ThreadPoolExecutor(2) as threads:
+            slow = threads.submit(pool.run, wait_then_return, 3, 1, timeout=60)
+            time.sleep(0.5)  # the slow call holds the only worker
+            queued = threads.submit(pool.run, wait_then_return, 0.1, 2, timeout=1.5)
+            assert queued.result() == 2  # queued about 2.5 s, longer than its limit
+            assert slow.result() == 1
+        with pytest.raises(ParseTimeout):  # a call that runs too long is still stopped
+            pool.run(wait_then_return, 5, 3, timeout=1)
+    finally:
+        pool.reset(kill=True)
