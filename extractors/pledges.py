@@ -568,7 +568,7 @@ HEADLINE_NAME_WORDS = 4
 # Statement data "mostly" closes its rows with a stop when this share of them do
 CLOSED_ROWS = 0.6
 QUOTES_AND_STOPS = "\"'\u2018\u2019\u201c\u201d.,;:!?()"
-# A one-item list this short before a lead-in is a numbered title ("2. Our climate agenda")
+# A one-item list this short before a lead-in is a numbered title ("2. Our greener valley")
 TITLE_ITEM_WORDS = 6
 ANAPHORS = {"this", "it", "that", "these", "which", "doing", "together"}
 MODALS = {"will", "'ll", "\u2019ll", "shall", "would"}
@@ -954,7 +954,7 @@ class PledgeExtractor:
 
     @staticmethod
     def _reads_as_item(block: Block, rules: Rules) -> bool:
-        # two words are an item when they are an order ("Support seniors"); "Our Economy"
+        # two words are an item when they are an order ("Support carers"); "Our Economy"
         # is a sub-heading
         words = [w for w in (w.strip(QUOTES_AND_STOPS) for w in block.text.split()) if w.isalpha()]
         shape = rules.lists.item_shape(block)
@@ -976,7 +976,7 @@ class PledgeExtractor:
                                None)
 
     def _under_label(self, block: Block, nlp: Language, rules: Rules) -> Candidate | None:
-        """'Mission 6' then 'People have a safe home that meets their needs': the one
+        """'Mission 6' then 'Every street is lit and swept each week': the one
         sentence under a numbered label is what it labels, whatever its grammar."""
         if block.index not in self._labelled_by_heading:
             return None
@@ -990,7 +990,7 @@ class PledgeExtractor:
 
     def _headline_row(self, block: Block, whole: Span, rules: Rules) -> bool:
         """A row of statement data that is a news headline carried into it ("Greens pledge
-        to build 1,500 homes", "Riverside Labour will freeze rents"): a party or a person
+        to reopen the lido", "Riverside Labour will freeze rents"): a party or a person
         opens it and it has no closing stop, where the data's rows mostly have one (in
         data whose rows never close, a row without a stop is no sign of anything)."""
         if not (self._statement_data and self._rows_closed):
@@ -1264,7 +1264,7 @@ def label_heading(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
 
 def labelled_by_heading(doc: Document, rules: Rules) -> set[int]:
     """The paragraphs (block indices) right under a heading that is only a numbered label,
-    the statement it labels ('Mission 6' then 'Every resident has a safe home'); a plain
+    the statement it labels ('Mission 6' then 'Every street is lit and swept each week'); a plain
     text sets the label as a paragraph of its own, and a page may set the statement as a
     heading too."""
     return {after.index for block, after in zip(doc.blocks, doc.blocks[1:], strict=False)

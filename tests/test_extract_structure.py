@@ -760,16 +760,16 @@ def test_the_last_row_of_statement_data_cut_off_in_mid_word_is_no_pledge():
 
 
 def test_the_statement_under_a_numbered_label_is_a_pledge_whatever_its_grammar():
-    text = ("# Our plan for Westhaven\n\nMission 1\n\nEvery resident has a safe and warm home "
-            "that meets their needs\n\nMission 2\n\nIt is easier and greener to cross the "
-            "town\n\nPriority 3\n\nWhat will we do next?\n")
+    text = ("# Our plan for Westhaven\n\nMission 1\n\nEvery street in the valley is lit "
+            "and swept each week\n\nMission 2\n\nChildren walk to school on quiet, "
+            "shaded paths\n\nPriority 3\n\nWhat will we do next?\n")
     assert pledges(text, kind="council_plan") == [
-        "Every resident has a safe and warm home that meets their needs",
-        "It is easier and greener to cross the town"]
+        "Every street in the valley is lit and swept each week",
+        "Children walk to school on quiet, shaded paths"]
 
 
 def test_a_numbered_title_before_its_own_lead_in_is_not_a_pledge():
-    text = ("# Our commitments\n\n1. Our climate agenda\n\nBuilding on our record, we will:\n\n"
+    text = ("# Our commitments\n\n1. Our greener valley\n\nBuilding on our record, we will:\n\n"
             "- Plant a tree for every child born in the town\n")
     assert pledges(text, kind="manifesto") == ["Plant a tree for every child born in the town"]
 
@@ -777,10 +777,10 @@ def test_a_numbered_title_before_its_own_lead_in_is_not_a_pledge():
 def test_items_under_a_conditional_lead_in_set_as_quoted_headings_are_pledges():
     from pledgeflow.parse import parse
 
-    items = ["Build infrastructure", "Restore law and order", "Cut hospital waiting times",
-             "Support seniors"]
+    items = ["Reopen the lido", "Light every footpath", "Halve the bus fares",
+             "Support carers"]
     page = ("<html><body><main><h1>Launch</h1><p>The party set out its plans at a launch in "
-            "the town today.</p><p>They were that a Labour government led by its leader "
+            "the town today.</p><p>She said that a Labour government led by her "
             "would:</p>" + "".join(f"<h2>\"{item}</h2>" for item in items)
             + "<p>The leader spoke to supporters in the town hall.</p></main></body></html>")
     doc = parse(page.encode(), "text/html", document_id="h" * 64, url="file:///launch.html")
@@ -794,32 +794,32 @@ def test_items_under_a_conditional_lead_in_set_as_quoted_headings_are_pledges():
 
 def test_a_run_of_short_orders_after_a_colon_and_a_quoted_last_item_are_pledges():
     text = ('They said a Westhaven Greens council would:\n\n"Build new parks\n\n'
-            '"Support carers\n\n"Deliver Net Zero Homes by 2030."\n\n'
+            '"Support carers\n\n"Deliver Warm Council Homes by 2030."\n\n'
             "The leader spoke to supporters in the town hall.\n")
     assert pledges(text, kind="campaign_statement") == [
-        '"Build new parks', '"Support carers', '"Deliver Net Zero Homes by 2030."']
+        '"Build new parks', '"Support carers', '"Deliver Warm Council Homes by 2030."']
 
 
 def test_more_wordings_of_a_commitment():
-    text = ("# Our offer\n\nWe are dedicated to offering relief where it is needed most.\n\n"
+    text = ("# Our offer\n\nWe are dedicated to keeping every village school open.\n\n"
             "That is why we have set ourselves a goal to halve bus fares.\n\n"
             "If residents vote for the Greens in May, every library will stay open.\n\n"
             "If voters back the Conservatives, every library will close.\n\n"
-            "We will cut the sales tax. This reduction would put money back in your pocket. "
+            "We will cut the sales tax. This reduction would save each household £200. "
             "This election will be close.\n\nGet in touch, we want to hear from you.\n")
     assert pledges(text, kind="campaign_statement", party="Green Party") == [
-        "We are dedicated to offering relief where it is needed most.",
+        "We are dedicated to keeping every village school open.",
         "That is why we have set ourselves a goal to halve bus fares.",
         "If residents vote for the Greens in May, every library will stay open.",
-        "We will cut the sales tax.", "This reduction would put money back in your pocket."]
+        "We will cut the sales tax.", "This reduction would save each household £200."]
 
 
 def test_a_headline_row_in_statement_data_is_not_a_pledge_where_rows_close():
     from pledgeflow.parse.csv import parse_csv
 
-    rows = ["Westhaven Greens pledge to build 1,500 homes",
-            "We will build 1,500 homes on brownfield land.",
-            "The homes will be built to the highest standard.",
+    rows = ["Westhaven Greens pledge to reopen the lido",
+            "We will reopen the lido by the summer.",
+            "The lido will be heated by solar panels.",
             "We will also open two new health centres."]
 
     def found(statements: list[str]) -> list[str]:
