@@ -257,7 +257,7 @@ class ProgrammeLists:
         for block in [*doc.blocks, None]:
             shape = (self.item_shape(block) if block is not None and block.kind == "paragraph"
                      and block.text.strip().lower() not in headings
-                     and len(block.text.split()) >= self._least_words(doc, run or [(block, "")])
+                     and len(block.text.split()) >= least_words(doc, run[0][0] if run else block)
                      else None)
             doing = shape in RUN_SHAPES
             if doing and (not run or rows or run[-1][0].section == block.section):
@@ -268,24 +268,33 @@ class ProgrammeLists:
             run = [(block, shape)] if doing else []
         return found
 
-    @staticmethod
-    def _least_words(doc: Document, run: list[tuple[Block, str]]) -> int:
-        """After a paragraph that names what follows ("A Riverside government would:"),
-        the paragraphs are its items, and two words are one ("Support carers"); elsewhere
-        a line that short is a heading or a button."""
-        first = run[0][0]
-        before = doc.blocks[first.index - 1] if first.index else None
-        if before is not None and before.kind == "paragraph" and before.text.rstrip().endswith(":"):
-            return 2
-        return RUN_WORDS
-
     def _spent(self, doc: Document, run: list[tuple[Block, str]]) -> bool:
         """Amounts after a paragraph that reports the past ("Since 2022 we have
         invested:") were spent, not pledged."""
-        first = run[0][0]
-        lead = doc.blocks[first.index - 1] if first.index else None
+        lead = block_before(doc, run[0][0])
         return (lead is not None and any(shape == "funding" for _, shape in run)
                 and self.lead_in_reports_past(lead.text))
+
+
+def block_before(doc: Document, block: Block) -> Block | None:
+    return doc.blocks[block.index - 1] if block.index else None
+
+
+def block_after(doc: Document, block: Block) -> Block | None:
+    return doc.blocks[block.index + 1] if block.index + 1 < len(doc.blocks) else None
+
+
+def leads_in(block: Block | None) -> bool:
+    """A paragraph ending in a colon: it names what follows it ("A Riverside government
+    would:")."""
+    return block is not None and block.kind == "paragraph" and block.text.rstrip().endswith(":")
+
+
+def least_words(doc: Document, first: Block) -> int:
+    """The words a paragraph of a run of orders needs, the run opening at ``first``: after
+    a paragraph naming what follows, the paragraphs are its items and two words are one
+    ("Support carers"); elsewhere a line that short is a heading or a button."""
+    return 2 if leads_in(block_before(doc, first)) else RUN_WORDS
 
 
 # Words that give a clause its own subject

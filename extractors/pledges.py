@@ -40,7 +40,7 @@ from pledgeflow.registry import register
 
 from ._classify import Classifier
 from ._learned import LEARNED, Unit, did, shipped_aid
-from ._programme import DASH_LABEL, ORDERS, ProgrammeLists
+from ._programme import DASH_LABEL, ORDERS, ProgrammeLists, block_after, block_before, leads_in
 from ._rules import (
     BULLET_LINE,
     build_matcher,
@@ -767,11 +767,9 @@ class PledgeExtractor:
         self._list_shapes = rules.lists.shapes(doc)
         self._programme_runs = rules.lists.programme_runs(doc)
         self._labelled_by_heading = labelled_by_heading(doc, rules)
-        rows = [b for b in doc.blocks if b.kind == "paragraph"]
-        closed = sum(ends_sentence(b.text) for b in rows)
-        self._rows_closed = (self._statement_data and bool(rows)
-                             and closed >= CLOSED_ROWS * len(rows))
-        self._blocks = doc.blocks
+        # statement data whose rows mostly close with a stop (``_headline_row``)
+        self._rows_closed = self._statement_data and rows_mostly_closed(doc)
+        self._doc = doc
         # actions set in prose: no pledges, for the rules or the learned aid (``units``)
         self._actions = {b.index for b in doc.blocks
                          if b.kind in ("paragraph", "list_item", "heading") and self._is_action(b)}
@@ -783,9 +781,9 @@ class PledgeExtractor:
         # A commitment lead-in ending in a colon whose list a CMS or a capture set as
         # plain paragraphs: the imperative paragraphs after it are its items.
         self._open_lead_in: str | None = None
-        self._heading_item_at = -1  # the last heading read as an item of an open lead-in
+        heading_item = False
         for block in doc.blocks:
-            heading_item = self._item_of_open_lead_in(block, rules)
+            heading_item = self._item_of_open_lead_in(block, rules, after_item=heading_item)
             if block.kind != "paragraph" and not heading_item:
                 self._open_lead_in = None
             enter_block(block, doc, nlp, rules)
@@ -919,38 +917,34 @@ class PledgeExtractor:
             else:
                 self._previous_pledge = False
 
-    def _item_of_open_lead_in(self, block: Block, rules: Rules) -> bool:
+    def _item_of_open_lead_in(self, block: Block, rules: Rules, after_item: bool) -> bool:
         """A short line set as a sub-heading right under a commitment lead-in ending in a
         colon ("Our priorities include:" / "Supporting a council tax freeze"): a list
         item whose bullet a capture or a CMS lost. A real heading does not follow a colon."""
         if block.kind != "heading" or not self._open_lead_in:
             return False
-        previous = self._blocks[block.index - 1] if block.index else None
-        if (block.level or 1) < 2 and not (previous is not None and previous.kind == "paragraph"
-                                           and previous.text.rstrip().endswith(":")):
+        if (block.level or 1) < 2 and not leads_in(block_before(self._doc, block)):
             return False  # a top heading only right after the colon: else a new part
         if not self._reads_as_item(block, rules):
             return False
         # a real sub-heading is followed by prose; an item by the next item or nothing,
-        # or by prose when it is the last of the items before it
-        following = self._blocks[block.index + 1:block.index + 2]
-        item = (not following or block.index - 1 == self._heading_item_at
-                or (following[0].kind in ("heading", "paragraph")
-                    and self._reads_as_item(following[0], rules)))
-        if item:
-            self._heading_item_at = block.index
-        return item
+        # or by prose when it is the last of the items before it (``after_item``)
+        following = block_after(self._doc, block)
+        return (following is None or after_item
+                or (following.kind in ("heading", "paragraph")
+                    and self._reads_as_item(following, rules)))
 
     def _is_action(self, block: Block) -> bool:
         """Is the block an action set in prose (``is_prose_action``), its deadline or lead
         perhaps in the paragraph after it?"""
-        after = self._blocks[block.index + 1 : block.index + 2]
+        after = block_after(self._doc, block)
         return is_prose_action(block.text[marker_length(block.text):],
-                               after[0].text if after and after[0].kind == "paragraph" else None)
+                               after.text if after is not None and after.kind == "paragraph"
+                               else None)
 
     def _opens_list(self, block: Block) -> bool:
-        following = self._blocks[block.index + 1 : block.index + 2]
-        return bool(following) and following[0].kind == "list_item"
+        following = block_after(self._doc, block)
+        return following is not None and following.kind == "list_item"
 
     @staticmethod
     def _reads_as_item(block: Block, rules: Rules) -> bool:
@@ -993,7 +987,7 @@ class PledgeExtractor:
         to reopen the lido", "Riverside Labour will freeze rents"): a party or a person
         opens it and it has no closing stop, where the data's rows mostly have one (in
         data whose rows never close, a row without a stop is no sign of anything)."""
-        if not (self._statement_data and self._rows_closed):
+        if not self._rows_closed:
             return False
         words = [t for t in whole if not t.is_punct][:HEADLINE_NAME_WORDS]
         # the actor may follow a place or a name in title case ("Westhaven Greens pledge")
@@ -1006,12 +1000,9 @@ class PledgeExtractor:
         """'1. Economic prosperity' then 'We will build on our record by:': a numbered
         title set as a list of one item, the lead-in of its own list after it."""
         shape, kind = self._list_shapes.get(block.index, (None, None))
-        after = (self._blocks[block.index + 1] if block.index + 1 < len(self._blocks)
-                 else None)
         return (shape is not None and shape.items == 1 and kind in {"noun", "name"}
                 and len(block.text.split()) <= TITLE_ITEM_WORDS
-                and after is not None and after.kind == "paragraph"
-                and after.text.rstrip().endswith(":"))
+                and leads_in(block_after(self._doc, block)))
 
     @staticmethod
     def _run_in(sents: list[Span], rules: Rules) -> bool:
@@ -1246,10 +1237,15 @@ def written_as_name(span: Span) -> bool:
     return name.is_title or name.is_upper
 
 
+def _label_parts(labels: list[str], numbers: list[str]) -> tuple[str, str]:
+    """The alternation of the labels, longest first, and the pattern of their number."""
+    names = "|".join(re.escape(w) for w in sorted(labels, key=len, reverse=True))
+    return names, r"(?:no\.?\s*)?(?:\d{1,2}|" + "|".join(numbers) + ")"
+
+
 def pledge_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
     """'Pledge 3:', 'Our promise two -', 'Commitment No. 4 \u2013' at the start of a line."""
-    names = "|".join(re.escape(w) for w in sorted(labels, key=len, reverse=True))
-    count = r"(?:no\.?\s*)?(?:\d{1,2}|" + "|".join(numbers) + ")"
+    names, count = _label_parts(labels, numbers)
     return re.compile(rf"\s*(?:{names})s?(?:\s+{count})?\s*(?::|\s[-\u2013\u2014])\s+(?=\w)",
                       re.I)
 
@@ -1257,8 +1253,7 @@ def pledge_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
 def label_heading(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
     """A heading that is only a numbered label ('Mission 6', 'Objective 2:', 'Pledge
     three'): the paragraph under it is what it labels."""
-    names = "|".join(re.escape(w) for w in sorted(labels, key=len, reverse=True))
-    count = r"(?:no\.?\s*)?(?:\d{1,2}|" + "|".join(numbers) + ")"
+    names, count = _label_parts(labels, numbers)
     return re.compile(rf"\s*(?:our\s+)?(?:{names})\s+{count}\s*[:.\-\u2013\u2014]?\s*", re.I)
 
 
@@ -1271,6 +1266,12 @@ def labelled_by_heading(doc: Document, rules: Rules) -> set[int]:
             if block.kind in ("heading", "paragraph") and rules.label_heading.fullmatch(block.text)
             and (after.kind == "paragraph" or (after.kind == "heading"
                                                and len(after.text.split()) >= LABELLED_WORDS))}
+
+
+def rows_mostly_closed(doc: Document) -> bool:
+    """Do most of the rows (paragraphs) of statement data close with a stop?"""
+    rows = [b for b in doc.blocks if b.kind == "paragraph"]
+    return bool(rows) and sum(ends_sentence(b.text) for b in rows) >= CLOSED_ROWS * len(rows)
 
 
 def ends_sentence(text: str) -> bool:
@@ -1320,7 +1321,7 @@ def is_headline(text: str) -> bool:
     return capitalised * 4 >= len(words) * 3
 
 
-def continues_pledge(sent: Span, policy_nouns: set[str] = frozenset()) -> bool:
+def continues_pledge(sent: Span, policy_nouns: set[str]) -> bool:
     """'This will remove ...', 'It will cut fares ...', 'This reduction would put money
     back ...': a pronoun (or "this" and a noun naming the policy) and a modal carry on
     the commitment of the sentence before."""
