@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from pledgeflow.document import Block, Document
 
-from ._rules import clean_cell, load_json, mentions_any
+from ._rules import BULLET_LINE, clean_cell, load_json, mentions_any
 
 # "2018/19", "2019-20", "2020", "Year 1", "Yr 2", "Q3", "Quarter 4": a period heading
 # names a target column.
@@ -167,6 +167,17 @@ def cell(row: list[str], index: int | None) -> str | None:
         return None
     text = clean_cell(row[index])
     return text or None
+
+
+def name_and_note(row: list[str], index: int | None) -> tuple[str | None, str | None]:
+    """A cell's first line, and what the source set apart under it in smaller type (the
+    parser keeps a newline before it: a measure's definition, a data source), each
+    cleaned. Bulleted lines under a first line are the cell's own, not a note."""
+    raw = row[index] if index is not None and index < len(row) else ""
+    first, _, rest = raw.strip().partition("\n")
+    if not rest.strip() or not clean_cell(first) or BULLET_LINE.match(rest):
+        return cell(row, index), None
+    return clean_cell(first), clean_cell(rest)
 
 
 # A cell a KPI table holds under a baseline or a period: a figure, or a placeholder.

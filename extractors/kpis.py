@@ -4,7 +4,8 @@ A table is a KPI table when its header names a measure column and a baseline or
 target/period column; or, with no measure header, when it names a baseline and periods
 over figures, its first column of descriptions being the measure. A row that is one cell
 across the table is a sub-heading, not an indicator. Raw cells are kept; numbers and
-units are parsed beside them.
+units are parsed beside them. A KPI card (a heading over labelled figures, ``_cards.py``)
+is one indicator too.
 """
 
 from __future__ import annotations
@@ -17,9 +18,17 @@ from pledgeflow.document import Document, cell_span
 from pledgeflow.records import Kpi, KpiTarget
 from pledgeflow.registry import register
 
+from ._cards import cards
 from ._performance import is_outturn_table
 from ._rules import clean_cell, load_json, mentions_any, provenance
-from ._tables import cell, is_kpi_table, measure_column, tables_of, target_columns
+from ._tables import (
+    cell,
+    is_kpi_table,
+    measure_column,
+    name_and_note,
+    tables_of,
+    target_columns,
+)
 from ._values import parse_value
 
 BLANK = {"", "-", "\u2013", "\u2014", "n/a", "na", "tbc", "tbd"}
@@ -51,7 +60,7 @@ def kpi_flag(raw: str | None) -> bool | None:
 @register
 class KpiExtractor:
     name = "kpis"
-    version = "6"
+    version = "7"
     kinds = ("kpis",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Kpi]:
@@ -63,7 +72,7 @@ class KpiExtractor:
             baseline_col = table.column("baseline", exclude=(measure_col,))
             periods = [i for i in target_columns(table) if i not in (marker_col, baseline_col)]
             for r, row in table.rows:
-                measure = cell(row, measure_col)
+                measure, definition = name_and_note(row, measure_col)
                 if not measure or r in table.groups:  # a sub-heading row is no indicator
                     continue
                 baseline = blank_to_none(cell(row, baseline_col))
@@ -76,9 +85,22 @@ class KpiExtractor:
                                              unit=t_unit))
                 start, end = cell_span(block, r, measure_col)
                 yield Kpi(
-                    measure=measure, baseline=baseline, baseline_value=value,
+                    measure=measure, definition=definition, baseline=baseline, baseline_value=value,
                     baseline_unit=unit,
                     kpi=kpi_flag(cell(row, marker_col)) if marker_col is not None else None,
                     polarity=polarity(measure), targets=targets,
                     provenance=provenance(self, doc, block, start, end, "kpi_table_row"),
                 )
+        for card in cards(doc):
+            baseline = card.baseline()
+            raw = baseline[1] if baseline else None
+            value, unit = parse_value(blank_to_none(raw))
+            targets = [KpiTarget(period=label, raw=figure, value=t_value, unit=t_unit)
+                       for label, figure in card.targets()
+                       for t_value, t_unit in [parse_value(blank_to_none(figure))]]
+            measure = card.heading.text
+            yield Kpi(
+                measure=measure, baseline=blank_to_none(raw), baseline_value=value,
+                baseline_unit=unit, polarity=polarity(measure), targets=targets,
+                provenance=provenance(self, doc, card.heading, card.heading.start,
+                                      card.last.end, "kpi_card"))

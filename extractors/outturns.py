@@ -37,7 +37,15 @@ from ._performance import (
 from ._performance import column as role_column
 from ._performance import columns as role_columns
 from ._rules import clean_cell, mentions_any, provenance
-from ._tables import BARE_REF, Table, cell, measure_column, read_table, ref_column
+from ._tables import (
+    BARE_REF,
+    Table,
+    cell,
+    measure_column,
+    name_and_note,
+    read_table,
+    ref_column,
+)
 from ._values import parse_value
 
 
@@ -61,6 +69,9 @@ FROM current_outturns o LEFT JOIN kpis k ON k.id = o.kpi_id
 ORDER BY o.period DESC, o.ref;""",)
     ref: str | None = column("The indicator's reference as printed, e.g. TE04", default=None)
     measure: str = column("The indicator as printed (a report may reword the plan's)")
+    definition: str | None = column(
+        "What the measure's cell sets apart under it in smaller type (a definition, a data "
+        "source); null when nothing is", default=None)
     plan_measure: str | None = column(
         "The measure of the plan KPI it reports on (kpis.measure), filled in when linked",
         default=None)
@@ -149,7 +160,7 @@ def _target_column(table: Table, actual: int) -> int | None:
 @register
 class OutturnExtractor:
     name = "outturns"
-    version = "2"
+    version = "3"
     kinds = ("outturns", "action_updates")
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Record]:
@@ -176,7 +187,7 @@ class OutturnExtractor:
         heading = table.header[actual_col]
         when = period(heading, _context(doc, block))
         for r, row in table.rows:
-            measure = cell(row, measure_col)
+            measure, definition = name_and_note(row, measure_col)
             if not measure or r in table.groups:
                 continue
             actual = _blank(cell(row, actual_col))
@@ -187,7 +198,8 @@ class OutturnExtractor:
             evidence = actual_col if actual else measure_col
             start, end = cell_span(block, r, evidence)
             yield Outturn(
-                ref=cell(row, ref_col), measure=measure, period=when, period_raw=heading,
+                ref=cell(row, ref_col), measure=measure, definition=definition, period=when,
+                period_raw=heading,
                 actual=actual, actual_value=actual_value, actual_unit=actual_unit,
                 target=target, target_value=target_value, target_unit=target_unit,
                 status=rag(status_raw), status_raw=status_raw,

@@ -340,6 +340,9 @@ SELECT k.measure, k.baseline,
 FROM kpis k
 ORDER BY k.document_id, k.start;""",)
     measure: str = column("The indicator: what is measured")
+    definition: str | None = column(
+        "What the measure's cell sets apart under it in smaller type (a definition, a data "
+        "source); null when nothing is", default=None)
     baseline: str | None = column("The baseline cell as printed", default=None)
     baseline_value: float | None = column("The baseline as a number", default=None,
                                           export=None)

@@ -181,6 +181,19 @@ def test_a_failures_table_without_url_gains_the_column_on_open(tmp_path):
     assert [(f["message"], f["url"]) for f in db["failures"].rows] == [("old row", None)]
 
 
+def test_a_kpis_table_from_before_definitions_gains_the_column_on_open(tmp_path):
+    """A column a record kind declares later is added to a database made before it, empty
+    for the rows it holds, whether or not a load brings new rows."""
+    path = tmp_path / "p.db"
+    db = open_db(path)
+    db.execute("alter table kpis drop column definition")  # as a database from before it
+    db.conn.commit()
+    db.close()
+    db = open_db(path)
+    assert "definition" in db["kpis"].columns_dict
+    assert "definition" in db["current_kpis"].columns_dict
+
+
 def test_reopening_leaves_schema_unchanged(tmp_path):
     path = tmp_path / "p.db"
     db = open_db(path)

@@ -334,6 +334,62 @@ def test_a_blank_measure_header_over_figures_is_a_kpi_table_but_a_charges_table_
         ("Villages with a daily bus", "12", ["14", "16"])]
 
 
+DEFINED_MEASURES = """<main><h1>How we will know</h1><table>
+<tr><th>Measure</th><th>Baseline 2024/25</th><th>Target 2026/27</th></tr>
+<tr><td>Streets lit each night<br><small>Lamps working at the monthly check</small></td>
+    <td>91%</td><td>98%</td></tr>
+<tr><td>Lido visits<div class="measure-description">Paid and free swims, from the till</div></td>
+    <td>30,000 <small>(provisional)</small></td><td>35,000</td></tr>
+<tr><td>Carers' pool sessions<br>booked online</td><td>1,200</td><td>1,500</td></tr>
+</table></main>"""
+
+
+def test_a_definition_in_small_type_under_a_measure_is_kept_apart_from_it():
+    from pledgeflow.parse.html import parse_html
+
+    doc = parse_html(DEFINED_MEASURES.encode(), document_id="d" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    kpis = [r for r in result.records if r.kind == "kpis"]
+    assert [(k.measure, k.definition, k.baseline) for k in kpis] == [
+        ("Streets lit each night", "Lamps working at the monthly check", "91%"),
+        ("Lido visits", "Paid and free swims, from the till", "30,000 (provisional)"),
+        ("Carers' pool sessions booked online", None, "1,200")]
+    # the record still points at the whole cell it read
+    start, end = kpis[0].provenance.start, kpis[0].provenance.end
+    assert doc.text[start:end] == "Streets lit each night Lamps working at the monthly check"
+
+
+KPI_CARDS = """<main><h1>Scorecard</h1><h2>Streets and leisure</h2>
+<article><h3>Streets lit each night</h3>
+<div><span>Baseline 2024/25</span><span>91%</span></div>
+<div><span>2026/27 target</span><span>98%</span></div><p>On track</p></article>
+<article><h3>Lido visits</h3>
+<div><span>Now</span><span>30,000</span></div>
+<div><span>Goal by 2028</span><span>35,000</span></div>
+</article>
+<h2>Our district in figures</h2><h3>People</h3>
+<p>Population (2021) 158,000</p><p>Households (2021) 65,000</p>
+</main>"""
+
+
+def test_a_kpi_card_is_a_kpi_but_a_heading_over_facts_in_figures_is_not():
+    """A heading over labelled figures, one label naming a baseline and another a target,
+    is one indicator; figures whose labels name only years are facts."""
+    from pledgeflow.parse.html import parse_html
+
+    doc = parse_html(KPI_CARDS.encode(), document_id="c" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    kpis = [r for r in result.records if r.kind == "kpis"]
+    assert [(k.measure, k.baseline, k.baseline_value, [(t.period, t.raw, t.value)
+                                                        for t in k.targets]) for k in kpis] == [
+        ("Streets lit each night", "91%", 91.0, [("2026/27 target", "98%", 98.0)]),
+        ("Lido visits", "30,000", 30000.0, [("Goal by 2028", "35,000", 35000.0)])]
+    assert {k.provenance.rule for k in kpis} == {"kpi_card"}
+    start, end = kpis[0].provenance.start, kpis[0].provenance.end
+    assert doc.text[start:end].startswith("Streets lit each night")
+    assert doc.text[start:end].endswith("2026/27 target 98%")
+
+
 REFERENCES_IN_SECOND_COLUMN = """
 | Key initiative | Ref | Action | Deadline | Owner |
 |---|---|---|---|---|
@@ -832,3 +888,4 @@ def test_a_headline_row_in_statement_data_is_not_a_pledge_where_rows_close():
     # where no row closes with a stop, a row without one is no headline
     unclosed = [r.rstrip(".") for r in rows]
     assert unclosed[0] in found(unclosed)
+

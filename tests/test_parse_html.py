@@ -326,6 +326,37 @@ def test_table_thead_rows_are_header_rows():
     assert kinds(doc, "table")[0].header_rows == 1
 
 
+def test_text_a_cell_sets_apart_in_small_type_follows_a_newline():
+    """A measure's definition under its name, in <small> or a class naming small or muted
+    type, is kept after a newline (so the KPI extractor can tell the two apart); a line
+    break alone, a word set small inside a name and a cell all in small type are no such
+    text, and the table's text still reads each cell on one line."""
+    doc = parse("""<main><table>
+        <tr><th>Measure</th><th>Now</th></tr>
+        <tr><td>Streets lit each night<br><small>Lamps working at the monthly check</small></td>
+            <td>91%</td></tr>
+        <tr><td><p>Lido visits</p><p class="govuk-body-s">Paid and free swims</p></td>
+            <td>30,000 <span class="text-muted">(provisional)</span></td></tr>
+        <tr><td>Carers' <small>pool</small> sessions</td><td><small>1,200</small></td></tr>
+        <tr><td>Trees planted<br>in parks</td><td>400</td></tr></table></main>""")
+    table = kinds(doc, "table")[0]
+    assert table.rows[1:] == [
+        ["Streets lit each night\nLamps working at the monthly check", "91%"],
+        ["Lido visits\nPaid and free swims", "30,000\n(provisional)"],
+        ["Carers' pool sessions", "1,200"],
+        ["Trees planted in parks", "400"]]
+    assert "Streets lit each night Lamps working at the monthly check\t91%" in table.text
+
+
+def test_a_figure_in_its_own_element_beside_its_label_is_a_word_apart():
+    """Two sibling elements a style sheet sets apart (a card's label and figure) do not run
+    together; a chemical formula, an ordinal and a figure in running text stay as written."""
+    doc = parse("<main><p>Cards:</p><div><span>2025/26 goal</span><span>420</span></div>"
+                "<p>Cut CO<sub>2</sub> by the 10<sup>th</sup> year, in<b>2030</b>.</p></main>")
+    assert [b.text for b in doc.blocks] == [
+        "Cards:", "2025/26 goal 420", "Cut CO2 by the 10th year, in2030."]
+
+
 def test_single_column_layout_table_is_read_as_text():
     doc = parse("<main><table><tr><td><h2>Plan</h2><p>We will act.</p></td></tr></table></main>")
     assert [(b.kind, b.text) for b in doc.blocks] == [

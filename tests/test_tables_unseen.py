@@ -106,6 +106,25 @@ clips (the columns right of Q1 are not in the PDF at all), and the definition li
 last actions break across the column gap. The same fixes moved the first two rounds' two-
 column actions from 0.78 and 0.84 to 0.90 and 0.90 (a table cut by the column break).
 
+Then a cell's text set apart in small type under its name (``<small>``, a class naming
+small or muted type, a smaller size in the print) was kept apart from it, as the KPI's
+``definition`` (the measure is the name alone):
+
+    html  kpis    1.00 / 0.90 / 0.95  (38/42/38)
+    pdf   kpis    0.97 / 0.90 / 0.94  (38/42/39)
+    pdf2  kpis    0.75 / 0.71 / 0.73  (30/42/40)
+
+and a KPI card on a web page (a heading over labelled figures, one label naming a
+baseline and another a target) was read as one indicator, its label and figure kept a
+word apart where each sits in an element of its own:
+
+    html  kpis    1.00 / 1.00 / 1.00  (42/42/42)
+
+KPI cards in print (4 in each printed form: Chromium lays the cards two to a row, which
+the PDF layout reads as one table of both), the clipped report tables and one definition
+whose row a page break cuts in the two-column print (the cut joins the two parts' text,
+and with it the name and the definition) still fail.
+
 The floors are those levels minus 0.05, per round. These pages now inform the rules, so they are no
 longer a blind test: they guard against regressions. Pledges and targets are not floored
 here (their rules are tuned elsewhere); ``test_unseen.py`` and ``test_scores.py`` guard
@@ -144,11 +163,11 @@ FLOORS = {
     ("round2", "pdf", "actions"): (0.95, 0.95),
     ("round2", "pdf2", "kpis"): (0.95, 0.83),
     ("round2", "pdf2", "actions"): (0.95, 0.76),
-    ("round3", "html", "kpis"): (0.81, 0.73),
+    ("round3", "html", "kpis"): (0.95, 0.95),
     ("round3", "html", "actions"): (0.95, 0.95),
-    ("round3", "pdf", "kpis"): (0.79, 0.73),
+    ("round3", "pdf", "kpis"): (0.92, 0.85),
     ("round3", "pdf", "actions"): (0.95, 0.95),
-    ("round3", "pdf2", "kpis"): (0.60, 0.56),
+    ("round3", "pdf2", "kpis"): (0.70, 0.66),
     ("round3", "pdf2", "actions"): (0.72, 0.81),
 }
 
@@ -217,3 +236,19 @@ def test_what_stands_well_below_both_columns_is_read_after_them():
     assert partners < related
     glossary = next(b for b in doc.blocks if b.kind == "table" and b.text.startswith("Term"))
     assert "Service lead" in glossary.text
+
+
+@pytest.mark.parametrize("suffix", [".pdf", ".columns.pdf"])
+def test_a_definition_printed_smaller_under_a_measure_is_kept_apart_from_it(suffix):
+    """Chromium prints <small> at 0.83 em: the measure's cell holds the name's lines and
+    then smaller ones, which are its definition; a cell in one size is all measure."""
+    from pledgeflow.registry import run_extractors
+
+    source = ROUNDS["round3"] / f"ravensholme-council-plan{suffix}"
+    doc = parse(source.read_bytes(), "application/pdf", document_id="ravensholme",
+                url=source.resolve().as_uri())
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    definitions = {k.measure: k.definition for k in result.records if k.kind == "kpis"}
+    assert definitions["Affordable homes delivered"] == (
+        "Social rent, affordable rent and shared ownership homes completed in the year")
+    assert definitions["Long-term empty homes brought back into use"] is None

@@ -40,8 +40,9 @@ from pledgeflow.text_decode import decode_text
 
 PARSER = "html"
 # 2: one decoder for every text format (text_decode); 3: table cells laid on the grid (spans);
-# 4: paragraphs numbered 1, 2, 3 in turn are a list; 5: tables of <div>s with ARIA roles
-PARSER_VERSION = "5"
+# 4: paragraphs numbered 1, 2, 3 in turn are a list; 5: tables of <div>s with ARIA roles;
+# 6: a cell's text set apart in small type follows a newline
+PARSER_VERSION = "6"
 
 # 1. Decoding is ``pledgeflow.text_decode``'s, as for every text format (see parse_html).
 
@@ -405,14 +406,80 @@ def _raw_text(nodes: list[object], skip: frozenset[str] = frozenset()) -> tuple[
             if block:
                 parts.append(" ")
                 stack.append(" ")
+            elif parts and _figure_glued(parts[-1], node):
+                parts.append(" ")
             stack.extend(reversed(node.children))
         else:
             parts.append(node)  # a text node, or a block's closing separator pushed above
     return "".join(parts), skipped
 
 
+def _figure_glued(before: str, tag: Element) -> bool:
+    """Would ``tag``'s figure run into the word before it, the two being sibling elements
+    with nothing between them? A page sets such pairs apart with its style sheet (a
+    card's "2025/26 goal" and "420" in two <span>s), which is not read here; "CO<sub>2",
+    "10<sup>th" and a figure in running text ("in 2025") stay as they are."""
+    if not before[-1:].isalnum() or tag.name in ("sub", "sup"):
+        return False
+    first = next((n for n in tag.descendants if isinstance(n, Text) and n.strip()), None)
+    if first is None or not first.lstrip()[:1].isdigit():
+        return False
+    siblings = tag.parent.children if tag.parent is not None else []
+    at = next((k for k, n in enumerate(siblings) if n is tag), 0)
+    return at > 0 and isinstance(siblings[at - 1], Element)
+
+
 def _text(tag: Element) -> str:
     return _clean(_raw_text([tag])[0])
+
+
+# Class-name words of text a page sets smaller or muted under a cell's main text: Bootstrap's
+# "small" and "text-muted", GOV.UK's "govuk-hint" and "govuk-body-s", "kpi-description".
+_SET_APART_CLASS = re.compile(
+    r"(?:^|[-_])(?:s|sm|small|smaller|hint|muted|desc|description|definition|subtext|caption"
+    r"|secondary|note)(?:$|[-_])")
+_APART = Text("\x00")  # where a cell's set-apart text begins, while the cell is read
+
+
+def _set_apart(tag: Element) -> bool:
+    if tag.name == "small":
+        return True
+    return any(_SET_APART_CLASS.search(c) for c in str(tag.get("class") or "").lower().split())
+
+
+def _in_set_apart(node: Text, cell: Element) -> bool:
+    parent = node.parent
+    while parent is not None and parent is not cell:
+        if _set_apart(parent):
+            return True
+        parent = parent.parent
+    return False
+
+
+def _cell_text(cell: Element) -> str:
+    """A table cell's text. Text the page sets apart at the end of a cell, after its first
+    words, in ``<small>`` or a class that names small or muted type (a measure's definition,
+    a data source, a hint), follows a newline: the cell's first line is what it names, and
+    a reader of the cell can tell the two apart (every other whitespace is one space). A
+    word set small inside a name is no such text."""
+    seen_text = False
+    nodes = cell.descendants
+    for k, node in enumerate(nodes):
+        if isinstance(node, Text):
+            seen_text = seen_text or bool(node.strip())
+        elif seen_text and _set_apart(node) and _text_len(node) and all(
+                not n.strip() or _in_set_apart(n, cell)
+                for n in nodes[k + 1:] if isinstance(n, Text)):
+            siblings = node.parent.children  # type: ignore[union-attr]
+            at = siblings.index(node)
+            siblings.insert(at, _APART)
+            try:
+                raw = _raw_text([cell])[0]
+            finally:
+                del siblings[at]
+            first, _, rest = raw.partition(_APART)
+            return "\n".join(t for t in (_clean(first), _clean(rest)) if t)
+    return _text(cell)
 
 
 # --------------------------------------------------------------------------------------------
@@ -514,7 +581,7 @@ def _table(table: Element) -> tuple[list[list[str]], int] | None:
         for cell in cells:
             while covered.get(len(row)):
                 row.append("")
-            text, across, down = _text(cell), _span(cell, "colspan"), _span(cell, "rowspan")
+            text, across, down = _cell_text(cell), _span(cell, "colspan"), _span(cell, "rowspan")
             for k in range(across):
                 if down > 1:
                     below[len(row)] = down - 1

@@ -76,8 +76,9 @@ PARSER = "pdf"
 # 10: a table a column break cuts is joined (its header repeated or its columns moved), a
 # bold header over one row is a table, a table alone beside a column is read as a column;
 # 11: what stands well below both columns' end is read after them; 12: a grid of cards is
-# read row by row, and a heading reaching a gutter above the columns does not hide it
-PARSER_VERSION = "12"
+# read row by row, and a heading reaching a gutter above the columns does not hide it;
+# 13: in a table cell, the first line set smaller than the cell's first follows a newline
+PARSER_VERSION = "13"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.

@@ -331,8 +331,16 @@ def _kind_tables(cls: type[Record]) -> list[tuple[str, dict[str, Any], list]]:
 
 
 def _create_kind_tables(db: sqlite_utils.Database, cls: type[Record]) -> None:
+    """A kind's tables, made when missing; a column the kind declares that a table made by
+    an older pledgeflow lacks (``kpis.definition``) is added, empty for its older rows."""
     for table, table_columns, fks in _kind_tables(cls):
-        db.table(table).create(table_columns, pk="id", foreign_keys=fks, if_not_exists=True)
+        existing = db.table(table).columns_dict
+        if not existing:
+            db.table(table).create(table_columns, pk="id", foreign_keys=fks)
+            continue
+        for column, column_type in table_columns.items():
+            if column not in existing:
+                db.table(table).add_column(column, column_type)
 
 
 def _index_kind_tables(db: sqlite_utils.Database, cls: type[Record]) -> None:

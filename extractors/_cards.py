@@ -1,0 +1,77 @@
+"""KPI cards: a heading over labelled figures, one indicator a card.
+
+Dashboards and scorecards set an indicator as a card rather than a table row: its name as
+a heading, then one short line per figure, each a label and the figure ("Starting point
+2023/24 388", "2025/26 goal 420"), often a status word under them. A card is a KPI table
+of one row turned on its side: the labels are the column headers, read with the tables'
+own words (``tables.lexicon.json``). It counts only when one label names a baseline and
+another a target, so a page's facts in figures ("Population (2021) 158,000") are none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from pledgeflow.document import Block, Document
+
+from ._rules import clean_cell, mentions_any
+from ._tables import lexicon
+
+# A figure as a card prints it: "388", "61%", "2.31m", "£1.9m", "35.0 days", "n/a", "TBC".
+FIGURE = (r"(?:[£$€]\s?)?[-\u2212]?\d[\d,]*(?:\.\d+)?\s?(?:%|k|m|bn|million|billion"
+          r"|days?|weeks?|hours?|minutes?|mins|points?|pts)?|n/a|tbc|tbd")
+LABELLED = re.compile(rf"^(?P<label>\S.{{0,60}}?)\s*[:\-\u2013]?\s+(?P<figure>{FIGURE})$", re.I)
+FIGURE_FIRST = re.compile(rf"^(?P<figure>{FIGURE})\s+(?P<label>[A-Za-z].{{1,60}})$", re.I)
+LABEL_WORDS = 6  # a label is a few words, not a sentence ending in a number
+NAME_WORDS = 15  # a card's heading names an indicator
+
+
+@dataclass(frozen=True)
+class Card:
+    heading: Block
+    figures: list[tuple[str, str]]  # (label, figure as printed), in order
+    last: Block  # the card's last figure line
+
+    def baseline(self) -> tuple[str, str] | None:
+        return next(((lb, f) for lb, f in self.figures if _names(lb, "baseline")), None)
+
+    def targets(self) -> list[tuple[str, str]]:
+        return [(lb, f) for lb, f in self.figures if _names(lb, "target")]
+
+
+def _names(label: str, role: str) -> bool:
+    words = lexicon()
+    if role == "target" and (_names(label, "baseline") or mentions_any(label,
+                                                                       words["target_not"])):
+        return False
+    return mentions_any(label, words[role])
+
+
+def labelled_figure(text: str) -> tuple[str, str] | None:
+    """A line of a card: (label, figure), or None."""
+    text = clean_cell(text)
+    match = LABELLED.match(text) or FIGURE_FIRST.match(text)
+    if match is None or len(match["label"].split()) > LABEL_WORDS or match["label"][-1] in ".!?":
+        return None
+    return match["label"].rstrip(" :-\u2013"), match["figure"]
+
+
+def cards(doc: Document) -> Iterator[Card]:
+    blocks = doc.blocks
+    for k, block in enumerate(blocks):
+        if block.kind != "heading" or len(block.text.split()) > NAME_WORDS:
+            continue
+        figures, last = [], block
+        for following in blocks[k + 1:]:
+            if following.kind not in ("paragraph", "list_item"):
+                break
+            pair = labelled_figure(following.text)
+            if pair is None:
+                break
+            figures.append(pair)
+            last = following
+        card = Card(block, figures, last)
+        if len(figures) >= 2 and card.baseline() is not None and card.targets():
+            yield card
