@@ -184,8 +184,11 @@ class TargetFinder:
                 return None
             symbol = tokens[0].text if tokens[0].text in CURRENCIES else tokens[-1].lower_
             return Quantity(value, CURRENCIES.get(symbol, symbol), num.i)
-        if YEAR.fullmatch(num.text) and span.doc[num.i - 1].lower_ in YEAR_PREPOSITIONS:
-            return None
+        if YEAR.fullmatch(num.text) and (
+                span.doc[num.i - 1].lower_ in YEAR_PREPOSITIONS
+                or (num.i + 1 < len(span.doc)
+                    and span.doc[num.i + 1].lower_ in self.lexicon["year_nouns"])):
+            return None  # "by 2030", "the 2026 election pledges": a year
         return Quantity(value, "count", num.i)
 
     @staticmethod
@@ -449,6 +452,9 @@ QUANTITY_PREFIXES = {"up", "to", "at", "least", "most", "over", "around", "about
                      "almost", "more", "than", "$", "£", "€"}
 
 
+ASIDE_WORDS = 10  # an aside set off by dashes is short; a longer dash clause comments
+
+
 def target_text(span: Span, anchor: int) -> str | None:
     """The statement of the aim that holds the quantity at ``anchor``, or None when that
     is the whole pledge: the sentence of a pledge of several, and of a list item
@@ -460,8 +466,11 @@ def target_text(span: Span, anchor: int) -> str | None:
     lo, hi = max(sent.start, span.start), min(sent.end, span.end)
     # only a dash after the quantity cuts: "Three new schools - now that ..." keeps the
     # headline; "We will cut tax - up to $240 for ..." says what the first half commits to
-    lo, hi = _piece(doc, lo, hi, anchor,
-                    [i for i in range(anchor, hi) if _is_separator_dash(doc, i)])
+    dashes = [i for i in range(anchor, hi) if _is_separator_dash(doc, i)]
+    if len(dashes) == 2 and dashes[1] - dashes[0] <= ASIDE_WORDS + 1:
+        dashes = []  # a short aside between two dashes ("to 30 hours - as long as a
+        # school week - by 2027") cuts nothing
+    lo, hi = _piece(doc, lo, hi, anchor, dashes)
     if lo == span.start and hi == span.end:
         return None
     return span_text(doc[lo:hi]).strip(" ,;:-\u2013\u2014") or None

@@ -148,6 +148,8 @@ class Rules:
         self.election_outcomes = tuple(self.lexicon["election_outcomes"])  # prefixes
         self.conditions = set(self.lexicon["conditions"])
         self.wait_verbs = set(self.lexicon["wait_verbs"])
+        self.advocacy_verbs = set(self.lexicon["advocacy_verbs"])
+        self.appealed_to = set(self.lexicon["appealed_to"])
         self.site_text = self.lexicon["site_text"]
         self.programme_ing = set(self.lexicon["programme_ing"])
         self.label = pledge_label(self.lexicon["pledge_labels"], self.lexicon["number_words"])
@@ -289,8 +291,11 @@ class Rules:
 
     @staticmethod
     def subject(doc: Doc, start: int, end: int, floor: int) -> Span:
-        """The actor with any actors joined to it ("Labour and the Tories")."""
+        """The actor with any actors joined to it ("Labour and the Tories"). A comma before
+        "we" or "I" closes a phrase, not a list of actors ("Unlike the Tories, we will")."""
         while start - 2 >= floor and doc[start - 1].lower_ in JOINERS | {"the"}:
+            if doc[start - 1].lower_ == "," and doc[start].lower_ in FIRST_PERSON:
+                break
             back = start - 1
             while back > floor and doc[back].lower_ in JOINERS | {"the"}:
                 back -= 1
@@ -360,6 +365,9 @@ class Rules:
             after = [t.lower_ for t in doc[end:min(end + 3, span.end)]]
             if last.lower_ in self.object_verbs and (not after or after[0] in self.noun_followers):
                 continue  # "the council plan is ...", "the retailers we all want."
+            if (last.lower_ == "on" and doc[end - 2].lower_ in self.advocacy_verbs
+                    and any(t.lower_ in self.appealed_to for t in doc[end:min(end + 4, span.end)])):
+                continue  # "calling on residents to back us": an appeal, not a change
             if last.lower_ == "setting" and after[:1] == ["out"]:
                 continue  # "we are setting out our plans": announcing, not doing
             if after[:1] == ["be"] and after[1:2] and after[1] in self.courtesy:
@@ -644,7 +652,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "18"
+    version = "19"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -1042,7 +1050,7 @@ class PledgeExtractor:
                 and (kind == "name" or SIGNATURE.match(block.text, skip))
                 and not (block.lead_in or "").rstrip().endswith(":")):
             rule = None  # a signature or a caption after a commitment, not an item of it
-        if rule is None and self._programme_item(block, rules):
+        if rule is None and self._programme_item(block, rules) and not lists_values(block, rules):
             rule = "programme_list_item"
         if rule and text_announces_list(block.text, rules):
             rule = None  # "A programme that commits to the following:": its items carry it
@@ -1095,8 +1103,10 @@ class PledgeExtractor:
                 return "list_under_commitment"
             if rules.programme(lead):
                 return "list_under_programme"
-            if rules.in_pledge_context(block.lead_in):
-                return "list_under_pledge_lead_in"
+        if lists_values(block, rules):
+            return None  # "Our values", "The values we work by as a council:"
+        if block.lead_in and rules.in_pledge_context(block.lead_in):
+            return "list_under_pledge_lead_in"
         if rules.in_pledge_context(*block.section):
             return "list_in_pledge_section"
         return None
@@ -1145,6 +1155,15 @@ class PledgeExtractor:
         return Candidate(span=span, text=text, block=block, start=start, end=start + len(text),
                          rule=rule, lead_in=lead_in,
                          section=section if section is not None else block.heading)
+
+
+def lists_values(block: Block, rules: Rules) -> bool:
+    """Is the list item one of the author's values ("Honesty, trust and respect")? Its
+    lead-in, or the heading it sits under, names values; a lead-in that commits the author
+    is read before this is asked."""
+    words = rules.lexicon["value_nouns"]
+    return (bool(block.lead_in) and mentions_any(block.lead_in, words)) or (
+        bool(block.section) and mentions_any(block.section[-1], words))
 
 
 def enter_block(block: Block, doc: Document, nlp: Language, rules: Rules) -> None:

@@ -889,3 +889,31 @@ def test_a_headline_row_in_statement_data_is_not_a_pledge_where_rows_close():
     unclosed = [r.rstrip(".") for r in rows]
     assert unclosed[0] in found(unclosed)
 
+
+def test_an_aside_an_appeal_and_a_list_of_values():
+    text = ("# Our promise\n\nUnlike the Conservatives, we will keep every library open.\n\n"
+            "The Eastbrook Greens are calling on residents to stand with them on polling "
+            "day.\n\nWe are calling on the government to scrap the parking charge.\n\n"
+            "Our target of reaching net zero by 2035 is ten years ahead of the national "
+            "one.\n\nTo do that, we are supporting carers to take a break each week.\n\n"
+            "## Our values\n\n- Openness and honesty\n- Fairness for all\n\n"
+            "## Our pledges\n\n- Ensure every park has been surveyed for its trees\n"
+            "- Free swimming for every carer\n")
+    assert pledges(text, kind="manifesto", party="Green Party") == [
+        "Unlike the Conservatives, we will keep every library open.",
+        "We are calling on the government to scrap the parking charge.",
+        "Our target of reaching net zero by 2035 is ten years ahead of the national one.",
+        "To do that, we are supporting carers to take a break each week.",
+        "Ensure every park has been surveyed for its trees",
+        "Free swimming for every carer"]
+
+
+def test_a_year_naming_an_event_is_no_count_and_a_short_aside_keeps_its_sentence():
+    text = ("# What we will do\n\nOur 2026 election promises will be costed.\n\n"
+            "We will extend free childcare to 30 hours – as long as a school week – by "
+            "September 2027.\n\nWe will build 2026 homes by 2030.\n")
+    targets = kinds_found(text)["targets"]
+    assert [(t.text, t.value, t.unit) for t in targets] == [
+        ("We will extend free childcare to 30 hours – as long as a school week – by "
+         "September 2027.", 30.0, "hours"),
+        ("We will build 2026 homes by 2030.", 2026.0, "count")]
