@@ -23,8 +23,10 @@ not one itself. Patterns are in ``pledges.patterns.jsonl``, word lists in
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable, Iterator
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -623,6 +625,15 @@ INCLUDES = {"include", "includes", "including", "are", "is"}
 # Lines of at most this many words after the content: a footer's
 FOOTER_WORDS = 8
 LAST_WORD = re.compile(r"[^\W\d_]+$")
+WORD_RE = re.compile(r"[^\W\d_]+")
+FRAGMENT_LETTERS = 4  # fewer letters are as often a whole short word ("you", "our")
+# Endings that make a longer word of a whole one: a word the document also has with one
+# of these after it is no fragment ("school" beside "schools", "park" beside "parking").
+WORD_ENDINGS = frozenset(
+    "s es ed d r rs ing er ers est ly y ily al ally ment ments ness ful less ship ships ist ists "
+    "ism ity ities ion ions ation ations ive ives able ably ible ance ances ence ences ant "
+    "ants ent ents ise ised ises ising ize ized izes izing ery ry age ages ure ures ic ics "
+    "ical ian ians ee ees en or ors ory ous ual th ward wards wide".split())
 SENTENCE_BREAK = re.compile(r"[.!?][\"'\u201d\u2019]?\s+\S")
 # Words no sentence ends with: a copy that stops on one was cut off
 NEVER_LAST = {"a", "an", "the", "and", "or", "but", "nor", "of", "to", "for", "with", "by",
@@ -1221,17 +1232,42 @@ def cut_off_block(doc: Document) -> Block | None:
     content (after it only short lines, a footer's) ends in a word no sentence ends with
     ("... and reopen the li", "... to the", "... a cross-"). In statement data only the
     last row can be: its rows stand each for itself, with no footer after them."""
+    words = functools.cache(lambda: Counter(w.lower() for w in WORD_RE.findall(doc.text)))
     if doc.parser == "csv":
         rows = [b for b in doc.blocks if b.kind == "paragraph"]
-        return rows[-1] if rows and looks_cut(rows[-1].text) else None
+        return rows[-1] if rows and (looks_cut(rows[-1].text)
+                                     or ends_in_fragment(rows[-1].text, words)) else None
     for block in reversed([b for b in doc.blocks if b.kind in ("paragraph", "list_item")]):
-        if looks_cut(block.text):
+        if looks_cut(block.text) or ends_in_fragment(block.text, words):
             if any(b.kind in ("heading", "table") for b in doc.blocks[block.index:]):
                 return None  # the copy goes on after it
             return block
         if len(block.text.split()) > FOOTER_WORDS:
             return None  # the content ends whole
     return None
+
+
+def ends_in_fragment(text: str, words: Callable[[], Counter[str]]) -> bool:
+    """Does ``text`` stop on the first letters of a word the document spells out in full
+    elsewhere ("... in emergenc" where it has "emergency", "... link Counc" where it has
+    "Council"), the fragment itself never a word of the document? A capture cut off there
+    drops the rest of the word; a sentence ending in a whole word ends with a stop.
+    ``words`` counts the document's words (asked for only when a block ends so)."""
+    found = LAST_WORD.search(text.rstrip())
+    if found is None or len(found.group()) < FRAGMENT_LETTERS:
+        return False
+    fragment, counts = found.group().lower(), words()
+    return counts[fragment] <= 1 and any(
+        w.startswith(fragment) and len(w) > len(fragment)
+        and not _suffixed(fragment, w[len(fragment):]) for w in counts)
+
+
+def _suffixed(stem: str, rest: str) -> bool:
+    """Is ``stem + rest`` the stem with an ending ("school" + "s", "plan" + "ning"), so
+    the stem may be a whole word of its own?"""
+    if rest[:1] == stem[-1:] and rest[1:] in WORD_ENDINGS:
+        rest = rest[1:]  # a doubled consonant: "plan" + "n" + "ing"
+    return rest in WORD_ENDINGS
 
 
 def looks_cut(text: str) -> bool:

@@ -917,3 +917,17 @@ def test_a_year_naming_an_event_is_no_count_and_a_short_aside_keeps_its_sentence
         ("We will extend free childcare to 30 hours – as long as a school week – by "
          "September 2027.", 30.0, "hours"),
         ("We will build 2026 homes by 2030.", 2026.0, "count")]
+
+
+def test_a_copy_cut_off_inside_a_word_loses_its_last_item_but_not_a_whole_word():
+    """The last item stops on the first letters of a word the page spells out in full
+    elsewhere ("Counc" beside "Council"): what it promised is lost. A whole word that only
+    has a longer form elsewhere ("school" beside "schools") is no such stop."""
+    cut = ("# Our pledges for the Council\n\n- Open the lido every summer\n"
+           "- Keep the Council's libraries open\n- Ask every ward to report to the Counc\n")
+    assert pledges(cut, kind="manifesto") == [
+        "Open the lido every summer", "Keep the Council's libraries open"]
+    whole = ("# Our pledges for schools\n\n- Open the lido to all schools\n"
+             "- Plant an orchard at every primary school\n")
+    assert pledges(whole, kind="manifesto") == [
+        "Open the lido to all schools", "Plant an orchard at every primary school"]
