@@ -69,9 +69,6 @@ FROM current_outturns o LEFT JOIN kpis k ON k.id = o.kpi_id
 ORDER BY o.period DESC, o.ref;""",)
     ref: str | None = column("The indicator's reference as printed, e.g. TE04", default=None)
     measure: str = column("The indicator as printed (a report may reword the plan's)")
-    definition: str | None = column(
-        "What the measure's cell sets apart under it in smaller type (a definition, a data "
-        "source); null when nothing is", default=None)
     plan_measure: str | None = column(
         "The measure of the plan KPI it reports on (kpis.measure), filled in when linked",
         default=None)
@@ -101,6 +98,10 @@ ORDER BY o.period DESC, o.ref;""",)
                                 default=None)
     kpi_score: float | None = column("How close its measure is to that KPI's (0-1)",
                                      default=None)
+    # last, as it came last: the CSV export's columns keep their places
+    definition: str | None = column(
+        "What the measure's cell sets apart under it in smaller type (a definition, a data "
+        "source); null when nothing is", default=None)
 
 
 @dataclass(kw_only=True)

@@ -330,7 +330,8 @@ class Kpi(Record):
     match_on: ClassVar[tuple[str, ...]] = ("measure", "baseline", "targets")
     # CSV schema version 1 put kpi before the baseline
     csv: ClassVar[tuple[str, ...] | None] = (
-        "id", "measure", "kpi", "baseline", "baseline_value", "baseline_unit", "polarity")
+        "id", "measure", "kpi", "baseline", "baseline_value", "baseline_unit", "polarity",
+        "definition")
     examples: ClassVar[tuple[str, ...]] = (
         """-- Each KPI with its baseline and its targets side by side.
 SELECT k.measure, k.baseline,

@@ -304,3 +304,20 @@ def test_a_kind_declaring_a_search_column_it_lacks_is_refused_and_nothing_stays(
         _store(database, *_one_record(Misindexed, "e"))
     assert not database.table("misindexed").exists()
     assert database.execute("select count(*) from documents").fetchone()[0] == 0
+
+
+def test_the_csv_columns_docs_export_lists_are_the_files_export_writes():
+    """docs/export.md's table of CSV files names each file's own columns as the export
+    writes them, in order (a column added to a kind goes at the end, where it keeps the
+    places of the others)."""
+    from pledgeflow.research.export import csv_files
+
+    page = (Path(__file__).resolve().parent.parent / "docs" / "export.md").read_text()
+    documented = {}
+    for line in page.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 2 and cells[0].endswith(".csv") and " " not in cells[0]:
+            documented[cells[0]] = tuple(c.strip() for c in cells[1].split(","))
+    written = {f"{table}.csv": own for table, own, _, _ in csv_files(record_kinds())}
+    assert documented == written
+    assert written["kpis.csv"][-1] == written["outturns.csv"][-1] == "definition"
