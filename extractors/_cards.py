@@ -2,7 +2,8 @@
 
 Dashboards and scorecards set an indicator as a card rather than a table row: its name as
 a heading, then one short line per figure, each a label and the figure ("Starting point
-2023/24 388", "2025/26 goal 420"), often a status word under them. A card is a KPI table
+2023/24 388", "2025/26 goal 420"), or the label on a line over its figure (a definition
+list), often a status word under them. A card is a KPI table
 of one row turned on its side: the labels are the column headers, read with the tables'
 own words (``tables.lexicon.json``). It counts only when one label names a baseline and
 another a target, so a page's facts in figures ("Population (2021) 158,000") are none.
@@ -24,6 +25,7 @@ FIGURE = (r"(?:[£$€]\s?)?[-\u2212]?\d[\d,]*(?:\.\d+)?\s?(?:%|k|m|bn|million|b
           r"|days?|weeks?|hours?|minutes?|mins|points?|pts)?|n/a|tbc|tbd")
 LABELLED = re.compile(rf"^(?P<label>\S.{{0,60}}?)\s*[:\-\u2013]?\s+(?P<figure>{FIGURE})$", re.I)
 FIGURE_FIRST = re.compile(rf"^(?P<figure>{FIGURE})\s+(?P<label>[A-Za-z].{{1,60}})$", re.I)
+FIGURE_ALONE = re.compile(rf"^(?:{FIGURE})$", re.I)
 LABEL_WORDS = 6  # a label is a few words, not a sentence ending in a number
 NAME_WORDS = 15  # a card's heading names an indicator
 
@@ -58,20 +60,33 @@ def labelled_figure(text: str) -> tuple[str, str] | None:
     return match["label"].rstrip(" :-\u2013"), match["figure"]
 
 
+def _label_above(label: str, figure: str) -> tuple[str, str] | None:
+    """A label on a line of its own with its figure on the next ("Baseline (2024/25)"
+    over "91%": a definition list, or a tile's label and figure set apart)."""
+    label, figure = clean_cell(label), clean_cell(figure)
+    if (FIGURE_ALONE.match(figure) and not FIGURE_ALONE.match(label)
+            and len(label.split()) <= LABEL_WORDS and label[-1:] not in ".!?"):
+        return label.rstrip(" :-\u2013"), figure
+    return None
+
+
 def cards(doc: Document) -> Iterator[Card]:
     blocks = doc.blocks
     for k, block in enumerate(blocks):
         if block.kind != "heading" or len(block.text.split()) > NAME_WORDS:
             continue
-        figures, last = [], block
-        for following in blocks[k + 1:]:
-            if following.kind not in ("paragraph", "list_item"):
-                break
-            pair = labelled_figure(following.text)
+        figures, last, j = [], block, k + 1
+        while j < len(blocks) and blocks[j].kind in ("paragraph", "list_item"):
+            # a label over a figure first: "Goal by 2028" over "35,000" is no "Goal by" 2028
+            pair, used = None, 2
+            if j + 1 < len(blocks) and blocks[j + 1].kind == blocks[j].kind:
+                pair = _label_above(blocks[j].text, blocks[j + 1].text)
+            if pair is None:
+                pair, used = labelled_figure(blocks[j].text), 1
             if pair is None:
                 break
             figures.append(pair)
-            last = following
+            last, j = blocks[j + used - 1], j + used
         card = Card(block, figures, last)
         if len(figures) >= 2 and card.baseline() is not None and card.targets():
             yield card

@@ -367,14 +367,18 @@ KPI_CARDS = """<main><h1>Scorecard</h1><h2>Streets and leisure</h2>
 <div><span>Now</span><span>30,000</span></div>
 <div><span>Goal by 2028</span><span>35,000</span></div>
 </article>
+<h3>Carers' pool sessions</h3>
+<dl><dt>Baseline (2024/25)</dt><dd>1,200</dd><dt>Aim by 2027</dt><dd>1,500</dd></dl>
 <h2>Our district in figures</h2><h3>People</h3>
 <p>Population (2021) 158,000</p><p>Households (2021) 65,000</p>
+<h3>Places</h3><dl><dt>Parks</dt><dd>41</dd><dt>Libraries in 2024</dt><dd>9</dd></dl>
 </main>"""
 
 
 def test_a_kpi_card_is_a_kpi_but_a_heading_over_facts_in_figures_is_not():
     """A heading over labelled figures, one label naming a baseline and another a target,
-    is one indicator; figures whose labels name only years are facts."""
+    is one indicator, the label beside its figure or over it (a definition list);
+    figures whose labels name no baseline and target are facts."""
     from pledgeflow.parse.html import parse_html
 
     doc = parse_html(KPI_CARDS.encode(), document_id="c" * 64)
@@ -383,7 +387,8 @@ def test_a_kpi_card_is_a_kpi_but_a_heading_over_facts_in_figures_is_not():
     assert [(k.measure, k.baseline, k.baseline_value, [(t.period, t.raw, t.value)
                                                         for t in k.targets]) for k in kpis] == [
         ("Streets lit each night", "91%", 91.0, [("2026/27 target", "98%", 98.0)]),
-        ("Lido visits", "30,000", 30000.0, [("Goal by 2028", "35,000", 35000.0)])]
+        ("Lido visits", "30,000", 30000.0, [("Goal by 2028", "35,000", 35000.0)]),
+        ("Carers' pool sessions", "1,200", 1200.0, [("Aim by 2027", "1,500", 1500.0)])]
     assert {k.provenance.rule for k in kpis} == {"kpi_card"}
     start, end = kpis[0].provenance.start, kpis[0].provenance.end
     assert doc.text[start:end].startswith("Streets lit each night")
