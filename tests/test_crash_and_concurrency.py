@@ -104,6 +104,11 @@ def main() -> None:
     def gate(database, source_id: str) -> None:
         if mode == "gate" and source_id == BULK_ID:
             database.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            # A page cache of 64 pages spills the load into the WAL as it goes: with the
+            # default 2 MB the WAL stays empty until half the ~4 MB load is written, and a
+            # parent slowed by other work (CI runs four test workers on two cores) could
+            # see the threshold only when the load was about to commit.
+            database.execute("PRAGMA cache_size = 64")
             print("loading", flush=True)
             sys.stdin.readline()
 
