@@ -236,12 +236,8 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
          "documents": int, "unchanged": int, "failed": int, "records": str},
         pk="id", if_not_exists=True)
     # Added after schema version 1: bring older databases up to date in place.
-    for table, columns in {"runs": {"fetched": int, "not_modified": int, "parsed": int},
-                           "sources": {"discover": int}}.items():
-        existing = db.table(table).columns_dict
-        for column, column_type in columns.items():
-            if column not in existing:
-                db.table(table).add_column(column, column_type)
+    add_missing_columns(db, "runs", {"fetched": int, "not_modified": int, "parsed": int})
+    add_missing_columns(db, "sources", {"discover": int})
     _migrate_to_matches(db)  # before matches is made: a schema-3 database's rows move
     db.table("matches").create(
         {"id": str, "pledge_id": str, "target_table": str, "target_id": str, "rank": int,
@@ -263,12 +259,10 @@ def _ensure_schema(db: sqlite_utils.Database) -> None:
         id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT,
         source_id TEXT REFERENCES sources(id), document_id TEXT, stage TEXT,
         error_type TEXT, message TEXT, occurred_at TEXT, url TEXT)""")
-    if "url" not in db.table("failures").columns_dict:  # added after schema version 2
-        db.table("failures").add_column("url", str)
+    add_missing_columns(db, "failures", {"url": str})  # added after schema version 2
     # Added with retirements and conditional index requests; a schema-2 database moved to
     # source_documents by ``_migrate_to_source_documents`` gets them here too.
-    if "run_id" not in db.table("changes").columns_dict:
-        db.table("changes").add_column("run_id", str)
+    add_missing_columns(db, "changes", {"run_id": str})
     db.table("index_pages").create(
         {"source_id": str, "url": str, "final_url": str, "etag": str, "last_modified": str,
          "fetched_at": str, "links": str, "title": str, "has_content": int, "run_id": str,
@@ -334,13 +328,18 @@ def _create_kind_tables(db: sqlite_utils.Database, cls: type[Record]) -> None:
     """A kind's tables, made when missing; a column the kind declares that a table made by
     an older pledgeflow lacks (``kpis.definition``) is added, empty for its older rows."""
     for table, table_columns, fks in _kind_tables(cls):
-        existing = db.table(table).columns_dict
-        if not existing:
+        if db.table(table).exists():
+            add_missing_columns(db, table, table_columns)
+        else:
             db.table(table).create(table_columns, pk="id", foreign_keys=fks)
-            continue
-        for column, column_type in table_columns.items():
-            if column not in existing:
-                db.table(table).add_column(column, column_type)
+
+
+def add_missing_columns(db: sqlite_utils.Database, table: str, columns: dict[str, Any]) -> None:
+    """Add the columns a table made by an older pledgeflow lacks (empty for its rows)."""
+    existing = db.table(table).columns_dict
+    for column, column_type in columns.items():
+        if column not in existing:
+            db.table(table).add_column(column, column_type)
 
 
 def _index_kind_tables(db: sqlite_utils.Database, cls: type[Record]) -> None:
