@@ -51,22 +51,28 @@ def _names(label: str, role: str) -> bool:
     return mentions_any(label, words[role])
 
 
+def _label(text: str) -> str | None:
+    """A card's label: a few words, not a sentence; its closing colon or dash left off."""
+    if len(text.split()) > LABEL_WORDS or text[-1:] in ".!?":
+        return None
+    return text.rstrip(" :-\u2013")
+
+
 def labelled_figure(text: str) -> tuple[str, str] | None:
     """A line of a card: (label, figure), or None."""
     text = clean_cell(text)
     match = LABELLED.match(text) or FIGURE_FIRST.match(text)
-    if match is None or len(match["label"].split()) > LABEL_WORDS or match["label"][-1] in ".!?":
-        return None
-    return match["label"].rstrip(" :-\u2013"), match["figure"]
+    label = _label(match["label"]) if match else None
+    return (label, match["figure"]) if label is not None else None
 
 
 def _label_above(label: str, figure: str) -> tuple[str, str] | None:
     """A label on a line of its own with its figure on the next ("Baseline (2024/25)"
     over "91%": a definition list, or a tile's label and figure set apart)."""
     label, figure = clean_cell(label), clean_cell(figure)
-    if (FIGURE_ALONE.match(figure) and not FIGURE_ALONE.match(label)
-            and len(label.split()) <= LABEL_WORDS and label[-1:] not in ".!?"):
-        return label.rstrip(" :-\u2013"), figure
+    name = _label(label)
+    if FIGURE_ALONE.match(figure) and not FIGURE_ALONE.match(label) and name is not None:
+        return name, figure
     return None
 
 

@@ -38,6 +38,12 @@ def blank_to_none(text: str | None) -> str | None:
     return None if text is None or text.strip().lower() in BLANK else text
 
 
+def kpi_target(period: str, raw: str | None) -> KpiTarget:
+    """A target as printed under its period, with its number and unit ("-", "TBC": none)."""
+    value, unit = parse_value(blank_to_none(raw))
+    return KpiTarget(period=period, raw=raw, value=value, unit=unit)
+
+
 def polarity(measure: str) -> str | None:
     words = load_json("targets.lexicon.json")
     if mentions_any(measure, words["reduce_words"]):
@@ -77,12 +83,7 @@ class KpiExtractor:
                     continue
                 baseline = blank_to_none(cell(row, baseline_col))
                 value, unit = parse_value(baseline)
-                targets = []
-                for c in periods:
-                    raw = cell(row, c)
-                    t_value, t_unit = parse_value(blank_to_none(raw))
-                    targets.append(KpiTarget(period=table.header[c], raw=raw, value=t_value,
-                                             unit=t_unit))
+                targets = [kpi_target(table.header[c], cell(row, c)) for c in periods]
                 start, end = cell_span(block, r, measure_col)
                 yield Kpi(
                     measure=measure, definition=definition, baseline=baseline, baseline_value=value,
@@ -92,15 +93,13 @@ class KpiExtractor:
                     provenance=provenance(self, doc, block, start, end, "kpi_table_row"),
                 )
         for card in cards(doc):
-            baseline = card.baseline()
-            raw = baseline[1] if baseline else None
-            value, unit = parse_value(blank_to_none(raw))
-            targets = [KpiTarget(period=label, raw=figure, value=t_value, unit=t_unit)
-                       for label, figure in card.targets()
-                       for t_value, t_unit in [parse_value(blank_to_none(figure))]]
+            labelled = card.baseline()
+            baseline = blank_to_none(labelled[1] if labelled else None)
+            value, unit = parse_value(baseline)
+            targets = [kpi_target(label, figure) for label, figure in card.targets()]
             measure = card.heading.text
             yield Kpi(
-                measure=measure, baseline=blank_to_none(raw), baseline_value=value,
+                measure=measure, baseline=baseline, baseline_value=value,
                 baseline_unit=unit, polarity=polarity(measure), targets=targets,
                 provenance=provenance(self, doc, card.heading, card.heading.start,
                                       card.last.end, "kpi_card"))

@@ -19,7 +19,7 @@ from typing import ClassVar
 from spacy.language import Language
 
 from pledgeflow.document import Block, Document, cell_span
-from pledgeflow.records import Record, column
+from pledgeflow.records import MEASURE_DEFINITION, Record, column
 from pledgeflow.registry import register
 
 from ._performance import (
@@ -99,9 +99,7 @@ ORDER BY o.period DESC, o.ref;""",)
     kpi_score: float | None = column("How close its measure is to that KPI's (0-1)",
                                      default=None)
     # last, as it came last: the CSV export's columns keep their places
-    definition: str | None = column(
-        "What the measure's cell sets apart under it in smaller type (a definition, a data "
-        "source); null when nothing is", default=None)
+    definition: str | None = column(MEASURE_DEFINITION, default=None)
 
 
 @dataclass(kw_only=True)

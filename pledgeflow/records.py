@@ -319,6 +319,11 @@ class KpiTarget:
     unit: str | None = column("Its unit", default=None)
 
 
+# A KPI's and an outturn's ``definition`` column
+MEASURE_DEFINITION = ("What the measure's cell sets apart under it in smaller type (a "
+                      "definition, a data source); null when nothing is")
+
+
 @dataclass(kw_only=True)
 class Kpi(Record):
     kind: ClassVar[str] = "kpis"
@@ -341,9 +346,7 @@ SELECT k.measure, k.baseline,
 FROM kpis k
 ORDER BY k.document_id, k.start;""",)
     measure: str = column("The indicator: what is measured")
-    definition: str | None = column(
-        "What the measure's cell sets apart under it in smaller type (a definition, a data "
-        "source); null when nothing is", default=None)
+    definition: str | None = column(MEASURE_DEFINITION, default=None)
     baseline: str | None = column("The baseline cell as printed", default=None)
     baseline_value: float | None = column("The baseline as a number", default=None,
                                           export=None)
