@@ -419,14 +419,14 @@ def _figure_glued(before: str, tag: Element) -> bool:
     with nothing between them? A page sets such pairs apart with its style sheet (a
     card's "2025/26 goal" and "420" in two <span>s), which is not read here; "CO<sub>2",
     "10<sup>th" and a figure in running text ("in 2025") stay as they are."""
-    if not before[-1:].isalnum() or tag.name in ("sub", "sup"):
+    if not before[-1:].isalnum() or tag.name in ("sub", "sup") or tag.parent is None:
         return False
-    first = next((n for n in tag.descendants if isinstance(n, Text) and n.strip()), None)
-    if first is None or not first.lstrip()[:1].isdigit():
+    siblings = tag.parent.children
+    at = siblings.index(tag)  # Element compares by identity (_tree.Element._detach)
+    if at == 0 or not isinstance(siblings[at - 1], Element):
         return False
-    siblings = tag.parent.children if tag.parent is not None else []
-    at = next((k for k, n in enumerate(siblings) if n is tag), 0)
-    return at > 0 and isinstance(siblings[at - 1], Element)
+    first = next((n for n in _texts(tag) if n.strip()), None)
+    return first is not None and first.lstrip()[:1].isdigit()
 
 
 def _text(tag: Element) -> str:
