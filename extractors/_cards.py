@@ -76,6 +76,16 @@ def _label_above(label: str, figure: str) -> tuple[str, str] | None:
     return None
 
 
+def tiles(block: Block) -> list[tuple[str, str]] | None:
+    """A card's figures set as a table of two rows, labels over figures (a PDF's row of
+    figure tiles, ``pdf_tiles``; a small HTML table under the card's heading)."""
+    rows = block.rows
+    if block.kind != "table" or rows is None or len(rows) != 2 or len(rows[0]) != len(rows[1]):
+        return None
+    pairs = [_label_above(label, figure) for label, figure in zip(*rows, strict=True)]
+    return [pair for pair in pairs if pair is not None] if all(pairs) else None
+
+
 def cards(doc: Document) -> Iterator[Card]:
     blocks = doc.blocks
     for k, block in enumerate(blocks):
@@ -93,6 +103,35 @@ def cards(doc: Document) -> Iterator[Card]:
                 break
             figures.append(pair)
             last, j = blocks[j + used - 1], j + used
+        if not figures:
+            figures, last = _tiles_after(blocks, k)
         card = Card(block, figures, last)
         if len(figures) >= 2 and card.baseline() is not None and card.targets():
             yield card
+
+
+def _tiles_after(blocks: list[Block], k: int) -> tuple[list[tuple[str, str]], Block]:
+    """The figure table of the heading at ``k``: the next block, or, where a row of card
+    headings stands over as many figure tables (a grid of cards a page break cut between
+    its headings and its figures), the table in the heading's place among them; a short
+    line between the tables (a card's status) is passed over."""
+    first = k
+    while first > 0 and blocks[first - 1].kind == "heading" and blocks[first - 1].level == \
+            blocks[k].level:
+        first -= 1
+    end = k
+    while end + 1 < len(blocks) and blocks[end + 1].kind == "heading" and \
+            blocks[end + 1].level == blocks[k].level:
+        end += 1
+    found: list[Block] = []
+    j = end + 1
+    while j < len(blocks) and len(found) <= end - first:
+        if tiles(blocks[j]) is not None:
+            found.append(blocks[j])
+        elif blocks[j].kind != "paragraph" or len(blocks[j].text.split()) > LABEL_WORDS:
+            break
+        j += 1
+    if len(found) != end - first + 1:
+        return [], blocks[k]
+    table = found[k - first]
+    return tiles(table) or [], table

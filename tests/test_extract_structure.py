@@ -395,6 +395,31 @@ def test_a_kpi_card_is_a_kpi_but_a_heading_over_facts_in_figures_is_not():
     assert doc.text[start:end].endswith("2026/27 target 98%")
 
 
+
+CARD_AS_TABLE = """<main><h1>Scorecard</h1>
+<h2>Households helped into work</h2>
+<table><tr><th>Baseline 2024</th><th>Target 2026</th><th>Target 2028</th></tr>
+<tr><td>120</td><td>150</td><td>200</td></tr></table>
+<p>On track</p>
+<h2>Library visits</h2>
+<table><tr><th>Branch</th><th>Visits</th></tr><tr><td>Central</td><td>41,000</td></tr></table>
+</main>"""
+
+
+def test_a_card_whose_figures_are_a_table_of_labels_over_figures():
+    """A heading over a two-row table, labels over figures (a PDF's row of figure tiles
+    is read so), is a card; a two-row table whose labels name no baseline is not."""
+    from pledgeflow.parse.html import parse_html
+
+    doc = parse_html(CARD_AS_TABLE.encode(), document_id="d" * 64)
+    result = run_extractors(doc, get_extractors(), build_nlp())
+    kpis = [r for r in result.records if r.kind == "kpis"]
+    assert [(k.measure, k.baseline, [(t.period, t.raw) for t in k.targets],
+             k.provenance.rule) for k in kpis] == [
+        ("Households helped into work", "120",
+         [("Target 2026", "150"), ("Target 2028", "200")], "kpi_card")]
+
+
 REFERENCES_IN_SECOND_COLUMN = """
 | Key initiative | Ref | Action | Deadline | Owner |
 |---|---|---|---|---|

@@ -9,9 +9,11 @@ over the page's drawing as the table ruling, and become bullet glyphs at the sta
 their lines (``pdf_layout.add_markers``). Ruled tables are found by pdfplumber's table
 algorithm run on the ruling rebuilt from pdfium's drawing (``pdf_tables.ruled_tables``),
 and their cells are read from the same pdfium words: pdfplumber never opens the PDF, so
-pdfminer does not run. Tables without ruling (a browser's borderless HTML table, a word
-processor's) are found from the rivers of whitespace between the columns of the page's
-lines (``pdf_unruled``), two-column prose kept out. A table broken by a page break is
+pdfminer does not run. A row of drawn tiles, each a label and a figure set large (a
+scorecard's cards), is a two-row table of labels over figures (``pdf_tiles``). Tables
+without ruling (a browser's borderless HTML table, a word processor's) are found from the
+rivers of whitespace between the columns of the page's lines (``pdf_unruled``),
+two-column prose kept out. A table broken by a page break is
 joined back into one block. Running headers, footers and page numbers are dropped.
 
 A page with no text layer but pictures (a scan) is rendered and read by OCR (``ocr``),
@@ -55,6 +57,7 @@ from pledgeflow.parse.pdf_tables import (
     ruled_tables,
 )
 from pledgeflow.parse.pdf_text import PageFrame, page_words
+from pledgeflow.parse.pdf_tiles import figure_tiles
 from pledgeflow.parse.pdf_unruled import (
     going_on,
     has_split_rows,
@@ -77,8 +80,9 @@ PARSER = "pdf"
 # bold header over one row is a table, a table alone beside a column is read as a column;
 # 11: what stands well below both columns' end is read after them; 12: a grid of cards is
 # read row by row, and a heading reaching a gutter above the columns does not hide it;
-# 13: in a table cell, the first line set smaller than the cell's first follows a newline
-PARSER_VERSION = "13"
+# 13: in a table cell, the first line set smaller than the cell's first follows a newline;
+# 14: a row of drawn tiles, each a label and one figure set large, is a two-row table
+PARSER_VERSION = "14"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.
@@ -160,13 +164,15 @@ def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> PdfReading:
                             scanned.append((index + 1, frame.height, *found))
                             open_table = None
                             continue
-                    edges, marks = page_drawing(page, frame)
+                    edges, marks, boxes = page_drawing(page, frame)
                     words = add_markers(words, marks)
                     grids = ruled_tables(page, frame, edges)
                     found, words = read_tables(grids, index + 1, words)
                     if grids:
                         reading.table_pages.append(index + 1)
                     lines = group_lines(words)
+                    tiles, lines = figure_tiles(index + 1, lines, boxes)
+                    found.extend(tiles)
                     if open_table is not None:
                         found, lines = going_on(index + 1, found, lines, open_table,
                                                 open_header)

@@ -352,12 +352,15 @@ def ruling_edges(page: pdfium.PdfPage, frame: PageFrame) -> list[dict]:
     return page_drawing(page, frame)[0]
 
 
-def page_drawing(page: pdfium.PdfPage, frame: PageFrame) -> tuple[list[dict], list[Mark]]:
-    """One pass over the page's painted paths: the ruling edges (``ruling_edges``) and the
+def page_drawing(page: pdfium.PdfPage, frame: PageFrame
+                 ) -> tuple[list[dict], list[Mark], list[BBox]]:
+    """One pass over the page's painted paths: the ruling edges (``ruling_edges``), the
     small shapes that may be list markers (``Mark``: a disc, circle, square or triangle a
-    browser or design tool drew instead of a bullet character)."""
+    browser or design tool drew instead of a bullet character) and the boxes (any path
+    at least ``BOX_MIN`` both ways, square or rounded: a card's or a tile's frame)."""
     edges: list[dict] = []
     marks: list[Mark] = []
+    boxes: list[BBox] = []
     for obj, matrix, filled, stroked in _path_objects(ctypes.cast(page.raw, _P).value):
         xs: list[float] = []
         ys: list[float] = []
@@ -373,13 +376,18 @@ def page_drawing(page: pdfium.PdfPage, frame: PageFrame) -> tuple[list[dict], li
             ys.extend(p[1] for p in pts)
             curved = curved or "c" in shape
         if xs:
-            mark = _mark(min(xs), max(xs), min(ys), max(ys), len(xs), curved, filled)
+            x0, x1, top, bottom = min(xs), max(xs), min(ys), max(ys)
+            mark = _mark(x0, x1, top, bottom, len(xs), curved, filled)
             if mark is not None:
                 marks.append(mark)
+            elif x1 - x0 >= BOX_MIN and bottom - top >= BOX_MIN:
+                boxes.append((x0, top, x1, bottom))
     edges.sort(key=lambda e: _EDGE_ORDER[e["object_type"]])  # stable: content order stays
-    return edges, marks
+    return edges, marks, boxes
 
 
+# A path this many points wide and high, or more, is a box that may frame text.
+BOX_MIN = 16.0
 # A filled rectangle thicker than this both ways is a background, not a rule (a browser
 # draws a 1 px border as a filled rectangle 0.75 pt thick).
 BACKGROUND_MIN = 2.0
