@@ -73,6 +73,7 @@ class ProgrammeLists:
         self.kinds = set(lexicon["programme_kinds"])
         self.title_words = lexicon["programme_title_words"]
         self.calls = set(lexicon["call_verbs"])
+        self.call_phrases = {tuple(p.split()) for p in lexicon["call_phrases"]}
         self.finite = set(lexicon["finite_verbs"])
         self.past = set(lexicon["past_markers"])
         self.verbs = verbs
@@ -148,7 +149,7 @@ class ProgrammeLists:
             return "sentence"
         lower = [w.lower() for w in words]
         first = lower[0]
-        if first in self.calls:
+        if first in self.calls or any(tuple(lower[:n]) in self.call_phrases for n in (2, 3)):
             return "call"
         if first in WH_WORDS:
             return "question"  # "what we hope to achieve;", "how we will measure it": contents

@@ -150,11 +150,14 @@ class Rules:
         self.election_outcomes = tuple(self.lexicon["election_outcomes"])  # prefixes
         self.conditions = set(self.lexicon["conditions"])
         self.wait_verbs = set(self.lexicon["wait_verbs"])
+        self.belief_verbs = set(self.lexicon["belief_verbs"])
         self.advocacy_verbs = set(self.lexicon["advocacy_verbs"])
         self.appealed_to = set(self.lexicon["appealed_to"])
         self.site_text = self.lexicon["site_text"]
         self.programme_ing = set(self.lexicon["programme_ing"])
         self.label = pledge_label(self.lexicon["pledge_labels"], self.lexicon["number_words"])
+        self.element_label = element_label(self.lexicon["element_labels"],
+                                           self.lexicon["number_words"])
         self.label_heading = label_heading(
             self.lexicon["pledge_labels"] + self.lexicon["element_labels"],
             self.lexicon["number_words"])
@@ -388,6 +391,9 @@ class Rules:
             if after[:1] and after[0] in self.wait_verbs and (
                     len(after) < 2 or after[1] in self.not_before | {"and"}):
                 continue  # "we will see what ...", "we will wait and see"
+            if after[:1] and after[0] in self.belief_verbs and (
+                    after[1:2] == ["that"] or last.lower_ in {"must", "should"}):
+                continue  # "we must recognise that ...": a view, not a commitment
             if after and after[0] in self.negators:
                 rest = [w for w in after if w not in self.negators]
                 if not rest or rest[0] in self.inability:
@@ -642,6 +648,7 @@ NEVER_LAST = {"a", "an", "the", "and", "or", "but", "nor", "of", "to", "for", "w
               "were", "has", "have", "had", "can", "could", "should", "must", "may", "such",
               "including", "than", "into", "onto", "per", "via", "if", "when", "while",
               "because", "whether", "these", "those", "every", "each", "both", "either"}
+LIST_JOINER = re.compile(r";\s*(?:and|or)$", re.I)
 # Words of one or two letters that may end a sentence
 SHORT_WORDS = {"it", "us", "up", "in", "on", "go", "do", "so", "no", "me", "uk", "eu", "nz",
                "tv", "gp", "ok", "am", "pm", "ai", "ev", "he", "x", "hq"}
@@ -663,7 +670,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "19"
+    version = "20"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -800,6 +807,7 @@ class PledgeExtractor:
         # A commitment lead-in ending in a colon whose list a CMS or a capture set as
         # plain paragraphs: the imperative paragraphs after it are its items.
         self._open_lead_in: str | None = None
+        self._last_item_next = False  # the paragraph before ended "; and"
         heading_item = False
         for block in doc.blocks:
             heading_item = self._item_of_open_lead_in(block, rules, after_item=heading_item)
@@ -916,6 +924,9 @@ class PledgeExtractor:
                 yield self._candidate(whole, block, block.start + skip,
                                       "paragraph_under_lead_in",
                                       None if self._statement_data else self._open_lead_in)
+                if self._last_item_next:
+                    self._open_lead_in = None  # "...; and" came before: this item ends it
+                self._last_item_next = bool(LIST_JOINER.search(block.text.rstrip()))
             return
         if (self._open_lead_in and block.text.rstrip().endswith(":")
                 and len([t for t in whole if t.is_alpha]) <= SUB_HEADING_WORDS):
@@ -928,6 +939,7 @@ class PledgeExtractor:
             if (sent is sents[-1] and span_text(sent).rstrip().endswith(":")
                     and (found or rules.in_pledge_context(span_text(sent)))):
                 self._open_lead_in = span_text(sent).strip()  # "Our pledges include:"
+                self._last_item_next = False
             if found and not rules.is_bare_lead_in(sent, found[1]):
                 self._previous_pledge = True
                 yield self._candidate(sent, block, block.start + skip, found[0], None)
@@ -980,7 +992,11 @@ class PledgeExtractor:
         skip = marker_length(block.text)
         label = rules.label.match(block.text, skip)
         if not label:
-            return None
+            # "Objective 1.1: Improve our roads": a plan's numbered element is the
+            # author's when what it labels is an order, as a list item would be
+            label = rules.element_label.match(block.text, skip)
+            if not label or rules.lists.shape(block.text[label.end():]) not in ORDERS:
+                return None
         sdoc = self._parse(block.text[label.end():], nlp, rules)
         words = [t for t in sdoc if t.is_alpha]
         if len(words) < 3 or rules.lists.shape(sdoc.text) in {"record", "call"}:
@@ -1050,8 +1066,11 @@ class PledgeExtractor:
         if rule is None and (block.depth or 1) > 1 and block.lead_in in self._pledge_items:
             rule = "list_under_pledge_item"  # a sub-item details the pledge above it
         if rule is None:
-            found = next((rules.commitment(s) for s in sdoc.sents if rules.commitment(s)), None)
-            rule = found[0] if found else None
+            found = next(((s, c) for s in sdoc.sents if (c := rules.commitment(s))), None)
+            rule = found[1][0] if found else None
+            if found and block.text.rstrip().endswith(":") and rules.is_bare_lead_in(
+                    found[0], found[1][1]):
+                return  # "... so we will:" set as an item: the items after it carry it
         _, kind = self._list_shapes.get(block.index, (None, None))
         if kind is None:  # a sub-item: not part of a top-level list's shape
             kind = rules.lists.item_shape(block)
@@ -1170,11 +1189,13 @@ class PledgeExtractor:
 
 def lists_values(block: Block, rules: Rules) -> bool:
     """Is the list item one of the author's values ("Honesty, trust and respect")? Its
-    lead-in, or the heading it sits under, names values; a lead-in that commits the author
-    is read before this is asked."""
+    lead-in names values, or, without a lead-in, the heading it sits under does (a lead-in
+    says what its own list is: "Our Values and Missions" over "Labour has five missions:");
+    a lead-in that commits the author is read before this is asked."""
     words = rules.lexicon["value_nouns"]
-    return (bool(block.lead_in) and mentions_any(block.lead_in, words)) or (
-        bool(block.section) and mentions_any(block.section[-1], words))
+    if block.lead_in:
+        return mentions_any(block.lead_in, words)
+    return bool(block.section) and mentions_any(block.section[-1], words)
 
 
 def enter_block(block: Block, doc: Document, nlp: Language, rules: Rules) -> None:
@@ -1276,6 +1297,8 @@ def looks_cut(text: str) -> bool:
     tail = text.rstrip()
     if tail.endswith(("-", ",", "\u2013", "\u2014")):
         return True
+    if LIST_JOINER.search(tail):
+        return False  # "...; and": a list's item before its last, not a cut
     found = LAST_WORD.search(tail)
     if found is None:
         return False
@@ -1303,6 +1326,14 @@ def pledge_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
     names, count = _label_parts(labels, numbers)
     return re.compile(rf"\s*(?:{names})s?(?:\s+{count})?\s*(?::|\s[-\u2013\u2014])\s+(?=\w)",
                       re.I)
+
+
+def element_label(labels: list[str], numbers: list[str]) -> re.Pattern[str]:
+    """'Objective 1.1:', 'Priority 2 -', 'Outcome 3b:' at the start of a line: a plan's
+    element, its number required (and its sub-numbers allowed)."""
+    names, count = _label_parts(labels, numbers)
+    return re.compile(rf"\s*(?:our\s+)?(?:{names})\s+{count}(?:\.\d{{1,2}})*[a-z]?\s*"
+                      rf"(?::|\s[-\u2013\u2014])\s+(?=\w)", re.I)
 
 
 def label_heading(labels: list[str], numbers: list[str]) -> re.Pattern[str]:

@@ -961,3 +961,38 @@ def test_a_copy_cut_off_inside_a_word_loses_its_last_item_but_not_a_whole_word()
              "- Plant an orchard at every primary school\n")
     assert pledges(whole, kind="manifesto") == [
         "Open the lido to all schools", "Plant an orchard at every primary school"]
+
+
+def test_labelled_orders_list_joiners_demands_and_views():
+    """An element label over an order is a pledge, a statement under one is not; "; and"
+    ends an item before the last, not a copy, and the item after it closes the list;
+    "we demand ..." commits as "we call for ..." does; "we must recognise that ..." is a
+    view; "Get involved" calls, "Get the budget under control" orders."""
+    text = ("# Corporate plan\n\nObjective 2.1: Improve the district's cycle routes\n\n"
+            "Outcome 3: Residents are healthier and happier\n\n"
+            "Our plan for the next four years will:\n\n"
+            "Keep council tax increases below inflation;\n\n"
+            "Get the budget back under control; and\n\n"
+            "Rebuild the leisure centre at Millfield.\n\n"
+            "A plan shaped by residents\n\n"
+            "We demand an independent review of the bus contract.\n\n"
+            "First, we must recognise that every town has its own needs.\n\n"
+            "## Join us\n\n- Get involved with the campaign\n- Get in touch with your team\n")
+    assert pledges(text, kind="council_plan") == [
+        "Improve the district's cycle routes",
+        "Keep council tax increases below inflation;",
+        "Get the budget back under control; and",
+        "Rebuild the leisure centre at Millfield.",
+        "We demand an independent review of the bus contract."]
+
+
+def test_an_item_that_only_leads_in_and_a_lead_in_that_names_its_list():
+    text = ("# Our manifesto\n\n## Our values and missions\n\n"
+            "The party has three missions for government:\n\n- Cut hospital waiting lists\n"
+            "- Build a new secondary school\n- Restore the weekly bin collection\n\n"
+            "## Jobs\n\n- We are worried about the closure of the depot, so we will:\n"
+            "- Open a training centre in the old depot\n- Back local apprenticeships\n")
+    assert pledges(text, kind="manifesto") == [
+        "Cut hospital waiting lists", "Build a new secondary school",
+        "Restore the weekly bin collection", "Open a training centre in the old depot",
+        "Back local apprenticeships"]
