@@ -670,7 +670,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "20"
+    version = "21"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:

@@ -996,3 +996,18 @@ def test_an_item_that_only_leads_in_and_a_lead_in_that_names_its_list():
         "Cut hospital waiting lists", "Build a new secondary school",
         "Restore the weekly bin collection", "Open a training centre in the old depot",
         "Back local apprenticeships"]
+
+
+def test_a_row_opening_with_a_preposition_is_no_order():
+    """'Over', 'up', 'down', 'round' and 'near' are verbs in the general list, but an item
+    or a row opening with them states a time or a place, not an order."""
+    from pledgeflow.parse.csv import parse_csv
+
+    rows = ["Over the past two years, families have faced rising bills.",
+            "Over the next term I will work with the council and residents to:",
+            "Cap bus fares at two pounds.",
+            "Near the station, parking has doubled in price."]
+    data = "party,statement\n" + "".join(f'Green Party,"{r}"\n' for r in rows)
+    doc = parse_csv(data.encode(), document_id="o" * 64)
+    doc.meta = {"kind": "campaign_statement"}
+    assert pledge_texts(doc) == ["Cap bus fares at two pounds."]
