@@ -120,10 +120,18 @@ word apart where each sits in an element of its own:
 
     html  kpis    1.00 / 1.00 / 1.00  (42/42/42)
 
-KPI cards in print (4 in each printed form: Chromium lays the cards two to a row, which
-the PDF layout reads as one table of both), the clipped report tables and one definition
-whose row a page break cuts in the two-column print (the cut joins the two parts' text,
-and with it the name and the definition) still fail.
+Then KPI cards in print: Chromium lays the cards two to a row and draws each figure in a
+tile, which the PDF layout read as one table of both cards; a row of drawn tiles, each a
+label and one figure set large, is now read as a table of labels over figures, the card's
+figures under its heading (``pdf_tiles``):
+
+    pdf   kpis    0.98 / 1.00 / 0.99  (42/42/43)
+    pdf2  kpis    0.77 / 0.81 / 0.79  (34/42/44)
+
+The clipped report tables (the columns are not in the PDF), a survey table that a column
+break cuts inside a wrapped first cell, and one definition whose row a page break cuts in
+the two-column print (the cut joins the two parts' text, and with it the name and the
+definition) still fail.
 
 The floors are those levels minus 0.05, per round. These pages now inform the rules, so they are no
 longer a blind test: they guard against regressions. Pledges and targets are not floored
