@@ -128,10 +128,15 @@ figures under its heading (``pdf_tiles``):
     pdf   kpis    0.98 / 1.00 / 0.99  (42/42/43)
     pdf2  kpis    0.77 / 0.81 / 0.79  (34/42/44)
 
-The clipped report tables (the columns are not in the PDF), a survey table that a column
-break cuts inside a wrapped first cell, and one definition whose row a page break cuts in
-the two-column print (the cut joins the two parts' text, and with it the name and the
-definition) still fail.
+Then a table that a column break cuts inside a row, whose rest and last row open the next
+column too few to be found as a table: rows that fit the table's columns moved by the
+gutter join it (``pdf_unruled.across_column_break``):
+
+    pdf2  kpis    0.80 / 0.86 / 0.83  (36/42/45)
+
+The clipped report tables (the columns are not in the PDF) and one definition whose row a
+page break cuts in the two-column print (the cut joins the two parts' text, and with it
+the name and the definition) still fail.
 
 The floors are those levels minus 0.05, per round. These pages now inform the rules, so they are no
 longer a blind test: they guard against regressions. Pledges and targets are not floored
@@ -175,7 +180,7 @@ FLOORS = {
     ("round3", "html", "actions"): (0.95, 0.95),
     ("round3", "pdf", "kpis"): (0.92, 0.95),
     ("round3", "pdf", "actions"): (0.95, 0.95),
-    ("round3", "pdf2", "kpis"): (0.72, 0.76),
+    ("round3", "pdf2", "kpis"): (0.75, 0.80),
     ("round3", "pdf2", "actions"): (0.72, 0.81),
 }
 
@@ -287,3 +292,18 @@ def test_figure_tiles_of_cards_side_by_side_are_each_cards_figures(suffix):
         "Homelessness prevented where households approached us early": ("61%", ["65%", "70%"]),
         "Footfall in Dunmere and Saltby town centres": ("2.31m", ["2.40m", "2.60m"]),
     }
+
+
+def test_a_table_a_column_break_cuts_inside_a_row_goes_on_in_the_next_column():
+    """In the two-column print the survey table ends its page column inside a row whose
+    first cell wraps: the rest of that cell and the last row (its own first cell wrapping
+    over four lines) open the next column, too few lines to be found as a table of their
+    own. Read with the table's columns moved by the gutter, they join it."""
+    source = ROUNDS["round3"] / "dunmere-performance-scorecard.columns.pdf"
+    doc = parse(source.read_bytes(), "application/pdf", document_id="dunmere",
+                url=source.resolve().as_uri())
+    survey = next(b for b in doc.blocks if b.kind == "table" and b.rows
+                  and b.rows[0][0] == "Survey question")
+    assert survey.rows[2:] == [
+        ["Residents who feel safe outside in their area after dark", "64%", "Maintain", "70%"],
+        ["Residents who agree the council keeps them well informed", "49%", "55%", "60%"]]

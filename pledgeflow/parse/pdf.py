@@ -59,6 +59,7 @@ from pledgeflow.parse.pdf_tables import (
 from pledgeflow.parse.pdf_text import PageFrame, page_words
 from pledgeflow.parse.pdf_tiles import figure_tiles
 from pledgeflow.parse.pdf_unruled import (
+    across_column_break,
     going_on,
     has_split_rows,
     header_text,
@@ -81,8 +82,10 @@ PARSER = "pdf"
 # 11: what stands well below both columns' end is read after them; 12: a grid of cards is
 # read row by row, and a heading reaching a gutter above the columns does not hide it;
 # 13: in a table cell, the first line set smaller than the cell's first follows a newline;
-# 14: a row of drawn tiles, each a label and one figure set large, is a two-row table
-PARSER_VERSION = "14"
+# 14: a row of drawn tiles, each a label and one figure set large, is a two-row table;
+# 15: rows opening the right page column that fit a table ending the left one, its columns
+# moved by the gutter, are a piece of it
+PARSER_VERSION = "15"
 
 # pdfium is not thread-safe; parsing normally runs one document per worker process, and
 # the lock keeps a caller that parses from threads safe.
@@ -181,6 +184,7 @@ def read_pdf(data: bytes, ocr: OcrOptions | None = None) -> PdfReading:
                                                                    row_rules(edges))
                         found.extend(unruled)
                     found, lines = open_row(index + 1, found, lines)
+                    found, lines = across_column_break(index + 1, found, lines)
                     open_table = last_table_open(found, lines)
                     open_header = header_text(open_table)
                     reading.pages.append(PageContent(index + 1, frame.height, lines, found))

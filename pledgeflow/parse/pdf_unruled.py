@@ -45,7 +45,10 @@ columns are a piece of it (``continued_table``), however few: the rest of a row 
 the break, a last row; ``merge_page_break_tables`` joins them on. A browser draws no
 rule where a page break cuts a ruled row, so that row's first lines stand under the
 page's last grid (``open_row`` adds them to it as one row) and its rest above the next
-page's first grid (``going_on`` makes them one row and joins the grid to them).
+page's first grid (``going_on`` makes them one row and joins the grid to them). A column
+break does the same inside a page: rows at the top of the right page column that fit the
+columns of the table ending the left one, moved by the gutter, are a piece of it
+(``across_column_break``), however few.
 
 The first row is a header row when it is bold and the body is not. The cost is a pass
 over a page's lines for pages whose rows never split (most prose pages), and a sweep
@@ -280,6 +283,39 @@ def going_on(page_no: int, found: list[TableItem], lines: list[Line], table: Tab
     kept = {id(ln) for ln in rest} | {id(ln) for ln in lines if ln.bottom > (
         first.top if first is not None else float("inf"))}
     return [piece, *found], [ln for ln in lines if id(ln) in kept]
+
+
+def across_column_break(page_no: int, found: list[TableItem], lines: list[Line]
+                        ) -> tuple[list[TableItem], list[Line]]:
+    """The page's tables with the piece of a table that a column break cut: the table ends
+    the left page column, and rows that fit its columns, moved by the gutter, open the
+    right one (``continued_table``), however few: the rest of a row the break cut, a last
+    row whose first cell wraps. ``merge_page_break_tables`` joins the piece on."""
+    if not found or len(lines) < 2:
+        return found, lines
+    gutter = _find_gutter([*lines, *found])
+    if gutter is None:
+        return found, lines
+    left = [ln for ln in lines if ln.x1 <= gutter]
+    right = [ln for ln in lines if ln.x0 >= gutter]
+    tables = [t for t in found if t.x1 <= gutter]
+    if not left or not right or not tables:
+        return found, lines
+    table = max(tables, key=lambda t: t.bottom)
+    # the columns end where something runs across the gutter (a wide table under them)
+    end = min((i.top for i in [*lines, *found] if i.x0 < gutter < i.x1 and i.top > table.bottom),
+              default=float("inf"))
+    if any(table.bottom < ln.top < end for ln in left):
+        return found, lines  # the table does not end its column
+    first = min((t.top for t in found if t.x0 >= gutter), default=end)
+    opening = [ln for ln in right if ln.bottom <= min(first, end)]
+    shift = min(ln.x0 for ln in right) - min([ln.x0 for ln in left] + [t.x0 for t in tables])
+    piece, rest = continued_table(page_no, opening, [x + shift for x in table.col_x],
+                                  header_text(table))
+    if piece is None:
+        return found, lines
+    taken = {id(ln) for ln in opening} - {id(ln) for ln in rest}
+    return [*found, piece], [ln for ln in lines if id(ln) not in taken]
 
 
 def open_row(page_no: int, found: list[TableItem], lines: list[Line]
