@@ -151,6 +151,7 @@ class Rules:
         self.conditions = set(self.lexicon["conditions"])
         self.wait_verbs = set(self.lexicon["wait_verbs"])
         self.belief_verbs = set(self.lexicon["belief_verbs"])
+        self.warning_nouns = set(self.lexicon["warning_nouns"])
         self.advocacy_verbs = set(self.lexicon["advocacy_verbs"])
         self.appealed_to = set(self.lexicon["appealed_to"])
         self.site_text = self.lexicon["site_text"]
@@ -449,6 +450,21 @@ class Rules:
         return [(m, s - span.start, e - span.start) for m, s, e in doc.user_data["pf_matches"]
                 if s >= span.start and e <= span.end]
 
+    def warns(self, span: Span) -> bool:
+        """An impersonal future of harm, not negated: "There will be cuts to every
+        service", "there'll be more closures" (a warning; "there will be no cuts" and
+        "there will be a library in every town" promise)."""
+        words = [t.lower_ for t in span if not t.is_punct][:6]
+        if words[:3] == ["there", "will", "be"]:
+            rest = words[3:]
+        elif words[:3] in (["there", "'ll", "be"], ["there", "\u2019ll", "be"]):
+            rest = words[3:]
+        else:
+            return False
+        while rest and rest[0] in {"more", "further", "even", "deeper", "big", "huge"}:
+            rest = rest[1:]
+        return bool(rest) and rest[0] in self.warning_nouns
+
     def is_bare_lead_in(self, span: Span, commit_end: int) -> bool:
         """'To do this, we will:' or 'We will support this by:' carry no content of their own."""
         words = [t.lower_ for t in span if not t.is_punct and not t.is_space]
@@ -670,7 +686,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "21"
+    version = "22"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -774,6 +790,8 @@ class PledgeExtractor:
             return True
         if candidate.text.rstrip().endswith(":") or rules.describes_document(span):
             return True  # a lead-in ("... we will:"), a plan saying what it holds
+        if rules.warns(span):
+            return True  # "There will be cuts to every service": nobody's promise
         enter_block(candidate.block, doc, nlp, rules)
         return (any(t._.pf_party for t in span) and bool(rules.author_parties)
                 and not rules.names_author(span))

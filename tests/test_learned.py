@@ -150,6 +150,25 @@ def test_a_sure_model_still_never_adds_a_lead_in_a_plan_describing_itself_or_a_d
                           "We will open a library in every ward."}
 
 
+WARNING_PAGE = """# Riverton
+
+There will be cuts to every service next year.
+
+There will be more closures if nothing changes.
+
+There will be no cuts to the libraries.
+
+There will be a library in every ward.
+"""
+
+
+def test_a_sure_model_still_never_adds_a_harm_foretold(nlp):
+    # "there will be cuts" is a warning; "there will be no cuts" and a library promise
+    found = pledges(WARNING_PAGE, "text/markdown", {"kind": "manifesto"}, nlp,
+                    aid=bias_only(5.0))
+    assert set(found) == {"There will be no cuts to the libraries.",
+                          "There will be a library in every ward."}
+
 def unit(text: str) -> Unit:
     return Unit(text=text, block_kind="paragraph", document_kind="manifesto", sentence=0,
                 sentences=1, actors=(), lead_in=None, section=(), rule=None)

@@ -55,7 +55,10 @@ def labelled_units(db_path: Path, gold_dir: Path) -> tuple[list[np.ndarray], lis
     rules = extractor.rules(nlp)
     sources = {row["id"]: row for row in db["sources"].rows}
     inputs, labels, documents = [], [], 0
-    for link in db["source_documents"].rows:
+    # in source order: the run loads documents as its workers finish them, and the order
+    # the units are read in is the order training meets them
+    for link in sorted(db["source_documents"].rows, key=lambda r: (r["source_id"],
+                                                                   r["document_id"])):
         source = sources[link["source_id"]]
         gold_path = gold_dir / f"{source['id']}.json"
         if not gold_path.exists():
