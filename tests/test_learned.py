@@ -142,14 +142,6 @@ We will open a library in every ward.
 """
 
 
-def test_a_sure_model_still_never_adds_a_lead_in_a_plan_describing_itself_or_a_deed(nlp):
-    # (a deed in a past form without -ed, "we won", as much as "we lobbied")
-    found = pledges(SURE_PLAN_PAGE, "text/markdown", {"kind": "council_plan"}, nlp,
-                    aid=bias_only(5.0))
-    assert set(found) == {"She also reiterated her commitment to keep every library open.",
-                          "We will open a library in every ward."}
-
-
 WARNING_PAGE = """# Riverton
 
 There will be cuts to every service next year.
@@ -162,12 +154,19 @@ There will be a library in every ward.
 """
 
 
-def test_a_sure_model_still_never_adds_a_harm_foretold(nlp):
-    # "there will be cuts" is a warning; "there will be no cuts" and a library promise
-    found = pledges(WARNING_PAGE, "text/markdown", {"kind": "manifesto"}, nlp,
-                    aid=bias_only(5.0))
-    assert set(found) == {"There will be no cuts to the libraries.",
-                          "There will be a library in every ward."}
+@pytest.mark.parametrize(("page", "kind", "kept"), [
+    # a lead-in, a plan describing itself, a deed in a past form without -ed ("we won")
+    (SURE_PLAN_PAGE, "council_plan", {"She also reiterated her commitment to keep every "
+                                      "library open.", "We will open a library in every ward."}),
+    # "there will be cuts" warns; "there will be no cuts" and a library promise
+    (WARNING_PAGE, "manifesto", {"There will be no cuts to the libraries.",
+                                 "There will be a library in every ward."}),
+])
+def test_a_sure_model_still_never_adds_a_lead_in_a_plan_describing_itself_a_deed_or_a_warning(
+        nlp, page, kind, kept):
+    found = pledges(page, "text/markdown", {"kind": kind}, nlp, aid=bias_only(5.0))
+    assert set(found) == kept
+
 
 def unit(text: str) -> Unit:
     return Unit(text=text, block_kind="paragraph", document_kind="manifesto", sentence=0,
