@@ -114,7 +114,8 @@ def _tiles_after(blocks: list[Block], k: int) -> tuple[list[tuple[str, str]], Bl
     """The figure table of the heading at ``k``: the next block, or, where a row of card
     headings stands over as many figure tables (a grid of cards a page break cut between
     its headings and its figures), the table in the heading's place among them; a short
-    line between the tables (a card's status) is passed over."""
+    line between the tables (a card's status) is passed over. Where fewer tables follow
+    than headings stand in the row, only the last heading, right over a table, has one."""
     first = k
     while first > 0 and blocks[first - 1].kind == "heading" and blocks[first - 1].level == \
             blocks[k].level:
@@ -131,7 +132,10 @@ def _tiles_after(blocks: list[Block], k: int) -> tuple[list[tuple[str, str]], Bl
         elif blocks[j].kind != "paragraph" or len(blocks[j].text.split()) > LABEL_WORDS:
             break
         j += 1
-    if len(found) != end - first + 1:
+    if len(found) == end - first + 1:
+        table = found[k - first]
+    elif k == end and found and found[0] is blocks[k + 1]:
+        table = found[0]  # a section heading above the card's: the table under it is its
+    else:
         return [], blocks[k]
-    table = found[k - first]
     return tiles(table) or [], table

@@ -403,12 +403,16 @@ CARD_AS_TABLE = """<main><h1>Scorecard</h1>
 <p>On track</p>
 <h2>Library visits</h2>
 <table><tr><th>Branch</th><th>Visits</th></tr><tr><td>Central</td><td>41,000</td></tr></table>
+<h2>Streets</h2>
+<h2>Streets swept each week</h2>
+<table><tr><th>Baseline</th><th>Target 2027</th></tr><tr><td>60%</td><td>80%</td></tr></table>
 </main>"""
 
 
 def test_a_card_whose_figures_are_a_table_of_labels_over_figures():
     """A heading over a two-row table, labels over figures (a PDF's row of figure tiles
-    is read so), is a card; a two-row table whose labels name no baseline is not."""
+    is read so), is a card, a section heading of the same level just above it or not; a
+    two-row table whose labels name no baseline is not."""
     from pledgeflow.parse.html import parse_html
 
     doc = parse_html(CARD_AS_TABLE.encode(), document_id="d" * 64)
@@ -417,7 +421,8 @@ def test_a_card_whose_figures_are_a_table_of_labels_over_figures():
     assert [(k.measure, k.baseline, [(t.period, t.raw) for t in k.targets],
              k.provenance.rule) for k in kpis] == [
         ("Households helped into work", "120",
-         [("Target 2026", "150"), ("Target 2028", "200")], "kpi_card")]
+         [("Target 2026", "150"), ("Target 2028", "200")], "kpi_card"),
+        ("Streets swept each week", "60%", [("Target 2027", "80%")], "kpi_card")]
 
 
 REFERENCES_IN_SECOND_COLUMN = """
