@@ -124,18 +124,16 @@ def _tiles_after(blocks: list[Block], k: int) -> tuple[list[tuple[str, str]], Bl
     while end + 1 < len(blocks) and blocks[end + 1].kind == "heading" and \
             blocks[end + 1].level == blocks[k].level:
         end += 1
-    found: list[Block] = []
+    found: list[tuple[list[tuple[str, str]], Block]] = []  # (figures, table)
     j = end + 1
     while j < len(blocks) and len(found) <= end - first:
-        if tiles(blocks[j]) is not None:
-            found.append(blocks[j])
+        if (figures := tiles(blocks[j])) is not None:
+            found.append((figures, blocks[j]))
         elif blocks[j].kind != "paragraph" or len(blocks[j].text.split()) > LABEL_WORDS:
             break
         j += 1
     if len(found) == end - first + 1:
-        table = found[k - first]
-    elif k == end and found and found[0] is blocks[k + 1]:
-        table = found[0]  # a section heading above the card's: the table under it is its
-    else:
-        return [], blocks[k]
-    return tiles(table) or [], table
+        return found[k - first]
+    if k == end and found and found[0][1] is blocks[k + 1]:
+        return found[0]  # a section heading above the card's: the table under it is its
+    return [], blocks[k]

@@ -455,12 +455,10 @@ class Rules:
         service", "there'll be more closures" (a warning; "there will be no cuts" and
         "there will be a library in every town" promise)."""
         words = [t.lower_ for t in span if not t.is_punct][:6]
-        if words[:3] == ["there", "will", "be"]:
-            rest = words[3:]
-        elif words[:3] in (["there", "'ll", "be"], ["there", "\u2019ll", "be"]):
-            rest = words[3:]
-        else:
+        if words[0:1] != ["there"] or words[1:3] not in (["will", "be"], ["'ll", "be"],
+                                                         ["\u2019ll", "be"]):
             return False
+        rest = words[3:]
         while rest and rest[0] in {"more", "further", "even", "deeper", "big", "huge"}:
             rest = rest[1:]
         return bool(rest) and rest[0] in self.warning_nouns
@@ -1009,15 +1007,19 @@ class PledgeExtractor:
         """'Pledge 3: Keep every library open': the label says what the rest is."""
         skip = marker_length(block.text)
         label = rules.label.match(block.text, skip)
-        if not label:
-            # "Objective 1.1: Improve our roads": a plan's numbered element is the
-            # author's when what it labels is an order, as a list item would be
+        # "Objective 1.1: Improve our roads": a plan's numbered element is the author's
+        # when what it labels is an order, as a list item would be
+        element = label is None
+        if element:
             label = rules.element_label.match(block.text, skip)
-            if not label or rules.lists.shape(block.text[label.end():]) not in ORDERS:
-                return None
-        sdoc = self._parse(block.text[label.end():], nlp, rules)
-        words = [t for t in sdoc if t.is_alpha]
-        if len(words) < 3 or rules.lists.shape(sdoc.text) in {"record", "call"}:
+        if label is None:
+            return None
+        text = block.text[label.end():]
+        shape = rules.lists.shape(text)
+        if shape in {"record", "call"} or (element and shape not in ORDERS):
+            return None
+        sdoc = self._parse(text, nlp, rules)
+        if len([t for t in sdoc if t.is_alpha]) < 3:
             return None
         return self._candidate(sdoc[:], block, block.start + label.end(), "labelled_pledge",
                                None)
