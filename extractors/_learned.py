@@ -44,6 +44,15 @@ COMMITTED = {"pledged", "promised", "committed", "vowed", "announced", "intended
 COPULAS = {"is", "are", "was", "were", "stands", "stood", "remains", "remained"}
 FIGURE_LINKS = {"at", "now", "just", "only", "over", "under", "nearly", "almost", "about",
                 "around", "down", "up"}
+# a figure on the move now: "bills are rising by 4%" (no aim: nobody set it)
+MOVING = {"rising", "falling", "going", "increasing", "decreasing", "growing", "dropping",
+          "climbing", "soaring", "shrinking"}
+# what after "we" is no verb of a habit: a modal, an auxiliary, a wish
+NOT_HABITS = {"will", "ll", "shall", "would", "d", "can", "could", "must", "should", "may",
+              "might", "need", "want", "hope", "intend", "are", "am", "re", "m", "have",
+              "ve", "do", "don", "also", "all"}
+PERIODS = {"year", "month", "week", "day", "quarter", "term", "summer", "winter"}
+HABITUAL = {"annually", "regularly", "monthly", "weekly", "daily", "routinely"}
 FUTURE = {"will", "ll", "shall", "would", "pledge", "pledges", "promise", "promises", "commit",
           "committed", "plan", "plans", "aim", "aims", "going"}
 
@@ -127,12 +136,35 @@ def _adverb(word: str) -> bool:
 
 
 def states_a_figure(words: list[str]) -> bool:
-    """A figure as it stands, and nothing promised: "unemployment is at 3.9 per cent",
-    "waiting lists are now 12 weeks"."""
+    """A figure as it stands or as it moves now, and nothing promised: "unemployment is
+    at 3.9 per cent", "waiting lists are now 12 weeks", "bills are going up by 3%"."""
+    following = [*words[1:], ""]
+    if any(w in FUTURE and not (w == "going" and after in {"up", "down"})
+           for w, after in zip(words, following, strict=True)):
+        return False
+    return any(a in COPULAS and (b[:1].isdigit() or (b in FIGURE_LINKS and c[:1].isdigit())
+                                 or (b in MOVING and words[i - 1:i] not in (["we"], ["i"])
+                                     and _figure_follows(words[i + 2:i + 5])))
+               for i, (a, b, c) in enumerate(zip(words, following, [*words[2:], ""],
+                                                 strict=False)))
+
+
+def tells_a_habit(words: list[str]) -> bool:
+    """What the author does now, as a rule, and nothing promised: "we publish a report
+    each year", "I hold a surgery every month"."""
     if any(w in FUTURE for w in words):
         return False
-    return any(a in COPULAS and (b[:1].isdigit() or (b in FIGURE_LINKS and c[:1].isdigit()))
-               for a, b, c in zip(words, words[1:], [*words[2:], ""], strict=False))
+    pairs = list(zip(words, [*words[1:], ""], strict=True))
+    return (any(w in {"we", "i"} and after.isalpha() and after not in NOT_HABITS
+                for w, after in pairs)
+            and any((w in {"each", "every"} and after in PERIODS) or w in HABITUAL
+                    for w, after in pairs))
+
+
+def _figure_follows(words: list[str]) -> bool:
+    """ "(up) by 3", "to 12": the size of a change going on."""
+    return any(w in {"by", "to"} and after[:1].isdigit()
+               for w, after in zip(words, words[1:], strict=False))
 
 
 @lru_cache(maxsize=1 << 16)
@@ -171,11 +203,11 @@ class LearnedAid:
         return 1.0 / (1.0 + math.exp(-score))
 
     def accepts(self, unit: Unit, form: str) -> bool:
-        """The model is sure of it, and it does not state a figure as it stands (the
-        extractor then asks the rules whether it reads as a record, a call or another
-        party's intention)."""
+        """The model is sure of it, and it states neither a figure as it stands nor a
+        habit of the author's (the extractor then asks the rules whether it reads as a
+        record, a call or another party's intention)."""
         return (self.probability(unit, form) >= self.thresholds[form]
-                and not states_a_figure(unit.words))
+                and not states_a_figure(unit.words) and not tells_a_habit(unit.words))
 
 
 @cache

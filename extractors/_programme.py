@@ -200,8 +200,8 @@ class ProgrammeLists:
     def reports_past(self, lower: list[str]) -> bool:
         """Do the words (lower case) report something done: "we have delivered", "has
         been cut"?"""
-        return any(word in self.past and is_participle(lower[i + 1])
-                   for i, word in enumerate(lower[:-1]))
+        return any((word in self.past or word in CONTRACTED_PERFECTS)
+                   and is_participle(lower[i + 1]) for i, word in enumerate(lower[:-1]))
 
     def lead_in_reports_past(self, lead_in: str | None) -> bool:
         """A lead-in that reports the past ("Since 2019 we have invested:", "Last year we
@@ -316,6 +316,9 @@ RUN_SHAPES = {"imperative", "gerund", "funding"}
 # A shorter line is a heading or a button ("Build more", "Donate now"), not an order
 RUN_WORDS = 3
 
+# a subject and its "have" as one word: "we've delivered" (not "would've")
+CONTRACTED_PERFECTS = {f"{subject}{apostrophe}ve" for subject in ("we", "i", "they", "you")
+                       for apostrophe in ("'", "\u2019")}
 IRREGULAR_PARTICIPLES = {"built", "spent", "put", "cut", "set", "kept", "made", "won", "done",
                          "paid", "held", "brought", "bought", "sent", "led", "met", "run",
                          "begun", "grown", "shown", "known", "drawn", "got", "lost", "left"}

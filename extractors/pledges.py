@@ -463,6 +463,20 @@ class Rules:
             rest = rest[1:]
         return bool(rest) and rest[0] in self.warning_nouns
 
+    def holds_a_view(self, span: Span) -> bool:
+        """A subject's belief, said before any commitment: "we fundamentally believe
+        that ...", "I think every child ..." (a view, not a promise)."""
+        tokens = [t for t in span[:12] if not t.is_punct]
+        for k, token in enumerate(tokens[:-1]):
+            if token.lower_ in VIEW_SUBJECTS or names_actor(token):
+                j = k + 1
+                while j < len(tokens) - 1 and (tokens[j].lower_ in VIEW_ADVERBS
+                                               or is_ly_word(tokens[j].lower_)):
+                    j += 1
+                if tokens[j].lower_ in self.belief_verbs:
+                    return True
+        return False
+
     def is_bare_lead_in(self, span: Span, commit_end: int) -> bool:
         """'To do this, we will:' or 'We will support this by:' carry no content of their own."""
         words = [t.lower_ for t in span if not t.is_punct and not t.is_space]
@@ -684,7 +698,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "22"
+    version = "23"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -788,8 +802,9 @@ class PledgeExtractor:
             return True
         if candidate.text.rstrip().endswith(":") or rules.describes_document(span):
             return True  # a lead-in ("... we will:"), a plan saying what it holds
-        if rules.warns(span):
-            return True  # "There will be cuts to every service": nobody's promise
+        if rules.warns(span) or rules.holds_a_view(span):
+            return True  # "There will be cuts to every service": nobody's promise;
+            # "we fundamentally believe that ...": a view
         enter_block(candidate.block, doc, nlp, rules)
         return (any(t._.pf_party for t in span) and bool(rules.author_parties)
                 and not rules.names_author(span))
@@ -1231,6 +1246,16 @@ def sentences(sdoc: Doc) -> list[Span]:
     if "pf_sents" not in sdoc.user_data:
         sdoc.user_data["pf_sents"] = list(sdoc.sents)
     return sdoc.user_data["pf_sents"]
+
+
+# who may hold a view ("we believe"), and what may stand before the verb ("we also
+# firmly believe")
+VIEW_SUBJECTS = {"we", "i", "they", "he", "she"}
+VIEW_ADVERBS = {"also", "still", "all", "always", "do", "really", "truly"}
+
+
+def is_ly_word(word: str) -> bool:
+    return len(word) > 5 and word.endswith("ly")
 
 
 def names_actor(token: Token) -> bool:

@@ -81,19 +81,35 @@ def test_the_aid_adds_what_the_rules_leave_and_marks_it(nlp):
     assert found == {**rules_alone, **dict.fromkeys(added, "learned")}
 
 
-def test_statement_rows_use_their_own_model(nlp):
+def test_the_shipped_rows_model_takes_no_record_figure_or_other_partys_plan(nlp):
     found = pledges(ROWS, "text/csv", {"kind": "campaign_statement"}, nlp)
-    added = learned_only(found)
-    assert added and added <= set(ROW_PLEDGES)
+    assert learned_only(found) <= set(ROW_PLEDGES)
     assert not set(found) & set(ROW_OTHERS)
 
 
-def bias_only(logit: float) -> LearnedAid:
-    """A model that gives every unit the same score: what ``accepts`` refuses whatever
-    the score is the guard's doing."""
-    weights = np.zeros(DIMENSIONS, dtype=np.float32)
-    weights[_learned.slots(["bias"])] = logit
-    return LearnedAid({"page": weights, "rows": weights}, {"page": 0.5, "rows": 0.5})
+def bias_only(logit: float, rows_logit: float | None = None) -> LearnedAid:
+    """A model that gives every unit the same score (``rows_logit``, if given, for
+    statement rows): what ``accepts`` refuses whatever the score is the guard's doing."""
+    def weights(value: float) -> np.ndarray:
+        array = np.zeros(DIMENSIONS, dtype=np.float32)
+        array[_learned.slots(["bias"])] = value
+        return array
+    return LearnedAid({"page": weights(logit),
+                       "rows": weights(logit if rows_logit is None else rows_logit)},
+                      {"page": 0.5, "rows": 0.5})
+
+
+@pytest.mark.parametrize("page_logit,rows_logit", [(5.0, -5.0), (-5.0, 5.0)])
+def test_statement_rows_use_their_own_model(nlp, page_logit, rows_logit):
+    # one weight set sure of everything, the other of nothing: only the form's own
+    # weights decide what is added to a page or to statement rows
+    aid = bias_only(page_logit, rows_logit)
+    rows_meta, page_meta = {"kind": "campaign_statement"}, {"kind": "manifesto",
+                                                            "party": "Green Party"}
+    rows_added = learned_only(pledges(ROWS, "text/csv", rows_meta, nlp, aid=aid))
+    page_added = learned_only(pledges(PAGE, "text/markdown", page_meta, nlp, aid=aid))
+    assert bool(rows_added) is (rows_logit > 0)
+    assert bool(page_added) is (page_logit > 0)
 
 
 def test_a_sure_model_still_never_adds_another_partys_intention_a_figure_or_a_deed(nlp):
@@ -154,7 +170,23 @@ There will be a library in every ward.
 """
 
 
+VIEW_PAGE = """# Riverton
+
+As Greens, we fundamentally believe that good buses are the best way to a fairer town.
+
+We’ve opened three new libraries since 2022.
+
+Bus fares are going up by 4% this spring.
+
+To keep you informed, we publish a report on our work each year.
+
+We are increasing the repair budget by 20%.
+"""
+
+
 @pytest.mark.parametrize(("page", "kind", "kept"), [
+    # a view, a deed in a contracted perfect, a figure moving now, a habit of the author's
+    (VIEW_PAGE, "manifesto", {"We are increasing the repair budget by 20%."}),
     # a lead-in, a plan describing itself, a deed in a past form without -ed ("we won")
     (SURE_PLAN_PAGE, "council_plan", {"She also reiterated her commitment to keep every "
                                       "library open.", "We will open a library in every ward."}),
@@ -162,7 +194,7 @@ There will be a library in every ward.
     (WARNING_PAGE, "manifesto", {"There will be no cuts to the libraries.",
                                  "There will be a library in every ward."}),
 ])
-def test_a_sure_model_still_never_adds_a_lead_in_a_plan_describing_itself_a_deed_or_a_warning(
+def test_a_sure_model_never_adds_a_view_a_lead_in_a_plan_describing_itself_a_deed_or_a_warning(
         nlp, page, kind, kept):
     found = pledges(page, "text/markdown", {"kind": kind}, nlp, aid=bias_only(5.0))
     assert set(found) == kept
@@ -178,8 +210,12 @@ def unit(text: str) -> Unit:
     ("Waiting lists are now 12 weeks long.", False),
     ("Waiting lists will be 12 weeks at most.", True),
     ("We will open a library in every ward.", True),
+    ("Bus fares are rising by 4% this year.", False),
+    ("We are raising the grant by 4% this year.", True),
+    ("We hold a surgery in every ward each month.", False),
+    ("We will hold a surgery in every ward each month.", True),
 ])
-def test_the_model_itself_never_takes_a_figure_as_it_stands(text, accepted):
+def test_the_model_itself_never_takes_a_figure_as_it_stands_or_a_habit(text, accepted):
     aid = bias_only(5.0)
     assert aid.probability(unit(text), "page") > 0.99
     assert aid.accepts(unit(text), "page") is accepted
