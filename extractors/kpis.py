@@ -10,6 +10,7 @@ is one indicator too.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from spacy.language import Language
@@ -32,6 +33,17 @@ from ._tables import (
 from ._values import parse_value
 
 BLANK = {"", "-", "\u2013", "\u2014", "n/a", "na", "tbc", "tbd"}
+# a quarter alone as a column's heading: "Q1", "Quarter 3"
+QUARTER_HEADING = re.compile(r"q(?:uarter)?\s*[1-4]", re.I)
+
+
+def reports_quarters(table) -> bool:
+    """Quarters that do not make up a year are a report's results so far, not a plan's
+    targets: "Baseline | Q1" (the later quarters not yet reported, or cut off by a
+    print), where a plan sets all four ("Q1 | Q2 | Q3 | Q4")."""
+    periods = [table.header[i] for i in target_columns(table)]
+    quarters = [h for h in periods if QUARTER_HEADING.fullmatch(" ".join(h.split()))]
+    return bool(quarters) and len(quarters) == len(periods) and len(quarters) < 4
 
 
 def blank_to_none(text: str | None) -> str | None:
@@ -66,12 +78,13 @@ def kpi_flag(raw: str | None) -> bool | None:
 @register
 class KpiExtractor:
     name = "kpis"
-    version = "9"
+    version = "10"
     kinds = ("kpis",)
 
     def extract(self, doc: Document, nlp: Language) -> Iterator[Kpi]:
         # a report's table of outturns is read by the outturns extractor, not as plan KPIs
-        for table in tables_of(doc, lambda t: is_kpi_table(t) and not is_outturn_table(t)):
+        for table in tables_of(doc, lambda t: is_kpi_table(t) and not is_outturn_table(t)
+                               and not reports_quarters(t)):
             block = table.block
             measure_col = measure_column(table)
             marker_col = table.column("marker", exclude=(measure_col,))

@@ -314,6 +314,21 @@ def test_a_kpi_table_with_codes_and_a_lead_officer_column_is_not_a_plan_of_actio
     assert [t.raw for t in calls.targets] == ["75%", "75%", "80%", "80%"]
 
 
+QUARTER_SO_FAR = """
+| Ref | Indicator | Unit | Baseline | Q1 |
+|---|---|---|---|---|
+| CS-01 | Calls answered within a minute | % | 71% | 74% |
+| CS-02 | Complaints answered within ten days | % | 80% | 83% |
+"""
+
+
+def test_a_lone_quarter_beside_a_baseline_reports_a_result_and_sets_no_target():
+    # the quarters a plan sets make up a year (above); one quarter alone is a report's
+    # result so far (or what a print left of a wider table)
+    assert "kpis" not in kinds_found(QUARTER_SO_FAR)
+    assert len(kinds_found(KPIS_WITH_LEADS)["kpis"]) == 2
+
+
 UNNAMED_MEASURES = """
 | | 2023/24 (actual) | 2024/25 | 2025/26 |
 |---|---|---|---|

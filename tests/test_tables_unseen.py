@@ -134,9 +134,15 @@ gutter join it (``pdf_unruled.across_column_break``):
 
     pdf2  kpis    0.80 / 0.86 / 0.83  (36/42/45)
 
-The clipped report tables (the columns are not in the PDF) and one definition whose row a
-page break cuts in the two-column print (the cut joins the two parts' text, and with it
-the name and the definition) still fail.
+Then a table whose only period columns are quarters short of a year ("Baseline | Q1":
+what the two-column print leaves of a quarterly report table, whose status column it
+clips) was read as a report's results, not a plan's targets (kpis v10):
+
+    pdf2  kpis    0.90 / 0.86 / 0.88  (36/42/40)
+
+The clipped report tables' targets (the columns are not in the PDF) and one definition
+whose row a page break cuts in the two-column print (the cut joins the two parts' text,
+and with it the name and the definition) still fail.
 
 The floors are those levels minus 0.05, per round. These pages now inform the rules, so they are no
 longer a blind test: they guard against regressions. Pledges and targets are not floored
@@ -180,7 +186,7 @@ FLOORS = {
     ("round3", "html", "actions"): (0.95, 0.95),
     ("round3", "pdf", "kpis"): (0.92, 0.95),
     ("round3", "pdf", "actions"): (0.95, 0.95),
-    ("round3", "pdf2", "kpis"): (0.75, 0.80),
+    ("round3", "pdf2", "kpis"): (0.85, 0.80),
     ("round3", "pdf2", "actions"): (0.72, 0.81),
 }
 
