@@ -149,8 +149,10 @@ class TargetFinder:
             return self.moved_to(tokens)
         if rule == "count_change" and self.change_verb(span, start) is None:
             return None  # "by 100 over the term" moves nothing a verb names
-        if rule == "count" and tokens[-1].lower_ in self.lexicon["document_parts"]:
-            return None  # "our 8 pledges set out below": the document's own items
+        if rule == "count" and next((t.lower_ for t in tokens[1:] if t._.pf_plural),
+                                    None) in self.lexicon["document_parts"]:
+            return None  # "our 8 pledges set out below", "three main uses of these
+            # bonds": what the number counts (its first plural) is the document's items
         num = next((t for t in tokens if t.like_num and
                     (any(ch.isdigit() for ch in t.text) or number(t.text) is not None)), None)
         if rule in ("time_limit", "time_amount", "frequency") and num is not None \

@@ -698,7 +698,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "23"
+    version = "24"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:

@@ -1123,8 +1123,9 @@ def test_a_party_learnt_from_one_document_does_not_carry_to_the_next():
 
 def test_a_count_of_the_documents_own_items_is_no_target():
     found = records("We will work towards our 8 pledges set out below.\n\n"
-                    "We will campaign on five key themes.\n\nWe will build 300 new homes.\n",
-                    "targets")
+                    "We will campaign on five key themes.\n\n"
+                    "We will spend the fund on three main uses of public bonds.\n\n"
+                    "We will build 300 new homes.\n", "targets")
     assert [(t.value, t.unit) for t in found] == [(300, "count")]
 
 
