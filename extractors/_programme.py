@@ -258,17 +258,23 @@ class ProgrammeLists:
         its list markers lost or never there. Rows of statement data each have a section
         of their own, so there only the order of the rows counts."""
         rows = doc.parser == "csv"
+        # a programme may give each order a heading of its own ("Reinstate the film tax
+        # credit" over "Restore the film employment tax credit ..."): there headings do
+        # not end a run, though they change its section
+        across = self.is_programme_document(doc)
         # a contents list repeats the headings below it: its lines are titles, not pledges
         headings = {b.text.strip().lower() for b in doc.blocks if b.kind == "heading"}
         found: set[int] = set()
         run: list[tuple[Block, str]] = []  # the paragraphs of the run, with their shapes
         for block in [*doc.blocks, None]:
+            if across and run and block is not None and block.kind == "heading":
+                continue
             shape = (self.item_shape(block) if block is not None and block.kind == "paragraph"
                      and block.text.strip().lower() not in headings
                      and len(block.text.split()) >= least_words(doc, run[0][0] if run else block)
                      else None)
             doing = shape in RUN_SHAPES
-            if doing and (not run or rows or run[-1][0].section == block.section):
+            if doing and (not run or rows or across or run[-1][0].section == block.section):
                 run.append((block, shape))
                 continue
             if len(run) >= RUN_MIN and not self._spent(doc, run):

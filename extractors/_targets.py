@@ -167,6 +167,9 @@ class TargetFinder:
             return None  # "a zero carbon world, which ...": words, not a count of things
         if not num.text[0].isdigit() and span.doc[num.i + 1:num.i + 2].text.lower() == "of":
             return None  # "one of our parks" counts nothing
+        if num.lower_ == "zero" and span.doc[num.i + 1:num.i + 2].text.lower() in \
+                self.lexicon["zero_idioms"]:
+            return None  # "zero tolerance for drugs": a policy's name, no count
         if num.lower_ in MULTIPLIERS and num.i > 0 and (
                 span.doc[num.i - 1].like_num or span.doc[num.i - 1].is_currency):
             return None  # the "million" of "£62.6 million": the amount's, counted there

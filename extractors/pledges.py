@@ -595,13 +595,14 @@ class Rules:
 SUBJECTLESS = {"plan_will", "plan_will_long", "plan_commits", "plan_will_be_amount",
                "passive_delivery", "universal_will_receive", "aim_noun_includes",
                "will_be_our_priority", "plan_includes_amount", "plan_includes_commitment",
-               "pronoun_pledged", "pronoun_says_will", "named_programme_will",
+               "pronoun_pledged", "it_pledged", "pronoun_says_will", "named_programme_will",
                "plan_includes_list", "said_pronoun_will", "said_party_will", "if_author_elected",
                "if_voters_back_author"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.
-ACTOR_BEFORE = {"and_be_committed", "actor_promising", "actor_saying_will", "said_plan_will"}
+ACTOR_BEFORE = {"and_be_committed", "and_has_pledged", "actor_promising", "actor_saying_will",
+                "said_plan_will"}
 # A sentence opening with one of these and a modal continues the pledge before it
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
 # A heading under a numbered label is its statement when it is this long; "Housing" is a
@@ -677,6 +678,11 @@ NEVER_LAST = {"a", "an", "the", "and", "or", "but", "nor", "of", "to", "for", "w
               "including", "than", "into", "onto", "per", "via", "if", "when", "while",
               "because", "whether", "these", "those", "every", "each", "both", "either"}
 LIST_JOINER = re.compile(r";\s*(?:and|or)$", re.I)
+# An e-mail address or a telephone number ("0300 303 1777", "(028) 8225 6216"): a short
+# line holding one is a way to get in touch, not a commitment
+CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.\w[\w.]*|(?:\+\d{1,3}[\s-]?)?\(?\b0\d{2,4}\)?[\s-]?\d{3,4}"
+                     r"[\s-]?\d{3,4}\b")
+CONTACT_WORDS = 12
 # Words of one or two letters that may end a sentence
 SHORT_WORDS = {"it", "us", "up", "in", "on", "go", "do", "so", "no", "me", "uk", "eu", "nz",
                "tv", "gp", "ok", "am", "pm", "ai", "ev", "he", "x", "hq"}
@@ -698,7 +704,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "24"
+    version = "25"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:
@@ -719,6 +725,8 @@ class PledgeExtractor:
             span, text = candidate.span, candidate.text
             if mentions_any(text, rules.site_text):
                 continue  # a cookie banner or a sign-up form printed with the page
+            if len(text.split()) <= CONTACT_WORDS and CONTACT.search(text):
+                continue  # "Telephoning the Council on 0300 303 1777": how to reach it
             # the rules read every block before the aid did: a row speaks for its party again
             enter_block(candidate.block, doc, nlp, rules)
             found = rules.commitment(span)
@@ -805,6 +813,10 @@ class PledgeExtractor:
         if rules.warns(span) or rules.holds_a_view(span):
             return True  # "There will be cuts to every service": nobody's promise;
             # "we fundamentally believe that ...": a view
+        before = block_before(doc, candidate.block)
+        lead_in = candidate.lead_in or (before.text if leads_in(before) else None)
+        if rules.lists.lead_in_reports_past(lead_in):
+            return True  # under "Since 2022 we have invested:": spent, not pledged
         enter_block(candidate.block, doc, nlp, rules)
         return (any(t._.pf_party for t in span) and bool(rules.author_parties)
                 and not rules.names_author(span))

@@ -1142,3 +1142,28 @@ def test_what_a_pledge_costs_and_a_noun_after_this_carry_no_pledge_on():
                          "We will reopen the lido. It will cut queues at the pool in half.\n")
     assert texts == ["We will extend the tram to the hospital.", "We will open a library.",
                      "We will reopen the lido.", "It will cut queues at the pool in half."]
+
+
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("It also vows to protect every branch library.", True),  # the party, named as "it"
+    ("And it pledges to build more warm council homes.", True),
+    ("The council says it plans to close the library.", False),  # "plans": anyone's
+    ("The Green Party values its parks, and has pledged to open two more.", True),
+    ("Residents raised the issue and have promised to campaign.", False),  # no actor
+    ("The Green Party's top priority in government is to insulate every home.", True),
+    ("Labour's top priority in government is to raise taxes.", False),  # another party's
+    ("Other local commitments include $9 million for the sports park.", True),
+    ("The promises include £10m for a flood defence fund.", True),
+])
+def test_reported_commitments_of_the_party_named_before(sentence, is_pledge):
+    assert pledged_in_green_news(sentence) is is_pledge
+
+
+def test_a_way_to_get_in_touch_is_no_pledge_and_zero_tolerance_counts_nothing():
+    markdown = ("# Our promises\n\nWe will listen to you. You can reach us by:\n\n"
+                "- Telephoning the council on 0300 123 4567\n"
+                "- Emailing the team at hello@riverton.example.org\n"
+                "- Zero tolerance of antisocial behaviour on our estates\n")
+    assert pledge_texts(markdown) == ["We will listen to you.",
+                                      "Zero tolerance of antisocial behaviour on our estates"]
+    assert records(markdown, "targets") == []

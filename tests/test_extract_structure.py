@@ -1031,3 +1031,38 @@ def test_a_row_opening_with_a_preposition_is_no_order():
     doc = parse_csv(data.encode(), document_id="o" * 64)
     doc.meta = {"kind": "campaign_statement"}
     assert pledge_texts(doc) == ["Cap bus fares at two pounds."]
+
+
+ORDERS_UNDER_THEIR_OWN_HEADINGS = """# Our ideas
+
+## A stronger local economy
+
+### Reopen the market hall
+
+Reopen the covered market hall with low rents for new traders.
+
+### Cheaper bus fares
+
+Cap single bus fares at one pound for everyone under twenty-one.
+
+Run the night bus to the hospital every half hour.
+
+### Fair council tax
+
+Freeze the council tax for the first two years of the term.
+
+## Contact us
+
+Find out more about our candidates.
+"""
+
+
+def test_a_programme_gives_each_order_a_heading_of_its_own():
+    # a run of orders in a manifesto goes on across the headings set over each; a page
+    # the catalog does not call a programme keeps its runs within one section
+    orders = ["Reopen the covered market hall with low rents for new traders.",
+              "Cap single bus fares at one pound for everyone under twenty-one.",
+              "Run the night bus to the hospital every half hour.",
+              "Freeze the council tax for the first two years of the term."]
+    assert pledges(ORDERS_UNDER_THEIR_OWN_HEADINGS, kind="manifesto") == orders
+    assert pledges(ORDERS_UNDER_THEIR_OWN_HEADINGS, kind="news") == []

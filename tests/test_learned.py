@@ -184,9 +184,25 @@ We are increasing the repair budget by 20%.
 """
 
 
+SPENT_PAGE = """# Riverton
+
+Since 2022 we have invested:
+
+$40 million to rebuild the Harbour Road bridge.
+
+## Libraries
+
+Last year we funded:
+
+A new roof for the Eastgate library and longer opening hours.
+"""
+
+
 @pytest.mark.parametrize(("page", "kind", "kept"), [
     # a view, a deed in a contracted perfect, a figure moving now, a habit of the author's
     (VIEW_PAGE, "manifesto", {"We are increasing the repair budget by 20%."}),
+    # what follows a lead-in that reports the past was spent
+    (SPENT_PAGE, "manifesto", set()),
     # a lead-in, a plan describing itself, a deed in a past form without -ed ("we won")
     (SURE_PLAN_PAGE, "council_plan", {"She also reiterated her commitment to keep every "
                                       "library open.", "We will open a library in every ward."}),
