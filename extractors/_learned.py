@@ -132,7 +132,13 @@ def did(tokens: Sequence[Token], is_actor: Callable[[Token], bool]) -> bool:
 
 
 def _adverb(word: str) -> bool:
-    return word in TIME_ADVERBS or (len(word) > 5 and word.endswith("ly"))
+    return word in TIME_ADVERBS or is_ly_word(word)
+
+
+def is_ly_word(word: str) -> bool:
+    """Six letters or more in -ly: an adverb that may stand between a subject and its
+    verb ("we successfully lobbied", "we fundamentally believe")."""
+    return len(word) > 5 and word.endswith("ly")
 
 
 def states_a_figure(words: list[str]) -> bool:

@@ -10,7 +10,6 @@ is one indicator too.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 
 from spacy.language import Language
@@ -20,9 +19,10 @@ from pledgeflow.records import Kpi, KpiTarget
 from pledgeflow.registry import register
 
 from ._cards import cards
-from ._performance import is_outturn_table
+from ._performance import QUARTER, is_outturn_table
 from ._rules import clean_cell, load_json, mentions_any, provenance
 from ._tables import (
+    Table,
     cell,
     is_kpi_table,
     measure_column,
@@ -33,16 +33,12 @@ from ._tables import (
 from ._values import parse_value
 
 BLANK = {"", "-", "\u2013", "\u2014", "n/a", "na", "tbc", "tbd"}
-# a quarter alone as a column's heading: "Q1", "Quarter 3"
-QUARTER_HEADING = re.compile(r"q(?:uarter)?\s*[1-4]", re.I)
-
-
-def reports_quarters(table) -> bool:
+def reports_quarters(table: Table) -> bool:
     """Quarters that do not make up a year are a report's results so far, not a plan's
     targets: "Baseline | Q1" (the later quarters not yet reported, or cut off by a
     print), where a plan sets all four ("Q1 | Q2 | Q3 | Q4")."""
     periods = [table.header[i] for i in target_columns(table)]
-    quarters = [h for h in periods if QUARTER_HEADING.fullmatch(" ".join(h.split()))]
+    quarters = [h for h in periods if QUARTER.fullmatch(" ".join(h.split()))]
     return bool(quarters) and len(quarters) == len(periods) and len(quarters) < 4
 
 

@@ -41,7 +41,7 @@ from pledgeflow.records import Pledge, Record
 from pledgeflow.registry import register
 
 from ._classify import Classifier
-from ._learned import LEARNED, Unit, did, shipped_aid
+from ._learned import LEARNED, SUBJECT_PRONOUNS, Unit, did, is_ly_word, shipped_aid
 from ._programme import DASH_LABEL, ORDERS, ProgrammeLists, block_after, block_before, leads_in
 from ._rules import (
     BULLET_LINE,
@@ -468,7 +468,7 @@ class Rules:
         that ...", "I think every child ..." (a view, not a promise)."""
         tokens = [t for t in span[:12] if not t.is_punct]
         for k, token in enumerate(tokens[:-1]):
-            if token.lower_ in VIEW_SUBJECTS or names_actor(token):
+            if token.lower_ in SUBJECT_PRONOUNS or names_actor(token):
                 j = k + 1
                 while j < len(tokens) - 1 and (tokens[j].lower_ in VIEW_ADVERBS
                                                or is_ly_word(tokens[j].lower_)):
@@ -1260,14 +1260,8 @@ def sentences(sdoc: Doc) -> list[Span]:
     return sdoc.user_data["pf_sents"]
 
 
-# who may hold a view ("we believe"), and what may stand before the verb ("we also
-# firmly believe")
-VIEW_SUBJECTS = {"we", "i", "they", "he", "she"}
+# what may stand between who holds a view and its verb ("we also firmly believe")
 VIEW_ADVERBS = {"also", "still", "all", "always", "do", "really", "truly"}
-
-
-def is_ly_word(word: str) -> bool:
-    return len(word) > 5 and word.endswith("ly")
 
 
 def names_actor(token: Token) -> bool:
