@@ -330,7 +330,17 @@ class Rules:
         A negated commitment to act is still a commitment ("we will not close any
         library": rule ``..._negative``); a negated ability is not ("we will not be
         able to", "we won't promise").
+
+        Kept per span in its doc: the extractor asks again of every pledge it yields.
         """
+        found = span.doc.user_data.setdefault("pf_commitments", {})
+        authors = self.author_parties  # None (anyone's) and no party differ
+        key = (span.start, span.end, None if authors is None else frozenset(authors))
+        if key not in found:
+            found[key] = self._commitment(span)
+        return found[key]
+
+    def _commitment(self, span: Span) -> tuple[str, int] | None:
         doc = span.doc
         for match_id, start, end in self.matches(span):
             rule = doc.vocab.strings[match_id]
