@@ -13,6 +13,8 @@ from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from spacy.attrs import IDS
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import get_string_id
@@ -205,7 +207,11 @@ class RuleMatcher:
             table = doclike.doc.to_array(self._attr_ids)[doclike.start:doclike.end]
         else:
             table = doclike.to_array(self._attr_ids)
-        table = table.reshape(len(doclike), len(self._attr_ids))  # one attribute: 1-d
+        return self._gate(table.reshape(len(doclike), len(self._attr_ids)))  # one attr: 1-d
+
+    def _gate(self, table: np.ndarray) -> tuple[int, ...]:
+        """The patterns whose needs the tokens of ``table`` (a row per token, a column per
+        gated attribute) meet."""
         met = 0
         strings = len(self._string_attrs)
         if strings:
@@ -241,6 +247,23 @@ class RuleMatcher:
         found = [(match, k) for k in keys for match in self._key_matchers[k](doclike, **kwargs)]
         found.sort(key=lambda item: (*_bounds(item[0]), item[1]))
         return [match for match, _ in found]
+
+    def in_sentences(self, doc: Doc, sentences: list[Span]) -> list:
+        """The matches lying inside one of ``sentences`` (of ``doc``), counted from the
+        doc's start, sentence by sentence, each in ``__call__``'s order. A Matcher's cost
+        grows with the tokens it walks times the rules it runs, and a long paragraph lets
+        through the gate many rules that no single sentence of it can match."""
+        if not self._needs or not self._attr_ids or not len(doc):
+            return [(m, s + sent.start, e + sent.start)
+                    for sent in sentences for m, s, e in self(sent)]
+        table = doc.to_array(self._attr_ids).reshape(len(doc), len(self._attr_ids))
+        found = []
+        for sent in sentences:
+            if len(sent):
+                patterns = self._gate(table[sent.start:sent.end])
+                found += [(m, s + sent.start, e + sent.start)
+                          for m, s, e in self(sent, patterns=patterns)]
+        return found
 
     def remove(self, key: str) -> None:
         """As ``Matcher.remove``; the gate is rebuilt from the patterns left."""

@@ -478,6 +478,12 @@ def test_the_gated_matcher_finds_what_a_plain_matcher_finds(patterns, samples_di
             assert gated(doclike) == expected, doclike.text
             checked += 1
             found += bool(expected)
+        # sentence by sentence: the plain matches that lie inside one sentence, in order
+        sents = list(doc.sents)
+        inside = [m for sent in sents for m in sorted(
+            plain(doc), key=lambda m: (m[1], m[2], order[m[0]]))
+            if sent.start <= m[1] and m[2] <= sent.end]
+        assert gated.in_sentences(doc, sents) == inside, doc.text
     assert checked > 300 and found > 20  # the comparison saw real matches
 
 
