@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from spacy.attrs import IDS
 from spacy.matcher import Matcher, PhraseMatcher
 from spacy.strings import get_string_id

@@ -1166,6 +1166,21 @@ def test_reported_commitments_of_the_party_named_before(sentence, is_pledge):
     assert pledged_in_green_news(sentence) is is_pledge
 
 
+@pytest.mark.parametrize(("sentence", "is_pledge"), [
+    ("The Green Party opened its campaign pledging to plant 5,000 trees.", True),
+    ("Labour opened its campaign pledging to plant 5,000 trees.", False),  # another party's
+    ("The Greens attacked Labour after pledging to plant more trees.", False),  # "after"
+    ("In a bid to cut bills, the Green Party manifesto pledges to insulate every home.", True),
+    ("The Labour manifesto pledges to insulate every home.", False),
+    ("The Green Party announced a new community energy fund.", True),
+    ("The Green Party announced a review of bus routes.", False),  # a review promises nothing
+    ("The pledge would see the Green Party open 20 new allotments.", True),
+    ("The pledge would see Labour open 20 new allotments.", False),
+])
+def test_news_of_a_campaign_pledging_a_manifesto_pledging_and_a_new_fund(sentence, is_pledge):
+    assert pledged_in_green_news(sentence) is is_pledge
+
+
 def test_a_way_to_get_in_touch_is_no_pledge_and_zero_tolerance_counts_nothing():
     markdown = ("# Our promises\n\nWe will listen to you. You can reach us by:\n\n"
                 "- Telephoning the council on 0300 123 4567\n"
