@@ -608,13 +608,13 @@ SUBJECTLESS = {"plan_will", "plan_will_long", "plan_commits", "plan_will_be_amou
                "will_be_our_priority", "plan_includes_amount", "plan_includes_commitment",
                "pronoun_pledged", "it_pledged", "pronoun_says_will", "named_programme_will",
                "plan_includes_list", "said_pronoun_will", "said_party_will", "if_author_elected",
-               "if_voters_back_author", "pledge_would_see_author"}
+               "if_voters_back_author", "pledge_would_see_author", "and_will"}
 # Rules with no actor that commit only when the sentence names the author's party.
 AUTHOR_NAMED = {"there_will_be_author", "under_author_will", "will_be_priority_for_author",
                 "pledge_would_see_author"}
 # Rules matching a second predicate ("... and are committed to"): an actor must open it.
 ACTOR_BEFORE = {"and_be_committed", "and_has_pledged", "actor_promising", "actor_saying_will",
-                "said_plan_will"}
+                "said_plan_will", "and_will", "plan_that_promises"}
 # A sentence opening with one of these and a modal continues the pledge before it
 # ("This will remove the bottlenecks ...", "It will cut fares by ...").
 # A heading under a numbered label is its statement when it is this long; "Housing" is a

@@ -1176,6 +1176,11 @@ def test_reported_commitments_of_the_party_named_before(sentence, is_pledge):
     ("The Green Party announced a review of bus routes.", False),  # a review promises nothing
     ("The pledge would see the Green Party open 20 new allotments.", True),
     ("The pledge would see Labour open 20 new allotments.", False),
+    ("We know this town well and will keep every library open.", True),
+    ("We back the town, unlike Labour, who are tired and will close the library.", False),
+    ("The Green Party released a plan that costs little and promises to plant 900 trees.",
+     True),
+    ("Labour released a plan that promises to plant 900 trees.", False),
 ])
 def test_news_of_a_campaign_pledging_a_manifesto_pledging_and_a_new_fund(sentence, is_pledge):
     assert pledged_in_green_news(sentence) is is_pledge
