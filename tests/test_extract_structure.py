@@ -810,6 +810,24 @@ def test_rows_after_a_lead_in_naming_proposals_are_its_items_even_with_needs_as_
     assert pledge_texts(doc) == rows[1:]
 
 
+def test_statement_rows_with_commas_and_doubled_quotes_stay_whole():
+    """Python's csv sniffer reads quoting from the file's opening only: with no doubled
+    quote there it says quotes are never doubled, and a quoted statement further down
+    ('She said: ""We will ..., and ...""') is cut at its first comma. Rows are read as a
+    spreadsheet writes them, whatever the opening holds."""
+    from pledgeflow.parse.csv import parse_csv
+
+    rows = [f"Row {n}: we will mend the footpaths, the fences and the lights of ward {n}."
+            for n in range(60)]  # well past the sniffer's sample, with no quote in it
+    rows += ['She said: "We will fix the roads, and we will do it fast."',
+             '"If elected, my priorities will be roads, paths and broadband," he said.']
+    data = "party,statement\n" + "".join(
+        'Riverside Independents,"{}"\n'.format(r.replace('"', '""')) for r in rows)
+    doc = parse_csv(data.encode(), document_id="q" * 64)
+    assert [b.text for b in doc.blocks] == rows
+    assert doc.blocks[-1].section == ["row 63 (party: Riverside Independents)"]
+
+
 def test_two_words_in_a_row_of_orders_are_a_heading_not_a_pledge():
     text = "Build more\n\nFix our roads\n\nMake housing fair\n\nOpen the pool on Sundays\n"
     assert pledges(text, kind="campaign_statement") == [
