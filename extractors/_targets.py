@@ -101,7 +101,8 @@ class TargetFinder:
             prov = pledge.provenance
             change = self.lexicon["relative_changes"].get(span.doc[anchor].lower_)
             yield Target(
-                text=target_text(span, anchor) or pledge.text, value=value, unit=unit,
+                text=(target_text(span, anchor, candidate.block.kind == "list_item")
+                      or pledge.text), value=value, unit=unit,
                 comparator=(f"{change[1]} by" if change and rule.startswith("relative_change")
                             else self.comparator(span, start)),
                 direction=(change[1] if change and rule.startswith("relative_change") else
@@ -460,18 +461,19 @@ QUANTITY_PREFIXES = {"up", "to", "at", "least", "most", "over", "around", "about
 ASIDE_WORDS = 10  # an aside set off by dashes is short; a longer dash clause comments
 
 
-def target_text(span: Span, anchor: int) -> str | None:
+def target_text(span: Span, anchor: int, item: bool = True) -> str | None:
     """The statement of the aim that holds the quantity at ``anchor``, or None when that
-    is the whole pledge: the sentence of a pledge of several, and of a list item
+    is the whole pledge: the sentence of a pledge of several, and of a list ``item``
     "Headline - comment" the headline side of the dash ("Three new schools - now that
-    control has passed ..."). Two quantities of one sentence share its text, as the
-    annotation guide's examples quote a target: the sentence that states it."""
+    control has passed ..."). In prose a dash carries the sentence on ("40 new beds -
+    and more at ..."): it cuts nothing. Two quantities of one sentence share its text, as
+    the annotation guide's examples quote a target: the sentence that states it."""
     doc = span.doc
     sent = doc[anchor].sent
     lo, hi = max(sent.start, span.start), min(sent.end, span.end)
     # only a dash after the quantity cuts: "Three new schools - now that ..." keeps the
     # headline; "We will cut tax - up to $240 for ..." says what the first half commits to
-    dashes = [i for i in range(anchor, hi) if _is_separator_dash(doc, i)]
+    dashes = [i for i in range(anchor, hi) if item and _is_separator_dash(doc, i)]
     if len(dashes) == 2 and dashes[1] - dashes[0] <= ASIDE_WORDS + 1:
         dashes = []  # a short aside between two dashes ("to 30 hours - as long as a
         # school week - by 2027") cuts nothing

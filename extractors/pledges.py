@@ -716,7 +716,7 @@ ADVERBS = {"adverbs": ["also", "still", "always", "further", "then", "now", "the
 @register
 class PledgeExtractor:
     name = "pledges"
-    version = "26"
+    version = "27"
     kinds = ("pledges", "targets")
 
     def __init__(self, learned: bool = True) -> None:

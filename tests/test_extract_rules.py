@@ -524,6 +524,15 @@ def test_a_headline_before_a_dash_is_the_targets_text():
     assert (target.text, target.value) == ("Four new health centres", 4)
 
 
+def test_in_a_paragraph_a_dash_after_the_aim_leaves_the_sentence_whole():
+    """A list item's dash parts its headline from a comment; in prose it carries the
+    sentence on, and the target's text is the sentence, as the guide quotes one."""
+    sentence = ("We will open 40 new beds at the county hospital – and more at each "
+                "of the community hospitals as well.")
+    (target,) = records(sentence + "\n", "targets")
+    assert (target.text, target.value) == (sentence, 40)
+
+
 def test_labelled_items_of_a_manifesto_list_are_pledges():
     md = ("# Our manifesto for Ashcombe\n\n"
           "1. CLEAN AIR: Planting a tree for every child will protect our streets.\n"
