@@ -229,6 +229,9 @@ class TargetFinder:
             return None
         if after < span.end and doc[after].text == "%":
             return None
+        if after + 1 < span.end and doc[after].text in DASHES \
+                and doc[after + 1].lower_ in PERCENT_WORDS:
+            return None  # "by 25-percent": a share, the percent rules' own
         sent_start = doc[span.start + start].sent.start
         verbs = self.lexicon["count_change_verbs"]
         for i in range(span.start + start - 1, max(sent_start, span.start + start - 10) - 1, -1):
@@ -274,8 +277,9 @@ class TargetFinder:
         if before is not None and before.lower_ == "to" and any(
                 t.like_num for t in doc[max(span.start, num.i - 3):num.i - 1]):
             return False  # the far end of "200 to 300"; "commit to 300 homes" is an aim
-        if after is not None and after.text in marks and _ranges(doc, num.i + 2, num):
-            return False
+        if after is not None and after.text in marks and _ranges(doc, num.i + 2, num) and not (
+                num.i + 2 < len(doc) and doc[num.i + 2].lower_ in PERCENT_WORDS):
+            return False  # "8-point", "2022-2026"; "60-per-cent" is a share all the same
         if after is not None and after.lower_ in {"and", "or", "to"} and num.i + 3 < len(doc) \
                 and doc[num.i + 2].like_num and doc[num.i + 3].lower_ in self.lexicon["age_words"]:
             return False  # "three and four year olds": both are ages
@@ -553,6 +557,8 @@ def _is_separator_dash(doc, i: int) -> bool:
             and not before.like_num and not after.like_num)
 
 
+# A share's word after its number, which some newspapers join with hyphens ("60-per-cent")
+PERCENT_WORDS = {"%", "percent", "pc", "per"}
 # Nouns counted without a plural -s: "2,000 care staff", "500 more police".
 UNMARKED_PLURALS = {"staff", "people", "police", "personnel", "children", "men", "women",
                     "youth", "teeth", "feet", "geese", "mice", "sheep", "cattle", "livestock"}

@@ -533,6 +533,13 @@ def test_in_a_paragraph_a_dash_after_the_aim_leaves_the_sentence_whole():
     assert (target.text, target.value) == (sentence, 40)
 
 
+def test_a_share_joined_to_its_number_by_hyphens_is_a_percent():
+    found = records("We will cut emissions by 60-per-cent by 2030.\n\n"
+                    "We will cut business rates by 25-percent.\n\n"
+                    "We will publish an 8-point plan.\n", "targets")
+    assert [(t.value, t.unit) for t in found] == [(60, "%"), (25, "%")]
+
+
 def test_labelled_items_of_a_manifesto_list_are_pledges():
     md = ("# Our manifesto for Ashcombe\n\n"
           "1. CLEAN AIR: Planting a tree for every child will protect our streets.\n"
