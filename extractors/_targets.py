@@ -465,7 +465,7 @@ QUANTITY_PREFIXES = {"up", "to", "at", "least", "most", "over", "around", "about
 ASIDE_WORDS = 10  # an aside set off by dashes is short; a longer dash clause comments
 
 
-def target_text(span: Span, anchor: int, item: bool = True) -> str | None:
+def target_text(span: Span, anchor: int, item: bool) -> str | None:
     """The statement of the aim that holds the quantity at ``anchor``, or None when that
     is the whole pledge: the sentence of a pledge of several, and of a list ``item``
     "Headline - comment" the headline side of the dash ("Three new schools - now that
@@ -477,7 +477,7 @@ def target_text(span: Span, anchor: int, item: bool = True) -> str | None:
     lo, hi = max(sent.start, span.start), min(sent.end, span.end)
     # only a dash after the quantity cuts: "Three new schools - now that ..." keeps the
     # headline; "We will cut tax - up to $240 for ..." says what the first half commits to
-    dashes = [i for i in range(anchor, hi) if item and _is_separator_dash(doc, i)]
+    dashes = [i for i in range(anchor, hi) if _is_separator_dash(doc, i)] if item else []
     if len(dashes) == 2 and dashes[1] - dashes[0] <= ASIDE_WORDS + 1:
         dashes = []  # a short aside between two dashes ("to 30 hours - as long as a
         # school week - by 2027") cuts nothing

@@ -33,6 +33,8 @@ from ._tables import (
 from ._values import parse_value
 
 BLANK = {"", "-", "\u2013", "\u2014", "n/a", "na", "tbc", "tbd"}
+
+
 def reports_quarters(table: Table) -> bool:
     """Quarters that do not make up a year are a report's results so far, not a plan's
     targets: "Baseline | Q1" (the later quarters not yet reported, or cut off by a

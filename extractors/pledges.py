@@ -452,12 +452,12 @@ class Rules:
         """The commitment patterns found in ``span``, in order, counted from its start.
 
         The matcher runs once per parsed text, sentence by sentence (a commitment lies
-        inside one); spans (sentences, the whole item) take their share of its matches.
+        inside one), its matches in order of start; spans (sentences, the whole item) take
+        their share of them.
         """
         doc = span.doc
         if "pf_matches" not in doc.user_data:
-            doc.user_data["pf_matches"] = sorted(self.matcher.in_sentences(doc, sentences(doc)),
-                                                 key=lambda m: m[1])
+            doc.user_data["pf_matches"] = self.matcher.in_sentences(doc, sentences(doc))
         return [(m, s - span.start, e - span.start) for m, s, e in doc.user_data["pf_matches"]
                 if s >= span.start and e <= span.end]
 
