@@ -690,7 +690,7 @@ NEVER_LAST = {"a", "an", "the", "and", "or", "but", "nor", "of", "to", "for", "w
               "including", "than", "into", "onto", "per", "via", "if", "when", "while",
               "because", "whether", "these", "those", "every", "each", "both", "either"}
 LIST_JOINER = re.compile(r";\s*(?:and|or)$", re.I)
-# An e-mail address or a telephone number ("0300 303 1777", "(028) 8225 6216"): a short
+# An e-mail address or a telephone number ("0300 123 4567", "(028) 9012 3456"): a short
 # line holding one is a way to get in touch, not a commitment
 CONTACT = re.compile(r"[\w.+-]+@[\w-]+\.\w[\w.]*|(?:\+\d{1,3}[\s-]?)?\(?\b0\d{2,4}\)?[\s-]?\d{3,4}"
                      r"[\s-]?\d{3,4}\b")
@@ -738,7 +738,7 @@ class PledgeExtractor:
             if mentions_any(text, rules.site_text):
                 continue  # a cookie banner or a sign-up form printed with the page
             if len(text.split()) <= CONTACT_WORDS and CONTACT.search(text):
-                continue  # "Telephoning the Council on 0300 303 1777": how to reach it
+                continue  # "Telephoning the council on 0300 123 4567": how to reach it
             # the rules read every block before the aid did: a row speaks for its party again
             enter_block(candidate.block, doc, nlp, rules)
             found = rules.commitment(span)
